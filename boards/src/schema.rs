@@ -1,0 +1,272 @@
+//! The board file format, version 1.
+//!
+//! A board file is TOML. Every field below is one key; its doc line is the format's
+//! documentation (`mcusim boards show NAME` prints a commented example). Unknown keys are
+//! an error, so a typo never silently falls back to a default. Address ranges are
+//! half-open: a region covers `base..base + size`.
+
+use serde::{Deserialize, Serialize};
+
+/// The processor core of a board.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Core {
+    /// Arm Cortex-M0+ (Armv6-M): no DSP, no divide, every unaligned access faults.
+    #[serde(rename = "cortex-m0plus")]
+    CortexM0Plus,
+    /// Arm Cortex-M3 (Armv7-M).
+    #[serde(rename = "cortex-m3")]
+    CortexM3,
+    /// Arm Cortex-M4 without FPU (Armv7E-M: DSP extension).
+    #[serde(rename = "cortex-m4")]
+    CortexM4,
+    /// Arm Cortex-M4 with the single-precision FPU (FPv4-SP).
+    #[serde(rename = "cortex-m4f")]
+    CortexM4F,
+    /// Arm Cortex-M7 (Armv7E-M, dual issue, FPv5).
+    #[serde(rename = "cortex-m7")]
+    CortexM7,
+    /// Arm Cortex-M33 (Armv8-M Mainline with DSP and FPU).
+    #[serde(rename = "cortex-m33")]
+    CortexM33,
+}
+
+impl Core {
+    /// Every core, in the order they are documented.
+    pub const ALL: [Core; 6] = [
+        Core::CortexM0Plus,
+        Core::CortexM3,
+        Core::CortexM4,
+        Core::CortexM4F,
+        Core::CortexM7,
+        Core::CortexM33,
+    ];
+
+    /// The name used in board files and by `arm-none-eabi-gcc -mcpu`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Core::CortexM0Plus => "cortex-m0plus",
+            Core::CortexM3 => "cortex-m3",
+            Core::CortexM4 => "cortex-m4",
+            Core::CortexM4F => "cortex-m4f",
+            Core::CortexM7 => "cortex-m7",
+            Core::CortexM33 => "cortex-m33",
+        }
+    }
+
+    /// Armv6-M: the baseline profile, where any unaligned access faults.
+    pub fn is_armv6m(self) -> bool {
+        self == Core::CortexM0Plus
+    }
+
+    /// Whether the core has a floating-point unit enabled by this core name.
+    pub fn has_fpu(self) -> bool {
+        matches!(self, Core::CortexM4F | Core::CortexM7 | Core::CortexM33)
+    }
+
+    /// The reset value of SCB CPUID for this core, as on the silicon of the built-in boards.
+    ///
+    /// Sources: the CPUID register description in each core's TRM (M0+ DDI 0484C r0p1,
+    /// M3 DDI 0337I r2p1, M4 DDI 0439B r0p1, M7 DDI 0489F r1p2, M33 100230 r0p4).
+    pub fn cpuid(self) -> u32 {
+        match self {
+            Core::CortexM0Plus => 0x410C_C601,
+            Core::CortexM3 => 0x412F_C231,
+            Core::CortexM4 | Core::CortexM4F => 0x410F_C241,
+            Core::CortexM7 => 0x411F_C272,
+            Core::CortexM33 => 0x410F_D214,
+        }
+    }
+}
+
+impl std::fmt::Display for Core {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A board file, as written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoardFile {
+    /// The board's name, as given to `--board` (lower case, digits and `-`).
+    pub name: String,
+    /// One line describing the board and the part it models.
+    pub description: String,
+    /// Where the board's numbers come from (datasheet, reference manual, QEMU source).
+    pub source: String,
+    /// The processor core: one of `cortex-m0plus`, `cortex-m3`, `cortex-m4`, `cortex-m4f`,
+    /// `cortex-m7`, `cortex-m33`.
+    pub core: String,
+    /// Core clock in Hz; simulated time is cycles divided by this.
+    pub clock_hz: u64,
+    /// The region holding the vector table at reset: initial SP and PC are read from its base,
+    /// and VTOR starts there (on STM32 parts the boot alias at 0 maps onto it).
+    pub boot_region: String,
+    /// The region where firmware built for this board places data, heap and stack. Adjacent
+    /// regions of the same kind that follow it are used as one.
+    pub ram_region: String,
+    /// Number of external interrupt lines the NVIC implements (IRQ 0 to `irq_lines - 1`).
+    pub irq_lines: u32,
+    /// Bits of priority the NVIC implements (2 on Armv6-M, 3 to 8 on the others).
+    pub priority_bits: u32,
+    /// The memory map: flash, SRAM, TCM and peripheral (MMIO) regions.
+    #[serde(rename = "memory")]
+    pub memory: Vec<MemoryRegion>,
+    /// The flash accelerator or instruction cache in front of flash, if any.
+    #[serde(default)]
+    pub flash_accelerator: Option<FlashAccelerator>,
+    /// Modelled peripherals, each with its register block and interrupt line.
+    #[serde(default, rename = "peripheral")]
+    pub peripherals: Vec<Peripheral>,
+    /// Energy coefficients (used by the profiler; each figure cites its source).
+    #[serde(default)]
+    pub energy: Option<Energy>,
+}
+
+/// What a memory region is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RegionKind {
+    /// Non-volatile program memory: executable, read-only to the core.
+    Flash,
+    /// On-chip static RAM: read, write and execute.
+    Sram,
+    /// Tightly coupled memory: SRAM on a dedicated core port.
+    Tcm,
+    /// Peripheral registers: accesses reach modelled peripherals or fault.
+    Mmio,
+}
+
+impl RegionKind {
+    /// Whether instructions may be fetched from this kind of region.
+    pub fn executable(self) -> bool {
+        !matches!(self, RegionKind::Mmio)
+    }
+
+    /// Whether the core may write this kind of region with ordinary stores.
+    pub fn writable(self) -> bool {
+        !matches!(self, RegionKind::Flash)
+    }
+}
+
+/// One region of the memory map, `base..base + size`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemoryRegion {
+    /// A short unique name (`flash`, `sram1`, `dtcm`).
+    pub name: String,
+    /// What the region is.
+    pub kind: RegionKind,
+    /// First address; must be a multiple of 4 KiB.
+    pub base: u64,
+    /// Size in bytes; must be a non-zero multiple of 4 KiB.
+    pub size: u64,
+    /// Wait states the core pays per access at `clock_hz`, before any accelerator.
+    #[serde(default)]
+    pub wait_states: u32,
+    /// Width of one access to the memory array, in bits (flash: 64 or 128; SRAM: 32).
+    #[serde(default = "default_access_width")]
+    pub access_width_bits: u32,
+}
+
+fn default_access_width() -> u32 {
+    32
+}
+
+impl MemoryRegion {
+    /// One past the last address of the region.
+    pub fn end(&self) -> u64 {
+        self.base.saturating_add(self.size)
+    }
+
+    /// Whether `addr` lies inside the region.
+    pub fn contains(&self, addr: u64) -> bool {
+        (self.base..self.end()).contains(&addr)
+    }
+}
+
+/// The kind of flash accelerator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AcceleratorKind {
+    /// ST's adaptive real-time accelerator: prefetch buffer plus instruction and data caches.
+    Art,
+    /// A plain instruction cache in front of flash.
+    Icache,
+}
+
+/// Settings of the flash accelerator or cache in front of the flash region.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlashAccelerator {
+    /// Which kind of accelerator.
+    pub kind: AcceleratorKind,
+    /// Bytes delivered by one read of the flash array (8 for 64-bit, 16 for 128-bit).
+    pub fetch_bytes: u32,
+    /// Whether sequential instruction prefetch is enabled.
+    #[serde(default)]
+    pub prefetch: bool,
+    /// Instruction cache lines (0: none).
+    #[serde(default)]
+    pub icache_lines: u32,
+    /// Bytes per instruction cache line.
+    #[serde(default)]
+    pub icache_line_bytes: u32,
+    /// Data cache lines for literal and constant reads from flash (0: none).
+    #[serde(default)]
+    pub dcache_lines: u32,
+    /// Bytes per data cache line.
+    #[serde(default)]
+    pub dcache_line_bytes: u32,
+}
+
+/// The kinds of peripheral mcusim models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PeripheralKind {
+    /// Arm CMSDK APB UART (as on the MPS2 boards and in QEMU's `cmsdk-apb-uart`).
+    CmsdkUart,
+    /// STM32 USART/LPUART with the ISR/TDR register layout of L4, G0, F7 and U5 parts.
+    Stm32Usart,
+}
+
+/// A peripheral instance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Peripheral {
+    /// A short unique name (`uart0`, `lpuart1`).
+    pub name: String,
+    /// Which model implements it.
+    pub kind: PeripheralKind,
+    /// Base address of its register block; must lie inside an `mmio` region.
+    pub base: u64,
+    /// Size of its register block in bytes.
+    pub size: u64,
+    /// Its NVIC interrupt line, if it raises one.
+    #[serde(default)]
+    pub irq: Option<u32>,
+    /// Whether firmware built for this board prints through it (`printf`, `puts`).
+    #[serde(default)]
+    pub console: bool,
+}
+
+impl Peripheral {
+    /// One past the last address of the register block.
+    pub fn end(&self) -> u64 {
+        self.base.saturating_add(self.size)
+    }
+}
+
+/// Energy coefficients. Reserved for the profiler: the simulator does not read them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Energy {
+    /// Supply voltage in volts the figures below were measured at.
+    pub supply_volts: f64,
+    /// Core and always-on logic current per MHz while executing, in microamps per MHz.
+    pub run_ua_per_mhz: f64,
+    /// Current while sleeping in WFI/WFE, in microamps.
+    pub sleep_ua: f64,
+    /// Where the figures come from.
+    pub source: String,
+}

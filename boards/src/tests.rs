@@ -1,0 +1,112 @@
+use super::*;
+
+#[test]
+fn every_builtin_board_validates_and_is_named_as_listed() {
+    for name in Board::builtin_names() {
+        let board = Board::builtin(name)
+            .expect("listed")
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(board.name, name);
+        assert!(board.console().is_some(), "{name} has a console");
+        let ram = board.ram_range();
+        assert!(ram.end > ram.start);
+    }
+}
+
+#[test]
+fn builtin_boards_cover_the_required_cores() {
+    let cores: Vec<Core> = Board::builtin_names()
+        .map(|n| Board::builtin(n).unwrap().unwrap().core)
+        .collect();
+    for core in [
+        Core::CortexM0Plus,
+        Core::CortexM4,
+        Core::CortexM4F,
+        Core::CortexM7,
+        Core::CortexM33,
+    ] {
+        assert!(cores.contains(&core), "{core} has a built-in board");
+    }
+}
+
+#[test]
+fn adjacent_sram_regions_form_one_ram_range() {
+    let board = Board::builtin("nucleo-l4r5zi").unwrap().unwrap();
+    assert_eq!(board.ram_range(), 0x2000_0000..0x200A_0000, "640 KiB");
+    let f7 = Board::builtin("stm32f746g-disco").unwrap().unwrap();
+    assert_eq!(f7.ram_range(), 0x2000_0000..0x2005_0000, "DTCM + SRAM1 + SRAM2");
+}
+
+const BROKEN: &str = r#"
+name = "broken"
+description = "d"
+source = "s"
+core = "cortex-m99"
+clock_hz = 0
+boot_region = "flash"
+ram_region = "ram"
+irq_lines = 32
+priority_bits = 3
+
+[[memory]]
+name = "flash"
+kind = "flash"
+base = 0x0800_0100
+size = 0x1_0000
+
+[[memory]]
+name = "ram"
+kind = "sram"
+base = 0x0800_8000
+size = 0x1_0000
+"#;
+
+#[test]
+fn a_broken_board_reports_every_problem_with_file_and_key() {
+    let err = Board::parse(BROKEN, "bad.toml").unwrap_err();
+    let Error::Invalid { problems, .. } = &err else {
+        panic!("expected Invalid, got {err}");
+    };
+    let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["core", "clock_hz", "memory[0].base", "memory[1].base"],
+        "{err}"
+    );
+    let text = err.to_string();
+    assert!(text.contains("bad.toml: core: unknown core 'cortex-m99'"), "{text}");
+    assert!(text.contains("bad.toml: clock_hz: clock must be above zero"), "{text}");
+    assert!(text.contains("not a multiple of 4 KiB"), "{text}");
+    assert!(text.contains("overlaps memory[0] 'flash'"), "{text}");
+}
+
+#[test]
+fn unknown_keys_are_refused_with_their_line() {
+    let text = BROKEN.replace("clock_hz = 0", "clock_hz = 1\nclock_mhz = 5");
+    let err = Board::parse(&text, "typo.toml").unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, Error::Parse { .. }), "{msg}");
+    assert!(msg.starts_with("typo.toml: line 7:"), "{msg}");
+    assert!(msg.contains("clock_mhz"), "{msg}");
+    assert!(!msg.contains('\n'), "one line: {msg}");
+}
+
+#[test]
+fn peripherals_must_sit_in_mmio_and_irqs_below_the_line_count() {
+    let text = Board::builtin("mps2-an386").unwrap().unwrap().text;
+    let text = text
+        .replace("base = 0x4000_4000", "base = 0x2000_4000")
+        .replace("irq = 1", "irq = 40");
+    let err = Board::parse(&text, "p.toml").unwrap_err().to_string();
+    assert!(err.contains("p.toml: peripheral[0].base: register block 0x20004000..0x20005000 does not lie inside an mmio region"), "{err}");
+    assert!(err.contains("p.toml: peripheral[0].irq: irq 40 is not below irq_lines (32)"), "{err}");
+}
+
+#[test]
+fn resolve_names_unknown_boards_and_missing_files() {
+    let err = Board::resolve("no-such-board").unwrap_err().to_string();
+    assert!(err.contains("no board named 'no-such-board'"), "{err}");
+    assert!(err.contains("nucleo-l4r5zi"), "{err}");
+    let err = Board::resolve("/nonexistent/b.toml").unwrap_err().to_string();
+    assert!(err.starts_with("/nonexistent/b.toml: cannot read board file"), "{err}");
+}

@@ -1,0 +1,46 @@
+/// Why a machine could not be built: the firmware or board is unusable. (What happens while
+/// running is a [`mcusim_traces::StopReason`], never an error.)
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The firmware file could not be read.
+    #[error("{path}: cannot read firmware: {source}")]
+    Io {
+        /// The firmware path.
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The file is not a usable Arm ELF.
+    #[error("{path}: {message}")]
+    Elf {
+        /// The firmware path.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A loadable segment lies outside every memory region of the board.
+    #[error(
+        "{path}: segment {start:#010x}..{end:#010x} lies outside every memory region of board '{board}'"
+    )]
+    SegmentOutside {
+        /// The firmware path.
+        path: String,
+        /// First address of the segment.
+        start: u32,
+        /// One past its last address.
+        end: u64,
+        /// The board's name.
+        board: String,
+    },
+    /// The image has no usable vector table at the board's boot address.
+    #[error("{path}: {message}")]
+    VectorTable {
+        /// The firmware path.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The emulator refused to set up the machine (a bug in mcusim or an impossible board).
+    #[error("emulator setup failed: {0}")]
+    Emulator(String),
+}

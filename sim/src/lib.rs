@@ -1,0 +1,21 @@
+//! The simulated microcontroller: a Cortex-M core on unicorn-engine, the board's memory map,
+//! simulated time, the System Control Space and the board's peripherals.
+//!
+//! This is the only crate that links unicorn. [`Machine::new`] loads a [`Firmware`] onto a
+//! [`mcusim_boards::Board`]; [`Machine::run`] runs it to a [`mcusim_traces::StopReason`].
+//! Nothing the firmware does makes this crate panic or hang: faults, bad semihosting calls,
+//! runaway loops and endless sleep all end the run with a stop reason.
+
+mod error;
+mod firmware;
+mod machine;
+mod nvic;
+pub mod peripherals;
+mod scs;
+pub mod semihosting;
+pub mod thumb;
+pub mod timing;
+
+pub use error::Error;
+pub use firmware::{Firmware, Segment, Symbol};
+pub use machine::{CaptureConsole, Console, Limits, Machine, RunResult, StdConsole, Stream};

@@ -1,0 +1,1239 @@
+//! The machine: unicorn set up as the board's Cortex-M, the hooks that keep time, and the run
+//! loop that turns everything the firmware does into a [`StopReason`].
+//!
+//! Hot path: one block hook. It looks the block up in a cache (its instruction offsets and
+//! cost are computed once, when unicorn first reports it), charges its cycles, and checks two
+//! numbers: the time of the next peripheral event and whether any exception is pending. All
+//! other hooks fire only on rare events: MMIO accesses, semihosting, SVC, exception return,
+//! faults.
+
+use crate::firmware::Firmware;
+use crate::nvic::exc;
+use crate::peripherals::{self, Peripheral};
+use crate::scs::{PpbAction, Scs};
+use crate::semihosting::{self, Outcome};
+use crate::{Error, thumb, timing};
+use mcusim_boards::{Board, Core, RegionKind};
+use mcusim_traces::{Addr, Cycles, FaultKind, LimitKind, StopReason};
+use rustc_hash::FxHashMap;
+use std::cell::RefCell;
+use std::io::Write;
+use std::rc::Rc;
+use unicorn_engine::unicorn_const::{HookType, MemType};
+use unicorn_engine::{Arch, Mode, Prot, RegisterARM, Unicorn, uc_error};
+
+/// Where firmware output goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// UART, ITM and semihosting standard output.
+    Stdout,
+    /// Semihosting standard error.
+    Stderr,
+}
+
+/// A sink for the firmware's console output.
+pub trait Console {
+    /// Forward bytes the firmware wrote.
+    fn write(&mut self, stream: Stream, bytes: &[u8]);
+}
+
+/// Forwards firmware output to this process's stdout and stderr as it arrives.
+#[derive(Debug, Default)]
+pub struct StdConsole;
+
+impl Console for StdConsole {
+    fn write(&mut self, stream: Stream, bytes: &[u8]) {
+        // A closed pipe (`mcusim run ... | head`) must not stop the simulation.
+        let _ = match stream {
+            Stream::Stdout => {
+                let mut out = std::io::stdout().lock();
+                out.write_all(bytes).and_then(|()| out.flush())
+            }
+            Stream::Stderr => std::io::stderr().lock().write_all(bytes),
+        };
+    }
+}
+
+/// Keeps firmware output in memory (for tests and for callers that post-process it).
+#[derive(Debug, Default, Clone)]
+pub struct CaptureConsole {
+    /// Everything written to standard output.
+    pub stdout: Rc<RefCell<Vec<u8>>>,
+    /// Everything written to standard error.
+    pub stderr: Rc<RefCell<Vec<u8>>>,
+}
+
+impl Console for CaptureConsole {
+    fn write(&mut self, stream: Stream, bytes: &[u8]) {
+        match stream {
+            Stream::Stdout => self.stdout.borrow_mut().extend_from_slice(bytes),
+            Stream::Stderr => self.stderr.borrow_mut().extend_from_slice(bytes),
+        }
+    }
+}
+
+/// Limits that stop a runaway firmware.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// Stop after exactly this many instructions.
+    pub max_instructions: Option<u64>,
+    /// Stop once this many cycles have passed (at the first instruction that would cross it).
+    pub max_cycles: Option<u64>,
+}
+
+/// The outcome of a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunResult {
+    /// Why the run ended.
+    pub stop: StopReason,
+    /// Instructions executed to completion.
+    pub instructions: u64,
+    /// Cycles from reset to the stop, sleep included.
+    pub cycles: Cycles,
+    /// Cycles spent asleep in WFI/WFE.
+    pub sleep_cycles: Cycles,
+    /// Exceptions taken.
+    pub exceptions: u64,
+    /// System resets requested through AIRCR.
+    pub resets: u64,
+}
+
+/// A block of code as unicorn translates it, with its cost.
+struct Block {
+    start: u32,
+    /// The block's bytes (for decoding the instruction that made an MMIO access).
+    code: Box<[u8]>,
+    /// Offset of each instruction from `start`.
+    offsets: Box<[u16]>,
+    /// `prefix[i]`: cycles before instruction `i`; `prefix[n]`: the whole block.
+    prefix: Box<[u32]>,
+    executions: u64,
+}
+
+impl Block {
+    fn len(&self) -> usize {
+        self.offsets.len()
+    }
+
+    /// Number of instructions that start below `addr`.
+    fn count_below(&self, addr: u32) -> usize {
+        let off = addr.wrapping_sub(self.start);
+        self.offsets.partition_point(|o| u32::from(*o) < off)
+    }
+}
+
+/// A board peripheral placed in the address space.
+struct Mapped {
+    kind: mcusim_boards::PeripheralKind,
+    base: u32,
+    end: u32,
+    irq: Option<u32>,
+    model: Box<dyn Peripheral>,
+}
+
+/// Something the hooks ask the run loop to do once unicorn has returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Request {
+    /// Run exactly this many more instructions, then stop on the given limit.
+    FinalStretch(u64, LimitKind),
+    /// A limit is reached exactly at this point.
+    LimitNow(LimitKind),
+    /// AIRCR.SYSRESETREQ.
+    Reset,
+    /// SCR.SLEEPONEXIT on return to thread mode.
+    SleepOnExit,
+}
+
+/// A memory fault noticed by the unmapped/protection hook, for the stop reason.
+#[derive(Debug, Clone, Copy)]
+struct MemFault {
+    access: MemType,
+    address: u32,
+}
+
+/// Everything the hooks share: unicorn's per-instance data.
+struct State {
+    core: Core,
+    clock_hz: u64,
+    ram: std::ops::Range<u64>,
+    boot_vtor: u32,
+
+    clock: Cycles,
+    instructions: u64,
+    sleep: Cycles,
+    exceptions: u64,
+    resets: u64,
+
+    blocks: Vec<Block>,
+    block_index: FxHashMap<u64, u32>,
+    /// The block being executed, the clock at its entry, and how far MMIO matching got.
+    current: Option<u32>,
+    current_entry: Cycles,
+    mmio_cursor: usize,
+
+    /// No instruction may start once `instructions` reaches this (u64::MAX: no limit).
+    instruction_budget: u64,
+    cycle_budget: u64,
+    final_stretch: bool,
+
+    /// Earliest time a peripheral or SysTick needs servicing (u64::MAX: none).
+    next_event: Cycles,
+    scs: Scs,
+    peripherals: Vec<Mapped>,
+    console: Box<dyn Console>,
+    /// The WFE event register.
+    event: bool,
+
+    stop: Option<StopReason>,
+    request: Option<Request>,
+    mem_fault: Option<MemFault>,
+}
+
+impl State {
+    fn refund_from(&mut self, addr: u32) {
+        let Some(b) = self.current else { return };
+        let block = &self.blocks[b as usize];
+        let done = block.count_below(addr);
+        let n = block.len();
+        if done < n {
+            self.instructions -= (n - done) as u64;
+            self.clock = self.current_entry + Cycles(u64::from(block.prefix[done]));
+        }
+        self.current = None;
+    }
+
+    fn recompute_next_event(&mut self) {
+        let mut next = self.scs.systick.next_event().unwrap_or(Cycles(u64::MAX));
+        for p in &self.peripherals {
+            if let Some(t) = p.model.next_event() {
+                next = next.min(t);
+            }
+        }
+        self.next_event = next;
+    }
+
+    /// Bring SysTick and the peripherals up to the clock; pend what they raise.
+    fn service_events(&mut self) {
+        let now = self.clock;
+        if self.scs.systick.advance(now) {
+            self.scs.nvic.set_pending(exc::SYSTICK, true);
+        }
+        for p in &mut self.peripherals {
+            p.model.advance(now);
+        }
+        self.sample_irq_levels();
+        self.recompute_next_event();
+    }
+
+    /// Pend the IRQ of every peripheral whose interrupt output is asserted.
+    fn sample_irq_levels(&mut self) {
+        for p in &self.peripherals {
+            if let Some(irq) = p.irq
+                && p.model.irq_level()
+            {
+                self.scs.nvic.set_pending(exc::IRQ0 + irq, true);
+            }
+        }
+    }
+
+    fn output(&mut self, stream: Stream, bytes: &[u8]) {
+        if !bytes.is_empty() {
+            self.console.write(stream, bytes);
+        }
+    }
+
+    fn fault(&mut self, kind: FaultKind, pc: u32, address: Option<u32>, message: String) {
+        if self.stop.is_none() {
+            self.stop = Some(StopReason::Fault {
+                kind,
+                pc: Addr(pc),
+                address: address.map(Addr),
+                message,
+            });
+        }
+    }
+}
+
+type Uc<'a> = Unicorn<'a, State>;
+
+/// Never hit: Thumb PCs are even.
+const NO_UNTIL: u64 = 0xFFFF_FFFF;
+
+fn reg(uc: &Uc<'_>, r: RegisterARM) -> u32 {
+    uc.reg_read(r).unwrap_or(0) as u32
+}
+
+fn set_reg(uc: &mut Uc<'_>, r: RegisterARM, v: u32) {
+    // Writes to the registers used here cannot fail on an Arm instance.
+    let _ = uc.reg_write(r, u64::from(v));
+}
+
+const GPR: [RegisterARM; 16] = [
+    RegisterARM::R0,
+    RegisterARM::R1,
+    RegisterARM::R2,
+    RegisterARM::R3,
+    RegisterARM::R4,
+    RegisterARM::R5,
+    RegisterARM::R6,
+    RegisterARM::R7,
+    RegisterARM::R8,
+    RegisterARM::R9,
+    RegisterARM::R10,
+    RegisterARM::R11,
+    RegisterARM::R12,
+    RegisterARM::SP,
+    RegisterARM::LR,
+    RegisterARM::PC,
+];
+
+fn cpu_model(core: Core) -> i32 {
+    // unicorn's `uc_cpu_arm` numbering (include/unicorn/arm.h): M0 = 7, M3, M4, M7, M33.
+    // unicorn has no Cortex-M0+ model; its Cortex-M0 runs the same Armv6-M instruction set.
+    match core {
+        Core::CortexM0Plus => 7,
+        Core::CortexM3 => 8,
+        Core::CortexM4 | Core::CortexM4F => 9,
+        Core::CortexM7 => 10,
+        Core::CortexM33 => 11,
+    }
+}
+
+/// A simulated board with firmware loaded, ready to run.
+pub struct Machine {
+    uc: Uc<'static>,
+    firmware: Firmware,
+    entry: u32,
+    initial_sp: u32,
+}
+
+impl std::fmt::Debug for Machine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Machine")
+            .field("firmware", &self.firmware.name)
+            .field("entry", &self.entry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Machine {
+    /// Build the board's machine and load the firmware into it.
+    pub fn new(board: &Board, firmware: Firmware, console: Box<dyn Console>) -> Result<Machine, Error> {
+        firmware.check_fits(board)?;
+        let boot = board.boot_region().base as u32;
+        let vt_err = |message: String| Error::VectorTable {
+            path: firmware.path.clone(),
+            message,
+        };
+        let (Some(initial_sp), Some(entry)) = (firmware.word_at(boot), firmware.word_at(boot + 4))
+        else {
+            return Err(vt_err(format!(
+                "no vector table at {boot:#010x}, the base of boot region '{}' of board '{}'",
+                board.file.boot_region, board.name
+            )));
+        };
+        if entry & 1 == 0 {
+            return Err(vt_err(format!(
+                "reset vector {entry:#010x} lacks the Thumb bit (Cortex-M executes only Thumb code)"
+            )));
+        }
+        if !board
+            .region_at(u64::from(entry & !1))
+            .is_some_and(|r| r.kind.executable())
+        {
+            return Err(vt_err(format!(
+                "reset vector {entry:#010x} points outside executable memory"
+            )));
+        }
+        if !board
+            .region_at(u64::from(initial_sp.wrapping_sub(4)))
+            .is_some_and(|r| matches!(r.kind, RegionKind::Sram | RegionKind::Tcm))
+        {
+            return Err(vt_err(format!(
+                "initial stack pointer {initial_sp:#010x} is not at or inside RAM"
+            )));
+        }
+
+        let peripherals = board
+            .peripherals()
+            .iter()
+            .map(|p| Mapped {
+                kind: p.kind,
+                base: p.base as u32,
+                end: p.end() as u32,
+                irq: p.irq,
+                model: peripherals::build(p.kind),
+            })
+            .collect();
+        let state = State {
+            core: board.core,
+            clock_hz: board.clock_hz(),
+            ram: board.ram_range(),
+            boot_vtor: boot,
+            clock: Cycles::ZERO,
+            instructions: 0,
+            sleep: Cycles::ZERO,
+            exceptions: 0,
+            resets: 0,
+            blocks: Vec::new(),
+            block_index: FxHashMap::default(),
+            current: None,
+            current_entry: Cycles::ZERO,
+            mmio_cursor: 0,
+            instruction_budget: u64::MAX,
+            cycle_budget: u64::MAX,
+            final_stretch: false,
+            next_event: Cycles(u64::MAX),
+            scs: Scs::new(board.core, board.file.irq_lines, board.file.priority_bits, boot),
+            peripherals,
+            console,
+            event: false,
+            stop: None,
+            request: None,
+            mem_fault: None,
+        };
+
+        let setup = |e: uc_error| Error::Emulator(format!("{e:?}"));
+        // Thumb without UC_MODE_MCLASS: unicorn 2.1 forces the Cortex-M33 model whenever
+        // MCLASS is given; the model chosen below makes the CPU M-profile.
+        let mut uc = Unicorn::new_with_data(Arch::ARM, Mode::THUMB, state).map_err(setup)?;
+        uc.ctl_set_cpu_model(cpu_model(board.core)).map_err(setup)?;
+
+        for r in board.regions() {
+            let prot = match r.kind {
+                RegionKind::Flash => Prot::READ | Prot::EXEC,
+                RegionKind::Sram | RegionKind::Tcm => Prot::ALL,
+                RegionKind::Mmio => continue,
+            };
+            uc.mem_map(r.base, r.size, prot).map_err(setup)?;
+        }
+        for seg in &firmware.segments {
+            uc.mem_write(u64::from(seg.addr), &seg.data).map_err(setup)?;
+        }
+        map_ppb(&mut uc).map_err(setup)?;
+        map_peripherals(&mut uc, board).map_err(setup)?;
+        install_hooks(&mut uc).map_err(setup)?;
+
+        let mut machine = Machine {
+            uc,
+            firmware,
+            entry,
+            initial_sp,
+        };
+        machine.reset_core();
+        Ok(machine)
+    }
+
+    /// The loaded firmware.
+    pub fn firmware(&self) -> &Firmware {
+        &self.firmware
+    }
+
+    /// The reset handler's address (with the Thumb bit).
+    pub fn entry(&self) -> u32 {
+        self.entry
+    }
+
+    /// Put the core in its reset state: SP and PC from the vector table at the boot address.
+    fn reset_core(&mut self) {
+        let uc = &mut self.uc;
+        let vtor = uc.get_data().boot_vtor;
+        let mut vt = [0u8; 8];
+        let (sp, pc) = if uc.mem_read(u64::from(vtor), &mut vt).is_ok() {
+            (
+                u32::from_le_bytes(vt[..4].try_into().unwrap_or_default()),
+                u32::from_le_bytes(vt[4..].try_into().unwrap_or_default()),
+            )
+        } else {
+            (self.initial_sp, self.entry)
+        };
+        for r in &GPR[..13] {
+            set_reg(uc, *r, 0);
+        }
+        set_reg(uc, RegisterARM::CONTROL, 0);
+        set_reg(uc, RegisterARM::IPSR, 0);
+        set_reg(uc, RegisterARM::PRIMASK, 0);
+        if !uc.get_data().core.is_armv6m() {
+            set_reg(uc, RegisterARM::BASEPRI, 0);
+            set_reg(uc, RegisterARM::FAULTMASK, 0);
+        }
+        set_reg(uc, RegisterARM::MSP, sp & !3);
+        set_reg(uc, RegisterARM::PSP, 0);
+        set_reg(uc, RegisterARM::LR, 0xFFFF_FFFF);
+        set_reg(uc, RegisterARM::PC, pc | 1);
+        let st = uc.get_data_mut();
+        st.scs.reset();
+        st.current = None;
+        st.event = false;
+        st.recompute_next_event();
+    }
+
+    /// Run until the firmware exits, faults, or reaches a limit.
+    pub fn run(&mut self, limits: Limits) -> RunResult {
+        {
+            let st = self.uc.get_data_mut();
+            st.instruction_budget = limits.max_instructions.unwrap_or(u64::MAX);
+            st.cycle_budget = limits.max_cycles.unwrap_or(u64::MAX);
+        }
+        let mut count = 0usize;
+        let mut stretch: Option<LimitKind> = None;
+        let mut idle_returns = 0u32;
+        let stop = loop {
+            let pc = reg(&self.uc, RegisterARM::PC);
+            let before = self.uc.get_data().instructions;
+            let result = self.uc.emu_start(u64::from(pc | 1), NO_UNTIL, 0, count);
+            count = 0;
+            let pc = reg(&self.uc, RegisterARM::PC);
+            let st = self.uc.get_data_mut();
+            if let Some(stop) = st.stop.take() {
+                break stop;
+            }
+            if let Err(e) = result {
+                let sp = reg(&self.uc, RegisterARM::SP);
+                let st = self.uc.get_data_mut();
+                st.refund_from(pc);
+                break classify_error(st, e, pc, sp);
+            }
+            if let Some(kind) = stretch {
+                st.refund_from(pc);
+                break limit_stop(st, kind, pc);
+            }
+            match st.request.take() {
+                Some(Request::LimitNow(kind)) => break limit_stop(st, kind, pc),
+                Some(Request::FinalStretch(n, kind)) => {
+                    // Run the last few instructions counted by unicorn, then stop.
+                    stretch = Some(kind);
+                    st.final_stretch = true;
+                    count = n as usize;
+                    continue;
+                }
+                Some(Request::Reset) => {
+                    st.refund_from(pc);
+                    st.resets += 1;
+                    for p in &mut st.peripherals {
+                        // Peripherals come back in their reset state.
+                        p.model = peripherals::build(p.kind);
+                    }
+                    self.reset_core();
+                    continue;
+                }
+                Some(Request::SleepOnExit) => {
+                    if let Some(stop) = sleep(st, thumb::Sleep::Wfi, pc) {
+                        break stop;
+                    }
+                    continue;
+                }
+                None => {}
+            }
+            // unicorn returns after WFI/WFE (and when a counted run ends).
+            st.refund_from(pc);
+            let mut tail = [0u8; 4];
+            let kind = if pc >= 4 && self.uc.mem_read(u64::from(pc - 4), &mut tail).is_ok() {
+                thumb::sleep_before(&tail)
+            } else {
+                let mut t2 = [0u8; 2];
+                self.uc
+                    .mem_read(u64::from(pc.wrapping_sub(2)), &mut t2)
+                    .ok()
+                    .and_then(|()| thumb::sleep_before(&t2))
+            };
+            let st = self.uc.get_data_mut();
+            if let Some(kind) = kind {
+                idle_returns = 0;
+                if let Some(stop) = sleep(st, kind, pc) {
+                    break stop;
+                }
+                continue;
+            }
+            // Any other return without progress, twice in a row, would loop forever.
+            if st.instructions == before {
+                idle_returns += 1;
+                if idle_returns > 2 {
+                    break StopReason::Fault {
+                        kind: FaultKind::Other,
+                        pc: Addr(pc),
+                        address: None,
+                        message: "the emulator stopped without progress".into(),
+                    };
+                }
+            } else {
+                idle_returns = 0;
+            }
+        };
+        let st = self.uc.get_data();
+        RunResult {
+            stop,
+            instructions: st.instructions,
+            cycles: st.clock,
+            sleep_cycles: st.sleep,
+            exceptions: st.exceptions,
+            resets: st.resets,
+        }
+    }
+
+    /// Executions of each translated block so far, as (start address, instruction count,
+    /// executions), sorted by address.
+    pub fn block_counts(&self) -> Vec<(u32, usize, u64)> {
+        let mut v: Vec<_> = self
+            .uc
+            .get_data()
+            .blocks
+            .iter()
+            .map(|b| (b.start, b.len(), b.executions))
+            .collect();
+        v.sort_unstable();
+        v
+    }
+}
+
+fn limit_stop(st: &State, kind: LimitKind, pc: u32) -> StopReason {
+    let limit = match kind {
+        LimitKind::Instructions => st.instruction_budget,
+        LimitKind::Cycles => st.cycle_budget,
+        LimitKind::SleepForever => 0,
+    };
+    StopReason::Limit {
+        kind,
+        pc: Addr(pc),
+        limit,
+    }
+}
+
+/// WFI/WFE: jump the clock to the next event, counting the time as sleep.
+fn sleep(st: &mut State, kind: thumb::Sleep, pc: u32) -> Option<StopReason> {
+    if kind == thumb::Sleep::Wfe && std::mem::take(&mut st.event) {
+        return None;
+    }
+    loop {
+        // A pending enabled exception wakes the core even while PRIMASK masks it
+        // (Armv7-M ARM B1.5.19).
+        if st.scs.nvic.highest_pending().is_some() {
+            return None;
+        }
+        if st.next_event.0 == u64::MAX {
+            return Some(StopReason::Limit {
+                kind: LimitKind::SleepForever,
+                pc: Addr(pc),
+                limit: 0,
+            });
+        }
+        let wake = st.next_event.max(st.clock);
+        if wake.0 > st.cycle_budget {
+            st.sleep += Cycles(st.cycle_budget.saturating_sub(st.clock.0));
+            st.clock = Cycles(st.cycle_budget.max(st.clock.0));
+            return Some(limit_stop(st, LimitKind::Cycles, pc));
+        }
+        st.sleep += wake - st.clock;
+        st.clock = wake;
+        st.service_events();
+        if kind == thumb::Sleep::Wfe && std::mem::take(&mut st.event) {
+            return None;
+        }
+    }
+}
+
+fn classify_error(st: &mut State, e: uc_error, pc: u32, sp: u32) -> StopReason {
+    let fault = st.mem_fault.take();
+    let (kind, address, message) = match (e, fault) {
+        (uc_error::INSN_INVALID, _) => (
+            FaultKind::Undefined,
+            None,
+            format!("undefined or unsupported instruction for {}", st.core),
+        ),
+        (_, Some(f)) => {
+            let what = match f.access {
+                MemType::READ | MemType::READ_UNMAPPED | MemType::READ_PROT => "read",
+                MemType::WRITE | MemType::WRITE_UNMAPPED | MemType::WRITE_PROT => "write",
+                _ => "instruction fetch",
+            };
+            let below_ram = u64::from(f.address) < st.ram.start
+                && u64::from(f.address) + 0x1000 >= st.ram.start
+                && u64::from(sp) <= st.ram.start + 0x40;
+            match f.access {
+                MemType::WRITE_UNMAPPED if below_ram => (
+                    FaultKind::StackOverflow,
+                    Some(f.address),
+                    format!(
+                        "stack overflow: write at {:#010x}, below the lowest RAM address {:#010x} (sp {sp:#010x})",
+                        f.address, st.ram.start
+                    ),
+                ),
+                MemType::READ_UNMAPPED | MemType::WRITE_UNMAPPED | MemType::FETCH_UNMAPPED => (
+                    FaultKind::Unmapped,
+                    Some(f.address),
+                    format!("{what} of unmapped address {:#010x}", f.address),
+                ),
+                MemType::WRITE_PROT => (
+                    FaultKind::Protection,
+                    Some(f.address),
+                    format!("write to read-only memory at {:#010x}", f.address),
+                ),
+                MemType::FETCH_PROT => (
+                    FaultKind::Protection,
+                    Some(f.address),
+                    format!("instruction fetch from non-executable memory at {:#010x}", f.address),
+                ),
+                _ => (
+                    FaultKind::Protection,
+                    Some(f.address),
+                    format!("{what} not permitted at {:#010x}", f.address),
+                ),
+            }
+        }
+        (uc_error::FETCH_UNMAPPED, None) => (
+            FaultKind::Unmapped,
+            Some(pc),
+            format!("instruction fetch from unmapped address {pc:#010x}"),
+        ),
+        (other, None) => (
+            FaultKind::Other,
+            None,
+            format!("emulator error {other:?}"),
+        ),
+    };
+    StopReason::Fault {
+        kind,
+        pc: Addr(pc),
+        address: address.map(Addr),
+        message,
+    }
+}
+
+fn map_ppb(uc: &mut Uc<'_>) -> Result<(), uc_error> {
+    let base = 0xE000_0000u32;
+    uc.mmio_map(
+        u64::from(base),
+        0x10_0000,
+        Some(move |uc: &mut Uc<'_>, off: u64, size: usize| {
+            let addr = base + off as u32;
+            let now = access_time(uc, addr);
+            let ipsr = reg(uc, RegisterARM::IPSR);
+            let st = uc.get_data_mut();
+            let v = st.scs.read(addr, size, now, ipsr);
+            st.recompute_next_event();
+            u64::from(v)
+        }),
+        Some(move |uc: &mut Uc<'_>, off: u64, size: usize, value: u64| {
+            let addr = base + off as u32;
+            let now = access_time(uc, addr);
+            let st = uc.get_data_mut();
+            match st.scs.write(addr, size, value as u32, now) {
+                Some(PpbAction::Itm { bytes, len, .. }) => {
+                    st.output(Stream::Stdout, &bytes[..usize::from(len)]);
+                }
+                Some(PpbAction::SystemReset) => {
+                    st.request = Some(Request::Reset);
+                    let _ = uc.emu_stop();
+                    return;
+                }
+                None => {}
+            }
+            st.recompute_next_event();
+        }),
+    )
+}
+
+/// Map the board's peripherals, one MMIO range per run of 4 KiB pages they occupy. Addresses
+/// in those pages outside any register block read as zero and ignore writes (reserved space);
+/// everything else in an `mmio` region is unmapped and faults.
+fn map_peripherals(uc: &mut Uc<'_>, board: &Board) -> Result<(), uc_error> {
+    let page = |a: u64| a & !0xFFF;
+    let mut pages: Vec<(u64, u64)> = Vec::new();
+    let mut blocks: Vec<_> = board.peripherals().iter().map(|p| (page(p.base), page(p.end() + 0xFFF))).collect();
+    blocks.sort_unstable();
+    for (start, end) in blocks {
+        match pages.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => pages.push((start, end)),
+        }
+    }
+    for (start, end) in pages {
+        let base = start as u32;
+        uc.mmio_map(
+            start,
+            end - start,
+            Some(move |uc: &mut Uc<'_>, off: u64, size: usize| {
+                let addr = base + off as u32;
+                let now = access_time(uc, addr);
+                let st = uc.get_data_mut();
+                let Some(i) = st.peripherals.iter().position(|p| (p.base..p.end).contains(&addr)) else {
+                    return 0;
+                };
+                let p = &mut st.peripherals[i];
+                p.model.advance(now);
+                let v = p.model.read(addr - p.base, size, now);
+                st.sample_irq_levels();
+                st.recompute_next_event();
+                u64::from(v)
+            }),
+            Some(move |uc: &mut Uc<'_>, off: u64, size: usize, value: u64| {
+                let addr = base + off as u32;
+                let now = access_time(uc, addr);
+                let st = uc.get_data_mut();
+                let Some(i) = st.peripherals.iter().position(|p| (p.base..p.end).contains(&addr)) else {
+                    return;
+                };
+                let mut out = Vec::new();
+                let p = &mut st.peripherals[i];
+                p.model.advance(now);
+                p.model.write(addr - p.base, size, value as u32, now, &mut out);
+                st.output(Stream::Stdout, &out);
+                st.sample_irq_levels();
+                st.recompute_next_event();
+            }),
+        )?;
+    }
+    Ok(())
+}
+
+/// The simulated time of an MMIO access made by the current block: the clock at block entry
+/// plus the cost of the instructions before the one that made it. unicorn does not keep the
+/// PC up to date inside a block, so the instruction is found by decoding the block's loads and
+/// stores and matching their addresses, computed from the register file, against `addr`.
+/// Falls back to block entry if no instruction matches.
+fn access_time(uc: &mut Uc<'_>, addr: u32) -> Cycles {
+    let found = {
+        let st = uc.get_data();
+        let Some(b) = st.current else { return st.clock };
+        let block = &st.blocks[b as usize];
+        let regs = |r: u16| reg(uc, GPR[usize::from(r & 15)]);
+        (st.mmio_cursor..block.len()).find_map(|i| {
+            let off = usize::from(block.offsets[i]);
+            let insn = &block.code[off..block.code.len().min(off + 4)];
+            thumb::data_access(insn, regs)
+                .is_some_and(|r| r.contains(&addr))
+                .then(|| (i, st.current_entry + Cycles(u64::from(block.prefix[i]))))
+        })
+    };
+    let st = uc.get_data_mut();
+    match found {
+        Some((i, t)) => {
+            // Later accesses in this block come from this instruction or later ones.
+            st.mmio_cursor = i;
+            t
+        }
+        None => st.current_entry,
+    }
+}
+
+fn install_hooks(uc: &mut Uc<'_>) -> Result<(), uc_error> {
+    uc.add_block_hook(1, 0, on_block)?;
+    uc.add_intr_hook(on_interrupt)?;
+    uc.add_mem_hook(
+        HookType::MEM_UNMAPPED | HookType::MEM_PROT,
+        1,
+        0,
+        |uc: &mut Uc<'_>, access: MemType, address: u64, _size: usize, _value: i64| {
+            uc.get_data_mut().mem_fault = Some(MemFault {
+                access,
+                address: address as u32,
+            });
+            false
+        },
+    )?;
+    Ok(())
+}
+
+/// The hot path: once per executed block.
+fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
+    let st = uc.get_data_mut();
+    if st.clock >= st.next_event {
+        st.service_events();
+    }
+    if st.scs.nvic.any_pending() && take_exception(uc, addr as u32) {
+        return;
+    }
+    let st = uc.get_data_mut();
+    let key = addr << 32 | u64::from(size);
+    let b = match st.block_index.get(&key).copied() {
+        Some(b) => b,
+        None => {
+            let code = uc.mem_read_as_vec(addr, size as usize).unwrap_or_default();
+            let st = uc.get_data_mut();
+            let offsets = thumb::instruction_offsets(&code);
+            let prefix = timing::block_prefix(st.core, offsets.len());
+            st.blocks.push(Block {
+                start: addr as u32,
+                code: code.into_boxed_slice(),
+                offsets: offsets.into_boxed_slice(),
+                prefix,
+                executions: 0,
+            });
+            let b = (st.blocks.len() - 1) as u32;
+            st.block_index.insert(key, b);
+            b
+        }
+    };
+    let st = uc.get_data_mut();
+    let block = &mut st.blocks[b as usize];
+    let n = block.len() as u64;
+    let cost = u64::from(block.prefix[block.len()]);
+    if !st.final_stretch
+        && (st.instructions + n > st.instruction_budget || st.clock.0 + cost > st.cycle_budget)
+    {
+        let by_instr = st.instruction_budget.saturating_sub(st.instructions);
+        let left = st.cycle_budget.saturating_sub(st.clock.0);
+        let by_cycles = block.prefix.partition_point(|p| u64::from(*p) <= left) as u64 - 1;
+        let (k, kind) = if by_instr <= by_cycles {
+            (by_instr, LimitKind::Instructions)
+        } else {
+            (by_cycles, LimitKind::Cycles)
+        };
+        st.request = Some(if k == 0 {
+            Request::LimitNow(kind)
+        } else {
+            Request::FinalStretch(k, kind)
+        });
+        st.current = None;
+        let _ = uc.emu_stop();
+        return;
+    }
+    block.executions += 1;
+    st.current = Some(b);
+    st.current_entry = st.clock;
+    st.mmio_cursor = 0;
+    st.clock += Cycles(cost);
+    st.instructions += n;
+}
+
+/// Take the most urgent pending exception if the execution priority allows; `ret` is the
+/// address execution would have continued at. True if the core now runs the handler.
+fn take_exception(uc: &mut Uc<'_>, ret: u32) -> bool {
+    let v6m = uc.get_data().core.is_armv6m();
+    let primask = reg(uc, RegisterARM::PRIMASK) & 1 != 0;
+    let (basepri, faultmask) = if v6m {
+        (0, false)
+    } else {
+        (
+            reg(uc, RegisterARM::BASEPRI) as u8,
+            reg(uc, RegisterARM::FAULTMASK) & 1 != 0,
+        )
+    };
+    let nvic = &uc.get_data().scs.nvic;
+    let Some(n) = nvic.to_take(nvic.execution_priority(primask, basepri, faultmask)) else {
+        return false;
+    };
+    exception_entry(uc, n, ret)
+}
+
+/// Exception entry (Armv7-M ARM B1.5.6): stack the frame on the current stack, switch to
+/// handler mode on the main stack, load the vector. False (with a stop) if that fails.
+fn exception_entry(uc: &mut Uc<'_>, n: u32, ret: u32) -> bool {
+    let core = uc.get_data().core;
+    let ipsr = reg(uc, RegisterARM::IPSR) & 0x1FF;
+    let control = reg(uc, RegisterARM::CONTROL);
+    let handler_mode = ipsr != 0;
+    let use_psp = !handler_mode && control & 2 != 0;
+    let fpca = core.has_fpu() && control & 4 != 0;
+    let sp = reg(uc, RegisterARM::SP);
+    let frame_size = if fpca { 0x68 } else { 0x20 };
+    let unaligned = sp.wrapping_sub(frame_size) & 4 != 0;
+    let frame = sp.wrapping_sub(frame_size) & !7;
+    let xpsr = reg(uc, RegisterARM::XPSR);
+    let stacked_xpsr = (xpsr & !(1 << 9)) | u32::from(unaligned) << 9;
+    let mut words: Vec<u32> = [
+        RegisterARM::R0,
+        RegisterARM::R1,
+        RegisterARM::R2,
+        RegisterARM::R3,
+        RegisterARM::R12,
+        RegisterARM::LR,
+    ]
+    .iter()
+    .map(|r| reg(uc, *r))
+    .collect();
+    words.push(ret & !1);
+    words.push(stacked_xpsr);
+    if fpca {
+        for i in 0..16 {
+            words.push(reg(uc, fp_reg(i)));
+        }
+        words.push(reg(uc, RegisterARM::FPSCR));
+        words.push(0);
+    }
+    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let vtor = uc.get_data().scs.vtor;
+    let mut vector = [0u8; 4];
+    let vector_ok = uc.mem_read(u64::from(vtor + 4 * n), &mut vector).is_ok();
+    let vector = u32::from_le_bytes(vector);
+    if uc.mem_write(u64::from(frame), &bytes).is_err() {
+        let st = uc.get_data_mut();
+        let kind = if u64::from(frame) < st.ram.start {
+            FaultKind::StackOverflow
+        } else {
+            FaultKind::Lockup
+        };
+        st.fault(
+            kind,
+            ret,
+            Some(frame),
+            format!("cannot stack the exception frame for exception {n} at {frame:#010x}"),
+        );
+        let _ = uc.emu_stop();
+        return true;
+    }
+    if !vector_ok || vector & 1 == 0 {
+        let st = uc.get_data_mut();
+        st.fault(
+            FaultKind::Lockup,
+            ret,
+            Some(vtor + 4 * n),
+            format!(
+                "vector of exception {n} at {:#010x} is {}",
+                vtor + 4 * n,
+                if vector_ok { format!("{vector:#010x}, not a Thumb address") } else { "unreadable".into() }
+            ),
+        );
+        let _ = uc.emu_stop();
+        return true;
+    }
+    if use_psp {
+        set_reg(uc, RegisterARM::PSP, frame);
+        // Leaving SPSEL makes the main stack current (thread mode still, so QEMU swaps).
+        set_reg(uc, RegisterARM::CONTROL, control & !2 & !4);
+    } else {
+        set_reg(uc, RegisterARM::SP, frame);
+        if fpca {
+            set_reg(uc, RegisterARM::CONTROL, control & !4);
+        }
+    }
+    set_reg(uc, RegisterARM::IPSR, n);
+    // Clear the IT state; keep the Thumb bit.
+    set_reg(uc, RegisterARM::EPSR, 1 << 24);
+    let exc_return = 0xFFFF_FFE1
+        | u32::from(!fpca) << 4
+        | u32::from(!handler_mode) << 3
+        | u32::from(use_psp) << 2;
+    set_reg(uc, RegisterARM::LR, exc_return);
+    set_reg(uc, RegisterARM::PC, vector | 1);
+    let st = uc.get_data_mut();
+    st.scs.nvic.set_pending(n, false);
+    st.scs.nvic.set_active(n, true);
+    st.exceptions += 1;
+    st.event = true;
+    st.clock += timing::exception_entry(core);
+    st.current = None;
+    true
+}
+
+fn fp_reg(i: u32) -> RegisterARM {
+    const S: [RegisterARM; 16] = [
+        RegisterARM::S0,
+        RegisterARM::S1,
+        RegisterARM::S2,
+        RegisterARM::S3,
+        RegisterARM::S4,
+        RegisterARM::S5,
+        RegisterARM::S6,
+        RegisterARM::S7,
+        RegisterARM::S8,
+        RegisterARM::S9,
+        RegisterARM::S10,
+        RegisterARM::S11,
+        RegisterARM::S12,
+        RegisterARM::S13,
+        RegisterARM::S14,
+        RegisterARM::S15,
+    ];
+    S[i as usize]
+}
+
+/// Exception return (Armv7-M ARM B1.5.8): a branch to an EXC_RETURN value.
+fn exception_return(uc: &mut Uc<'_>, exc_return: u32) {
+    let n = reg(uc, RegisterARM::IPSR) & 0x1FF;
+    let use_psp = exc_return & 4 != 0;
+    let to_thread = exc_return & 8 != 0;
+    let fp_frame = exc_return & 0x10 == 0;
+    let frame = reg(uc, if use_psp { RegisterARM::PSP } else { RegisterARM::MSP });
+    let len = if fp_frame { 0x68 } else { 0x20 };
+    let mut raw = vec![0u8; len];
+    if n == 0 || uc.mem_read(u64::from(frame), &mut raw).is_err() {
+        let st = uc.get_data_mut();
+        st.fault(
+            FaultKind::Lockup,
+            exc_return,
+            Some(frame),
+            if n == 0 {
+                format!("exception return ({exc_return:#010x}) from thread mode")
+            } else {
+                format!("cannot unstack the exception frame at {frame:#010x}")
+            },
+        );
+        let _ = uc.emu_stop();
+        return;
+    }
+    let word = |i: usize| u32::from_le_bytes(raw[4 * i..4 * i + 4].try_into().unwrap_or_default());
+    for (i, r) in [
+        RegisterARM::R0,
+        RegisterARM::R1,
+        RegisterARM::R2,
+        RegisterARM::R3,
+        RegisterARM::R12,
+        RegisterARM::LR,
+    ]
+    .iter()
+    .enumerate()
+    {
+        set_reg(uc, *r, word(i));
+    }
+    let ret = word(6);
+    let xpsr = word(7);
+    if fp_frame {
+        for i in 0..16 {
+            set_reg(uc, fp_reg(i), word(8 + i as usize));
+        }
+        set_reg(uc, RegisterARM::FPSCR, word(24));
+    }
+    let new_sp = frame + len as u32 + if xpsr & (1 << 9) != 0 { 4 } else { 0 };
+    // Leave handler mode first (the stacked IPSR), then select the stack, then set it.
+    set_reg(uc, RegisterARM::XPSR, xpsr);
+    let mut control = reg(uc, RegisterARM::CONTROL);
+    if to_thread && use_psp {
+        control |= 2;
+    }
+    if fp_frame {
+        control |= 4;
+    }
+    set_reg(uc, RegisterARM::CONTROL, control);
+    set_reg(uc, if use_psp { RegisterARM::PSP } else { RegisterARM::MSP }, new_sp);
+    set_reg(uc, RegisterARM::PC, ret | 1);
+    let st = uc.get_data_mut();
+    st.scs.nvic.set_active(n, false);
+    st.event = true;
+    // Level-sensitive lines still asserted pend again.
+    st.sample_irq_levels();
+    st.current = None;
+    if to_thread && st.scs.sleep_on_exit() {
+        st.request = Some(Request::SleepOnExit);
+        let _ = uc.emu_stop();
+    }
+}
+
+/// QEMU's exception numbers for Arm (target/arm/cpu.h).
+mod excp {
+    pub const UDEF: u32 = 1;
+    pub const SWI: u32 = 2;
+    pub const PREFETCH_ABORT: u32 = 3;
+    pub const DATA_ABORT: u32 = 4;
+    pub const BKPT: u32 = 7;
+    pub const EXCEPTION_EXIT: u32 = 8;
+    pub const NOCP: u32 = 17;
+    pub const INVSTATE: u32 = 18;
+    pub const STKOF: u32 = 19;
+    pub const UNALIGNED: u32 = 22;
+}
+
+fn on_interrupt(uc: &mut Uc<'_>, intno: u32) {
+    let pc = reg(uc, RegisterARM::PC);
+    match intno {
+        excp::SWI => {
+            // PC is past the SVC.
+            uc.get_data_mut().refund_from(pc);
+            let st = uc.get_data_mut();
+            st.scs.nvic.set_pending(exc::SVCALL, true);
+            if !take_exception(uc, pc) {
+                let st = uc.get_data_mut();
+                st.fault(
+                    FaultKind::HardFault,
+                    pc.wrapping_sub(2),
+                    None,
+                    "SVC executed where the SVCall priority cannot preempt (escalates to HardFault)".into(),
+                );
+                let _ = uc.emu_stop();
+            }
+        }
+        excp::EXCEPTION_EXIT => exception_return(uc, pc | 1),
+        excp::BKPT => on_bkpt(uc, pc),
+        _ => {
+            uc.get_data_mut().refund_from(pc);
+            let (kind, message) = match intno {
+                excp::UDEF => (FaultKind::Undefined, "undefined instruction".to_string()),
+                excp::NOCP => (
+                    FaultKind::Undefined,
+                    "coprocessor or floating-point instruction with no FPU or the FPU disabled".into(),
+                ),
+                excp::INVSTATE => (
+                    FaultKind::Undefined,
+                    "invalid state: execution in ARM state (a branch to an address without the Thumb bit)".into(),
+                ),
+                excp::DATA_ABORT | excp::UNALIGNED => (
+                    FaultKind::Unaligned,
+                    format!("unaligned access, which {} does not allow here", uc.get_data().core),
+                ),
+                excp::PREFETCH_ABORT => (FaultKind::Protection, "instruction fetch abort".into()),
+                excp::STKOF => (FaultKind::StackOverflow, "stack limit register (MSPLIM/PSPLIM) violated".into()),
+                other => (FaultKind::Other, format!("unexpected processor exception {other}")),
+            };
+            uc.get_data_mut().fault(kind, pc, None, message);
+            let _ = uc.emu_stop();
+        }
+    }
+}
+
+/// A guest for semihosting: memory through unicorn, output to the console.
+struct SemihostingGuest<'u, 'a> {
+    uc: &'u mut Uc<'a>,
+}
+
+impl semihosting::Guest for SemihostingGuest<'_, '_> {
+    fn read(&mut self, addr: u32, buf: &mut [u8]) -> bool {
+        self.uc.mem_read(u64::from(addr), buf).is_ok()
+    }
+    fn write(&mut self, addr: u32, bytes: &[u8]) -> bool {
+        self.uc.mem_write(u64::from(addr), bytes).is_ok()
+    }
+    fn stdout(&mut self, bytes: &[u8]) {
+        self.uc.get_data_mut().output(Stream::Stdout, bytes);
+    }
+    fn stderr(&mut self, bytes: &[u8]) {
+        self.uc.get_data_mut().output(Stream::Stderr, bytes);
+    }
+    fn cycles(&self) -> u64 {
+        self.uc.get_data().clock.0
+    }
+    fn clock_hz(&self) -> u64 {
+        self.uc.get_data().clock_hz
+    }
+}
+
+fn on_bkpt(uc: &mut Uc<'_>, pc: u32) {
+    // The BKPT itself completes; anything after it in the block has not run yet.
+    uc.get_data_mut().refund_from(pc + 2);
+    let mut insn = [0u8; 2];
+    let imm = if uc.mem_read(u64::from(pc), &mut insn).is_ok() {
+        insn[0]
+    } else {
+        0
+    };
+    if imm != 0xAB {
+        uc.get_data_mut().fault(
+            FaultKind::HardFault,
+            pc,
+            None,
+            format!("BKPT {imm:#04x} with no debugger attached (escalates to HardFault)"),
+        );
+        let _ = uc.emu_stop();
+        return;
+    }
+    let op = reg(uc, RegisterARM::R0);
+    let param = reg(uc, RegisterARM::R1);
+    let outcome = semihosting::call(op, param, &mut SemihostingGuest { uc });
+    match outcome {
+        Outcome::Return(v) => {
+            set_reg(uc, RegisterARM::R0, v);
+            set_reg(uc, RegisterARM::PC, (pc + 2) | 1);
+        }
+        Outcome::Exit(code) => {
+            let st = uc.get_data_mut();
+            if st.stop.is_none() {
+                st.stop = Some(StopReason::Exit { code });
+            }
+            let _ = uc.emu_stop();
+        }
+        Outcome::Refused(message) => {
+            uc.get_data_mut()
+                .fault(FaultKind::Semihosting, pc, None, message);
+            let _ = uc.emu_stop();
+        }
+    }
+}

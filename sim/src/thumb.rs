@@ -1,0 +1,214 @@
+//! Just enough Thumb-2 decoding for the simulator: instruction lengths (to split a block into
+//! instructions), the sleep hints, and the data address of a load or store computed from the
+//! register file (to tell which instruction of a block made an MMIO access).
+//!
+//! The encodings are from the Armv7-M Architecture Reference Manual (DDI 0403E), section A5
+//! ("The Thumb instruction set encoding") and A6/A7 for the individual instructions.
+
+/// Whether a halfword is the first half of a 32-bit instruction (ARMv7-M ARM A5.1: bits
+/// [15:11] are 0b11101, 0b11110 or 0b11111).
+pub fn is_wide(hw1: u16) -> bool {
+    hw1 >> 11 >= 0b11101
+}
+
+/// The instruction start offsets of a block of Thumb code, relative to its first byte.
+/// A trailing half instruction (a block cut short) is not counted.
+pub fn instruction_offsets(code: &[u8]) -> Vec<u16> {
+    let mut offsets = Vec::with_capacity(code.len() / 2);
+    let mut at = 0usize;
+    while at + 2 <= code.len() {
+        let hw1 = u16::from_le_bytes([code[at], code[at + 1]]);
+        let len = if is_wide(hw1) { 4 } else { 2 };
+        if at + len > code.len() {
+            break;
+        }
+        offsets.push(at as u16);
+        at += len;
+    }
+    offsets
+}
+
+/// The sleep hints that end a unicorn run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sleep {
+    /// Wait for interrupt.
+    Wfi,
+    /// Wait for event.
+    Wfe,
+}
+
+/// Whether the instruction ending at `code[..end]` is WFI or WFE (16- or 32-bit encodings:
+/// `BF30`/`BF20`, `F3AF 8003`/`F3AF 8002`).
+pub fn sleep_before(code: &[u8]) -> Option<Sleep> {
+    let hw = |at: usize| u16::from_le_bytes([code[at], code[at + 1]]);
+    let n = code.len();
+    if n >= 2 {
+        match hw(n - 2) {
+            0xBF30 if n < 4 || !is_wide(hw(n - 4)) => return Some(Sleep::Wfi),
+            0xBF20 if n < 4 || !is_wide(hw(n - 4)) => return Some(Sleep::Wfe),
+            _ => {}
+        }
+    }
+    if n >= 4 && hw(n - 4) == 0xF3AF {
+        match hw(n - 2) {
+            0x8003 => return Some(Sleep::Wfi),
+            0x8002 => return Some(Sleep::Wfe),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The bytes a load or store instruction accesses, `start..end`, computed from the register
+/// values before it executes. `None` for instructions that access no data memory, or whose
+/// address does not come from a register (literal loads) or is not decoded here.
+pub fn data_access(insn: &[u8], reg: impl Fn(u16) -> u32) -> Option<std::ops::Range<u32>> {
+    let hw1 = u16::from_le_bytes([insn[0], insn[1]]);
+    let bits = |v: u16, hi: u32, lo: u32| (u32::from(v) >> lo) & ((1 << (hi - lo + 1)) - 1);
+    let span = |start: u32, len: u32| Some(start..start.wrapping_add(len));
+    if !is_wide(hw1) {
+        let rn = reg(bits(hw1, 5, 3) as u16);
+        let imm5 = bits(hw1, 10, 6);
+        return match hw1 >> 11 {
+            0b01100 | 0b01101 => span(rn.wrapping_add(imm5 * 4), 4),
+            0b01110 | 0b01111 => span(rn.wrapping_add(imm5), 1),
+            0b10000 | 0b10001 => span(rn.wrapping_add(imm5 * 2), 2),
+            // Register offset: STR/STRH/STRB/LDRSB/LDR/LDRH/LDRB/LDRSH (A5.2.4).
+            0b01010 | 0b01011 => {
+                let rm = reg(bits(hw1, 8, 6) as u16);
+                let len = [4, 2, 1, 1, 4, 2, 1, 2][bits(hw1, 11, 9) as usize];
+                span(rn.wrapping_add(rm), len)
+            }
+            // SP-relative.
+            0b10010 | 0b10011 => span(reg(13).wrapping_add(bits(hw1, 7, 0) * 4), 4),
+            // LDM/STM Rn!, {list}.
+            0b11000 | 0b11001 => {
+                let base = reg(bits(hw1, 10, 8) as u16);
+                span(base, (hw1 & 0xFF).count_ones() * 4)
+            }
+            _ => None,
+        };
+    }
+    if insn.len() < 4 {
+        return None;
+    }
+    let hw2 = u16::from_le_bytes([insn[2], insn[3]]);
+    let rn_index = (hw1 & 0xF) as u16;
+    let rn = reg(rn_index);
+    // Load/store single (A5.3.7 to A5.3.10): 1111 100x xxxx xxxx.
+    if hw1 & 0xFE00 == 0xF800 {
+        if rn_index == 15 {
+            return None;
+        }
+        let len = match bits(hw1, 6, 5) {
+            0 => 1,
+            1 => 2,
+            _ => 4,
+        };
+        if hw1 & 0x0080 != 0 {
+            return span(rn.wrapping_add(bits(hw2, 11, 0)), len);
+        }
+        if hw2 & 0x0800 != 0 {
+            let (p, u) = (hw2 & 0x0400 != 0, hw2 & 0x0200 != 0);
+            let imm8 = bits(hw2, 7, 0);
+            let at = match (p, u) {
+                (false, _) => rn,
+                (true, true) => rn.wrapping_add(imm8),
+                (true, false) => rn.wrapping_sub(imm8),
+            };
+            return span(at, len);
+        }
+        if bits(hw2, 11, 6) == 0 {
+            let rm = reg(bits(hw2, 3, 0) as u16);
+            return span(rn.wrapping_add(rm << bits(hw2, 5, 4)), len);
+        }
+        return None;
+    }
+    // LDRD/STRD and the exclusives (A5.3.5): 1110 100x x1xx xxxx.
+    if hw1 & 0xFE40 == 0xE840 {
+        let (p, u, w) = (hw1 & 0x0100 != 0, hw1 & 0x0080 != 0, hw1 & 0x0020 != 0);
+        let imm8 = bits(hw2, 7, 0) * 4;
+        if !p && !w {
+            // LDREX/STREX (word) when bit 7 is clear; TBB/TBH and byte/halfword exclusives
+            // (op1 = 01) otherwise.
+            return if !u {
+                span(rn.wrapping_add(imm8), 4)
+            } else if hw1 & 0xFFF0 == 0xE8D0 && bits(hw2, 7, 4) <= 1 {
+                // TBB/TBH: a table read at Rn + Rm (x2).
+                let rm = reg(bits(hw2, 3, 0) as u16);
+                let half = bits(hw2, 4, 4);
+                span(rn.wrapping_add(rm << half), 1 + half)
+            } else {
+                span(rn, 4)
+            };
+        }
+        if rn_index == 15 {
+            return None;
+        }
+        let at = match (p, u) {
+            (false, _) => rn,
+            (true, true) => rn.wrapping_add(imm8),
+            (true, false) => rn.wrapping_sub(imm8),
+        };
+        return span(at, 8);
+    }
+    // LDM/STM (A5.3.5): 1110 100x x0xx xxxx, IA (01) or DB (10).
+    if hw1 & 0xFE40 == 0xE800 {
+        let n = u32::from(hw2).count_ones() * 4;
+        return match bits(hw1, 8, 7) {
+            0b01 => span(rn, n),
+            0b10 => span(rn.wrapping_sub(n), n),
+            _ => None,
+        };
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn le(halfwords: &[u16]) -> Vec<u8> {
+        halfwords.iter().flat_map(|h| h.to_le_bytes()).collect()
+    }
+
+    #[test]
+    fn splits_mixed_width_code() {
+        // movs r0,#1 ; ldr.w r1,[r0,#4] ; nop ; bl (two halfwords)
+        let code = le(&[0x2001, 0xF8D0, 0x1004, 0xBF00, 0xF000, 0xF800]);
+        assert_eq!(instruction_offsets(&code), [0, 2, 6, 8]);
+        // A block cut in the middle of a 32-bit instruction keeps only whole ones.
+        assert_eq!(instruction_offsets(&code[..10]), [0, 2, 6]);
+    }
+
+    #[test]
+    fn recognises_sleep_hints_of_both_widths() {
+        assert_eq!(sleep_before(&le(&[0x2001, 0xBF30])), Some(Sleep::Wfi));
+        assert_eq!(sleep_before(&le(&[0xBF20])), Some(Sleep::Wfe));
+        assert_eq!(sleep_before(&le(&[0xF3AF, 0x8003])), Some(Sleep::Wfi));
+        // 0xBF30 as the second half of a wide instruction is not a WFI.
+        assert_eq!(sleep_before(&le(&[0xF8D0, 0xBF30])), None);
+        assert_eq!(sleep_before(&le(&[0xBF00])), None);
+    }
+
+    #[test]
+    fn computes_load_and_store_addresses() {
+        let regs = |r: u16| [0x1000, 0xE000_1000, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x2000_0100, 0, 0][r as usize];
+        // ldr r1, [r1, #4]
+        assert_eq!(data_access(&le(&[0x6849]), regs), Some(0xE000_1004..0xE000_1008));
+        // ldr r0, [r1, r2]
+        assert_eq!(data_access(&le(&[0x5888]), regs), Some(0xE000_1008..0xE000_100C));
+        // ldr.w r0, [r1, #4]
+        assert_eq!(data_access(&le(&[0xF8D1, 0x0004]), regs), Some(0xE000_1004..0xE000_1008));
+        // ldr r0, [r1, #-4] (imm8, P=1 U=0)
+        assert_eq!(data_access(&le(&[0xF851, 0x0C04]), regs), Some(0xE000_0FFC..0xE000_1000));
+        // ldrd r2, r3, [r1, #8]
+        assert_eq!(data_access(&le(&[0xE9D1, 0x2302]), regs), Some(0xE000_1008..0xE000_1010));
+        // ldmia.w r1, {r2, r3, r4}
+        assert_eq!(data_access(&le(&[0xE891, 0x001C]), regs), Some(0xE000_1000..0xE000_100C));
+        // ldr r0, [pc, #4] is a literal load: no register address.
+        assert_eq!(data_access(&le(&[0x4801]), regs), None);
+        // adds r0, #1 is no memory access.
+        assert_eq!(data_access(&le(&[0x3001]), regs), None);
+    }
+}

@@ -1,0 +1,58 @@
+//! Command-line arguments.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Cycle-approximate microcontroller simulator and profiler for embedded ML.
+#[derive(Debug, Parser)]
+#[command(name = "mcusim", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a firmware ELF on a board and report how it ended.
+    Run(RunArgs),
+    /// List the built-in boards, or show one.
+    Boards(BoardsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The firmware ELF to run.
+    pub firmware: PathBuf,
+    /// A built-in board name (see `mcusim boards`) or the path of a board file.
+    #[arg(long, short, default_value = mcusim_boards::DEFAULT_BOARD)]
+    pub board: String,
+    /// Write the run report as JSON to this file (`-` for standard output).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Stop after this many instructions.
+    #[arg(long, value_name = "N")]
+    pub max_instructions: Option<u64>,
+    /// Stop once this many cycles have passed.
+    #[arg(long, value_name = "N")]
+    pub max_cycles: Option<u64>,
+    /// Print no summary (firmware output is still forwarded).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BoardsArgs {
+    #[command(subcommand)]
+    pub command: Option<BoardsCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BoardsCommand {
+    /// List the built-in boards (the default).
+    List,
+    /// Print a board file: a built-in name or a path.
+    Show {
+        /// The board.
+        name: String,
+    },
+}

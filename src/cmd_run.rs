@@ -1,0 +1,110 @@
+//! `mcusim run`: load an ELF on a board, run it, forward its output, summarise.
+
+use crate::Outcome;
+use crate::cli::RunArgs;
+use anyhow::{Context, Result};
+use mcusim_boards::Board;
+use mcusim_sim::{Firmware, Limits, Machine, StdConsole};
+use mcusim_traces::report::{self, BoardRef, FirmwareRef, RunReport, Totals};
+use std::io::Write;
+use std::time::Instant;
+
+pub fn run(args: &RunArgs) -> Result<Outcome> {
+    let board = Board::resolve(&args.board)?;
+    let firmware = Firmware::load(&args.firmware)?;
+    let mut machine = Machine::new(&board, firmware, Box::new(StdConsole))?;
+    let started = Instant::now();
+    let result = machine.run(Limits {
+        max_instructions: args.max_instructions,
+        max_cycles: args.max_cycles,
+    });
+    let host_seconds = started.elapsed().as_secs_f64();
+
+    let clock_hz = board.clock_hz();
+    let report = RunReport {
+        schema: report::RUN_SCHEMA.into(),
+        mcusim_version: env!("CARGO_PKG_VERSION").into(),
+        board: BoardRef {
+            name: board.name.clone(),
+            core: board.core.name().into(),
+            clock_hz,
+            hash: report::fnv1a64(board.text.as_bytes()),
+        },
+        firmware: FirmwareRef {
+            file: machine.firmware().name.clone(),
+            hash: machine.firmware().hash.clone(),
+            entry: machine.entry(),
+        },
+        stop: result.stop.clone(),
+        totals: Totals {
+            instructions: result.instructions,
+            cycles: result.cycles,
+            sleep_cycles: result.sleep_cycles,
+            time_us: result.cycles.seconds_at(clock_hz) * 1e6,
+            exceptions: result.exceptions,
+        },
+    };
+    if let Some(path) = &args.json {
+        let mut text = serde_json::to_string_pretty(&report)?;
+        text.push('\n');
+        if path.as_os_str() == "-" {
+            std::io::stdout().write_all(text.as_bytes())?;
+        } else {
+            std::fs::write(path, text)
+                .with_context(|| format!("{}: cannot write the JSON report", path.display()))?;
+        }
+    }
+    if !args.quiet {
+        eprint!("{}", summary(&report, host_seconds));
+    }
+    Ok(if result.stop.exit_status() == 0 {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    })
+}
+
+/// The human summary, printed to standard error so standard output carries only what the
+/// firmware printed.
+fn summary(r: &RunReport, host_seconds: f64) -> String {
+    let t = &r.totals;
+    let mips = t.instructions as f64 / host_seconds.max(1e-9) / 1e6;
+    let code = r
+        .stop
+        .code()
+        .map_or_else(|| "-".to_string(), |c| c.to_string());
+    format!(
+        "\nmcusim: {stop}\n  board         {board} ({core}, {mhz} MHz)\n  exit code     {code}\n  instructions  {instr}\n  cycles        {cycles} ({sleep} asleep)\n  simulated     {time}\n  host          {host:.3} s, {mips:.1} M instructions/s\n",
+        stop = r.stop,
+        board = r.board.name,
+        core = r.board.core,
+        mhz = r.board.clock_hz as f64 / 1e6,
+        instr = thousands(t.instructions),
+        cycles = thousands(t.cycles.0),
+        sleep = thousands(t.sleep_cycles.0),
+        time = human_time(t.time_us),
+        host = host_seconds,
+    )
+}
+
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn human_time(us: f64) -> String {
+    if us >= 1e6 {
+        format!("{:.3} s", us / 1e6)
+    } else if us >= 1e3 {
+        format!("{:.3} ms", us / 1e3)
+    } else {
+        format!("{us:.3} us")
+    }
+}

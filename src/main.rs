@@ -1,0 +1,37 @@
+//! `mcusim`: run firmware for a microcontroller board on a cycle-approximate simulator.
+//!
+//! Exit status: 0 when the firmware exited with 0; 1 when it exited non-zero, faulted or hit a
+//! limit; 2 when mcusim itself could not do the job (bad arguments, unreadable ELF, invalid
+//! board). `main` is the one place that maps outcomes to exit codes.
+
+mod cli;
+mod cmd_boards;
+mod cmd_run;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+/// What a command concluded, for the exit status.
+pub enum Outcome {
+    /// Status 0.
+    Success,
+    /// Status 1: the answer is "no" (the firmware failed).
+    Failure,
+}
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    let result = match args.command {
+        cli::Command::Run(run) => cmd_run::run(&run),
+        cli::Command::Boards(b) => cmd_boards::run(&b),
+    };
+    match result {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::Failure) => ExitCode::from(1),
+        Err(e) => {
+            // One line per cause chain element would be noise: the errors name their file.
+            eprintln!("mcusim: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,138 @@
+use crate::Addr;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Why a run ended. Running always ends in one of these; the simulator never panics on
+/// anything the firmware does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum StopReason {
+    /// The firmware exited through semihosting (SYS_EXIT or SYS_EXIT_EXTENDED).
+    Exit {
+        /// The exit code the firmware passed.
+        code: i64,
+    },
+    /// The firmware did something the core faults on.
+    Fault {
+        /// What kind of fault.
+        kind: FaultKind,
+        /// Address of the faulting instruction.
+        pc: Addr,
+        /// The data address concerned, for memory faults.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        address: Option<Addr>,
+        /// A sentence for people.
+        message: String,
+    },
+    /// A limit given on the command line was reached.
+    Limit {
+        /// Which limit.
+        kind: LimitKind,
+        /// Where the core was.
+        pc: Addr,
+        /// The limit's value.
+        limit: u64,
+    },
+}
+
+/// Kinds of fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// A read, write or fetch of an address no region or peripheral covers.
+    Unmapped,
+    /// A write to read-only memory (flash) or a fetch from non-executable memory.
+    Protection,
+    /// An unaligned access where the core does not allow one.
+    Unaligned,
+    /// An undefined or unsupported instruction.
+    Undefined,
+    /// The stack pointer went below the lowest RAM address.
+    StackOverflow,
+    /// A fault while no handler could run: the firmware's own fault handler ran into a fault,
+    /// or a fault exception was escalated to a lockup.
+    Lockup,
+    /// A semihosting call the simulator refuses (bad operation or arguments).
+    Semihosting,
+    /// The firmware entered its own HardFault handler (a fault it detected and reported).
+    HardFault,
+    /// Something the emulator reported that fits no other kind.
+    Other,
+}
+
+/// Kinds of run limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitKind {
+    /// `--max-instructions`.
+    Instructions,
+    /// `--max-cycles`.
+    Cycles,
+    /// The core slept with no event that could ever wake it.
+    SleepForever,
+}
+
+impl StopReason {
+    /// The exit status a run with this outcome gives: 0 only for a clean exit with code 0.
+    pub fn exit_status(&self) -> i32 {
+        match self {
+            StopReason::Exit { code: 0 } => 0,
+            _ => 1,
+        }
+    }
+
+    /// The short name used in reports (`exit`, `fault`, `limit`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            StopReason::Exit { .. } => "exit",
+            StopReason::Fault { .. } => "fault",
+            StopReason::Limit { .. } => "limit",
+        }
+    }
+
+    /// The firmware's exit code, when it exited.
+    pub fn code(&self) -> Option<i64> {
+        match self {
+            StopReason::Exit { code } => Some(*code),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for StopReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StopReason::Exit { code } => write!(f, "exit with code {code}"),
+            StopReason::Fault {
+                kind, pc, message, ..
+            } => write!(f, "{} fault at pc {pc}: {message}", kind.name()),
+            StopReason::Limit { kind, pc, limit } => match kind {
+                LimitKind::Instructions => {
+                    write!(f, "instruction limit of {limit} reached at pc {pc}")
+                }
+                LimitKind::Cycles => write!(f, "cycle limit of {limit} reached at pc {pc}"),
+                LimitKind::SleepForever => write!(
+                    f,
+                    "core sleeps at pc {pc} with no interrupt enabled that could wake it"
+                ),
+            },
+        }
+    }
+}
+
+impl FaultKind {
+    /// The snake-case name, as in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultKind::Unmapped => "unmapped",
+            FaultKind::Protection => "protection",
+            FaultKind::Unaligned => "unaligned",
+            FaultKind::Undefined => "undefined instruction",
+            FaultKind::StackOverflow => "stack overflow",
+            FaultKind::Lockup => "lockup",
+            FaultKind::Semihosting => "semihosting",
+            FaultKind::HardFault => "hardfault",
+            FaultKind::Other => "emulator",
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! Project tasks: `cargo xtask <task>`.
+//!
+//! - `demo`: install what is missing, build the bundled hello firmware for nucleo-l4r5zi and
+//!   run it in mcusim (the README's first command).
+//! - `test`: install what is missing, then format check, clippy and every test (the README's
+//!   second command, and what CI runs).
+//! - `firmware BOARD NAME`: build `tests/firmware/NAME.c` for BOARD; prints the ELF's path.
+//! - `deps`: only install the system packages.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+/// Debian packages the build and the tests need: unicorn's build (cmake, bindgen's libclang),
+/// the firmware toolchain, and QEMU for the cross-check tests.
+const PACKAGES: [(&str, &str); 6] = [
+    ("cmake", "cmake"),
+    ("clang", "libclang-dev"),
+    ("arm-none-eabi-gcc", "gcc-arm-none-eabi"),
+    ("newlib", "libnewlib-arm-none-eabi"),
+    ("qemu-system-arm", "qemu-system-arm"),
+    ("tmux", "tmux"),
+];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => deps().and_then(|()| demo()),
+        Some("test") => deps().and_then(|()| test()),
+        Some("deps") => deps(),
+        Some("firmware") if args.len() == 3 => {
+            build_firmware(&args[1], &args[2]).map(|p| println!("{}", p.display()))
+        }
+        _ => Err("usage: cargo xtask demo | test | deps | firmware BOARD NAME".into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+fn installed(probe: &str, package: &str) -> bool {
+    match probe {
+        "clang" => Path::new("/usr/lib/llvm-14/lib/libclang.so").exists()
+            || dpkg_installed(package),
+        "newlib" => dpkg_installed(package),
+        program => mcusim_toolchain::which(program).is_some(),
+    }
+}
+
+fn dpkg_installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+}
+
+/// Install the missing Debian packages (as root, with apt-get).
+fn deps() -> Result {
+    let missing: Vec<&str> = PACKAGES
+        .iter()
+        .filter(|(probe, package)| !installed(probe, package))
+        .map(|(_, package)| *package)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    eprintln!("xtask: installing {}", missing.join(" "));
+    let sudo: &[&str] = if is_root() { &[] } else { &["sudo"] };
+    let apt = |args: &[&str]| -> Result {
+        let mut all: Vec<&str> = sudo.to_vec();
+        all.push("apt-get");
+        all.extend_from_slice(args);
+        let status = Command::new(all[0])
+            .args(&all[1..])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .map_err(|e| format!("cannot run apt-get: {e}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("apt-get {} failed", args.join(" ")))
+        }
+    };
+    apt(&["update", "-qq"])?;
+    let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    install.extend(missing);
+    apt(&install)
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+fn cargo(args: &[&str]) -> Result {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(&cargo)
+        .args(args)
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("cargo {} failed", args.join(" ")))
+    }
+}
+
+fn build_firmware(board: &str, name: &str) -> Result<PathBuf> {
+    let board = mcusim_boards::Board::resolve(board).map_err(|e| e.to_string())?;
+    let source = root().join("tests/firmware").join(format!("{name}.c"));
+    let out = root()
+        .join("target/firmware")
+        .join(&board.name)
+        .join(format!("{name}.elf"));
+    mcusim_toolchain::Build::new(&board, vec![source], out.clone())
+        .run()
+        .map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+fn demo() -> Result {
+    let elf = build_firmware(mcusim_boards::DEFAULT_BOARD, "hello")?;
+    let elf = elf.to_string_lossy().into_owned();
+    cargo(&[
+        "run",
+        "--release",
+        "--quiet",
+        "--bin",
+        "mcusim",
+        "--",
+        "run",
+        "--board",
+        mcusim_boards::DEFAULT_BOARD,
+        &elf,
+    ])
+}
+
+fn test() -> Result {
+    cargo(&["fmt", "--all", "--", "--check"])?;
+    cargo(&["clippy", "--all-targets", "--", "-D", "warnings"])?;
+    cargo(&["test", "--all"])
+}
