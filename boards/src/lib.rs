@@ -56,7 +56,7 @@ pub enum Error {
         name: String,
     },
     /// The file could not be read.
-    #[error("{path}: cannot read board file: {source}")]
+    #[error("{path}: cannot read board file")]
     Io {
         /// The board file.
         path: String,

@@ -24,6 +24,7 @@ extern "C" {
 
 /* ---- Semihosting (Arm "Semihosting for AArch32 and AArch64", release 2.0) ---- */
 
+#define MCUSIM_SYS_OPEN 0x01
 #define MCUSIM_SYS_WRITEC 0x03
 #define MCUSIM_SYS_WRITE0 0x04
 #define MCUSIM_SYS_WRITE 0x05

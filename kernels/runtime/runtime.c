@@ -11,8 +11,17 @@
 
 void mcusim_sh_puts(const char *s) { mcusim_semihost(MCUSIM_SYS_WRITE0, s); }
 
+/* Semihosting handles of the host's stdout and stderr: SYS_OPEN of ":tt" for writing (mode 4)
+ * or appending (mode 8), done once, as the specification's SH_EXT_STDOUT_STDERR describes. */
+static int sh_handles[3] = {-1, -1, -1};
+
 void mcusim_sh_write(int fd, const void *buf, size_t len) {
-    uint32_t block[3] = {(uint32_t)fd, (uint32_t)buf, (uint32_t)len};
+    int which = fd == 2 ? 2 : 1;
+    if (sh_handles[which] < 0) {
+        uint32_t open_block[3] = {(uint32_t)":tt", which == 2 ? 8u : 4u, 3u};
+        sh_handles[which] = mcusim_semihost(MCUSIM_SYS_OPEN, open_block);
+    }
+    uint32_t block[3] = {(uint32_t)sh_handles[which], (uint32_t)buf, (uint32_t)len};
     mcusim_semihost(MCUSIM_SYS_WRITE, block);
 }
 

@@ -3,7 +3,7 @@
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The firmware file could not be read.
-    #[error("{path}: cannot read firmware: {source}")]
+    #[error("{path}: cannot read firmware")]
     Io {
         /// The firmware path.
         path: String,

@@ -268,6 +268,16 @@ fn set_reg(uc: &mut Uc<'_>, r: RegisterARM, v: u32) {
     let _ = uc.reg_write(r, u64::from(v));
 }
 
+/// Make QEMU recompute its cached translation flags after IPSR or CONTROL changed behind its
+/// back. Without this, code in a handler is translated as thread-mode code and a branch to an
+/// EXC_RETURN value is not an exception return. unicorn rebuilds the flags after a write of
+/// the NZCV flags (`uc_reg_write` of `APSR_NZCV`); writing back their current value changes
+/// nothing else.
+fn rebuild_translation_flags(uc: &mut Uc<'_>) {
+    let nzcv = reg(uc, RegisterARM::XPSR) & 0xF000_0000;
+    set_reg(uc, RegisterARM::APSR_NZCV, nzcv);
+}
+
 const GPR: [RegisterARM; 16] = [
     RegisterARM::R0,
     RegisterARM::R1,
@@ -460,6 +470,7 @@ impl Machine {
         set_reg(uc, RegisterARM::MSP, sp & !3);
         set_reg(uc, RegisterARM::PSP, 0);
         set_reg(uc, RegisterARM::LR, 0xFFFF_FFFF);
+        rebuild_translation_flags(uc);
         set_reg(uc, RegisterARM::PC, pc | 1);
         let st = uc.get_data_mut();
         st.scs.reset();
@@ -1005,6 +1016,7 @@ fn exception_entry(uc: &mut Uc<'_>, n: u32, ret: u32) -> bool {
         | u32::from(!handler_mode) << 3
         | u32::from(use_psp) << 2;
     set_reg(uc, RegisterARM::LR, exc_return);
+    rebuild_translation_flags(uc);
     set_reg(uc, RegisterARM::PC, vector | 1);
     let st = uc.get_data_mut();
     st.scs.nvic.set_pending(n, false);
@@ -1087,6 +1099,10 @@ fn exception_return(uc: &mut Uc<'_>, exc_return: u32) {
     let new_sp = frame + len as u32 + if xpsr & (1 << 9) != 0 { 4 } else { 0 };
     // Leave handler mode first (the stacked IPSR), then select the stack, then set it.
     set_reg(uc, RegisterARM::XPSR, xpsr);
+    if !uc.get_data().core.is_armv6m() {
+        // The DSP extension's GE flags (XPSR above does not write them).
+        set_reg(uc, RegisterARM::XPSR_NZCVQG, xpsr);
+    }
     let mut control = reg(uc, RegisterARM::CONTROL);
     if to_thread && use_psp {
         control |= 2;
@@ -1096,6 +1112,7 @@ fn exception_return(uc: &mut Uc<'_>, exc_return: u32) {
     }
     set_reg(uc, RegisterARM::CONTROL, control);
     set_reg(uc, if use_psp { RegisterARM::PSP } else { RegisterARM::MSP }, new_sp);
+    rebuild_translation_flags(uc);
     set_reg(uc, RegisterARM::PC, ret | 1);
     let st = uc.get_data_mut();
     st.scs.nvic.set_active(n, false);

@@ -36,7 +36,7 @@ pub enum Error {
         stderr: String,
     },
     /// A file could not be written.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The file.
         path: String,
@@ -180,6 +180,8 @@ pub struct Build<'a> {
     pub opt: String,
     /// Stack reserved below the top of RAM, in bytes.
     pub stack_bytes: u32,
+    /// Preprocessor definitions, `NAME` or `NAME=VALUE`.
+    pub defines: Vec<String>,
 }
 
 impl<'a> Build<'a> {
@@ -191,6 +193,7 @@ impl<'a> Build<'a> {
             output,
             opt: "-O2".into(),
             stack_bytes: 8 * 1024,
+            defines: Vec::new(),
         }
     }
 
@@ -220,6 +223,7 @@ impl<'a> Build<'a> {
                 "--specs=nano.specs",
                 "-Wl,--gc-sections",
             ])
+            .args(self.defines.iter().map(|d| format!("-D{d}")))
             .arg("-I")
             .arg(&gen_dir)
             .arg("-T")

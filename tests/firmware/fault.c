@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* One fault, chosen at build time with -DFAULT_<KIND>. Reaching the end is a failure. */
+#include <stdint.h>
+
+#include "mcusim.h"
+
+#if defined(FAULT_STACK_OVERFLOW)
+/* Recursion with a large frame until the stack runs below the lowest RAM address. */
+__attribute__((noinline)) static int deep(volatile int n) {
+    volatile uint8_t frame[512];
+    frame[0] = (uint8_t)n;
+    return deep(n + 1) + frame[0];
+}
+#endif
+
+int main(void) {
+    mcusim_sh_puts("about to fault\n");
+#if defined(FAULT_UNMAPPED_READ)
+    (void)*(volatile uint32_t *)0x60000000u;
+#elif defined(FAULT_UNMAPPED_WRITE)
+    *(volatile uint32_t *)0x60000010u = 1;
+#elif defined(FAULT_FLASH_WRITE)
+    *(volatile uint32_t *)0x08000100u = 1;
+#elif defined(FAULT_UNDEFINED)
+    __asm__ volatile("udf #0");
+#elif defined(FAULT_UNALIGNED)
+    /* Unaligned on every core: any access on Armv6-M, an exclusive on the others. */
+    static uint32_t words[2];
+    volatile uint8_t *p = (volatile uint8_t *)words + 1;
+#if __ARM_ARCH_6M__
+    (void)*(volatile uint32_t *)p;
+#else
+    uint32_t v;
+    __asm__ volatile("ldrex %0, [%1]" : "=r"(v) : "r"(p));
+#endif
+#elif defined(FAULT_STACK_OVERFLOW)
+    deep(0);
+#elif defined(FAULT_EXEC_NONEXEC)
+    void (*f)(void) = (void (*)(void))(MCUSIM_UART_BASE | 1u);
+    f();
+#elif defined(FAULT_BKPT)
+    __asm__ volatile("bkpt #1");
+#else
+#error "choose a fault with -DFAULT_<KIND>"
+#endif
+    mcusim_sh_puts("no fault\n");
+    return 0;
+}
