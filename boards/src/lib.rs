@@ -277,7 +277,11 @@ fn validate(file: &BoardFile) -> (Option<Core>, Vec<Problem>) {
     if file.clock_hz == 0 {
         problem("clock_hz".into(), "clock must be above zero".into());
     }
-    let max_irqs = if core.is_some_and(Core::is_armv6m) { 32 } else { 496 };
+    let max_irqs = if core.is_some_and(Core::is_armv6m) {
+        32
+    } else {
+        496
+    };
     if file.irq_lines == 0 || file.irq_lines > max_irqs {
         problem(
             "irq_lines".into(),
@@ -294,7 +298,10 @@ fn validate(file: &BoardFile) -> (Option<Core>, Vec<Problem>) {
     for (i, r) in file.memory.iter().enumerate() {
         let key = |field: &str| format!("memory[{i}].{field}");
         if file.memory[..i].iter().any(|o| o.name == r.name) {
-            problem(key("name"), format!("region name '{}' is used twice", r.name));
+            problem(
+                key("name"),
+                format!("region name '{}' is used twice", r.name),
+            );
         }
         if r.base % REGION_ALIGN != 0 {
             problem(
@@ -311,7 +318,10 @@ fn validate(file: &BoardFile) -> (Option<Core>, Vec<Problem>) {
         if r.end() > 1 << 32 {
             problem(
                 key("size"),
-                format!("region ends at {:#x}, past the 4 GiB address space", r.end()),
+                format!(
+                    "region ends at {:#x}, past the 4 GiB address space",
+                    r.end()
+                ),
             );
         }
         if r.base < PPB.end && PPB.start < r.end() {
@@ -436,7 +446,10 @@ fn validate(file: &BoardFile) -> (Option<Core>, Vec<Problem>) {
         if p.console {
             consoles += 1;
             if consoles == 2 {
-                problem(key("console"), "only one peripheral can be the console".into());
+                problem(
+                    key("console"),
+                    "only one peripheral can be the console".into(),
+                );
             }
         }
     }

@@ -34,7 +34,11 @@ fn adjacent_sram_regions_form_one_ram_range() {
     let board = Board::builtin("nucleo-l4r5zi").unwrap().unwrap();
     assert_eq!(board.ram_range(), 0x2000_0000..0x200A_0000, "640 KiB");
     let f7 = Board::builtin("stm32f746g-disco").unwrap().unwrap();
-    assert_eq!(f7.ram_range(), 0x2000_0000..0x2005_0000, "DTCM + SRAM1 + SRAM2");
+    assert_eq!(
+        f7.ram_range(),
+        0x2000_0000..0x2005_0000,
+        "DTCM + SRAM1 + SRAM2"
+    );
 }
 
 const BROKEN: &str = r#"
@@ -74,8 +78,14 @@ fn a_broken_board_reports_every_problem_with_file_and_key() {
         "{err}"
     );
     let text = err.to_string();
-    assert!(text.contains("bad.toml: core: unknown core 'cortex-m99'"), "{text}");
-    assert!(text.contains("bad.toml: clock_hz: clock must be above zero"), "{text}");
+    assert!(
+        text.contains("bad.toml: core: unknown core 'cortex-m99'"),
+        "{text}"
+    );
+    assert!(
+        text.contains("bad.toml: clock_hz: clock must be above zero"),
+        "{text}"
+    );
     assert!(text.contains("not a multiple of 4 KiB"), "{text}");
     assert!(text.contains("overlaps memory[0] 'flash'"), "{text}");
 }
@@ -99,7 +109,10 @@ fn peripherals_must_sit_in_mmio_and_irqs_below_the_line_count() {
         .replace("irq = 1", "irq = 40");
     let err = Board::parse(&text, "p.toml").unwrap_err().to_string();
     assert!(err.contains("p.toml: peripheral[0].base: register block 0x20004000..0x20005000 does not lie inside an mmio region"), "{err}");
-    assert!(err.contains("p.toml: peripheral[0].irq: irq 40 is not below irq_lines (32)"), "{err}");
+    assert!(
+        err.contains("p.toml: peripheral[0].irq: irq 40 is not below irq_lines (32)"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -107,6 +120,11 @@ fn resolve_names_unknown_boards_and_missing_files() {
     let err = Board::resolve("no-such-board").unwrap_err().to_string();
     assert!(err.contains("no board named 'no-such-board'"), "{err}");
     assert!(err.contains("nucleo-l4r5zi"), "{err}");
-    let err = Board::resolve("/nonexistent/b.toml").unwrap_err().to_string();
-    assert!(err.starts_with("/nonexistent/b.toml: cannot read board file"), "{err}");
+    let err = Board::resolve("/nonexistent/b.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("/nonexistent/b.toml: cannot read board file"),
+        "{err}"
+    );
 }

@@ -169,7 +169,8 @@ struct State {
     /// The block being executed, the clock at its entry, and how far MMIO matching got.
     current: Option<u32>,
     current_entry: Cycles,
-    mmio_cursor: usize,
+    /// The instruction of the current block that made the last MMIO access, and its address.
+    mmio_last: Option<(usize, u32)>,
 
     /// No instruction may start once `instructions` reaches this (u64::MAX: no limit).
     instruction_budget: u64,
@@ -328,7 +329,11 @@ impl std::fmt::Debug for Machine {
 
 impl Machine {
     /// Build the board's machine and load the firmware into it.
-    pub fn new(board: &Board, firmware: Firmware, console: Box<dyn Console>) -> Result<Machine, Error> {
+    pub fn new(
+        board: &Board,
+        firmware: Firmware,
+        console: Box<dyn Console>,
+    ) -> Result<Machine, Error> {
         firmware.check_fits(board)?;
         let boot = board.boot_region().base as u32;
         let vt_err = |message: String| Error::VectorTable {
@@ -389,12 +394,17 @@ impl Machine {
             block_index: FxHashMap::default(),
             current: None,
             current_entry: Cycles::ZERO,
-            mmio_cursor: 0,
+            mmio_last: None,
             instruction_budget: u64::MAX,
             cycle_budget: u64::MAX,
             final_stretch: false,
             next_event: Cycles(u64::MAX),
-            scs: Scs::new(board.core, board.file.irq_lines, board.file.priority_bits, boot),
+            scs: Scs::new(
+                board.core,
+                board.file.irq_lines,
+                board.file.priority_bits,
+                boot,
+            ),
             peripherals,
             console,
             event: false,
@@ -418,7 +428,8 @@ impl Machine {
             uc.mem_map(r.base, r.size, prot).map_err(setup)?;
         }
         for seg in &firmware.segments {
-            uc.mem_write(u64::from(seg.addr), &seg.data).map_err(setup)?;
+            uc.mem_write(u64::from(seg.addr), &seg.data)
+                .map_err(setup)?;
         }
         map_ppb(&mut uc).map_err(setup)?;
         map_peripherals(&mut uc, board).map_err(setup)?;
@@ -516,6 +527,9 @@ impl Machine {
                     stretch = Some(kind);
                     st.final_stretch = true;
                     count = n as usize;
+                    // unicorn counts instructions with a code hook that only blocks translated
+                    // from now on carry; the run ends after this, so flushing costs nothing.
+                    let _ = self.uc.ctl_flush_tb();
                     continue;
                 }
                 Some(Request::Reset) => {
@@ -665,7 +679,7 @@ fn classify_error(st: &mut State, e: uc_error, pc: u32, sp: u32) -> StopReason {
                     FaultKind::StackOverflow,
                     Some(f.address),
                     format!(
-                        "stack overflow: write at {:#010x}, below the lowest RAM address {:#010x} (sp {sp:#010x})",
+                        "write at {:#010x}, below the lowest RAM address {:#010x} (sp {sp:#010x})",
                         f.address, st.ram.start
                     ),
                 ),
@@ -682,7 +696,10 @@ fn classify_error(st: &mut State, e: uc_error, pc: u32, sp: u32) -> StopReason {
                 MemType::FETCH_PROT => (
                     FaultKind::Protection,
                     Some(f.address),
-                    format!("instruction fetch from non-executable memory at {:#010x}", f.address),
+                    format!(
+                        "instruction fetch from non-executable memory at {:#010x}",
+                        f.address
+                    ),
                 ),
                 _ => (
                     FaultKind::Protection,
@@ -696,11 +713,7 @@ fn classify_error(st: &mut State, e: uc_error, pc: u32, sp: u32) -> StopReason {
             Some(pc),
             format!("instruction fetch from unmapped address {pc:#010x}"),
         ),
-        (other, None) => (
-            FaultKind::Other,
-            None,
-            format!("emulator error {other:?}"),
-        ),
+        (other, None) => (FaultKind::Other, None, format!("emulator error {other:?}")),
     };
     StopReason::Fault {
         kind,
@@ -750,7 +763,11 @@ fn map_ppb(uc: &mut Uc<'_>) -> Result<(), uc_error> {
 fn map_peripherals(uc: &mut Uc<'_>, board: &Board) -> Result<(), uc_error> {
     let page = |a: u64| a & !0xFFF;
     let mut pages: Vec<(u64, u64)> = Vec::new();
-    let mut blocks: Vec<_> = board.peripherals().iter().map(|p| (page(p.base), page(p.end() + 0xFFF))).collect();
+    let mut blocks: Vec<_> = board
+        .peripherals()
+        .iter()
+        .map(|p| (page(p.base), page(p.end() + 0xFFF)))
+        .collect();
     blocks.sort_unstable();
     for (start, end) in blocks {
         match pages.last_mut() {
@@ -767,7 +784,11 @@ fn map_peripherals(uc: &mut Uc<'_>, board: &Board) -> Result<(), uc_error> {
                 let addr = base + off as u32;
                 let now = access_time(uc, addr);
                 let st = uc.get_data_mut();
-                let Some(i) = st.peripherals.iter().position(|p| (p.base..p.end).contains(&addr)) else {
+                let Some(i) = st
+                    .peripherals
+                    .iter()
+                    .position(|p| (p.base..p.end).contains(&addr))
+                else {
                     return 0;
                 };
                 let p = &mut st.peripherals[i];
@@ -781,13 +802,18 @@ fn map_peripherals(uc: &mut Uc<'_>, board: &Board) -> Result<(), uc_error> {
                 let addr = base + off as u32;
                 let now = access_time(uc, addr);
                 let st = uc.get_data_mut();
-                let Some(i) = st.peripherals.iter().position(|p| (p.base..p.end).contains(&addr)) else {
+                let Some(i) = st
+                    .peripherals
+                    .iter()
+                    .position(|p| (p.base..p.end).contains(&addr))
+                else {
                     return;
                 };
                 let mut out = Vec::new();
                 let p = &mut st.peripherals[i];
                 p.model.advance(now);
-                p.model.write(addr - p.base, size, value as u32, now, &mut out);
+                p.model
+                    .write(addr - p.base, size, value as u32, now, &mut out);
                 st.output(Stream::Stdout, &out);
                 st.sample_irq_levels();
                 st.recompute_next_event();
@@ -808,19 +834,25 @@ fn access_time(uc: &mut Uc<'_>, addr: u32) -> Cycles {
         let Some(b) = st.current else { return st.clock };
         let block = &st.blocks[b as usize];
         let regs = |r: u16| reg(uc, GPR[usize::from(r & 15)]);
-        (st.mmio_cursor..block.len()).find_map(|i| {
+        let span = |i: usize| {
             let off = usize::from(block.offsets[i]);
-            let insn = &block.code[off..block.code.len().min(off + 4)];
-            thumb::data_access(insn, regs)
-                .is_some_and(|r| r.contains(&addr))
-                .then(|| (i, st.current_entry + Cycles(u64::from(block.prefix[i]))))
-        })
+            thumb::data_access(&block.code[off..block.code.len().min(off + 4)], regs)
+        };
+        // An LDM/LDRD makes several accesses at rising addresses: a continuation belongs to the
+        // instruction that made the previous one. Otherwise the access comes from a later one.
+        let continuation = st
+            .mmio_last
+            .filter(|&(i, prev)| addr > prev && span(i).is_some_and(|r| r.contains(&addr)))
+            .map(|(i, _)| i);
+        let first = st.mmio_last.map_or(0, |(i, _)| i + 1);
+        continuation
+            .or_else(|| (first..block.len()).find(|&i| span(i).is_some_and(|r| r.contains(&addr))))
+            .map(|i| (i, st.current_entry + Cycles(u64::from(block.prefix[i]))))
     };
     let st = uc.get_data_mut();
     match found {
         Some((i, t)) => {
-            // Later accesses in this block come from this instruction or later ones.
-            st.mmio_cursor = i;
+            st.mmio_last = Some((i, addr));
             t
         }
         None => st.current_entry,
@@ -879,6 +911,11 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
     let block = &mut st.blocks[b as usize];
     let n = block.len() as u64;
     let cost = u64::from(block.prefix[block.len()]);
+    if st.final_stretch && st.instructions >= st.instruction_budget {
+        // Safety net: the counted run must not go past the budget.
+        let _ = uc.emu_stop();
+        return;
+    }
     if !st.final_stretch
         && (st.instructions + n > st.instruction_budget || st.clock.0 + cost > st.cycle_budget)
     {
@@ -902,7 +939,7 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
     block.executions += 1;
     st.current = Some(b);
     st.current_entry = st.clock;
-    st.mmio_cursor = 0;
+    st.mmio_last = None;
     st.clock += Cycles(cost);
     st.instructions += n;
 }
@@ -992,7 +1029,11 @@ fn exception_entry(uc: &mut Uc<'_>, n: u32, ret: u32) -> bool {
             format!(
                 "vector of exception {n} at {:#010x} is {}",
                 vtor + 4 * n,
-                if vector_ok { format!("{vector:#010x}, not a Thumb address") } else { "unreadable".into() }
+                if vector_ok {
+                    format!("{vector:#010x}, not a Thumb address")
+                } else {
+                    "unreadable".into()
+                }
             ),
         );
         let _ = uc.emu_stop();
@@ -1056,7 +1097,14 @@ fn exception_return(uc: &mut Uc<'_>, exc_return: u32) {
     let use_psp = exc_return & 4 != 0;
     let to_thread = exc_return & 8 != 0;
     let fp_frame = exc_return & 0x10 == 0;
-    let frame = reg(uc, if use_psp { RegisterARM::PSP } else { RegisterARM::MSP });
+    let frame = reg(
+        uc,
+        if use_psp {
+            RegisterARM::PSP
+        } else {
+            RegisterARM::MSP
+        },
+    );
     let len = if fp_frame { 0x68 } else { 0x20 };
     let mut raw = vec![0u8; len];
     if n == 0 || uc.mem_read(u64::from(frame), &mut raw).is_err() {
@@ -1111,7 +1159,15 @@ fn exception_return(uc: &mut Uc<'_>, exc_return: u32) {
         control |= 4;
     }
     set_reg(uc, RegisterARM::CONTROL, control);
-    set_reg(uc, if use_psp { RegisterARM::PSP } else { RegisterARM::MSP }, new_sp);
+    set_reg(
+        uc,
+        if use_psp {
+            RegisterARM::PSP
+        } else {
+            RegisterARM::MSP
+        },
+        new_sp,
+    );
     rebuild_translation_flags(uc);
     set_reg(uc, RegisterARM::PC, ret | 1);
     let st = uc.get_data_mut();

@@ -200,7 +200,10 @@ mod tests {
         // PRIMASK masks everything configurable.
         assert_eq!(nvic.to_take(nvic.execution_priority(true, 0, false)), None);
         // BASEPRI 0x40 masks priority 0x40 and lower-urgency ones.
-        assert_eq!(nvic.to_take(nvic.execution_priority(false, 0x40, false)), None);
+        assert_eq!(
+            nvic.to_take(nvic.execution_priority(false, 0x40, false)),
+            None
+        );
         assert_eq!(
             nvic.to_take(nvic.execution_priority(false, 0x60, false)),
             Some(exc::IRQ0 + 3)
@@ -218,7 +221,10 @@ mod tests {
         assert_eq!(ep, 0x40);
         assert_eq!(nvic.to_take(ep), None, "PendSV waits for SVC to return");
         nvic.set_active(exc::SVCALL, false);
-        assert_eq!(nvic.to_take(nvic.execution_priority(false, 0, false)), Some(exc::PENDSV));
+        assert_eq!(
+            nvic.to_take(nvic.execution_priority(false, 0, false)),
+            Some(exc::PENDSV)
+        );
     }
 
     #[test]

@@ -216,7 +216,12 @@ impl Scs {
 
     /// Reset to the power-on state (system reset); the clock keeps running.
     pub fn reset(&mut self) {
-        *self = Scs::new(self.core, self.irq_lines, self.priority_bits, self.boot_vtor);
+        *self = Scs::new(
+            self.core,
+            self.irq_lines,
+            self.priority_bits,
+            self.boot_vtor,
+        );
     }
 
     fn cyccnt_counting(&self) -> bool {
@@ -259,7 +264,9 @@ impl Scs {
     fn read_word(&mut self, addr: u32, now: Cycles, ipsr: u32) -> u32 {
         let nvic_bits = |base: u32, f: &dyn Fn(u32) -> bool| {
             let first = (addr - base) * 8;
-            (0..32).fold(0u32, |acc, i| acc | u32::from(f(exc::IRQ0 + first + i)) << i)
+            (0..32).fold(0u32, |acc, i| {
+                acc | u32::from(f(exc::IRQ0 + first + i)) << i
+            })
         };
         match addr {
             // Stimulus ports read 1: the FIFO always has room.
@@ -326,8 +333,7 @@ impl Scs {
         };
         if let Some(first) = byte_prio(addr) {
             for i in 0..size.min(4) as u32 {
-                self.nvic
-                    .set_priority(first + i, (value >> (8 * i)) as u8);
+                self.nvic.set_priority(first + i, (value >> (8 * i)) as u8);
             }
             return None;
         }
@@ -362,10 +368,14 @@ impl Scs {
             reg::SYST_RVR => self.systick.reload = value & 0x00FF_FFFF,
             reg::SYST_CVR => self.systick.write_cvr(now),
             0xE000_E100..0xE000_E140 => {
-                nvic_each(reg::NVIC_ISER, value, &mut |irq| self.nvic.set_enabled(irq, true));
+                nvic_each(reg::NVIC_ISER, value, &mut |irq| {
+                    self.nvic.set_enabled(irq, true)
+                });
             }
             0xE000_E180..0xE000_E1C0 => {
-                nvic_each(reg::NVIC_ICER, value, &mut |irq| self.nvic.set_enabled(irq, false));
+                nvic_each(reg::NVIC_ICER, value, &mut |irq| {
+                    self.nvic.set_enabled(irq, false)
+                });
             }
             0xE000_E200..0xE000_E240 => nvic_each(reg::NVIC_ISPR, value, &mut |irq| {
                 self.nvic.set_pending(exc::IRQ0 + irq, true);
@@ -390,22 +400,16 @@ impl Scs {
             }
             // TBLOFF: bits [31:7] (B3.2.5).
             reg::VTOR => self.vtor = value & 0xFFFF_FF80,
-            reg::AIRCR => {
-                if value >> 16 == 0x05FA {
-                    if !self.core.is_armv6m() {
-                        self.nvic.set_prigroup(value >> 8);
-                    }
-                    if value & 4 != 0 {
-                        return Some(PpbAction::SystemReset);
-                    }
+            reg::AIRCR if value >> 16 == 0x05FA => {
+                if !self.core.is_armv6m() {
+                    self.nvic.set_prigroup(value >> 8);
+                }
+                if value & 4 != 0 {
+                    return Some(PpbAction::SystemReset);
                 }
             }
             reg::SCR => self.scr = value & 0x16,
-            reg::CCR => {
-                if !self.core.is_armv6m() {
-                    self.ccr = value & 0x0007_031B;
-                }
-            }
+            reg::CCR if !self.core.is_armv6m() => self.ccr = value & 0x0007_031B,
             reg::SHCSR => self.shcsr = value,
             reg::CPACR => self.cpacr = value,
             reg::DEMCR => {
@@ -454,7 +458,11 @@ mod tests {
     fn cyccnt_counts_only_when_enabled_by_dwt_and_demcr() {
         let mut s = scs();
         s.write(reg::DWT_CTRL, 4, 1, Cycles(10));
-        assert_eq!(s.read(reg::DWT_CYCCNT, 4, Cycles(50), 0), 0, "no TRCENA yet");
+        assert_eq!(
+            s.read(reg::DWT_CYCCNT, 4, Cycles(50), 0),
+            0,
+            "no TRCENA yet"
+        );
         s.write(reg::DEMCR, 4, 1 << 24, Cycles(100));
         assert_eq!(s.read(reg::DWT_CYCCNT, 4, Cycles(150), 0), 50);
         s.write(reg::DWT_CYCCNT, 4, 7, Cycles(200));
@@ -466,7 +474,11 @@ mod tests {
     #[test]
     fn armv6m_has_no_cycle_counter() {
         let mut s = Scs::new(Core::CortexM0Plus, 32, 2, 0);
-        assert_ne!(s.read(reg::DWT_CTRL, 4, Cycles(0), 0) & 1 << 25, 0, "NOCYCCNT");
+        assert_ne!(
+            s.read(reg::DWT_CTRL, 4, Cycles(0), 0) & 1 << 25,
+            0,
+            "NOCYCCNT"
+        );
         s.write(reg::DEMCR, 4, 1 << 24, Cycles(0));
         s.write(reg::DWT_CTRL, 4, 1, Cycles(0));
         assert_eq!(s.read(reg::DWT_CYCCNT, 4, Cycles(100), 0), 0);
@@ -480,8 +492,14 @@ mod tests {
         s.write(reg::STIR, 4, 5, Cycles(0));
         assert_eq!(s.read(reg::NVIC_ISPR, 4, Cycles(0), 0), 1 << 5);
         assert_eq!(s.read(reg::NVIC_IPR + 4, 4, Cycles(0), 0), 0x8000);
-        assert_eq!(s.nvic.to_take(crate::nvic::THREAD_PRIORITY), Some(exc::IRQ0 + 5));
-        assert_eq!((s.read(reg::ICSR, 4, Cycles(0), 0) >> 12) & 0x1FF, exc::IRQ0 + 5);
+        assert_eq!(
+            s.nvic.to_take(crate::nvic::THREAD_PRIORITY),
+            Some(exc::IRQ0 + 5)
+        );
+        assert_eq!(
+            (s.read(reg::ICSR, 4, Cycles(0), 0) >> 12) & 0x1FF,
+            exc::IRQ0 + 5
+        );
         s.write(reg::NVIC_ICPR, 4, 1 << 5, Cycles(0));
         assert!(!s.nvic.any_pending());
     }

@@ -63,7 +63,9 @@ fn args<const N: usize>(guest: &mut dyn Guest, block: u32) -> Result<[u32; N], O
 
 fn read_bytes(guest: &mut dyn Guest, addr: u32, len: u32) -> Result<Vec<u8>, Outcome> {
     if len as usize > MAX_STRING * 16 {
-        return Err(Outcome::Refused(format!("buffer of {len} bytes is too large")));
+        return Err(Outcome::Refused(format!(
+            "buffer of {len} bytes is too large"
+        )));
     }
     let mut buf = vec![0; len as usize];
     if guest.read(addr, &mut buf) {
@@ -178,9 +180,10 @@ fn perform(op: u32, param: u32, guest: &mut dyn Guest) -> Result<Outcome, Outcom
         // SYS_GET_CMDLINE: {buffer, length} receives an empty command line.
         0x15 => {
             let [buf, len] = args::<2>(guest, param)?;
-            if len == 0 || !guest.write(buf, &[0]) || !guest.write(param.wrapping_add(4), &[0; 4])
-            {
-                return Err(Outcome::Refused("SYS_GET_CMDLINE buffer is unusable".into()));
+            if len == 0 || !guest.write(buf, &[0]) || !guest.write(param.wrapping_add(4), &[0; 4]) {
+                return Err(Outcome::Refused(
+                    "SYS_GET_CMDLINE buffer is unusable".into(),
+                ));
             }
             ok
         }
@@ -317,7 +320,10 @@ mod tests {
     fn bad_calls_are_refused_not_obeyed() {
         let mut g = fake();
         assert!(matches!(call(0x99, 0, &mut g), Outcome::Refused(m) if m.contains("0x99")));
-        assert!(matches!(call(0x05, 0xFFFF_0000, &mut g), Outcome::Refused(_)));
+        assert!(matches!(
+            call(0x05, 0xFFFF_0000, &mut g),
+            Outcome::Refused(_)
+        ));
         // A string without terminator inside mapped memory runs into the end of it.
         g.mem[0x40..].fill(b'x');
         assert!(matches!(call(0x04, 0x40, &mut g), Outcome::Refused(m) if m.contains("unmapped")));

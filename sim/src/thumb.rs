@@ -93,7 +93,7 @@ pub fn data_access(insn: &[u8], reg: impl Fn(u16) -> u32) -> Option<std::ops::Ra
         return None;
     }
     let hw2 = u16::from_le_bytes([insn[2], insn[3]]);
-    let rn_index = (hw1 & 0xF) as u16;
+    let rn_index = hw1 & 0xF;
     let rn = reg(rn_index);
     // Load/store single (A5.3.7 to A5.3.10): 1111 100x xxxx xxxx.
     if hw1 & 0xFE00 == 0xF800 {
@@ -193,19 +193,56 @@ mod tests {
 
     #[test]
     fn computes_load_and_store_addresses() {
-        let regs = |r: u16| [0x1000, 0xE000_1000, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x2000_0100, 0, 0][r as usize];
+        let regs = |r: u16| {
+            [
+                0x1000,
+                0xE000_1000,
+                8,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0x2000_0100,
+                0,
+                0,
+            ][r as usize]
+        };
         // ldr r1, [r1, #4]
-        assert_eq!(data_access(&le(&[0x6849]), regs), Some(0xE000_1004..0xE000_1008));
+        assert_eq!(
+            data_access(&le(&[0x6849]), regs),
+            Some(0xE000_1004..0xE000_1008)
+        );
         // ldr r0, [r1, r2]
-        assert_eq!(data_access(&le(&[0x5888]), regs), Some(0xE000_1008..0xE000_100C));
+        assert_eq!(
+            data_access(&le(&[0x5888]), regs),
+            Some(0xE000_1008..0xE000_100C)
+        );
         // ldr.w r0, [r1, #4]
-        assert_eq!(data_access(&le(&[0xF8D1, 0x0004]), regs), Some(0xE000_1004..0xE000_1008));
+        assert_eq!(
+            data_access(&le(&[0xF8D1, 0x0004]), regs),
+            Some(0xE000_1004..0xE000_1008)
+        );
         // ldr r0, [r1, #-4] (imm8, P=1 U=0)
-        assert_eq!(data_access(&le(&[0xF851, 0x0C04]), regs), Some(0xE000_0FFC..0xE000_1000));
+        assert_eq!(
+            data_access(&le(&[0xF851, 0x0C04]), regs),
+            Some(0xE000_0FFC..0xE000_1000)
+        );
         // ldrd r2, r3, [r1, #8]
-        assert_eq!(data_access(&le(&[0xE9D1, 0x2302]), regs), Some(0xE000_1008..0xE000_1010));
+        assert_eq!(
+            data_access(&le(&[0xE9D1, 0x2302]), regs),
+            Some(0xE000_1008..0xE000_1010)
+        );
         // ldmia.w r1, {r2, r3, r4}
-        assert_eq!(data_access(&le(&[0xE891, 0x001C]), regs), Some(0xE000_1000..0xE000_100C));
+        assert_eq!(
+            data_access(&le(&[0xE891, 0x001C]), regs),
+            Some(0xE000_1000..0xE000_100C)
+        );
         // ldr r0, [pc, #4] is a literal load: no register address.
         assert_eq!(data_access(&le(&[0x4801]), regs), None);
         // adds r0, #1 is no memory access.

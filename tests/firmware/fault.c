@@ -27,10 +27,10 @@ int main(void) {
     /* Unaligned on every core: any access on Armv6-M, an exclusive on the others. */
     static uint32_t words[2];
     volatile uint8_t *p = (volatile uint8_t *)words + 1;
-#if __ARM_ARCH_6M__
-    (void)*(volatile uint32_t *)p;
-#else
     uint32_t v;
+#if __ARM_ARCH_6M__
+    __asm__ volatile("ldr %0, [%1]" : "=r"(v) : "r"(p));
+#else
     __asm__ volatile("ldrex %0, [%1]" : "=r"(v) : "r"(p));
 #endif
 #elif defined(FAULT_STACK_OVERFLOW)

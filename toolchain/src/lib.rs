@@ -204,7 +204,11 @@ impl<'a> Build<'a> {
         }
         let gen_dir = self.output.with_extension("gen");
         write(&gen_dir, "mcusim_board.h", &board_header(self.board))?;
-        write(&gen_dir, "link.ld", &linker_script(self.board, self.stack_bytes))?;
+        write(
+            &gen_dir,
+            "link.ld",
+            &linker_script(self.board, self.stack_bytes),
+        )?;
         for (name, text) in RUNTIME {
             write(&gen_dir, name, text)?;
         }
@@ -273,8 +277,14 @@ mod tests {
     fn linker_script_uses_the_boot_region_and_merged_ram() {
         let board = Board::builtin("nucleo-l4r5zi").unwrap().unwrap();
         let ld = linker_script(&board, 0x2000);
-        assert!(ld.contains("CODE (rx)  : ORIGIN = 0x08000000, LENGTH = 0x200000"), "{ld}");
-        assert!(ld.contains("RAM  (rwx) : ORIGIN = 0x20000000, LENGTH = 0xa0000"), "{ld}");
+        assert!(
+            ld.contains("CODE (rx)  : ORIGIN = 0x08000000, LENGTH = 0x200000"),
+            "{ld}"
+        );
+        assert!(
+            ld.contains("RAM  (rwx) : ORIGIN = 0x20000000, LENGTH = 0xa0000"),
+            "{ld}"
+        );
     }
 
     #[test]

@@ -3,7 +3,9 @@ use std::fmt;
 use std::ops::{Add, AddAssign, Sub};
 
 /// A count of core clock cycles.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Cycles(pub u64);
 
@@ -54,7 +56,9 @@ impl fmt::Display for Cycles {
 }
 
 /// A 32-bit target address.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Addr(pub u32);
 

@@ -52,8 +52,9 @@ fn root() -> PathBuf {
 
 fn installed(probe: &str, package: &str) -> bool {
     match probe {
-        "clang" => Path::new("/usr/lib/llvm-14/lib/libclang.so").exists()
-            || dpkg_installed(package),
+        "clang" => {
+            Path::new("/usr/lib/llvm-14/lib/libclang.so").exists() || dpkg_installed(package)
+        }
         "newlib" => dpkg_installed(package),
         program => mcusim_toolchain::which(program).is_some(),
     }

@@ -32,14 +32,19 @@ impl Peripheral for CmsdkUart {
         }
     }
 
-    fn write(&mut self, offset: u32, _size: usize, value: u32, _now: Cycles, console: &mut Vec<u8>) {
+    fn write(
+        &mut self,
+        offset: u32,
+        _size: usize,
+        value: u32,
+        _now: Cycles,
+        console: &mut Vec<u8>,
+    ) {
         match offset {
-            0x000 => {
-                if self.ctrl & CMSDK_TX_EN != 0 {
-                    console.push(value as u8);
-                    if self.ctrl & CMSDK_TX_INT_EN != 0 {
-                        self.int_status |= CMSDK_TX_INT;
-                    }
+            0x000 if self.ctrl & CMSDK_TX_EN != 0 => {
+                console.push(value as u8);
+                if self.ctrl & CMSDK_TX_INT_EN != 0 {
+                    self.int_status |= CMSDK_TX_INT;
                 }
             }
             0x008 => self.ctrl = value & 0x7F,
@@ -92,17 +97,20 @@ impl Peripheral for Stm32Usart {
         }
     }
 
-    fn write(&mut self, offset: u32, _size: usize, value: u32, _now: Cycles, console: &mut Vec<u8>) {
+    fn write(
+        &mut self,
+        offset: u32,
+        _size: usize,
+        value: u32,
+        _now: Cycles,
+        console: &mut Vec<u8>,
+    ) {
         match offset {
             0x00 => self.cr1 = value,
             0x04 => self.cr2 = value,
             0x08 => self.cr3 = value,
             0x0C => self.brr = value & 0xFFFF,
-            0x28 => {
-                if self.enabled() {
-                    console.push(value as u8);
-                }
-            }
+            0x28 if self.enabled() => console.push(value as u8),
             _ => {}
         }
     }
@@ -138,7 +146,10 @@ mod tests {
         uart.write(0x00, 4, CR1_UE | CR1_TE, Cycles(0), &mut out);
         uart.write(0x28, 4, u32::from(b'b'), Cycles(0), &mut out);
         assert_eq!(out, b"b");
-        assert_eq!(uart.read(0x1C, 4, Cycles(0)) & (ISR_TXE | ISR_TEACK), ISR_TXE | ISR_TEACK);
+        assert_eq!(
+            uart.read(0x1C, 4, Cycles(0)) & (ISR_TXE | ISR_TEACK),
+            ISR_TXE | ISR_TEACK
+        );
         assert!(!uart.irq_level());
         uart.write(0x00, 4, CR1_UE | CR1_TE | CR1_TXEIE, Cycles(0), &mut out);
         assert!(uart.irq_level());

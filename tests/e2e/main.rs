@@ -1,0 +1,10 @@
+//! End-to-end tests of the `mcusim` binary: real firmware built with arm-none-eabi-gcc from
+//! `tests/firmware/`, run by the real binary, checked on its output, JSON report and exit
+//! status; and the same ELFs under QEMU where the two can be compared.
+
+mod support;
+
+mod bad_input;
+mod boards_cmd;
+mod qemu;
+mod run;

@@ -1,0 +1,218 @@
+//! `mcusim run` on every built-in board: output, exceptions, the cycle counter, exit codes,
+//! faults, limits and determinism.
+
+use crate::support::{boards, firmware, function_range, mcusim, run_json};
+
+#[test]
+fn hello_prints_on_every_path_and_exits_zero_on_every_board() {
+    for board in boards() {
+        let elf = firmware(&board, "hello", &[]);
+        let (run, report) = run_json(&board, &elf, &[]);
+        assert_eq!(run.status, 0, "{board}: {}", run.stderr);
+        assert_eq!(
+            run.stdout,
+            format!(
+                "hello from {board} over semihosting\nhello from {board} over the UART, 2 + 3 = 5\n!\nsemihosting SYS_WRITE to stdout\n"
+            ),
+            "{board}"
+        );
+        assert!(
+            run.stderr.starts_with("a line for stderr\n"),
+            "{board}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("mcusim: exit with code 0"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(report["schema"], "mcusim-run/1");
+        assert_eq!(report["board"]["name"], board.as_str());
+        assert_eq!(report["stop"]["reason"], "exit");
+        assert_eq!(report["stop"]["code"], 0);
+        assert_eq!(report["firmware"]["file"], "hello.elf");
+        let instructions = report["totals"]["instructions"].as_u64().unwrap();
+        let cycles = report["totals"]["cycles"].as_u64().unwrap();
+        assert!(instructions > 100, "{board}: {instructions}");
+        assert!(cycles >= instructions, "{board}");
+    }
+}
+
+#[test]
+fn exceptions_work_on_every_board() {
+    for board in boards() {
+        let elf = firmware(&board, "exceptions", &[]);
+        let (run, report) = run_json(&board, &elf, &[]);
+        assert_eq!(run.status, 0, "{board}:\n{}{}", run.stdout, run.stderr);
+        assert!(!run.stdout.contains("FAILED"), "{board}:\n{}", run.stdout);
+        for check in [
+            "svc: ok",
+            "pendsv waits for svc, then runs: ok",
+            "irq nests inside pendsv: ok",
+            "systick wakes wfi three times: ok",
+            "primask defers an irq: ok",
+            "uart transmit interrupt: ok",
+            "svc from thread mode on the process stack: ok",
+            "system reset: ok",
+            "exceptions: 0 failed",
+        ] {
+            assert!(
+                run.stdout.contains(check),
+                "{board}: missing '{check}':\n{}",
+                run.stdout
+            );
+        }
+        // Three SysTick periods of 1000 cycles were spent waiting in WFI.
+        let sleep = report["totals"]["sleep_cycles"].as_u64().unwrap();
+        assert!(
+            (1000..=3000).contains(&sleep),
+            "{board}: slept {sleep} cycles"
+        );
+        assert!(
+            report["totals"]["exceptions"].as_u64().unwrap() >= 8,
+            "{board}"
+        );
+    }
+}
+
+#[test]
+fn the_cycle_counter_reads_the_cycle_count_at_the_reading_instruction() {
+    for board in boards() {
+        let elf = firmware(&board, "dwt", &[]);
+        let run = mcusim(["run", "-q", "--board", &board, elf.to_str().unwrap()]);
+        assert_eq!(run.status, 0, "{board}: {}", run.stderr);
+        // Functional timing (one cycle per instruction, see sim/src/timing.rs): the first read
+        // plus 50 NOPs lie between the two CYCCNT reads, one read plus 20 between the SysTick
+        // reads. The reads are in one block, so only exact per-instruction time gives these.
+        if board == "nucleo-g0b1re" {
+            assert!(run.stdout.contains("no cycle counter\n"), "{}", run.stdout);
+        } else {
+            assert!(
+                run.stdout.contains("cyccnt delta 51\n"),
+                "{board}: {}",
+                run.stdout
+            );
+            assert!(
+                run.stdout.contains("cyccnt nonzero 1\n"),
+                "{board}: {}",
+                run.stdout
+            );
+        }
+        assert!(
+            run.stdout.contains("systick delta 21\n"),
+            "{board}: {}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn a_non_zero_exit_code_is_reported_and_gives_status_1() {
+    let elf = firmware("nucleo-l4r5zi", "exit_code", &[]);
+    let (run, report) = run_json("nucleo-l4r5zi", &elf, &[]);
+    assert_eq!(run.status, 1);
+    assert_eq!(report["stop"]["reason"], "exit");
+    assert_eq!(report["stop"]["code"], 3);
+    assert!(run.stderr.contains("exit code     3"), "{}", run.stderr);
+}
+
+/// Every fault kind stops the run with status 1 and a stop reason carrying the PC of the
+/// faulting instruction.
+#[test]
+fn faults_stop_the_run_with_the_pc() {
+    let cases: &[(&str, &str, &str, &str)] = &[
+        // (board, define, kind, function holding the PC)
+        ("nucleo-l4r5zi", "FAULT_UNMAPPED_READ", "unmapped", "main"),
+        ("nucleo-u575zi", "FAULT_UNMAPPED_WRITE", "unmapped", "main"),
+        ("nucleo-g0b1re", "FAULT_FLASH_WRITE", "protection", "main"),
+        ("stm32f746g-disco", "FAULT_UNDEFINED", "undefined", "main"),
+        ("mps2-an386", "FAULT_UNDEFINED", "undefined", "main"),
+        ("nucleo-g0b1re", "FAULT_UNALIGNED", "unaligned", "main"),
+        ("nucleo-l4r5zi", "FAULT_UNALIGNED", "unaligned", "main"),
+        (
+            "nucleo-l4r5zi",
+            "FAULT_STACK_OVERFLOW",
+            "stack_overflow",
+            "deep",
+        ),
+        (
+            "nucleo-g0b1re",
+            "FAULT_STACK_OVERFLOW",
+            "stack_overflow",
+            "deep",
+        ),
+        ("nucleo-u575zi", "FAULT_BKPT", "hard_fault", "main"),
+    ];
+    for (board, define, kind, function) in cases {
+        let elf = firmware(board, "fault", &[define]);
+        let (run, report) = run_json(board, &elf, &[]);
+        let what = format!("{board} {define}: {}", run.stderr);
+        assert_eq!(run.status, 1, "{what}");
+        assert!(run.stdout.starts_with("about to fault\n"), "{what}");
+        assert!(!run.stdout.contains("no fault"), "{what}");
+        assert_eq!(report["stop"]["reason"], "fault", "{what}");
+        assert_eq!(report["stop"]["kind"], *kind, "{what}");
+        let pc = report["stop"]["pc"].as_u64().unwrap();
+        let range = function_range(&elf, function);
+        assert!(
+            range.contains(&pc),
+            "{what}: pc {pc:#x} outside {function} {range:x?}"
+        );
+        assert!(run.stderr.contains(&format!("at pc {pc:#010x}")), "{what}");
+    }
+}
+
+#[test]
+fn executing_from_a_peripheral_faults() {
+    let elf = firmware("nucleo-l4r5zi", "fault", &["FAULT_EXEC_NONEXEC"]);
+    let (run, report) = run_json("nucleo-l4r5zi", &elf, &[]);
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert_eq!(report["stop"]["reason"], "fault");
+    assert_eq!(report["stop"]["pc"], 0x4000_8000u32, "{}", run.stderr);
+}
+
+#[test]
+fn instruction_and_cycle_limits_stop_a_runaway_loop_exactly() {
+    let elf = firmware("nucleo-l4r5zi", "runaway", &["RUNAWAY_LOOP"]);
+    let (run, report) = run_json("nucleo-l4r5zi", &elf, &["--max-instructions", "100003"]);
+    assert_eq!(run.status, 1);
+    assert_eq!(report["stop"]["reason"], "limit");
+    assert_eq!(report["stop"]["kind"], "instructions");
+    assert_eq!(report["totals"]["instructions"], 100_003);
+    let main = function_range(&elf, "main");
+    assert!(main.contains(&report["stop"]["pc"].as_u64().unwrap()));
+
+    let (run, report) = run_json("nucleo-l4r5zi", &elf, &["--max-cycles", "54321"]);
+    assert_eq!(run.status, 1);
+    assert_eq!(report["stop"]["kind"], "cycles");
+    let cycles = report["totals"]["cycles"].as_u64().unwrap();
+    assert!((54_000..=54_321).contains(&cycles), "{cycles}");
+}
+
+#[test]
+fn sleeping_with_nothing_to_wake_the_core_stops() {
+    for board in ["nucleo-g0b1re", "stm32f746g-disco"] {
+        let elf = firmware(board, "runaway", &["RUNAWAY_SLEEP"]);
+        let (run, report) = run_json(board, &elf, &[]);
+        assert_eq!(run.status, 1, "{}", run.stderr);
+        assert_eq!(report["stop"]["reason"], "limit");
+        assert_eq!(report["stop"]["kind"], "sleep_forever");
+        assert!(
+            run.stderr
+                .contains("no interrupt enabled that could wake it"),
+            "{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn runs_are_deterministic_byte_for_byte() {
+    let elf = firmware("stm32f746g-disco", "exceptions", &[]);
+    let a = run_json("stm32f746g-disco", &elf, &[]);
+    let b = run_json("stm32f746g-disco", &elf, &[]);
+    assert_eq!(a.0.stdout, b.0.stdout);
+    assert_eq!(a.1, b.1);
+    let json = |r: &serde_json::Value| serde_json::to_string(r).unwrap();
+    assert_eq!(json(&a.1), json(&b.1));
+}

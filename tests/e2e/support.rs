@@ -1,0 +1,116 @@
+//! Building test firmware and running the binary.
+
+use mcusim_boards::Board;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// Every built-in board.
+pub fn boards() -> Vec<String> {
+    Board::builtin_names().map(String::from).collect()
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Build `tests/firmware/NAME.c` for BOARD with the given preprocessor definitions, once per
+/// test run (concurrent tests asking for the same ELF wait for one build).
+pub fn firmware(board: &str, name: &str, defines: &[&str]) -> PathBuf {
+    static BUILT: OnceLock<Mutex<HashMap<PathBuf, Arc<Mutex<bool>>>>> = OnceLock::new();
+    let variant = defines.join("-").to_lowercase();
+    let file = if variant.is_empty() {
+        format!("{name}.elf")
+    } else {
+        format!("{name}-{variant}.elf")
+    };
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("firmware")
+        .join(board)
+        .join(file);
+    let slot = BUILT
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap()
+        .entry(out.clone())
+        .or_default()
+        .clone();
+    let mut done = slot.lock().unwrap();
+    if !*done {
+        let board = Board::resolve(board).unwrap();
+        let mut build = mcusim_toolchain::Build::new(
+            &board,
+            vec![root().join("tests/firmware").join(format!("{name}.c"))],
+            out.clone(),
+        );
+        build.defines = defines.iter().map(|d| d.to_string()).collect();
+        build
+            .run()
+            .unwrap_or_else(|e| panic!("building {name} for {}: {e}", board.name));
+        *done = true;
+    }
+    out
+}
+
+/// What a run of the binary gave.
+pub struct Run {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(out: &Output) -> Run {
+        Run {
+            status: out.status.code().expect("not killed by a signal"),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+/// Run `mcusim` with these arguments.
+pub fn mcusim<I, S>(args: I) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    Run::from(
+        &Command::new(env!("CARGO_BIN_EXE_mcusim"))
+            .args(args)
+            .output()
+            .expect("the mcusim binary runs"),
+    )
+}
+
+/// `mcusim run --board BOARD ELF --json FILE EXTRA...`, returning the run and the report.
+pub fn run_json(board: &str, elf: &Path, extra: &[&str]) -> (Run, serde_json::Value) {
+    let json = elf.with_extension(format!("{}.json", extra.join("_").replace(['-', ' '], "")));
+    let _ = std::fs::remove_file(&json);
+    let mut args: Vec<std::ffi::OsString> = vec![
+        "run".into(),
+        "--board".into(),
+        board.into(),
+        elf.into(),
+        "--json".into(),
+        json.clone().into(),
+    ];
+    args.extend(extra.iter().map(Into::into));
+    let run = mcusim(&args);
+    let text = std::fs::read_to_string(&json)
+        .unwrap_or_else(|e| panic!("no JSON report ({e}); stderr: {}", run.stderr));
+    (run, serde_json::from_str(&text).expect("valid JSON"))
+}
+
+/// The address range of a function in an ELF (or of its clone, `name.isra.0` and the like).
+pub fn function_range(elf: &Path, name: &str) -> std::ops::Range<u64> {
+    let fw = mcusim_sim::Firmware::load(elf).unwrap();
+    let clone = format!("{name}.");
+    let sym = fw
+        .symbols
+        .iter()
+        .find(|s| s.is_function && (s.name == name || s.name.starts_with(&clone)))
+        .unwrap_or_else(|| panic!("{name} in {}", elf.display()));
+    u64::from(sym.addr)..u64::from(sym.addr + sym.size)
+}
