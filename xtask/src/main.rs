@@ -5,6 +5,8 @@
 //! - `test`: install what is missing, then format check, clippy and every test (the README's
 //!   second command, and what CI runs).
 //! - `firmware BOARD NAME`: build `tests/firmware/NAME.c` for BOARD; prints the ELF's path.
+//! - `bench`: speed of the simulator on an int8 dot-product firmware, against QEMU; prints
+//!   figures (a benchmark, not a test).
 //! - `deps`: only install the system packages.
 
 use std::path::{Path, PathBuf};
@@ -27,10 +29,11 @@ fn main() -> ExitCode {
         Some("demo") => deps().and_then(|()| demo()),
         Some("test") => deps().and_then(|()| test()),
         Some("deps") => deps(),
+        Some("bench") => deps().and_then(|()| bench()),
         Some("firmware") if args.len() == 3 => {
             build_firmware(&args[1], &args[2]).map(|p| println!("{}", p.display()))
         }
-        _ => Err("usage: cargo xtask demo | test | deps | firmware BOARD NAME".into()),
+        _ => Err("usage: cargo xtask demo | test | bench | deps | firmware BOARD NAME".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -155,4 +158,73 @@ fn test() -> Result {
     cargo(&["fmt", "--all", "--", "--check"])?;
     cargo(&["clippy", "--all-targets", "--", "-D", "warnings"])?;
     cargo(&["test", "--all"])
+}
+
+/// Seconds of wall time for a command, best of three runs (the command must succeed).
+fn best_of_three(program: &str, args: &[&str]) -> Result<f64> {
+    let mut best = f64::INFINITY;
+    for _ in 0..3 {
+        let started = std::time::Instant::now();
+        let out = Command::new(program)
+            .args(args)
+            .output()
+            .map_err(|e| format!("cannot run {program}: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "{program} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        best = best.min(started.elapsed().as_secs_f64());
+    }
+    Ok(best)
+}
+
+fn bench() -> Result {
+    cargo(&["build", "--release", "--quiet", "--bin", "mcusim"])?;
+    let mcusim = root().join("target/release/mcusim");
+    let mcusim = mcusim.to_string_lossy();
+    println!(
+        "{:<18} {:>14} {:>10} {:>12}   (best of 3, wall time incl. start-up)",
+        "engine", "instructions", "seconds", "M instr/s"
+    );
+    for board in ["nucleo-l4r5zi", "mps2-an386"] {
+        let elf = build_firmware(board, "bench_dot")?;
+        let elf = elf.to_string_lossy().into_owned();
+        let json = root().join("target/bench_dot.json");
+        let json_s = json.to_string_lossy().into_owned();
+        let args = ["run", "-q", "--board", board, &elf, "--json", &json_s];
+        let secs = best_of_three(&mcusim, &args)?;
+        let report = std::fs::read_to_string(&json).map_err(|e| e.to_string())?;
+        let instructions: f64 = report
+            .split("\"instructions\": ")
+            .nth(1)
+            .and_then(|t| t.split([',', '\n']).next())
+            .and_then(|n| n.trim().parse().ok())
+            .ok_or("no instruction count in the report")?;
+        println!(
+            "{:<18} {:>14} {:>10.3} {:>12.1}",
+            format!("mcusim {board}"),
+            instructions as u64,
+            secs,
+            instructions / secs / 1e6
+        );
+        if board == "mps2-an386" {
+            let qemu = best_of_three(
+                "qemu-system-arm",
+                &[
+                    "-M", "mps2-an386", "-display", "none", "-monitor", "none", "-serial",
+                    "null", "-semihosting", "-icount", "shift=0", "-kernel", &elf,
+                ],
+            )?;
+            println!(
+                "{:<18} {:>14} {:>10.3} {:>12.1}",
+                "qemu -icount 0",
+                instructions as u64,
+                qemu,
+                instructions / qemu / 1e6
+            );
+        }
+    }
+    Ok(())
 }
