@@ -35,9 +35,13 @@ pub enum Stream {
 pub trait Console {
     /// Forward bytes the firmware wrote.
     fn write(&mut self, stream: Stream, bytes: &[u8]);
+    /// Deliver anything buffered (called when a run stops).
+    fn flush(&mut self) {}
 }
 
-/// Forwards firmware output to this process's stdout and stderr as it arrives.
+/// Forwards firmware output to this process's stdout and stderr. Standard output is
+/// line-buffered and flushed before anything goes to standard error, so the two keep their
+/// order on a terminal.
 #[derive(Debug, Default)]
 pub struct StdConsole;
 
@@ -45,12 +49,15 @@ impl Console for StdConsole {
     fn write(&mut self, stream: Stream, bytes: &[u8]) {
         // A closed pipe (`mcusim run ... | head`) must not stop the simulation.
         let _ = match stream {
-            Stream::Stdout => {
-                let mut out = std::io::stdout().lock();
-                out.write_all(bytes).and_then(|()| out.flush())
-            }
-            Stream::Stderr => std::io::stderr().lock().write_all(bytes),
+            Stream::Stdout => std::io::stdout().lock().write_all(bytes),
+            Stream::Stderr => std::io::stdout()
+                .flush()
+                .and_then(|()| std::io::stderr().lock().write_all(bytes)),
         };
+    }
+
+    fn flush(&mut self) {
+        let _ = std::io::stdout().flush();
     }
 }
 
@@ -201,6 +208,14 @@ impl State {
             self.clock = self.current_entry + Cycles(u64::from(block.prefix[done]));
         }
         self.current = None;
+    }
+
+    /// The hint instruction that ends the current block, if the block ends exactly at `pc`.
+    fn hint_ending_block_at(&self, pc: u32) -> Option<thumb::Hint> {
+        let block = &self.blocks[self.current? as usize];
+        (block.start.wrapping_add(block.code.len() as u32) == pc)
+            .then(|| thumb::hint_before(&block.code))
+            .flatten()
     }
 
     fn recompute_next_event(&mut self) {
@@ -511,6 +526,21 @@ impl Machine {
                 break stop;
             }
             if let Err(e) = result {
+                let st = self.uc.get_data_mut();
+                // WFE and YIELD reach unicorn as a "stop interrupt" it reports as an invalid
+                // instruction, with the PC already past the hint (a real undefined instruction
+                // leaves the PC on itself, inside the block).
+                if e == uc_error::INSN_INVALID
+                    && let Some(hint) = st.hint_ending_block_at(pc)
+                {
+                    st.current = None;
+                    if hint == thumb::Hint::Wfe
+                        && let Some(stop) = sleep(st, hint, pc)
+                    {
+                        break stop;
+                    }
+                    continue;
+                }
                 let sp = reg(&self.uc, RegisterARM::SP);
                 let st = self.uc.get_data_mut();
                 st.refund_from(pc);
@@ -543,7 +573,7 @@ impl Machine {
                     continue;
                 }
                 Some(Request::SleepOnExit) => {
-                    if let Some(stop) = sleep(st, thumb::Sleep::Wfi, pc) {
+                    if let Some(stop) = sleep(st, thumb::Hint::Wfi, pc) {
                         break stop;
                     }
                     continue;
@@ -554,13 +584,13 @@ impl Machine {
             st.refund_from(pc);
             let mut tail = [0u8; 4];
             let kind = if pc >= 4 && self.uc.mem_read(u64::from(pc - 4), &mut tail).is_ok() {
-                thumb::sleep_before(&tail)
+                thumb::hint_before(&tail)
             } else {
                 let mut t2 = [0u8; 2];
                 self.uc
                     .mem_read(u64::from(pc.wrapping_sub(2)), &mut t2)
                     .ok()
-                    .and_then(|()| thumb::sleep_before(&t2))
+                    .and_then(|()| thumb::hint_before(&t2))
             };
             let st = self.uc.get_data_mut();
             if let Some(kind) = kind {
@@ -585,6 +615,7 @@ impl Machine {
                 idle_returns = 0;
             }
         };
+        self.uc.get_data_mut().console.flush();
         let st = self.uc.get_data();
         RunResult {
             stop,
@@ -625,8 +656,8 @@ fn limit_stop(st: &State, kind: LimitKind, pc: u32) -> StopReason {
 }
 
 /// WFI/WFE: jump the clock to the next event, counting the time as sleep.
-fn sleep(st: &mut State, kind: thumb::Sleep, pc: u32) -> Option<StopReason> {
-    if kind == thumb::Sleep::Wfe && std::mem::take(&mut st.event) {
+fn sleep(st: &mut State, kind: thumb::Hint, pc: u32) -> Option<StopReason> {
+    if kind == thumb::Hint::Wfe && std::mem::take(&mut st.event) {
         return None;
     }
     loop {
@@ -651,7 +682,7 @@ fn sleep(st: &mut State, kind: thumb::Sleep, pc: u32) -> Option<StopReason> {
         st.sleep += wake - st.clock;
         st.clock = wake;
         st.service_events();
-        if kind == thumb::Sleep::Wfe && std::mem::take(&mut st.event) {
+        if kind == thumb::Hint::Wfe && std::mem::take(&mut st.event) {
             return None;
         }
     }

@@ -28,31 +28,35 @@ pub fn instruction_offsets(code: &[u8]) -> Vec<u16> {
     offsets
 }
 
-/// The sleep hints that end a unicorn run.
+/// The hint instructions that end a unicorn run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sleep {
+pub enum Hint {
     /// Wait for interrupt.
     Wfi,
     /// Wait for event.
     Wfe,
+    /// Yield (a no-op on a single core).
+    Yield,
 }
 
-/// Whether the instruction ending at `code[..end]` is WFI or WFE (16- or 32-bit encodings:
-/// `BF30`/`BF20`, `F3AF 8003`/`F3AF 8002`).
-pub fn sleep_before(code: &[u8]) -> Option<Sleep> {
+/// Whether the instruction ending at the end of `code` is WFI, WFE or YIELD (16- or 32-bit
+/// encodings: `BF30`/`BF20`/`BF10`, `F3AF 8003`/`F3AF 8002`/`F3AF 8001`).
+pub fn hint_before(code: &[u8]) -> Option<Hint> {
     let hw = |at: usize| u16::from_le_bytes([code[at], code[at + 1]]);
     let n = code.len();
     if n >= 2 {
         match hw(n - 2) {
-            0xBF30 if n < 4 || !is_wide(hw(n - 4)) => return Some(Sleep::Wfi),
-            0xBF20 if n < 4 || !is_wide(hw(n - 4)) => return Some(Sleep::Wfe),
+            0xBF30 if n < 4 || !is_wide(hw(n - 4)) => return Some(Hint::Wfi),
+            0xBF20 if n < 4 || !is_wide(hw(n - 4)) => return Some(Hint::Wfe),
+            0xBF10 if n < 4 || !is_wide(hw(n - 4)) => return Some(Hint::Yield),
             _ => {}
         }
     }
     if n >= 4 && hw(n - 4) == 0xF3AF {
         match hw(n - 2) {
-            0x8003 => return Some(Sleep::Wfi),
-            0x8002 => return Some(Sleep::Wfe),
+            0x8003 => return Some(Hint::Wfi),
+            0x8002 => return Some(Hint::Wfe),
+            0x8001 => return Some(Hint::Yield),
             _ => {}
         }
     }
@@ -182,13 +186,13 @@ mod tests {
     }
 
     #[test]
-    fn recognises_sleep_hints_of_both_widths() {
-        assert_eq!(sleep_before(&le(&[0x2001, 0xBF30])), Some(Sleep::Wfi));
-        assert_eq!(sleep_before(&le(&[0xBF20])), Some(Sleep::Wfe));
-        assert_eq!(sleep_before(&le(&[0xF3AF, 0x8003])), Some(Sleep::Wfi));
+    fn recognises_hints_of_both_widths() {
+        assert_eq!(hint_before(&le(&[0x2001, 0xBF30])), Some(Hint::Wfi));
+        assert_eq!(hint_before(&le(&[0xBF20])), Some(Hint::Wfe));
+        assert_eq!(hint_before(&le(&[0xF3AF, 0x8003])), Some(Hint::Wfi));
         // 0xBF30 as the second half of a wide instruction is not a WFI.
-        assert_eq!(sleep_before(&le(&[0xF8D0, 0xBF30])), None);
-        assert_eq!(sleep_before(&le(&[0xBF00])), None);
+        assert_eq!(hint_before(&le(&[0xF8D0, 0xBF30])), None);
+        assert_eq!(hint_before(&le(&[0xBF00])), None);
     }
 
     #[test]

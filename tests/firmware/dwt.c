@@ -11,6 +11,7 @@
 int main(void) {
     MCUSIM_DEMCR |= 1u << 24; /* TRCENA */
     int has_cyccnt = (MCUSIM_DWT_CTRL & (1u << 25)) == 0;
+#if !__ARM_ARCH_6M__
     if (has_cyccnt) {
         MCUSIM_DWT_CYCCNT = 0;
         MCUSIM_DWT_CTRL |= 1u; /* CYCCNTENA */
@@ -26,7 +27,9 @@ int main(void) {
             : "memory");
         printf("cyccnt delta %lu\n", (unsigned long)(t1 - t0));
         printf("cyccnt nonzero %d\n", t0 != 0);
-    } else {
+    }
+#endif
+    if (!has_cyccnt) {
         printf("no cycle counter\n");
     }
     MCUSIM_SYST_RVR = 0x00FFFFFFu;
@@ -41,5 +44,15 @@ int main(void) {
         : "r"(&MCUSIM_SYST_CVR)
         : "memory");
     printf("systick delta %lu\n", (unsigned long)(v0 - v1));
+
+    /* ITM stimulus port 0, the way CMSIS's ITM_SendChar writes it. */
+    const char *msg = "itm port 0\n";
+    for (const char *c = msg; *c; c++) {
+        if ((MCUSIM_REG(0xE0000E80u) & 1u) && (MCUSIM_REG(0xE0000E00u) & 1u)) {
+            while ((MCUSIM_REG(0xE0000000u) & 1u) == 0) {
+            }
+            MCUSIM_ITM_PORT8(0) = (uint8_t)*c;
+        }
+    }
     return 0;
 }

@@ -65,7 +65,7 @@ void PendSV_Handler(void) {
 
 void SysTick_Handler(void) {
     systick_count++;
-    if (systick_count == 3) {
+    if (systick_count == 3 || systick_count == 6) {
         MCUSIM_SYST_CSR = 0;
     }
 }
@@ -132,6 +132,14 @@ int main(void) {
         mcusim_wfi();
     }
     check("systick wakes wfi three times", systick_count == 3);
+
+    /* WFE: woken by the event an exception sets; the loop tolerates early wake-ups. */
+    MCUSIM_SYST_CVR = 0;
+    MCUSIM_SYST_CSR = 7u;
+    while (systick_count < 6) {
+        __asm__ volatile("wfe" ::: "memory");
+    }
+    check("systick wakes wfe", systick_count == 6);
 
     mcusim_nvic_enable(TEST_IRQ);
     mcusim_nvic_pend(TEST_IRQ);

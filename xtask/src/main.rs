@@ -213,8 +213,19 @@ fn bench() -> Result {
             let qemu = best_of_three(
                 "qemu-system-arm",
                 &[
-                    "-M", "mps2-an386", "-display", "none", "-monitor", "none", "-serial",
-                    "null", "-semihosting", "-icount", "shift=0", "-kernel", &elf,
+                    "-M",
+                    "mps2-an386",
+                    "-display",
+                    "none",
+                    "-monitor",
+                    "none",
+                    "-serial",
+                    "null",
+                    "-semihosting",
+                    "-icount",
+                    "shift=0",
+                    "-kernel",
+                    &elf,
                 ],
             )?;
             println!(
