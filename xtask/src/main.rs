@@ -157,7 +157,43 @@ fn demo() -> Result {
 fn test() -> Result {
     cargo(&["fmt", "--all", "--", "--check"])?;
     cargo(&["clippy", "--all-targets", "--", "-D", "warnings"])?;
-    cargo(&["test", "--all"])
+    // Echo cargo test's output and close with one line for the whole run: cargo prints a
+    // result line per test binary, the last of which may be a doc-test binary with none.
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut child = Command::new(&cargo)
+        .args(["test", "--all"])
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    let (mut passed, mut failed) = (0u64, 0u64);
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
+        let line = line.map_err(|e| e.to_string())?;
+        println!("{line}");
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            let count = |word: &str| -> u64 {
+                rest.split(';')
+                    .find_map(|part| {
+                        let part = part
+                            .trim()
+                            .trim_start_matches("ok. ")
+                            .trim_start_matches("FAILED. ");
+                        part.strip_suffix(word)?.trim().parse().ok()
+                    })
+                    .unwrap_or(0)
+            };
+            passed += count("passed");
+            failed += count("failed");
+        }
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    println!("tests: {passed} passed, {failed} failed");
+    if status.success() && failed == 0 {
+        Ok(())
+    } else {
+        Err("cargo test failed".into())
+    }
 }
 
 /// Seconds of wall time for a command, best of three runs (the command must succeed).
