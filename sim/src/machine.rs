@@ -1264,7 +1264,10 @@ fn on_interrupt(uc: &mut Uc<'_>, intno: u32) {
                     FaultKind::Unaligned,
                     format!("unaligned access, which {} does not allow here", uc.get_data().core),
                 ),
-                excp::PREFETCH_ABORT => (FaultKind::Protection, "instruction fetch abort".into()),
+                excp::PREFETCH_ABORT => (
+                    FaultKind::Protection,
+                    format!("instruction fetch from non-executable memory at {pc:#010x}"),
+                ),
                 excp::STKOF => (FaultKind::StackOverflow, "stack limit register (MSPLIM/PSPLIM) violated".into()),
                 other => (FaultKind::Other, format!("unexpected processor exception {other}")),
             };

@@ -9,6 +9,7 @@
 #include "mcusim.h"
 
 int main(void) {
+    printf("cpuid %08lx\n", (unsigned long)MCUSIM_SCB_CPUID);
     MCUSIM_DEMCR |= 1u << 24; /* TRCENA */
     int has_cyccnt = (MCUSIM_DWT_CTRL & (1u << 25)) == 0;
 #if !__ARM_ARCH_6M__
@@ -44,6 +45,15 @@ int main(void) {
         : "r"(&MCUSIM_SYST_CVR)
         : "memory");
     printf("systick delta %lu\n", (unsigned long)(v0 - v1));
+
+    /* Semihosting's clock is simulated time: centiseconds of cycles at the board clock. Spin
+     * for more than 1/100 s first (at most 2.16 M cycles, on the 216 MHz board). */
+    for (volatile uint32_t i = 0; i < 600000u; i++) {
+    }
+    uint32_t cycles = has_cyccnt ? MCUSIM_DWT_CYCCNT : 0;
+    int centis = mcusim_semihost(MCUSIM_SYS_CLOCK, 0);
+    int seconds = mcusim_semihost(MCUSIM_SYS_TIME, 0);
+    printf("cycles %lu clock %d time %d\n", (unsigned long)cycles, centis, seconds);
 
     /* ITM stimulus port 0, the way CMSIS's ITM_SendChar writes it. */
     const char *msg = "itm port 0\n";

@@ -40,6 +40,18 @@ int main(void) {
     f();
 #elif defined(FAULT_BKPT)
     __asm__ volatile("bkpt #1");
+#elif defined(FAULT_SEMIHOSTING)
+    mcusim_semihost(0x99, 0);
+#elif defined(FAULT_BAD_VECTOR)
+    /* A vector table whose IRQ 0 entry is zero: taking IRQ 0 cannot work. */
+    static uint32_t table[16 + 32] __attribute__((aligned(256)));
+    for (int i = 0; i < 16; i++) {
+        table[i] = ((const uint32_t *)MCUSIM_SCB_VTOR)[i];
+    }
+    MCUSIM_SCB_VTOR = (uint32_t)table;
+    mcusim_nvic_enable(0);
+    mcusim_nvic_pend(0);
+    mcusim_isb();
 #else
 #error "choose a fault with -DFAULT_<KIND>"
 #endif
