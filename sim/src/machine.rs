@@ -173,6 +173,8 @@ struct State {
 
     blocks: Vec<Block>,
     block_index: FxHashMap<u64, u32>,
+    /// Instructions already carrying an alignment check (see `hook_alignment_checks`).
+    alignment_hooked: rustc_hash::FxHashSet<u32>,
     /// The block being executed, the clock at its entry, and how far MMIO matching got.
     current: Option<u32>,
     current_entry: Cycles,
@@ -407,6 +409,7 @@ impl Machine {
             resets: 0,
             blocks: Vec::new(),
             block_index: FxHashMap::default(),
+            alignment_hooked: Default::default(),
             current: None,
             current_entry: Cycles::ZERO,
             mmio_last: None,
@@ -923,8 +926,12 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
         Some(b) => b,
         None => {
             let code = uc.mem_read_as_vec(addr, size as usize).unwrap_or_default();
-            let st = uc.get_data_mut();
             let offsets = thumb::instruction_offsets(&code);
+            if hook_alignment_checks(uc, addr as u32, &code, &offsets) {
+                // The block is translated again with the checks; it has not run yet.
+                return;
+            }
+            let st = uc.get_data_mut();
             let prefix = timing::block_prefix(st.core, offsets.len());
             st.blocks.push(Block {
                 start: addr as u32,
@@ -973,6 +980,54 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
     st.mmio_last = None;
     st.clock += Cycles(cost);
     st.instructions += n;
+}
+
+/// Armv7-M and Armv8-M fault on unaligned LDM/STM/LDRD/STRD, which unicorn (QEMU 5) does not
+/// check. The first time a block containing one is seen, hook exactly those instructions, drop
+/// the block's translation and restart it, so only these instructions pay a callback. True if
+/// the block was restarted. (Armv6-M needs nothing: QEMU faults every unaligned access there.)
+fn hook_alignment_checks(uc: &mut Uc<'_>, start: u32, code: &[u8], offsets: &[u16]) -> bool {
+    if uc.get_data().core.is_armv6m() {
+        return false;
+    }
+    let mut added = false;
+    for &off in offsets {
+        let off = usize::from(off);
+        let insn = &code[off..code.len().min(off + 4)];
+        let at = start + off as u32;
+        if !thumb::requires_word_alignment(insn) || !uc.get_data_mut().alignment_hooked.insert(at) {
+            continue;
+        }
+        let insn: Box<[u8]> = insn.into();
+        let hooked = uc.add_code_hook(u64::from(at), u64::from(at), move |uc, pc, _size| {
+            let regs = |r: u16| reg(uc, GPR[usize::from(r & 15)]);
+            let Some(span) = thumb::data_access(&insn, regs) else {
+                return;
+            };
+            if span.start % 4 != 0 {
+                let st = uc.get_data_mut();
+                st.refund_from(pc as u32);
+                let core = st.core;
+                st.fault(
+                    FaultKind::Unaligned,
+                    pc as u32,
+                    Some(span.start),
+                    format!(
+                        "unaligned multiple or doubleword access at {:#010x}, which {core} does not allow",
+                        span.start
+                    ),
+                );
+                let _ = uc.emu_stop();
+            }
+        });
+        added |= hooked.is_ok();
+    }
+    if added {
+        let end = u64::from(start) + code.len() as u64;
+        let _ = uc.ctl_remove_cache(u64::from(start), end);
+        set_reg(uc, RegisterARM::PC, start | 1);
+    }
+    added
 }
 
 /// Take the most urgent pending exception if the execution priority allows; `ret` is the

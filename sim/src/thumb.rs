@@ -168,6 +168,29 @@ pub fn data_access(insn: &[u8], reg: impl Fn(u16) -> u32) -> Option<std::ops::Ra
     None
 }
 
+/// Whether the instruction is one that Armv7-M and Armv8-M require to be word-aligned
+/// whatever CCR.UNALIGN_TRP says (Armv7-M ARM A3.2.1): LDM/STM (any form but those on SP,
+/// PUSH and POP, whose stack is aligned by construction) and LDRD/STRD. The exclusives need
+/// alignment too, but QEMU already checks those.
+pub fn requires_word_alignment(insn: &[u8]) -> bool {
+    if insn.len() < 2 {
+        return false;
+    }
+    let hw1 = u16::from_le_bytes([insn[0], insn[1]]);
+    if !is_wide(hw1) {
+        // LDM/STM Rn!, {list} (A5.2): 1100 x.
+        return hw1 >> 12 == 0b1100;
+    }
+    let rn = hw1 & 0xF;
+    if rn == 13 || rn == 15 {
+        return false;
+    }
+    // LDM/STM.W IA/DB (op 01 or 10), and LDRD/STRD (P or W set).
+    let ldm_stm = hw1 & 0xFE40 == 0xE800 && matches!((hw1 >> 7) & 3, 0b01 | 0b10);
+    let ldrd_strd = hw1 & 0xFE40 == 0xE840 && hw1 & 0x0120 != 0;
+    ldm_stm || ldrd_strd
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +216,17 @@ mod tests {
         // 0xBF30 as the second half of a wide instruction is not a WFI.
         assert_eq!(hint_before(&le(&[0xF8D0, 0xBF30])), None);
         assert_eq!(hint_before(&le(&[0xBF00])), None);
+    }
+
+    #[test]
+    fn knows_which_accesses_must_be_word_aligned() {
+        assert!(requires_word_alignment(&le(&[0xC830]))); // ldmia r0!, {r4, r5}
+        assert!(requires_word_alignment(&le(&[0xE891, 0x001C]))); // ldmia.w r1, {r2-r4}
+        assert!(requires_word_alignment(&le(&[0xE9D1, 0x2302]))); // ldrd r2, r3, [r1, #8]
+        assert!(!requires_word_alignment(&le(&[0xE92D, 0x4070]))); // push.w {r4-r6, lr}
+        assert!(!requires_word_alignment(&le(&[0xE851, 0x0F00]))); // ldrex r0, [r1]
+        assert!(!requires_word_alignment(&le(&[0xF8D1, 0x0004]))); // ldr.w r0, [r1, #4]
+        assert!(!requires_word_alignment(&le(&[0xB430]))); // push {r4, r5}
     }
 
     #[test]

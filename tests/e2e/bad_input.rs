@@ -167,3 +167,85 @@ fn bad_arguments_give_status_2() {
     assert_eq!(run.status, 2);
     assert!(run.stderr.contains("--max-instructions"), "{}", run.stderr);
 }
+
+/// A small deterministic generator, so a failing case can be reproduced from its number.
+fn lcg(seed: &mut u64) -> u64 {
+    *seed = seed
+        .wrapping_mul(6_364_136_223_846_793_005)
+        .wrapping_add(1_442_695_040_888_963_407);
+    *seed >> 33
+}
+
+/// Corrupted ELFs never crash the loader: every one is refused with an error or loads.
+#[test]
+fn corrupted_elfs_never_panic_the_loader() {
+    let elf = firmware("nucleo-l4r5zi", "hello", &[]);
+    let original = std::fs::read(&elf).unwrap();
+    let mut seed = 0x5EED;
+    for case in 0..2000 {
+        let mut bytes = original.clone();
+        match case % 3 {
+            // Flip bytes in the ELF and program headers, where the loader looks.
+            0 | 1 => {
+                for _ in 0..1 + lcg(&mut seed) % 4 {
+                    let at = (lcg(&mut seed) as usize) % 256.min(bytes.len());
+                    bytes[at] = lcg(&mut seed) as u8;
+                }
+            }
+            _ => bytes.truncate((lcg(&mut seed) as usize) % original.len()),
+        }
+        let parsed = std::panic::catch_unwind(|| {
+            mcusim_sim::Firmware::parse(&bytes, "case.elf", "case.elf".into()).map(|_| ())
+        });
+        assert!(parsed.is_ok(), "case {case} panicked");
+    }
+}
+
+/// Corrupted ELFs run by the binary end with status 0, 1 or 2, never a crash or a hang.
+#[test]
+fn corrupted_elfs_never_crash_the_binary() {
+    let elf = firmware("nucleo-l4r5zi", "hello", &[]);
+    let original = std::fs::read(&elf).unwrap();
+    let mut seed = 0xC0DE;
+    // The file offset of the first program header's bytes: the vector table and start-up
+    // code (ELF32: e_phoff at 0x1C, p_offset 4 bytes into a program header).
+    let word = |at: usize| u32::from_le_bytes(original[at..at + 4].try_into().unwrap()) as usize;
+    let code = word(word(0x1C) + 4);
+    let mut seen = [0u32; 3];
+    for case in 0..60 {
+        let mut bytes = original.clone();
+        for _ in 0..1 + lcg(&mut seed) % 6 {
+            // Headers in a third of the cases, the vector table and code otherwise.
+            let at = if case % 3 == 0 {
+                (lcg(&mut seed) as usize) % 128
+            } else {
+                code + (lcg(&mut seed) as usize) % 2048
+            };
+            bytes[at] = lcg(&mut seed) as u8;
+        }
+        let path = scratch(&format!("corrupt-{case}.elf"));
+        std::fs::write(&path, &bytes).unwrap();
+        let run = mcusim([
+            "run",
+            "-q",
+            "--max-instructions",
+            "2000000",
+            path.to_str().unwrap(),
+        ]);
+        assert!(
+            (0..=2).contains(&run.status),
+            "case {case}: status {}",
+            run.status
+        );
+        assert!(
+            !run.stderr.contains("panicked"),
+            "case {case}: {}",
+            run.stderr
+        );
+        seen[run.status as usize] += 1;
+    }
+    assert!(
+        seen[2] > 0 || seen[1] > 0,
+        "corruption was noticed: {seen:?}"
+    );
+}

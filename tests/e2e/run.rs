@@ -153,6 +153,14 @@ fn faults_stop_the_run_with_the_pc() {
         ("mps2-an386", "FAULT_UNDEFINED", "undefined", "main"),
         ("nucleo-g0b1re", "FAULT_UNALIGNED", "unaligned", "main"),
         ("nucleo-l4r5zi", "FAULT_UNALIGNED", "unaligned", "main"),
+        ("nucleo-l4r5zi", "FAULT_UNALIGNED_LDRD", "unaligned", "main"),
+        (
+            "stm32f746g-disco",
+            "FAULT_UNALIGNED_LDM",
+            "unaligned",
+            "main",
+        ),
+        ("nucleo-u575zi", "FAULT_UNALIGNED_LDRD", "unaligned", "main"),
         (
             "nucleo-l4r5zi",
             "FAULT_STACK_OVERFLOW",

@@ -33,6 +33,17 @@ int main(void) {
 #else
     __asm__ volatile("ldrex %0, [%1]" : "=r"(v) : "r"(p));
 #endif
+#elif defined(FAULT_UNALIGNED_LDRD)
+    /* LDRD must be word-aligned on Armv7-M and Armv8-M (a plain LDR need not be). */
+    static uint32_t words[4];
+    volatile uint8_t *p = (volatile uint8_t *)words + 2;
+    uint32_t lo, hi, one;
+    __asm__ volatile("ldr %0, [%1]" : "=r"(one) : "r"(p));
+    __asm__ volatile("ldrd %0, %1, [%2]" : "=r"(lo), "=r"(hi) : "r"(p));
+#elif defined(FAULT_UNALIGNED_LDM)
+    static uint32_t words[4];
+    volatile uint8_t *p = (volatile uint8_t *)words + 2;
+    __asm__ volatile("ldmia %0, {r2, r3}" ::"r"(p) : "r2", "r3", "memory");
 #elif defined(FAULT_STACK_OVERFLOW)
     deep(0);
 #elif defined(FAULT_EXEC_NONEXEC)
