@@ -35,7 +35,8 @@ pub struct RunArgs {
     /// Stop once this many cycles have passed.
     #[arg(long, value_name = "N")]
     pub max_cycles: Option<u64>,
-    /// Print no summary (firmware output is still forwarded).
+    /// Print no summary, only the stop reason of a fault or a limit (firmware output is still
+    /// forwarded).
     #[arg(long, short)]
     pub quiet: bool,
 }

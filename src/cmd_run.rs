@@ -5,6 +5,7 @@ use crate::cli::RunArgs;
 use anyhow::{Context, Result};
 use mcusim_boards::Board;
 use mcusim_sim::{Firmware, Limits, Machine, StdConsole};
+use mcusim_traces::StopReason;
 use mcusim_traces::report::{self, BoardRef, FirmwareRef, RunReport, Totals};
 use std::io::Write;
 use std::time::Instant;
@@ -56,6 +57,9 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
     }
     if !args.quiet {
         eprint!("{}", summary(&report, host_seconds));
+    } else if !matches!(result.stop, StopReason::Exit { .. }) {
+        // Even quiet, a fault or a limit is said: it is why the status is 1.
+        eprintln!("mcusim: {}", result.stop);
     }
     Ok(if result.stop.exit_status() == 0 {
         Outcome::Success

@@ -227,6 +227,36 @@ fn instruction_and_cycle_limits_stop_a_runaway_loop_exactly() {
 }
 
 #[test]
+fn quiet_runs_still_say_why_they_failed() {
+    let elf = firmware("nucleo-l4r5zi", "fault", &["FAULT_UNMAPPED_READ"]);
+    let run = mcusim([
+        "run",
+        "-q",
+        "--board",
+        "nucleo-l4r5zi",
+        elf.to_str().unwrap(),
+    ]);
+    assert_eq!(run.status, 1);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", run.stderr);
+    assert!(
+        lines[0].starts_with("mcusim: unmapped fault at pc 0x08")
+            && lines[0].ends_with("read of unmapped address 0x60000000"),
+        "{}",
+        lines[0]
+    );
+    let elf = firmware("nucleo-l4r5zi", "hello", &[]);
+    let run = mcusim([
+        "run",
+        "-q",
+        "--board",
+        "nucleo-l4r5zi",
+        elf.to_str().unwrap(),
+    ]);
+    assert_eq!(run.stderr, "a line for stderr\n");
+}
+
+#[test]
 fn sleeping_with_nothing_to_wake_the_core_stops() {
     for board in ["nucleo-g0b1re", "stm32f746g-disco"] {
         let elf = firmware(board, "runaway", &["RUNAWAY_SLEEP"]);
