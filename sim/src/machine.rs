@@ -239,6 +239,21 @@ impl State {
         for p in &mut self.peripherals {
             p.model.advance(now);
         }
+        self.peripherals_changed();
+    }
+
+    /// The peripheral whose register block holds `addr`, brought up to `now`.
+    fn peripheral_at(&mut self, addr: u32, now: Cycles) -> Option<&mut Mapped> {
+        let p = self
+            .peripherals
+            .iter_mut()
+            .find(|p| (p.base..p.end).contains(&addr))?;
+        p.model.advance(now);
+        Some(p)
+    }
+
+    /// After a peripheral access: interrupt lines and the next event may have changed.
+    fn peripherals_changed(&mut self) {
         self.sample_irq_levels();
         self.recompute_next_event();
     }
@@ -818,39 +833,25 @@ fn map_peripherals(uc: &mut Uc<'_>, board: &Board) -> Result<(), uc_error> {
                 let addr = base + off as u32;
                 let now = access_time(uc, addr);
                 let st = uc.get_data_mut();
-                let Some(i) = st
-                    .peripherals
-                    .iter()
-                    .position(|p| (p.base..p.end).contains(&addr))
-                else {
+                let Some(p) = st.peripheral_at(addr, now) else {
                     return 0;
                 };
-                let p = &mut st.peripherals[i];
-                p.model.advance(now);
                 let v = p.model.read(addr - p.base, size, now);
-                st.sample_irq_levels();
-                st.recompute_next_event();
+                st.peripherals_changed();
                 u64::from(v)
             }),
             Some(move |uc: &mut Uc<'_>, off: u64, size: usize, value: u64| {
                 let addr = base + off as u32;
                 let now = access_time(uc, addr);
                 let st = uc.get_data_mut();
-                let Some(i) = st
-                    .peripherals
-                    .iter()
-                    .position(|p| (p.base..p.end).contains(&addr))
-                else {
+                let mut out = Vec::new();
+                let Some(p) = st.peripheral_at(addr, now) else {
                     return;
                 };
-                let mut out = Vec::new();
-                let p = &mut st.peripherals[i];
-                p.model.advance(now);
                 p.model
                     .write(addr - p.base, size, value as u32, now, &mut out);
                 st.output(Stream::Stdout, &out);
-                st.sample_irq_levels();
-                st.recompute_next_event();
+                st.peripherals_changed();
             }),
         )?;
     }
