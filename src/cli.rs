@@ -1,6 +1,6 @@
 //! Command-line arguments.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 /// Cycle-approximate microcontroller simulator and profiler for embedded ML.
@@ -35,6 +35,10 @@ pub struct RunArgs {
     /// Stop once this many cycles have passed.
     #[arg(long, value_name = "N")]
     pub max_cycles: Option<u64>,
+    /// The cycle model: `on` (per-core tables, stalls, refills, latencies) or `off` (one
+    /// cycle per instruction: the functional reference, and the fastest).
+    #[arg(long, value_enum, default_value_t = Timing::On)]
+    pub timing: Timing,
     /// Print no summary, only the stop reason of a fault or a limit (firmware output is still
     /// forwarded).
     #[arg(long, short)]
@@ -56,4 +60,13 @@ pub enum BoardsCommand {
         /// The board.
         name: String,
     },
+}
+
+/// `--timing`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Timing {
+    /// The per-core cycle model.
+    On,
+    /// One cycle per instruction.
+    Off,
 }

@@ -1,7 +1,7 @@
 //! `mcusim run`: load an ELF on a board, run it, forward its output, summarise.
 
 use crate::Outcome;
-use crate::cli::RunArgs;
+use crate::cli::{RunArgs, Timing};
 use anyhow::{Context, Result};
 use mcusim_boards::Board;
 use mcusim_sim::{Firmware, Limits, Machine, StdConsole};
@@ -14,6 +14,7 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
     let board = Board::resolve(&args.board)?;
     let firmware = Firmware::load(&args.firmware)?;
     let mut machine = Machine::new(&board, firmware, Box::new(StdConsole))?;
+    machine.set_timing(args.timing == Timing::On);
     let started = Instant::now();
     let result = machine.run(Limits {
         max_instructions: args.max_instructions,
@@ -41,6 +42,7 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
             instructions: result.instructions,
             cycles: result.cycles,
             sleep_cycles: result.sleep_cycles,
+            breakdown: result.breakdown,
             time_us: result.cycles.seconds_at(clock_hz) * 1e6,
             exceptions: result.exceptions,
         },
@@ -78,7 +80,12 @@ fn summary(r: &RunReport, host_seconds: f64) -> String {
         .code()
         .map_or_else(|| "-".to_string(), |c| c.to_string());
     format!(
-        "\nmcusim: {stop}\n  board         {board} ({core}, {mhz} MHz)\n  exit code     {code}\n  instructions  {instr}\n  cycles        {cycles} ({sleep} asleep)\n  simulated     {time}\n  host          {host:.3} s, {mips:.1} M instructions/s\n",
+        "\nmcusim: {stop}\n  board         {board} ({core}, {mhz} MHz)\n  exit code     {code}\n  instructions  {instr}\n  cycles        {cycles} ({sleep} asleep)\n  breakdown     execute {exec}, branch {branch}, stall {stall}, memory {memory}, exception {exception}\n  simulated     {time}\n  host          {host:.3} s, {mips:.1} M instructions/s\n",
+        exec = thousands(t.breakdown.execute.0),
+        branch = thousands(t.breakdown.branch.0),
+        stall = thousands(t.breakdown.stall.0),
+        memory = thousands(t.breakdown.memory.0),
+        exception = thousands(t.breakdown.exception.0),
         stop = r.stop,
         board = r.board.name,
         core = r.board.core,

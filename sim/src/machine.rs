@@ -99,6 +99,8 @@ pub struct RunResult {
     pub cycles: Cycles,
     /// Cycles spent asleep in WFI/WFE.
     pub sleep_cycles: Cycles,
+    /// Where the cycles went; the parts sum to `cycles`.
+    pub breakdown: timing::Breakdown,
     /// Exceptions taken.
     pub exceptions: u64,
     /// System resets requested through AIRCR.
@@ -114,6 +116,12 @@ struct Block {
     offsets: Box<[u16]>,
     /// `prefix[i]`: cycles before instruction `i`; `prefix[n]`: the whole block.
     prefix: Box<[u32]>,
+    /// The stall part of `prefix`.
+    stall_prefix: Box<[u32]>,
+    /// Whether the block ends in an instruction that may branch.
+    ends_in_branch: bool,
+    /// Whether its first instruction is 32-bit at a half-word address (slower refill).
+    first_wide_unaligned: bool,
     executions: u64,
 }
 
@@ -166,15 +174,23 @@ struct State {
     boot_vtor: u32,
 
     clock: Cycles,
+    /// `clock`, split by cause; always sums to `clock`.
+    breakdown: timing::Breakdown,
     instructions: u64,
-    sleep: Cycles,
+    /// The core's cycle table, and whether the cycle model is on (off: one cycle per
+    /// instruction, the functional reference).
+    timing: timing::CoreTiming,
+    timing_on: bool,
+    /// Set while the last block charged ends in a branch: its fall-through address. The next
+    /// block pays a pipeline refill unless it starts there.
+    branch_from: Option<u32>,
     exceptions: u64,
     resets: u64,
 
     blocks: Vec<Block>,
     block_index: FxHashMap<u64, u32>,
-    /// Instructions already carrying an alignment check (see `hook_alignment_checks`).
-    alignment_hooked: rustc_hash::FxHashSet<u32>,
+    /// Instructions already carrying a hook of their own (see `hook_narrow_checks`).
+    narrow_hooked: rustc_hash::FxHashSet<u32>,
     /// The block being executed, the clock at its entry, and how far MMIO matching got.
     current: Option<u32>,
     current_entry: Cycles,
@@ -207,7 +223,13 @@ impl State {
         let n = block.len();
         if done < n {
             self.instructions -= (n - done) as u64;
-            self.clock = self.current_entry + Cycles(u64::from(block.prefix[done]));
+            let cost = block.prefix[n] - block.prefix[done];
+            let stall = block.stall_prefix[n] - block.stall_prefix[done];
+            self.clock = self.clock - Cycles(u64::from(cost));
+            self.breakdown.stall = self.breakdown.stall - Cycles(u64::from(stall));
+            self.breakdown.execute = self.breakdown.execute - Cycles(u64::from(cost - stall));
+            // The block did not reach its branch.
+            self.branch_from = None;
         }
         self.current = None;
     }
@@ -419,12 +441,15 @@ impl Machine {
             boot_vtor: boot,
             clock: Cycles::ZERO,
             instructions: 0,
-            sleep: Cycles::ZERO,
+            breakdown: timing::Breakdown::default(),
+            timing: timing::timing_for(board.core),
+            timing_on: true,
+            branch_from: None,
             exceptions: 0,
             resets: 0,
             blocks: Vec::new(),
             block_index: FxHashMap::default(),
-            alignment_hooked: Default::default(),
+            narrow_hooked: Default::default(),
             current: None,
             current_entry: Cycles::ZERO,
             mmio_last: None,
@@ -476,6 +501,12 @@ impl Machine {
         };
         machine.reset_core();
         Ok(machine)
+    }
+
+    /// Turn the cycle model off (one cycle per instruction, no stalls, refills or latencies:
+    /// the functional reference) or back on. Takes effect for code not yet run.
+    pub fn set_timing(&mut self, on: bool) {
+        self.uc.get_data_mut().timing_on = on;
     }
 
     /// The loaded firmware.
@@ -639,7 +670,8 @@ impl Machine {
             stop,
             instructions: st.instructions,
             cycles: st.clock,
-            sleep_cycles: st.sleep,
+            sleep_cycles: st.breakdown.sleep,
+            breakdown: st.breakdown,
             exceptions: st.exceptions,
             resets: st.resets,
         }
@@ -693,11 +725,12 @@ fn sleep(st: &mut State, kind: thumb::Hint, pc: u32) -> Option<StopReason> {
         }
         let wake = st.next_event.max(st.clock);
         if wake.0 > st.cycle_budget {
-            st.sleep += Cycles(st.cycle_budget.saturating_sub(st.clock.0));
-            st.clock = Cycles(st.cycle_budget.max(st.clock.0));
+            let slept = Cycles(st.cycle_budget.saturating_sub(st.clock.0));
+            st.breakdown.sleep += slept;
+            st.clock += slept;
             return Some(limit_stop(st, LimitKind::Cycles, pc));
         }
-        st.sleep += wake - st.clock;
+        st.breakdown.sleep += wake - st.clock;
         st.clock = wake;
         st.service_events();
         if kind == thumb::Hint::Wfe && std::mem::take(&mut st.event) {
@@ -882,7 +915,14 @@ fn access_time(uc: &mut Uc<'_>, addr: u32) -> Cycles {
         let first = st.mmio_last.map_or(0, |(i, _)| i + 1);
         continuation
             .or_else(|| (first..block.len()).find(|&i| span(i).is_some_and(|r| r.contains(&addr))))
-            .map(|i| (i, st.current_entry + Cycles(u64::from(block.prefix[i]))))
+            .map(|i| {
+                // A stall (address dependency, load-use) happens before the access.
+                let stall = block.stall_prefix[i + 1] - block.stall_prefix[i];
+                (
+                    i,
+                    st.current_entry + Cycles(u64::from(block.prefix[i] + stall)),
+                )
+            })
     };
     let st = uc.get_data_mut();
     match found {
@@ -928,17 +968,24 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
         None => {
             let code = uc.mem_read_as_vec(addr, size as usize).unwrap_or_default();
             let offsets = thumb::instruction_offsets(&code);
-            if hook_alignment_checks(uc, addr as u32, &code, &offsets) {
+            if hook_narrow_checks(uc, addr as u32, &code, &offsets) {
                 // The block is translated again with the checks; it has not run yet.
                 return;
             }
             let st = uc.get_data_mut();
-            let prefix = timing::block_prefix(st.core, offsets.len());
+            let cost = if st.timing_on {
+                timing::block_cost(&st.timing, addr as u32, &code, &offsets)
+            } else {
+                timing::functional_cost(offsets.len())
+            };
             st.blocks.push(Block {
                 start: addr as u32,
                 code: code.into_boxed_slice(),
                 offsets: offsets.into_boxed_slice(),
-                prefix,
+                prefix: cost.prefix,
+                stall_prefix: cost.stall_prefix,
+                ends_in_branch: cost.ends_in_branch,
+                first_wide_unaligned: cost.first_wide_unaligned,
                 executions: 0,
             });
             let b = (st.blocks.len() - 1) as u32;
@@ -950,16 +997,29 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
     let block = &mut st.blocks[b as usize];
     let n = block.len() as u64;
     let cost = u64::from(block.prefix[block.len()]);
+    // A taken branch into this block: the pipeline refills (dynamic, so charged here).
+    let refill = match st.branch_from {
+        Some(fall_through) if fall_through != addr as u32 => u64::from(
+            st.timing.refill
+                + if block.first_wide_unaligned {
+                    st.timing.refill_unaligned_wide
+                } else {
+                    0
+                },
+        ),
+        _ => 0,
+    };
     if st.final_stretch && st.instructions >= st.instruction_budget {
         // Safety net: the counted run must not go past the budget.
         let _ = uc.emu_stop();
         return;
     }
     if !st.final_stretch
-        && (st.instructions + n > st.instruction_budget || st.clock.0 + cost > st.cycle_budget)
+        && (st.instructions + n > st.instruction_budget
+            || st.clock.0 + refill + cost > st.cycle_budget)
     {
         let by_instr = st.instruction_budget.saturating_sub(st.instructions);
-        let left = st.cycle_budget.saturating_sub(st.clock.0);
+        let left = st.cycle_budget.saturating_sub(st.clock.0 + refill);
         let by_cycles = block.prefix.partition_point(|p| u64::from(*p) <= left) as u64 - 1;
         let (k, kind) = if by_instr <= by_cycles {
             (by_instr, LimitKind::Instructions)
@@ -976,51 +1036,58 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
         return;
     }
     block.executions += 1;
+    let stall = u64::from(block.stall_prefix[block.len()]);
+    let ends_in_branch = block.ends_in_branch;
+    st.branch_from = None;
+    st.clock += Cycles(refill);
+    st.breakdown.branch += Cycles(refill);
+    if ends_in_branch {
+        st.branch_from = Some(addr as u32 + size);
+    }
     st.current = Some(b);
     st.current_entry = st.clock;
     st.mmio_last = None;
     st.clock += Cycles(cost);
+    st.breakdown.execute += Cycles(cost - stall);
+    st.breakdown.stall += Cycles(stall);
     st.instructions += n;
 }
 
-/// Armv7-M and Armv8-M fault on unaligned LDM/STM/LDRD/STRD, which unicorn (QEMU 5) does not
-/// check. The first time a block containing one is seen, hook exactly those instructions, drop
-/// the block's translation and restart it, so only these instructions pay a callback. True if
-/// the block was restarted. (Armv6-M needs nothing: QEMU faults every unaligned access there.)
-fn hook_alignment_checks(uc: &mut Uc<'_>, start: u32, code: &[u8], offsets: &[u16]) -> bool {
-    if uc.get_data().core.is_armv6m() {
+/// Instructions whose cost or behaviour depends on operands the block hook cannot see get a
+/// code hook of their own, added the first time their block is seen (the block's translation
+/// is dropped and the block restarted, so only these instructions pay a callback):
+/// - LDM/STM/LDRD/STRD on Armv7-M and Armv8-M, which fault when unaligned and which unicorn
+///   (QEMU 5) does not check (Armv6-M needs nothing: QEMU faults every unaligned access there);
+/// - SDIV/UDIV, whose early termination depends on the operands (`timing::divide_extra`).
+///
+/// True if the block was restarted.
+fn hook_narrow_checks(uc: &mut Uc<'_>, start: u32, code: &[u8], offsets: &[u16]) -> bool {
+    let (v6m, timing_on) = {
+        let st = uc.get_data();
+        (st.core.is_armv6m(), st.timing_on)
+    };
+    if v6m {
         return false;
     }
     let mut added = false;
     for &off in offsets {
         let off = usize::from(off);
-        let insn = &code[off..code.len().min(off + 4)];
+        let insn: Box<[u8]> = code[off..code.len().min(off + 4)].into();
         let at = start + off as u32;
-        if !thumb::requires_word_alignment(insn) || !uc.get_data_mut().alignment_hooked.insert(at) {
+        let align = thumb::requires_word_alignment(&insn);
+        let divide = timing_on && timing::decode::decode(&insn).class == timing::decode::Class::Div;
+        if !(align || divide) || !uc.get_data_mut().narrow_hooked.insert(at) {
             continue;
         }
-        let insn: Box<[u8]> = insn.into();
-        let hooked = uc.add_code_hook(u64::from(at), u64::from(at), move |uc, pc, _size| {
-            let regs = |r: u16| reg(uc, GPR[usize::from(r & 15)]);
-            let Some(span) = thumb::data_access(&insn, regs) else {
-                return;
-            };
-            if span.start % 4 != 0 {
-                let st = uc.get_data_mut();
-                st.refund_from(pc as u32);
-                let core = st.core;
-                st.fault(
-                    FaultKind::Unaligned,
-                    pc as u32,
-                    Some(span.start),
-                    format!(
-                        "unaligned multiple or doubleword access at {:#010x}, which {core} does not allow",
-                        span.start
-                    ),
-                );
-                let _ = uc.emu_stop();
-            }
-        });
+        let hooked = if align {
+            uc.add_code_hook(u64::from(at), u64::from(at), move |uc, pc, _size| {
+                check_alignment(uc, pc as u32, &insn);
+            })
+        } else {
+            uc.add_code_hook(u64::from(at), u64::from(at), move |uc, _pc, _size| {
+                charge_divide(uc, &insn);
+            })
+        };
         added |= hooked.is_ok();
     }
     if added {
@@ -1029,6 +1096,43 @@ fn hook_alignment_checks(uc: &mut Uc<'_>, start: u32, code: &[u8], offsets: &[u1
         set_reg(uc, RegisterARM::PC, start | 1);
     }
     added
+}
+
+fn check_alignment(uc: &mut Uc<'_>, pc: u32, insn: &[u8]) {
+    let regs = |r: u16| reg(uc, GPR[usize::from(r & 15)]);
+    let Some(span) = thumb::data_access(insn, regs) else {
+        return;
+    };
+    if span.start % 4 != 0 {
+        let st = uc.get_data_mut();
+        st.refund_from(pc);
+        let core = st.core;
+        st.fault(
+            FaultKind::Unaligned,
+            pc,
+            Some(span.start),
+            format!(
+                "unaligned multiple or doubleword access at {:#010x}, which {core} does not allow",
+                span.start
+            ),
+        );
+        let _ = uc.emu_stop();
+    }
+}
+
+/// SDIV/UDIV (`1111 1011 1001/1011 Rn`, `1111 Rd 1111 Rm`): charge the early-terminating part.
+fn charge_divide(uc: &mut Uc<'_>, insn: &[u8]) {
+    let hw1 = u16::from_le_bytes([insn[0], insn[1]]);
+    let hw2 = u16::from_le_bytes([insn[2], insn[3]]);
+    let dividend = reg(uc, GPR[usize::from(hw1 & 15)]);
+    let divisor = reg(uc, GPR[usize::from(hw2 & 15)]);
+    let signed = (hw1 >> 4) & 7 == 0b001;
+    let st = uc.get_data_mut();
+    let extra = Cycles(u64::from(timing::divide_extra(
+        &st.timing, dividend, divisor, signed,
+    )));
+    st.clock += extra;
+    st.breakdown.execute += extra;
 }
 
 /// Take the most urgent pending exception if the execution priority allows; `ret` is the
@@ -1151,7 +1255,14 @@ fn exception_entry(uc: &mut Uc<'_>, n: u32, ret: u32) -> bool {
     st.scs.nvic.set_active(n, true);
     st.exceptions += 1;
     st.event = true;
-    st.clock += timing::exception_entry(core);
+    let latency = if st.timing_on {
+        timing::exception_entry(core)
+    } else {
+        Cycles::ZERO
+    };
+    st.clock += latency;
+    st.breakdown.exception += latency;
+    st.branch_from = None;
     st.current = None;
     true
 }
@@ -1260,6 +1371,7 @@ fn exception_return(uc: &mut Uc<'_>, exc_return: u32) {
     let st = uc.get_data_mut();
     st.scs.nvic.set_active(n, false);
     st.event = true;
+    st.branch_from = None;
     // Level-sensitive lines still asserted pend again.
     st.sample_irq_levels();
     st.current = None;

@@ -34,7 +34,14 @@ fn hello_prints_on_every_path_and_exits_zero_on_every_board() {
         let instructions = report["totals"]["instructions"].as_u64().unwrap();
         let cycles = report["totals"]["cycles"].as_u64().unwrap();
         assert!(instructions > 100, "{board}: {instructions}");
-        assert!(cycles >= instructions, "{board}");
+        // Dual issue (M7, M33) can make cycles fewer than instructions, never below half.
+        assert!(cycles >= instructions / 2, "{board}");
+        let b = &report["totals"]["breakdown"];
+        let parts: u64 = ["execute", "branch", "stall", "memory", "exception", "sleep"]
+            .iter()
+            .map(|k| b[k].as_u64().unwrap())
+            .sum();
+        assert_eq!(parts, cycles, "{board}: the breakdown sums to the total");
     }
 }
 
@@ -82,28 +89,28 @@ fn the_cycle_counter_reads_the_cycle_count_at_the_reading_instruction() {
         let elf = firmware(&board, "dwt", &[]);
         let run = mcusim(["run", "-q", "--board", &board, elf.to_str().unwrap()]);
         assert_eq!(run.status, 0, "{board}: {}", run.stderr);
-        // Functional timing (one cycle per instruction, see sim/src/timing.rs): the first read
-        // plus 50 NOPs lie between the two CYCCNT reads, one read plus 20 between the SysTick
-        // reads. The reads are in one block, so only exact per-instruction time gives these.
+        // Between two reads of the counter lie the first read and a run of NOPs, all in one
+        // block, so only time taken at the exact reading instruction gives these. A load
+        // issues in 2 cycles on M0+/M3/M4 (TRM tables), 1 on M7 and M33 (LDR latency 2, issue
+        // 1: LLVM ARMScheduleM7.td, jnk0le RP2350); a NOP in 1.
+        let load = if matches!(board.as_str(), "stm32f746g-disco" | "nucleo-u575zi") {
+            1
+        } else {
+            2
+        };
         if board == "nucleo-g0b1re" {
             assert!(run.stdout.contains("no cycle counter\n"), "{}", run.stdout);
         } else {
-            assert!(
-                run.stdout.contains("cyccnt delta 51\n"),
-                "{board}: {}",
-                run.stdout
-            );
+            let line = format!("cyccnt delta {}\n", load + 50);
+            assert!(run.stdout.contains(&line), "{board}: {}", run.stdout);
             assert!(
                 run.stdout.contains("cyccnt nonzero 1\n"),
                 "{board}: {}",
                 run.stdout
             );
         }
-        assert!(
-            run.stdout.contains("systick delta 21\n"),
-            "{board}: {}",
-            run.stdout
-        );
+        let line = format!("systick delta {}\n", load + 20);
+        assert!(run.stdout.contains(&line), "{board}: {}", run.stdout);
         assert!(
             run.stdout.ends_with("itm port 0\n"),
             "{board}: {}",

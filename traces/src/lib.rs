@@ -9,4 +9,4 @@ mod stop;
 mod units;
 
 pub use stop::{FaultKind, LimitKind, StopReason};
-pub use units::{Addr, Cycles};
+pub use units::{Addr, Breakdown, Cycles};

@@ -4,7 +4,7 @@
 //! nothing that depends on the host (no wall-clock time, no absolute paths), so the same
 //! firmware, board and arguments give byte-identical JSON.
 
-use crate::{Cycles, StopReason};
+use crate::{Breakdown, Cycles, StopReason};
 use serde::{Deserialize, Serialize};
 
 /// The schema identifier written into every run report.
@@ -60,6 +60,9 @@ pub struct Totals {
     pub cycles: Cycles,
     /// The part of `cycles` the core spent asleep in WFI or WFE.
     pub sleep_cycles: Cycles,
+    /// `cycles` by cause: execute, branch (refills), stall, memory (wait states), exception
+    /// (entry), sleep. The parts sum to `cycles`.
+    pub breakdown: Breakdown,
     /// `cycles` at the board clock, in microseconds.
     pub time_us: f64,
     /// Exceptions taken (SVC, PendSV, SysTick, interrupts).

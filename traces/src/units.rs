@@ -73,3 +73,28 @@ impl fmt::LowerHex for Addr {
         fmt::LowerHex::fmt(&self.0, f)
     }
 }
+
+/// Where each cycle of a run went. Every cycle is in exactly one part, so the parts sum to the
+/// total.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Breakdown {
+    /// Issuing and executing instructions.
+    pub execute: Cycles,
+    /// Pipeline refills after taken branches.
+    pub branch: Cycles,
+    /// Load/store pipeline stalls: address dependencies, load-use.
+    pub stall: Cycles,
+    /// Wait states of slow memory (flash without an accelerator hit).
+    pub memory: Cycles,
+    /// Exception entry.
+    pub exception: Cycles,
+    /// Asleep in WFI/WFE.
+    pub sleep: Cycles,
+}
+
+impl Breakdown {
+    /// The sum of the parts.
+    pub fn total(&self) -> Cycles {
+        self.execute + self.branch + self.stall + self.memory + self.exception + self.sleep
+    }
+}

@@ -1,0 +1,111 @@
+//! The cycle model, kept apart from execution: a block of Thumb code goes in (once, when the
+//! simulator first meets it), its cost per instruction comes out; the machine only looks the
+//! cost up afterwards. Per-core figures live in [`cores`], each citing its source.
+//!
+//! What is static (known from the code): each instruction's issue cost, load/store pipelining,
+//! the address-dependency and load-use stalls, M7 and M33 dual issue. What is dynamic (known
+//! only when running): whether a branch was taken (charged as a pipeline refill when the next
+//! block is not the fall-through), divide early termination (charged by a hook on each divide
+//! from its operands), exception entry, and sleep.
+
+mod cores;
+pub mod decode;
+
+pub use cores::{CoreTiming, timing_for};
+use decode::{Class, Insn};
+use mcusim_boards::Core;
+pub use mcusim_traces::Breakdown;
+use mcusim_traces::Cycles;
+
+/// The cost of one block, instruction by instruction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockCost {
+    /// `prefix[i]`: cycles before instruction `i` starts; `prefix[n]`: the whole block.
+    pub prefix: Box<[u32]>,
+    /// The same, counting only stall cycles (the rest is execution).
+    pub stall_prefix: Box<[u32]>,
+    /// Whether the block ends in an instruction that may branch.
+    pub ends_in_branch: bool,
+    /// Whether the block's first instruction is 32 bits wide at an address that is not a
+    /// multiple of 4 (a branch there refills the pipeline more slowly on M3/M4).
+    pub first_wide_unaligned: bool,
+}
+
+/// Cost the instructions of a block starting at `start`.
+pub fn block_cost(timing: &CoreTiming, start: u32, code: &[u8], offsets: &[u16]) -> BlockCost {
+    let insns: Vec<Insn> = offsets
+        .iter()
+        .map(|&o| decode::decode(&code[usize::from(o)..]))
+        .collect();
+    let mut prefix = Vec::with_capacity(insns.len() + 1);
+    let mut stall_prefix = Vec::with_capacity(insns.len() + 1);
+    let (mut total, mut stalls) = (0u32, 0u32);
+    let mut paired_with_previous = false;
+    for (i, insn) in insns.iter().enumerate() {
+        prefix.push(total);
+        stall_prefix.push(stalls);
+        let prev = i.checked_sub(1).map(|p| &insns[p]);
+        let (mut cost, stall) = timing.cost(insn, prev);
+        // Dual issue: the second of a pair issues in the first one's cycle.
+        let pairs = !paired_with_previous && prev.is_some_and(|p| timing.pairs(p, insn));
+        if pairs {
+            cost = 0;
+        }
+        paired_with_previous = pairs;
+        total += cost + stall;
+        stalls += stall;
+    }
+    prefix.push(total);
+    stall_prefix.push(stalls);
+    BlockCost {
+        prefix: prefix.into_boxed_slice(),
+        stall_prefix: stall_prefix.into_boxed_slice(),
+        ends_in_branch: insns.last().is_some_and(|i| i.writes_pc),
+        first_wide_unaligned: insns.first().is_some_and(|i| i.size == 4) && start % 4 == 2,
+    }
+}
+
+/// The cost when timing is off: one cycle per instruction, nothing else.
+pub fn functional_cost(instructions: usize) -> BlockCost {
+    BlockCost {
+        prefix: (0..=instructions as u32).collect(),
+        stall_prefix: vec![0; instructions + 1].into_boxed_slice(),
+        ends_in_branch: false,
+        first_wide_unaligned: false,
+    }
+}
+
+/// Cycles from an exception becoming active to the first handler instruction.
+///
+/// Sources: Cortex-M0+ TRM (DDI 0484C) sec. 2.3, 15 cycles; Cortex-M3/M4 TRMs (DDI 0337I
+/// sec. 5.5.1, DDI 0439B sec. 2.3.6) and Arm's "Cortex-M for beginners" white paper, 12
+/// cycles for M3, M4, M7 and M33, with zero-wait-state memory.
+pub fn exception_entry(core: Core) -> Cycles {
+    match core {
+        Core::CortexM0Plus => Cycles(15),
+        _ => Cycles(12),
+    }
+}
+
+/// Extra cycles a divide takes beyond its issue cost, from its operands.
+///
+/// Cortex-M3/M4 TRMs (DDI 0337I table 18-1, DDI 0439B table 3-1): SDIV/UDIV take 2 to 12
+/// cycles, terminating early "depending on the number of leading ones and zeroes in the input
+/// operands". Approximation (the radix is not published): 2 cycles when the divisor exceeds
+/// the dividend (or is zero), else 2 plus the quotient's possible significant bits scaled so
+/// a full 32-bit quotient takes the maximum of 12.
+/// LLVM's Cortex-M7 model gives the M7 a fixed 7 (`ARMScheduleM7.td`); mcusim applies the
+/// same early-termination rule to every core with a divider.
+pub fn divide_extra(timing: &CoreTiming, dividend: u32, divisor: u32, signed: bool) -> u32 {
+    let magnitude = |v: u32| if signed { (v as i32).unsigned_abs() } else { v };
+    let (n, d) = (magnitude(dividend), magnitude(divisor));
+    if d == 0 || n < d {
+        return 0;
+    }
+    let quotient_bits = (32 - n.leading_zeros()) - (32 - d.leading_zeros()) + 1;
+    let cycles = 2 + (quotient_bits * 10).div_ceil(32);
+    cycles.saturating_sub(timing.cost_of(Class::Div))
+}
+
+#[cfg(test)]
+mod tests;

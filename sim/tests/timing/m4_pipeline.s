@@ -1,0 +1,106 @@
+# Timing cases for the Cortex-M3/M4 pipeline, with M0+, M7 and M33 where their sources give
+# a figure. Expectations come from the cited rule, not from the model.
+
+# rule: M4 TRM (DDI 0439B) table 3-1: data processing, 1 cycle; M0+ TRM table 3.1: 1.
+# rule: A dependent chain cannot dual-issue on M7 or M33.
+# case: alu-chain
+    movs r0, #1
+    adds r0, #2
+    eors r1, r0
+# expect: cortex-m0plus=3 cortex-m3=3 cortex-m4=3 cortex-m7=3 cortex-m33=3
+
+# rule: M33 (jnk0le RP2350): two independent 16-bit instructions dual-issue; M7 dual-issues
+# rule: independent ALU pairs (LLVM ARMScheduleM7.td, issue width 2).
+# case: alu-independent
+    movs r0, #1
+    movs r1, #2
+    movs r2, #3
+    movs r3, #4
+# expect: cortex-m0plus=4 cortex-m3=4 cortex-m4=4 cortex-m7=2 cortex-m33=2
+
+# rule: TIMING.md (M4 TRM): LDR R0,[R1]; LDR R1,[R2] = 3 cycles (the second load pipelines).
+# rule: M0+ TRM table 3.1: loads 2 cycles, no pipelining.
+# case: two-independent-loads
+    ldr r0, [r1]
+    ldr r1, [r2]
+# expect: cortex-m0plus=4 cortex-m3=3 cortex-m4=3
+
+# rule: TIMING.md (M4 TRM): LDR R0,[R1,R5]; LDR R1,[R2]; LDR R2,[R3,#4] = 4 cycles.
+# case: three-loads-trm-example
+# setup: movs r5, #0
+    ldr r0, [r1, r5]
+    ldr r1, [r2]
+    ldr r2, [r3, #4]
+# expect: cortex-m0plus=6 cortex-m3=4 cortex-m4=4
+
+# rule: M4 TRM table 3-1 note: a load pipelines with the next only if the next address does
+# rule: not depend on the first load's result. M33/M7: load-to-use latency 2 (jnk0le, LLVM).
+# case: dependent-loads
+    ldr r0, [r1]
+    ldr r2, [r0]
+# expect: cortex-m0plus=4 cortex-m3=4 cortex-m4=4 cortex-m7=3 cortex-m33=3
+
+# rule: TIMING.md: an address computed by the immediately preceding ALU instruction stalls 1.
+# case: address-dependency-stall
+    adds r1, #4
+    ldr r0, [r1]
+# expect: cortex-m3=4 cortex-m4=4 cortex-m0plus=3
+
+# rule: TIMING.md: STR with immediate offset is effectively 1 (write buffer).
+# case: two-stores
+    str r0, [r1]
+    str r2, [r3]
+# expect: cortex-m3=2 cortex-m4=2 cortex-m0plus=4
+
+# rule: M4 TRM: a load after a store issues normally (STR 1, LDR 2).
+# case: store-then-load
+    str r0, [r1]
+    ldr r2, [r3]
+# expect: cortex-m3=3 cortex-m4=3 cortex-m0plus=4
+
+# rule: M4 TRM: a store after a load pipelines (LDR 2, STR 1).
+# case: load-then-store
+    ldr r0, [r1]
+    str r2, [r3]
+# expect: cortex-m3=3 cortex-m4=3 cortex-m0plus=4
+
+# rule: TIMING.md (M4 TRM): nothing pipelines after a register-offset STR (STR 2, LDR 2).
+# case: register-offset-store-then-load
+# setup: movs r4, #0
+    str r0, [r1, r4]
+    ldr r2, [r3]
+# expect: cortex-m3=4 cortex-m4=4 cortex-m0plus=4
+
+# rule: M4 TRM table 3-1 and M0+ TRM table 3.1: LDM/STM 1+N. M33 (jnk0le): N. M7 (jnk0le
+# rule: STM32H7): ceil(N/2).
+# case: ldm-four
+    ldmia r1!, {r2, r3, r4, r5}
+# expect: cortex-m0plus=5 cortex-m3=5 cortex-m4=5 cortex-m7=2 cortex-m33=4
+
+# rule: PUSH/POP are STM/LDM on SP: 1+N (M4 TRM, M0+ TRM).
+# case: push-pop
+    push {r4, r5, r6, r7}
+    pop {r4, r5, r6, r7}
+# expect: cortex-m0plus=10 cortex-m3=10 cortex-m4=10 cortex-m33=8
+
+# rule: TIMING.md (M4 TRM): LDRD/STRD 3. M33 (jnk0le RP2350): 2.
+# case: ldrd
+    ldrd r2, r3, [r1]
+# expect: cortex-m3=3 cortex-m4=3 cortex-m33=2
+
+# rule: M4 TRM table 3-1: MUL, MLA 1. M3 TRM table 18-1: MLA 2.
+# case: mul-mla
+    muls r0, r1, r0
+    mla r2, r3, r4, r2
+# expect: cortex-m3=3 cortex-m4=2
+
+# rule: M4 TRM: SMULL 1. M3 TRM table 18-1: SMULL 3-5 (model: midpoint 4, approximation).
+# case: smull
+    smull r2, r3, r0, r1
+# expect: cortex-m3=4 cortex-m4=1
+
+# rule: M4 TRM table 3-1: NOP 1; M0+ TRM: 1.
+# case: nops
+    nop
+    nop
+# expect: cortex-m0plus=2 cortex-m3=2 cortex-m4=2
