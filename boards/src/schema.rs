@@ -212,6 +212,9 @@ pub struct FlashAccelerator {
     /// Bytes per instruction cache line.
     #[serde(default)]
     pub icache_line_bytes: u32,
+    /// Ways of the instruction cache (0: fully associative).
+    #[serde(default)]
+    pub icache_ways: u32,
     /// Data cache lines for literal and constant reads from flash (0: none).
     #[serde(default)]
     pub dcache_lines: u32,

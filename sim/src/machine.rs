@@ -122,6 +122,8 @@ struct Block {
     ends_in_branch: bool,
     /// Whether its first instruction is 32-bit at a half-word address (slower refill).
     first_wide_unaligned: bool,
+    /// Instruction fetch from flash, if the block lies there and timing is on.
+    fetch: Option<timing::BlockFetch>,
     executions: u64,
 }
 
@@ -140,6 +142,8 @@ impl Block {
 /// A board peripheral placed in the address space.
 struct Mapped {
     kind: mcusim_boards::PeripheralKind,
+    /// Wait states of an access, from the board's mmio region holding it.
+    wait: u64,
     base: u32,
     end: u32,
     irq: Option<u32>,
@@ -184,6 +188,8 @@ struct State {
     /// Set while the last block charged ends in a branch: its fall-through address. The next
     /// block pays a pipeline refill unless it starts there.
     branch_from: Option<u32>,
+    /// Flash wait states and accelerator, if the board's flash has wait states.
+    flash: Option<timing::FlashFetch>,
     exceptions: u64,
     resets: u64,
 
@@ -264,13 +270,18 @@ impl State {
         self.peripherals_changed();
     }
 
-    /// The peripheral whose register block holds `addr`, brought up to `now`.
+    /// The peripheral whose register block holds `addr`, brought up to `now`. The access's
+    /// wait states (the mmio region's, from the board file) are charged as memory time.
     fn peripheral_at(&mut self, addr: u32, now: Cycles) -> Option<&mut Mapped> {
         let p = self
             .peripherals
             .iter_mut()
             .find(|p| (p.base..p.end).contains(&addr))?;
         p.model.advance(now);
+        if self.timing_on {
+            self.clock += Cycles(p.wait);
+            self.breakdown.memory += Cycles(p.wait);
+        }
         Some(p)
     }
 
@@ -428,6 +439,9 @@ impl Machine {
             .iter()
             .map(|p| Mapped {
                 kind: p.kind,
+                wait: board
+                    .region_at(p.base)
+                    .map_or(0, |r| u64::from(r.wait_states)),
                 base: p.base as u32,
                 end: p.end() as u32,
                 irq: p.irq,
@@ -445,6 +459,7 @@ impl Machine {
             timing: timing::timing_for(board.core),
             timing_on: true,
             branch_from: None,
+            flash: timing::FlashFetch::for_board(board),
             exceptions: 0,
             resets: 0,
             blocks: Vec::new(),
@@ -978,7 +993,12 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
             } else {
                 timing::functional_cost(offsets.len())
             };
+            let fetch = match &st.flash {
+                Some(flash) if st.timing_on => flash.block(addr as u32, &offsets, &cost.prefix),
+                _ => None,
+            };
             st.blocks.push(Block {
+                fetch,
                 start: addr as u32,
                 code: code.into_boxed_slice(),
                 offsets: offsets.into_boxed_slice(),
@@ -994,9 +1014,16 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
         }
     };
     let st = uc.get_data_mut();
+    if st.final_stretch && st.instructions >= st.instruction_budget {
+        // Safety net: the counted run must not go past the budget.
+        let _ = uc.emu_stop();
+        return;
+    }
     let block = &mut st.blocks[b as usize];
     let n = block.len() as u64;
     let cost = u64::from(block.prefix[block.len()]);
+    let stall = u64::from(block.stall_prefix[block.len()]);
+    let ends_in_branch = block.ends_in_branch;
     // A taken branch into this block: the pipeline refills (dynamic, so charged here).
     let refill = match st.branch_from {
         Some(fall_through) if fall_through != addr as u32 => u64::from(
@@ -1009,17 +1036,19 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
         ),
         _ => 0,
     };
-    if st.final_stretch && st.instructions >= st.instruction_budget {
-        // Safety net: the counted run must not go past the budget.
-        let _ = uc.emu_stop();
-        return;
-    }
+    // Instruction fetch waits, taken as happening when the block starts. Computed before the
+    // limit check so a cycle limit includes them (a block stopped by the limit has already
+    // filled the cache; when it then runs, its fetch is cheaper by that much).
+    let wait = match (&mut st.flash, &mut block.fetch) {
+        (Some(flash), Some(fetch)) => u64::from(flash.charge(fetch)),
+        _ => 0,
+    };
     if !st.final_stretch
         && (st.instructions + n > st.instruction_budget
-            || st.clock.0 + refill + cost > st.cycle_budget)
+            || st.clock.0 + refill + wait + cost > st.cycle_budget)
     {
         let by_instr = st.instruction_budget.saturating_sub(st.instructions);
-        let left = st.cycle_budget.saturating_sub(st.clock.0 + refill);
+        let left = st.cycle_budget.saturating_sub(st.clock.0 + refill + wait);
         let by_cycles = block.prefix.partition_point(|p| u64::from(*p) <= left) as u64 - 1;
         let (k, kind) = if by_instr <= by_cycles {
             (by_instr, LimitKind::Instructions)
@@ -1036,14 +1065,10 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
         return;
     }
     block.executions += 1;
-    let stall = u64::from(block.stall_prefix[block.len()]);
-    let ends_in_branch = block.ends_in_branch;
-    st.branch_from = None;
-    st.clock += Cycles(refill);
+    st.branch_from = ends_in_branch.then_some(addr as u32 + size);
+    st.clock += Cycles(refill + wait);
     st.breakdown.branch += Cycles(refill);
-    if ends_in_branch {
-        st.branch_from = Some(addr as u32 + size);
-    }
+    st.breakdown.memory += Cycles(wait);
     st.current = Some(b);
     st.current_entry = st.clock;
     st.mmio_last = None;

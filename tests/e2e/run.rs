@@ -290,3 +290,48 @@ fn runs_are_deterministic_byte_for_byte() {
     let json = |r: &serde_json::Value| serde_json::to_string(r).unwrap();
     assert_eq!(json(&a.1), json(&b.1));
 }
+
+/// Flash wait states and the accelerator (nucleo-l4r5zi: 5 wait states, ART with prefetch and
+/// a 1 KiB instruction cache): a hot loop runs near zero-wait-state, straight-line code larger
+/// than the cache pays for its misses, and without the accelerator every fetch pays WS+1.
+#[test]
+fn flash_wait_states_and_the_accelerator() {
+    let memory_share = |board: &str, elf: &std::path::Path| {
+        let (run, report) = run_json(board, elf, &[]);
+        assert_eq!(run.status, 0, "{}", run.stderr);
+        let cycles = report["totals"]["cycles"].as_u64().unwrap() as f64;
+        let memory = report["totals"]["breakdown"]["memory"].as_u64().unwrap() as f64;
+        (memory / cycles, cycles)
+    };
+    let hot = firmware("nucleo-l4r5zi", "loops", &["LOOPS_HOT"]);
+    let cold = firmware("nucleo-l4r5zi", "loops", &["LOOPS_COLD"]);
+    let (hot_share, hot_cycles) = memory_share("nucleo-l4r5zi", &hot);
+    assert!(hot_share < 0.01, "hot loop waits {:.1}%", hot_share * 100.0);
+    let (cold_share, _) = memory_share("nucleo-l4r5zi", &cold);
+    assert!(
+        cold_share > 0.1,
+        "cold code waits only {:.1}%",
+        cold_share * 100.0
+    );
+
+    // The same board without its accelerator.
+    let text = mcusim_boards::Board::builtin("nucleo-l4r5zi")
+        .unwrap()
+        .unwrap()
+        .text;
+    let start = text.find("[flash_accelerator]").unwrap();
+    let end = text[start..].find("\n\n").unwrap() + start;
+    let bare = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("l4r5-no-art.toml");
+    std::fs::write(&bare, format!("{}{}", &text[..start], &text[end..])).unwrap();
+    let (bare_share, bare_cycles) = memory_share(bare.to_str().unwrap(), &hot);
+    // Every 8-byte fetch unit costs WS+1 = 6 cycles: the loop spends most of its time waiting.
+    assert!(
+        bare_share > 0.5,
+        "no accelerator waits only {:.1}%",
+        bare_share * 100.0
+    );
+    assert!(
+        bare_cycles > 2.0 * hot_cycles,
+        "{bare_cycles} vs {hot_cycles}"
+    );
+}

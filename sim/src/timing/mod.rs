@@ -10,9 +10,11 @@
 
 mod cores;
 pub mod decode;
+mod flash;
 
 pub use cores::{CoreTiming, timing_for};
 use decode::{Class, Insn};
+pub use flash::{BlockFetch, FlashFetch};
 use mcusim_boards::Core;
 pub use mcusim_traces::Breakdown;
 use mcusim_traces::Cycles;

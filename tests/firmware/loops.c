@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Instruction fetch from flash: a small hot loop (-DLOOPS_HOT) that an accelerator's cache
+ * holds, or a long stretch of straight-line code (-DLOOPS_COLD) that no small cache holds.
+ */
+#include <stdint.h>
+#include <stdio.h>
+
+#include "mcusim.h"
+
+static volatile int32_t data[256];
+
+#if defined(LOOPS_HOT)
+__attribute__((noinline)) static int32_t work(void) {
+    int32_t sum = 0;
+    for (int r = 0; r < 200; r++) {
+        for (int i = 0; i < 256; i++) {
+            sum += data[i] ^ i;
+        }
+    }
+    return sum;
+}
+#else
+/* About 8 KiB of code run straight through, 20 times. */
+#define STEP(n) acc = acc * 31u + (uint32_t)data[(n) & 255];
+#define STEP8(n) STEP(n) STEP(n + 1) STEP(n + 2) STEP(n + 3) STEP(n + 4) STEP(n + 5) STEP(n + 6) STEP(n + 7)
+#define STEP64(n) STEP8(n) STEP8(n + 8) STEP8(n + 16) STEP8(n + 24) STEP8(n + 32) STEP8(n + 40) STEP8(n + 48) STEP8(n + 56)
+__attribute__((noinline)) static int32_t work(void) {
+    uint32_t acc = 1;
+    for (int r = 0; r < 20; r++) {
+        STEP64(0) STEP64(64) STEP64(128) STEP64(192) STEP64(256) STEP64(320) STEP64(384) STEP64(448)
+        STEP64(512) STEP64(576) STEP64(640) STEP64(704)
+    }
+    return (int32_t)acc;
+}
+#endif
+
+int main(void) {
+    for (int i = 0; i < 256; i++) {
+        data[i] = i * 7;
+    }
+    printf("result %ld\n", (long)work());
+    return 0;
+}
