@@ -120,6 +120,8 @@ struct Block {
     stall_prefix: Box<[u32]>,
     /// Whether the block ends in an instruction that may branch.
     ends_in_branch: bool,
+    /// Pipeline refill if it does.
+    refill: u32,
     /// Whether its first instruction is 32-bit at a half-word address (slower refill).
     first_wide_unaligned: bool,
     /// Instruction fetch from flash, if the block lies there and timing is on.
@@ -185,9 +187,9 @@ struct State {
     /// instruction, the functional reference).
     timing: timing::CoreTiming,
     timing_on: bool,
-    /// Set while the last block charged ends in a branch: its fall-through address. The next
-    /// block pays a pipeline refill unless it starts there.
-    branch_from: Option<u32>,
+    /// Set while the last block charged ends in a branch: its fall-through address and the
+    /// refill a taken branch costs. The next block pays the refill unless it starts there.
+    branch_from: Option<(u32, u32)>,
     /// Flash wait states and accelerator, if the board's flash has wait states.
     flash: Option<timing::FlashFetch>,
     exceptions: u64,
@@ -692,15 +694,15 @@ impl Machine {
         }
     }
 
-    /// Executions of each translated block so far, as (start address, instruction count,
-    /// executions), sorted by address.
-    pub fn block_counts(&self) -> Vec<(u32, usize, u64)> {
+    /// Every translated block so far, as (start address, its code, executions), sorted by
+    /// address: the execution counts per basic block that hot-loop views are built from.
+    pub fn blocks(&self) -> Vec<(u32, Vec<u8>, u64)> {
         let mut v: Vec<_> = self
             .uc
             .get_data()
             .blocks
             .iter()
-            .map(|b| (b.start, b.len(), b.executions))
+            .map(|b| (b.start, b.code.to_vec(), b.executions))
             .collect();
         v.sort_unstable();
         v
@@ -1005,6 +1007,7 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
                 prefix: cost.prefix,
                 stall_prefix: cost.stall_prefix,
                 ends_in_branch: cost.ends_in_branch,
+                refill: cost.refill,
                 first_wide_unaligned: cost.first_wide_unaligned,
                 executions: 0,
             });
@@ -1023,11 +1026,11 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
     let n = block.len() as u64;
     let cost = u64::from(block.prefix[block.len()]);
     let stall = u64::from(block.stall_prefix[block.len()]);
-    let ends_in_branch = block.ends_in_branch;
+    let ends_in_branch = block.ends_in_branch.then_some(block.refill);
     // A taken branch into this block: the pipeline refills (dynamic, so charged here).
     let refill = match st.branch_from {
-        Some(fall_through) if fall_through != addr as u32 => u64::from(
-            st.timing.refill
+        Some((fall_through, refill)) if fall_through != addr as u32 => u64::from(
+            refill
                 + if block.first_wide_unaligned {
                     st.timing.refill_unaligned_wide
                 } else {
@@ -1065,7 +1068,7 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
         return;
     }
     block.executions += 1;
-    st.branch_from = ends_in_branch.then_some(addr as u32 + size);
+    st.branch_from = ends_in_branch.map(|refill| (addr as u32 + size, refill));
     st.clock += Cycles(refill + wait);
     st.breakdown.branch += Cycles(refill);
     st.breakdown.memory += Cycles(wait);

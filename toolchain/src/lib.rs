@@ -182,6 +182,8 @@ pub struct Build<'a> {
     pub stack_bytes: u32,
     /// Preprocessor definitions, `NAME` or `NAME=VALUE`.
     pub defines: Vec<String>,
+    /// Further compiler arguments (include directories, warnings), passed as they are.
+    pub extra_args: Vec<String>,
 }
 
 impl<'a> Build<'a> {
@@ -194,6 +196,7 @@ impl<'a> Build<'a> {
             opt: "-O2".into(),
             stack_bytes: 8 * 1024,
             defines: Vec::new(),
+            extra_args: Vec::new(),
         }
     }
 
@@ -228,6 +231,7 @@ impl<'a> Build<'a> {
                 "-Wl,--gc-sections",
             ])
             .args(self.defines.iter().map(|d| format!("-D{d}")))
+            .args(&self.extra_args)
             .arg("-I")
             .arg(&gen_dir)
             .arg("-T")

@@ -5,6 +5,9 @@
 //! - `test`: install what is missing, then format check, clippy and every test (the README's
 //!   second command, and what CI runs).
 //! - `firmware BOARD NAME`: build `tests/firmware/NAME.c` for BOARD; prints the ELF's path.
+//! - `build-c BOARD OUT.elf ARGS...`: build any C sources for BOARD with mcusim's runtime;
+//!   arguments starting with `-` go to the compiler (`-O3`, `-DX=1`, `-Idir`), the rest are
+//!   sources.
 //! - `bench`: speed of the simulator on an int8 dot-product firmware, against QEMU; prints
 //!   figures (a benchmark, not a test).
 //! - `deps`: only install the system packages.
@@ -30,10 +33,14 @@ fn main() -> ExitCode {
         Some("test") => deps().and_then(|()| test()),
         Some("deps") => deps(),
         Some("bench") => deps().and_then(|()| bench()),
+        Some("build-c") if args.len() >= 4 => build_c(&args[1], &args[2], &args[3..]),
         Some("firmware") if args.len() == 3 => {
             build_firmware(&args[1], &args[2]).map(|p| println!("{}", p.display()))
         }
-        _ => Err("usage: cargo xtask demo | test | bench | deps | firmware BOARD NAME".into()),
+        _ => Err(
+            "usage: cargo xtask demo | test | bench | deps | firmware BOARD NAME | build-c BOARD OUT.elf ARGS..."
+                .into(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -280,4 +287,23 @@ fn bench() -> Result {
         }
     }
     Ok(())
+}
+
+fn build_c(board: &str, out: &str, args: &[String]) -> Result {
+    let board = mcusim_boards::Board::resolve(board).map_err(|e| e.to_string())?;
+    let (flags, sources): (Vec<&String>, Vec<&String>) =
+        args.iter().partition(|a| a.starts_with('-'));
+    let mut build = mcusim_toolchain::Build::new(
+        &board,
+        sources.into_iter().map(PathBuf::from).collect(),
+        PathBuf::from(out),
+    );
+    for flag in flags {
+        if flag.starts_with("-O") {
+            build.opt = flag.clone();
+        } else {
+            build.extra_args.push(flag.clone());
+        }
+    }
+    build.run().map_err(|e| e.to_string())
 }

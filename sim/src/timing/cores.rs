@@ -13,8 +13,10 @@ use mcusim_boards::Core;
 pub struct CoreTiming {
     /// Which core.
     pub core: Core,
-    /// Pipeline refill after a taken branch (the `P` of the TRM tables).
+    /// Pipeline refill after a taken direct branch (the `P` of the TRM tables).
     pub refill: u32,
+    /// Pipeline refill after an indirect branch (BX, POP {pc}, LDR pc, TBB).
+    pub refill_indirect: u32,
     /// Extra refill when the branch target is a 32-bit instruction that is not word-aligned.
     pub refill_unaligned_wide: u32,
     /// M3/M4 style load pipelining: a load or store right after a load, whose address does
@@ -37,6 +39,7 @@ pub fn timing_for(core: Core) -> CoreTiming {
         Core::CortexM0Plus => CoreTiming {
             core,
             refill: 1,
+            refill_indirect: 1,
             refill_unaligned_wide: 0,
             load_pipelining: false,
             address_dependency_stall: false,
@@ -44,11 +47,16 @@ pub fn timing_for(core: Core) -> CoreTiming {
             dual_issue: 0,
         },
         // M3/M4 TRM: taken branch 1+P, P = 1 to 3 "depending on alignment and width of the
-        // target"; approximation: P = 2, plus 1 for a 32-bit target that is not word-aligned
-        // (jnk0le, STM32F407). Load pipelining and the AGU stall: TRM table notes, TIMING.md.
+        // target, and whether the processor manages to speculate the address early". Model: a
+        // direct branch (target in the instruction, fetched early) P = 1; an indirect one
+        // P = 2, so LDR PC = 2 + 1 + 2 and TBB = 2 + 1 + 1 + 2 meet the TRM's "at least 5"
+        // and "at least 6" (TI SWCU185G, the M4 TRM's load/store notes); plus 1 for a 32-bit
+        // target that is not word-aligned (jnk0le, STM32F407). Load pipelining and the AGU
+        // stall: the same TRM notes.
         Core::CortexM3 | Core::CortexM4 | Core::CortexM4F => CoreTiming {
             core,
-            refill: 2,
+            refill: 1,
+            refill_indirect: 2,
             refill_unaligned_wide: 1,
             load_pipelining: true,
             address_dependency_stall: true,
@@ -61,6 +69,7 @@ pub fn timing_for(core: Core) -> CoreTiming {
         Core::CortexM7 => CoreTiming {
             core,
             refill: 1,
+            refill_indirect: 1,
             refill_unaligned_wide: 0,
             load_pipelining: false,
             address_dependency_stall: false,
@@ -72,6 +81,7 @@ pub fn timing_for(core: Core) -> CoreTiming {
         Core::CortexM33 => CoreTiming {
             core,
             refill: 1,
+            refill_indirect: 1,
             refill_unaligned_wide: 0,
             load_pipelining: false,
             address_dependency_stall: false,
@@ -114,7 +124,8 @@ impl CoreTiming {
                 LoadDouble | StoreDouble => 3,
                 LoadMultiple(n) | StoreMultiple(n) => 1 + u32::from(n),
                 Branch => 1,
-                // TBB/TBH: at least 6 = 2 load + 1 add + 3 refill; with P = 2, issue 4.
+                // TBB/TBH: at least 6 = 2 load + 1 add + 3 refill; with the indirect P = 2,
+                // issue 4.
                 TableBranch => 4,
                 // DMB/DSB/ISB: 1 + B; approximation: B = 1 with an empty write buffer.
                 Barrier => 2,

@@ -79,6 +79,9 @@ pub struct Insn {
     pub writes_pc: bool,
     /// Whether it is conditional (a conditional branch, CBZ/CBNZ); IT blocks are not tracked.
     pub conditional: bool,
+    /// Whether it writes the PC from a register or memory (BX, BLX Rm, POP {pc}, LDR pc, TBB,
+    /// MOV pc): the target is not in the instruction, so the core cannot fetch it early.
+    pub indirect: bool,
 }
 
 const PC: u16 = 1 << 15;
@@ -102,6 +105,9 @@ fn insn(size: u8, class: Class, reads: u16, writes: u16, addr: u16) -> Insn {
         addr,
         writes_pc: writes & PC != 0,
         conditional: false,
+        // Direct branches set this to false below; everything else that writes the PC
+        // takes its target from a register or memory.
+        indirect: writes & PC != 0 && class != Class::Branch,
     }
 }
 
@@ -158,7 +164,10 @@ fn decode16(h: u16) -> Insn {
                 // BX, BLX.
                 _ => {
                     let link = if h & 0x80 != 0 { LR } else { 0 };
-                    insn(2, Branch, rm, PC | link, 0)
+                    Insn {
+                        indirect: true,
+                        ..insn(2, Branch, rm, PC | link, 0)
+                    }
                 }
             }
         }
@@ -549,5 +558,16 @@ mod tests {
         // bne is conditional, b is not.
         assert!(d(&[0xD1F7]).conditional);
         assert!(!d(&[0xE7FB]).conditional);
+        // bx lr, pop {pc} and tbb are indirect; b, bl and cbz are not.
+        for (code, indirect) in [
+            (&[0x4770u16][..], true),
+            (&[0xBD10], true),
+            (&[0xE8DF, 0xF001], true),
+            (&[0xE7FB], false),
+            (&[0xF000, 0xF800], false),
+            (&[0xB108], false),
+        ] {
+            assert_eq!(d(code).indirect, indirect, "{code:x?}");
+        }
     }
 }

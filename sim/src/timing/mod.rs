@@ -28,6 +28,8 @@ pub struct BlockCost {
     pub stall_prefix: Box<[u32]>,
     /// Whether the block ends in an instruction that may branch.
     pub ends_in_branch: bool,
+    /// Pipeline refill if that branch is taken (direct or indirect, per core).
+    pub refill: u32,
     /// Whether the block's first instruction is 32 bits wide at an address that is not a
     /// multiple of 4 (a branch there refills the pipeline more slowly on M3/M4).
     pub first_wide_unaligned: bool,
@@ -63,6 +65,10 @@ pub fn block_cost(timing: &CoreTiming, start: u32, code: &[u8], offsets: &[u16])
         prefix: prefix.into_boxed_slice(),
         stall_prefix: stall_prefix.into_boxed_slice(),
         ends_in_branch: insns.last().is_some_and(|i| i.writes_pc),
+        refill: match insns.last() {
+            Some(i) if i.indirect => timing.refill_indirect,
+            _ => timing.refill,
+        },
         first_wide_unaligned: insns.first().is_some_and(|i| i.size == 4) && start % 4 == 2,
     }
 }
@@ -73,6 +79,7 @@ pub fn functional_cost(instructions: usize) -> BlockCost {
         prefix: (0..=instructions as u32).collect(),
         stall_prefix: vec![0; instructions + 1].into_boxed_slice(),
         ends_in_branch: false,
+        refill: 0,
         first_wide_unaligned: false,
     }
 }

@@ -1,12 +1,12 @@
 # Taken and not-taken branches, calls and returns.
 
-# rule: M4 TRM table 3-1: B taken 1+P, P = 2 for a 16-bit or aligned target (approximation of
-# rule: the TRM's 1 to 3). M0+ TRM table 3.1: B taken 2. M33 (jnk0le): taken branch 2.
+# rule: M4 TRM table 3-1: B taken 1+P, P from 1 to 3; a direct branch's target is fetched
+# rule: early, P = 1 (model). M0+ TRM table 3.1: B taken 2. M33 (jnk0le): taken branch 2.
 # case: branch-taken
     b 3f
     nop
 3:
-# expect: cortex-m0plus=2 cortex-m3=3 cortex-m4=3 cortex-m33=2
+# expect: cortex-m0plus=2 cortex-m3=2 cortex-m4=2 cortex-m33=2
 
 # rule: M4 TRM: a conditional branch not taken is 1. M0+ TRM: 1.
 # case: branch-not-taken
@@ -22,18 +22,20 @@
     nop
 3:
     add.w r0, r0, #1
-# expect: cortex-m3=5 cortex-m4=5
+# expect: cortex-m3=4 cortex-m4=4
 
-# rule: M0+ TRM table 3.1: BL 3, BX 2, B 2. M4 TRM: BL, BX, B taken 1+P each.
+# rule: M0+ TRM table 3.1: BL 3, BX 2, B 2. M4 TRM: BL, BX, B taken 1+P each; BX's target
+# rule: comes from a register and cannot be fetched early, P = 2 (model), direct ones P = 1.
 # case: call-and-return
     bl 4f
     b 5f
 4:
     bx lr
 5:
-# expect: cortex-m0plus=7 cortex-m3=9 cortex-m4=9
+# expect: cortex-m0plus=7 cortex-m3=7 cortex-m4=7
 
-# rule: M4 TRM: POP including PC 1+N+P. M0+ TRM: PUSH 1+N, POP with PC 3+N, BL 3, B 2.
+# rule: M4 TRM: POP including PC 1+N+P, an indirect branch (P = 2). M0+ TRM: PUSH 1+N,
+# rule: POP with PC 3+N, BL 3, B 2.
 # case: push-pop-pc
     bl 4f
     b 5f
@@ -41,7 +43,7 @@
     push {r4, lr}
     pop {r4, pc}
 5:
-# expect: cortex-m0plus=13 cortex-m3=14 cortex-m4=14
+# expect: cortex-m0plus=13 cortex-m3=12 cortex-m4=12
 
 # rule: TIMING.md (M4 TRM): TBB at least 6 (2 load + 1 add + 3 refill).
 # case: tbb
