@@ -126,6 +126,8 @@ struct Block {
     first_wide_unaligned: bool,
     /// Instruction fetch from flash, if the block lies there and timing is on.
     fetch: Option<timing::BlockFetch>,
+    /// The bytes its literal (PC-relative) loads read from flash, when timing is on.
+    literals: Box<[std::ops::Range<u32>]>,
     executions: u64,
 }
 
@@ -163,7 +165,19 @@ enum Request {
     Reset,
     /// SCR.SLEEPONEXIT on return to thread mode.
     SleepOnExit,
+    /// Remove the hooks of the watched loads in `State::retire`.
+    RetireFlashSites,
 }
+
+/// A load instruction whose data reads are charged flash wait states by a hook of its own.
+struct FlashSite {
+    hook: Option<unicorn_engine::UcHookId>,
+    ram_reads: u32,
+    flash_reads: u32,
+}
+
+/// After this many reads of RAM and none of flash, a watched load stops being watched.
+const FLASH_SITE_PROBATION: u32 = 64;
 
 /// A memory fault noticed by the unmapped/protection hook, for the stop reason.
 #[derive(Debug, Clone, Copy)]
@@ -192,6 +206,10 @@ struct State {
     branch_from: Option<(u32, u32)>,
     /// Flash wait states and accelerator, if the board's flash has wait states.
     flash: Option<timing::FlashFetch>,
+    /// Load instructions watched for reads from flash (see `hook_narrow_checks`), by address.
+    flash_sites: FxHashMap<u32, FlashSite>,
+    /// Watched loads found to read only RAM, whose hooks the run loop removes.
+    retire: Vec<u32>,
     exceptions: u64,
     resets: u64,
 
@@ -462,6 +480,8 @@ impl Machine {
             timing_on: true,
             branch_from: None,
             flash: timing::FlashFetch::for_board(board),
+            flash_sites: FxHashMap::default(),
+            retire: Vec::new(),
             exceptions: 0,
             resets: 0,
             blocks: Vec::new(),
@@ -636,6 +656,20 @@ impl Machine {
                         p.model = peripherals::build(p.kind);
                     }
                     self.reset_core();
+                    continue;
+                }
+                Some(Request::RetireFlashSites) => {
+                    let hooks: Vec<_> = std::mem::take(&mut st.retire)
+                        .into_iter()
+                        .filter_map(|pc| {
+                            let site = st.flash_sites.get_mut(&pc)?;
+                            Some((pc, site.hook.take()?))
+                        })
+                        .collect();
+                    for (pc, hook) in hooks {
+                        let _ = self.uc.remove_hook(hook);
+                        let _ = self.uc.ctl_remove_cache(u64::from(pc), u64::from(pc) + 4);
+                    }
                     continue;
                 }
                 Some(Request::SleepOnExit) => {
@@ -972,6 +1006,14 @@ fn install_hooks(uc: &mut Uc<'_>) -> Result<(), uc_error> {
 /// The hot path: once per executed block.
 fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
     let st = uc.get_data_mut();
+    if !st.retire.is_empty() {
+        // Hooks cannot be removed from inside the emulation: stop before this block, let the
+        // run loop remove them, and come back here.
+        st.request = Some(Request::RetireFlashSites);
+        st.current = None;
+        let _ = uc.emu_stop();
+        return;
+    }
     if st.clock >= st.next_event {
         st.service_events();
     }
@@ -995,12 +1037,26 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
             } else {
                 timing::functional_cost(offsets.len())
             };
-            let fetch = match &st.flash {
-                Some(flash) if st.timing_on => flash.block(addr as u32, &offsets, &cost.prefix),
-                _ => None,
+            let (fetch, literals) = match &st.flash {
+                Some(flash) if st.timing_on => (
+                    flash.block(addr as u32, &offsets, &cost.prefix),
+                    offsets
+                        .iter()
+                        .filter_map(|&o| {
+                            let o = usize::from(o);
+                            thumb::literal_access(
+                                &code[o..code.len().min(o + 4)],
+                                addr as u32 + o as u32,
+                            )
+                        })
+                        .filter(|span| flash.contains(span.start))
+                        .collect(),
+                ),
+                _ => (None, Box::default()),
             };
             st.blocks.push(Block {
                 fetch,
+                literals,
                 start: addr as u32,
                 code: code.into_boxed_slice(),
                 offsets: offsets.into_boxed_slice(),
@@ -1045,6 +1101,13 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
     let wait = match (&mut st.flash, &mut block.fetch) {
         (Some(flash), Some(fetch)) => u64::from(flash.charge(fetch)),
         _ => 0,
+    } + match &mut st.flash {
+        Some(flash) => block
+            .literals
+            .iter()
+            .map(|span| u64::from(flash.data_read(span.clone())))
+            .sum(),
+        None => 0,
     };
     if !st.final_stretch
         && (st.instructions + n > st.instruction_budget
@@ -1090,18 +1153,39 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
 ///
 /// True if the block was restarted.
 fn hook_narrow_checks(uc: &mut Uc<'_>, start: u32, code: &[u8], offsets: &[u16]) -> bool {
-    let (v6m, timing_on) = {
+    let (v6m, timing_on, flash_data) = {
         let st = uc.get_data();
-        (st.core.is_armv6m(), st.timing_on)
+        (
+            st.core.is_armv6m(),
+            st.timing_on,
+            st.timing_on && st.flash.is_some(),
+        )
     };
-    if v6m {
-        return false;
-    }
     let mut added = false;
     for &off in offsets {
         let off = usize::from(off);
         let insn: Box<[u8]> = code[off..code.len().min(off + 4)].into();
         let at = start + off as u32;
+        if flash_data && may_read_flash(&insn) && !uc.get_data().flash_sites.contains_key(&at) {
+            let watched = insn.clone();
+            let hook = uc
+                .add_code_hook(u64::from(at), u64::from(at), move |uc, pc, _size| {
+                    charge_flash_load(uc, pc as u32, &watched);
+                })
+                .ok();
+            added |= hook.is_some();
+            uc.get_data_mut().flash_sites.insert(
+                at,
+                FlashSite {
+                    hook,
+                    ram_reads: 0,
+                    flash_reads: 0,
+                },
+            );
+        }
+        if v6m {
+            continue;
+        }
         let align = thumb::requires_word_alignment(&insn);
         let divide = timing_on && timing::decode::decode(&insn).class == timing::decode::Class::Div;
         if !(align || divide) || !uc.get_data_mut().narrow_hooked.insert(at) {
@@ -1124,6 +1208,48 @@ fn hook_narrow_checks(uc: &mut Uc<'_>, start: u32, code: &[u8], offsets: &[u16])
         set_reg(uc, RegisterARM::PC, start | 1);
     }
     added
+}
+
+/// Whether a load may read flash data through a register: single, doubleword and multiple
+/// loads whose base is not the SP (the stack is in RAM) or the PC (literal loads are costed
+/// statically).
+fn may_read_flash(insn: &[u8]) -> bool {
+    use timing::decode::Class;
+    let d = timing::decode::decode(insn);
+    matches!(
+        d.class,
+        Class::Load | Class::LoadDouble | Class::LoadMultiple(_)
+    ) && d.addr & (1 << 13 | 1 << 15) == 0
+        && d.addr != 0
+}
+
+/// A watched load: charge the flash wait states of what it reads, or, once it has shown it
+/// reads only RAM, have its hook retired.
+fn charge_flash_load(uc: &mut Uc<'_>, pc: u32, insn: &[u8]) {
+    let regs = |r: u16| reg(uc, GPR[usize::from(r & 15)]);
+    let Some(span) = thumb::data_access(insn, regs) else {
+        return;
+    };
+    let st = uc.get_data_mut();
+    let Some(flash) = st.flash.as_mut() else {
+        return;
+    };
+    let in_flash = flash.contains(span.start);
+    if in_flash {
+        let wait = Cycles(u64::from(flash.data_read(span)));
+        st.clock += wait;
+        st.breakdown.memory += wait;
+    }
+    if let Some(site) = st.flash_sites.get_mut(&pc) {
+        if in_flash {
+            site.flash_reads += 1;
+        } else {
+            site.ram_reads += 1;
+            if site.ram_reads == FLASH_SITE_PROBATION && site.flash_reads == 0 {
+                st.retire.push(pc);
+            }
+        }
+    }
 }
 
 fn check_alignment(uc: &mut Uc<'_>, pc: u32, insn: &[u8]) {

@@ -168,6 +168,42 @@ pub fn data_access(insn: &[u8], reg: impl Fn(u16) -> u32) -> Option<std::ops::Ra
     None
 }
 
+/// The bytes a PC-relative (literal) load reads, `start..end`, for the instruction at `pc`:
+/// `LDR Rt, [PC, #imm8*4]` and `LDR{B,H,SB,SH}.W Rt, [PC, #+/-imm12]` (A7.7.43 and kin), and
+/// `LDRD Rt, Rt2, [PC, #+/-imm8*4]`. The base is the word-aligned PC + 4.
+pub fn literal_access(insn: &[u8], pc: u32) -> Option<std::ops::Range<u32>> {
+    let hw1 = u16::from_le_bytes([insn[0], insn[1]]);
+    let base = (pc + 4) & !3;
+    if !is_wide(hw1) {
+        return (hw1 >> 11 == 0b01001).then(|| {
+            let at = base + u32::from(hw1 & 0xFF) * 4;
+            at..at + 4
+        });
+    }
+    if insn.len() < 4 {
+        return None;
+    }
+    let hw2 = u16::from_le_bytes([insn[2], insn[3]]);
+    let up = hw1 & 0x0080 != 0;
+    let offset = |imm: u32| if up { base + imm } else { base - imm };
+    // Load single, literal: 1111 100S UXX1 1111 (the L bit set, Rn = PC).
+    if hw1 & 0xFE1F == 0xF81F {
+        let len = match (hw1 >> 5) & 3 {
+            0 => 1,
+            1 => 2,
+            _ => 4,
+        };
+        let at = offset(u32::from(hw2 & 0x0FFF));
+        return Some(at..at + len);
+    }
+    // LDRD (literal): 1110 100x x1x1 1111 with P set.
+    if hw1 & 0xFE5F == 0xE85F && hw1 & 0x0100 != 0 {
+        let at = offset(u32::from(hw2 & 0xFF) * 4);
+        return Some(at..at + 8);
+    }
+    None
+}
+
 /// Whether the instruction is one that Armv7-M and Armv8-M require to be word-aligned
 /// whatever CCR.UNALIGN_TRP says (Armv7-M ARM A3.2.1): LDM/STM (any form but those on SP,
 /// PUSH and POP, whose stack is aligned by construction) and LDRD/STRD. The exclusives need
@@ -216,6 +252,24 @@ mod tests {
         // 0xBF30 as the second half of a wide instruction is not a WFI.
         assert_eq!(hint_before(&le(&[0xF8D0, 0xBF30])), None);
         assert_eq!(hint_before(&le(&[0xBF00])), None);
+    }
+
+    #[test]
+    fn finds_literal_pool_addresses() {
+        // ldr r0, [pc, #8] at 0x1002: base (0x1002 + 4) & !3 = 0x1004.
+        assert_eq!(literal_access(&le(&[0x4802]), 0x1002), Some(0x100C..0x1010));
+        // ldr.w r0, [pc, #-16] (U clear) at 0x1000.
+        assert_eq!(
+            literal_access(&le(&[0xF85F, 0x0010]), 0x1000),
+            Some(0x0FF4..0x0FF8)
+        );
+        // ldrb.w r1, [pc, #3]
+        assert_eq!(
+            literal_access(&le(&[0xF89F, 0x1003]), 0x1000),
+            Some(0x1007..0x1008)
+        );
+        // ldr r0, [r1] is not a literal load.
+        assert_eq!(literal_access(&le(&[0x6808]), 0x1000), None);
     }
 
     #[test]

@@ -335,3 +335,26 @@ fn flash_wait_states_and_the_accelerator() {
         "{bare_cycles} vs {hot_cycles}"
     );
 }
+
+/// Data read from flash pays wait states (a model whose weights stay in flash); the same data
+/// read from RAM does not.
+#[test]
+fn data_reads_from_flash_pay_wait_states() {
+    let memory = |define: &str| {
+        let elf = firmware("nucleo-l4r5zi", "loops", &[define]);
+        let (run, report) = run_json("nucleo-l4r5zi", &elf, &[]);
+        assert_eq!(run.status, 0, "{}", run.stderr);
+        assert!(run.stdout.starts_with("result "), "{}", run.stdout);
+        (
+            run.stdout,
+            report["totals"]["breakdown"]["memory"].as_u64().unwrap(),
+        )
+    };
+    let (flash_out, flash) = memory("LOOPS_TABLE_FLASH");
+    let (ram_out, ram) = memory("LOOPS_TABLE_RAM");
+    assert_eq!(flash_out, ram_out, "same result either way");
+    // Two passes over 16 KiB in flash: 1024 data-cache line misses of WS+1 = 6 cycles each.
+    // The RAM variant reads the table from flash once, to copy it.
+    assert!(flash >= 6144, "flash variant waited {flash}");
+    assert!(flash >= ram + 2500, "flash {flash} vs ram {ram}");
+}

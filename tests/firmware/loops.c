@@ -10,7 +10,39 @@
 
 static volatile int32_t data[256];
 
-#if defined(LOOPS_HOT)
+#if defined(LOOPS_TABLE_FLASH) || defined(LOOPS_TABLE_RAM)
+/* A 16 KiB table of weights, read through twice: left in flash (const) or copied to RAM. */
+#define TABLE 16384
+static const int8_t weights[TABLE] = {
+#define W4(n) (int8_t)(n * 7), (int8_t)(n * 7 + 1), (int8_t)(n * 7 + 2), (int8_t)(n * 7 + 3),
+#define W16(n) W4(n) W4(n + 1) W4(n + 2) W4(n + 3)
+#define W64(n) W16(n) W16(n + 4) W16(n + 8) W16(n + 12)
+#define W256(n) W64(n) W64(n + 16) W64(n + 32) W64(n + 48)
+#define W1K(n) W256(n) W256(n + 64) W256(n + 128) W256(n + 192)
+    W1K(0) W1K(1) W1K(2) W1K(3) W1K(4) W1K(5) W1K(6) W1K(7)
+    W1K(8) W1K(9) W1K(10) W1K(11) W1K(12) W1K(13) W1K(14) W1K(15)
+};
+#if defined(LOOPS_TABLE_RAM)
+static int8_t ram_weights[TABLE];
+#endif
+__attribute__((noinline)) static int32_t work(void) {
+#if defined(LOOPS_TABLE_RAM)
+    for (int i = 0; i < TABLE; i++) {
+        ram_weights[i] = weights[i];
+    }
+    const volatile int8_t *w = ram_weights;
+#else
+    const volatile int8_t *w = weights;
+#endif
+    int32_t sum = 0;
+    for (int r = 0; r < 2; r++) {
+        for (int i = 0; i < TABLE; i++) {
+            sum += w[i] * data[i & 255];
+        }
+    }
+    return sum;
+}
+#elif defined(LOOPS_HOT)
 __attribute__((noinline)) static int32_t work(void) {
     int32_t sum = 0;
     for (int r = 0; r < 200; r++) {

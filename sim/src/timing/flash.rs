@@ -14,6 +14,11 @@
 //! - The block hook pays for this per block, not per instruction: a block remembers the cache
 //!   "generation" (count of evictions) at which all its lines were resident, and while nothing
 //!   has been evicted since, costs nothing and looks nothing up.
+//!
+//! Data reads from flash (constant tables, and the weights of a model left in flash) go
+//! through the data side: the accelerator's data cache where the board has one, else a
+//! one-unit read buffer (the last unit read stays in the flash interface), and WS+1 cycles
+//! for each unit that misses. Data reads are not prefetched.
 
 use mcusim_boards::{Board, RegionKind};
 
@@ -29,6 +34,13 @@ pub struct FlashFetch {
     cache: Option<LineCache>,
     /// The last unit fetched, for prefetch (sequential access) detection.
     last_unit: Option<u32>,
+    /// The data cache, if the accelerator has one.
+    dcache: Option<LineCache>,
+    /// The last unit read as data (the flash interface's read buffer).
+    last_data_unit: Option<u32>,
+    /// Whether data reads go through the instruction cache (a plain cache on the code bus,
+    /// like the STM32U5's ICACHE, caches both).
+    data_via_icache: bool,
 }
 
 /// What a block needs for fetch timing, computed once.
@@ -111,7 +123,38 @@ impl FlashFetch {
             prefetch: acc.is_some_and(|a| a.prefetch),
             cache,
             last_unit: None,
+            dcache: acc
+                .filter(|a| a.dcache_lines > 0)
+                .map(|a| LineCache::new(a.dcache_lines, a.dcache_line_bytes.max(unit_bytes), 0)),
+            last_data_unit: None,
+            data_via_icache: acc.is_some_and(|a| a.kind == mcusim_boards::AcceleratorKind::Icache),
         })
+    }
+
+    /// Whether `addr` lies in the flash region.
+    pub fn contains(&self, addr: u32) -> bool {
+        (self.start..self.end).contains(&addr)
+    }
+
+    /// Wait cycles of a data read of the bytes `span` (in flash).
+    pub fn data_read(&mut self, span: std::ops::Range<u32>) -> u32 {
+        let first = span.start >> self.unit_shift;
+        let last = span.end.saturating_sub(1).max(span.start) >> self.unit_shift;
+        let mut wait = 0;
+        for unit in first..=last {
+            let hit = match (&mut self.dcache, &mut self.cache) {
+                (Some(cache), _) => cache.access(unit << self.unit_shift),
+                (None, Some(cache)) if self.data_via_icache => {
+                    cache.access(unit << self.unit_shift)
+                }
+                _ => self.last_data_unit == Some(unit),
+            };
+            if !hit {
+                wait += self.read;
+            }
+            self.last_data_unit = Some(unit);
+        }
+        wait
     }
 
     /// The fetch description of a block at `start` whose instructions begin at `offsets` and
@@ -232,6 +275,35 @@ size = 0x1_0000
         let mut b = straight(&f, 0x0800_0000);
         // First unit: 6; the second was prefetched during the 4 cycles of the first: 2.
         assert_eq!(f.charge(&mut b), 8);
+    }
+
+    #[test]
+    fn data_reads_pay_per_unit_missed() {
+        // No accelerator: a read buffer of one 8-byte unit.
+        let mut f = FlashFetch::for_board(&board("")).unwrap();
+        assert_eq!(f.data_read(0x0800_0100..0x0800_0101), 6);
+        assert_eq!(f.data_read(0x0800_0101..0x0800_0102), 0, "same unit");
+        assert_eq!(
+            f.data_read(0x0800_0106..0x0800_010A),
+            6,
+            "straddles into the next unit"
+        );
+        assert_eq!(
+            f.data_read(0x0800_0100..0x0800_0101),
+            6,
+            "the buffer holds one unit"
+        );
+        // A data cache keeps a small table resident.
+        let acc = "[flash_accelerator]\nkind = \"art\"\nfetch_bytes = 8\ndcache_lines = 8\ndcache_line_bytes = 32\n";
+        let mut f = FlashFetch::for_board(&board(acc)).unwrap();
+        let first: u32 = (0..64)
+            .map(|i| f.data_read(0x0800_0200 + i..0x0800_0201 + i))
+            .sum();
+        assert_eq!(first, 12, "two 32-byte lines");
+        let again: u32 = (0..64)
+            .map(|i| f.data_read(0x0800_0200 + i..0x0800_0201 + i))
+            .sum();
+        assert_eq!(again, 0);
     }
 
     #[test]
