@@ -109,6 +109,12 @@ pub struct RunResult {
 
 /// A block of code as unicorn translates it, with its cost.
 struct Block {
+    /// Instructions, cycles and stall cycles of the whole block (the hot path reads these).
+    n: u32,
+    total: u32,
+    stall: u32,
+    /// Whether instruction fetch or literal loads cost flash wait states.
+    extras: bool,
     start: u32,
     /// The block's bytes (for decoding the instruction that made an MMIO access).
     code: Box<[u8]>,
@@ -176,6 +182,9 @@ struct FlashSite {
     flash_reads: u32,
 }
 
+/// Entries of the direct-mapped table of recently executed blocks (a power of two).
+const RECENT_BLOCKS: usize = 1024;
+
 /// After this many reads of RAM and none of flash, a watched load stops being watched.
 const FLASH_SITE_PROBATION: u32 = 64;
 
@@ -215,6 +224,8 @@ struct State {
 
     blocks: Vec<Block>,
     block_index: FxHashMap<u64, u32>,
+    /// Recently executed blocks by a hash of their address: (key, index), key 0 for none.
+    recent: Box<[(u64, u32)]>,
     /// Instructions already carrying a hook of their own (see `hook_narrow_checks`).
     narrow_hooked: rustc_hash::FxHashSet<u32>,
     /// The block being executed, the clock at its entry, and how far MMIO matching got.
@@ -486,6 +497,7 @@ impl Machine {
             resets: 0,
             blocks: Vec::new(),
             block_index: FxHashMap::default(),
+            recent: vec![(0, 0); RECENT_BLOCKS].into_boxed_slice(),
             narrow_hooked: Default::default(),
             current: None,
             current_entry: Cycles::ZERO,
@@ -1022,8 +1034,17 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
     }
     let st = uc.get_data_mut();
     let key = addr << 32 | u64::from(size);
-    let b = match st.block_index.get(&key).copied() {
-        Some(b) => b,
+    // A small direct-mapped table in front of the hash map: a hot loop's blocks hit it.
+    let slot = ((addr >> 1) ^ (addr >> 11)) as usize & (RECENT_BLOCKS - 1);
+    let recent = st.recent[slot];
+    let b = match (recent.0 == key)
+        .then_some(recent.1)
+        .or_else(|| st.block_index.get(&key).copied())
+    {
+        Some(b) => {
+            st.recent[slot] = (key, b);
+            b
+        }
         None => {
             let code = uc.mem_read_as_vec(addr, size as usize).unwrap_or_default();
             let offsets = thumb::instruction_offsets(&code);
@@ -1054,7 +1075,12 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
                 ),
                 _ => (None, Box::default()),
             };
+            let n = offsets.len() as u32;
             st.blocks.push(Block {
+                n,
+                total: cost.prefix[offsets.len()],
+                stall: cost.stall_prefix[offsets.len()],
+                extras: fetch.is_some() || !literals.is_empty(),
                 fetch,
                 literals,
                 start: addr as u32,
@@ -1079,9 +1105,9 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
         return;
     }
     let block = &mut st.blocks[b as usize];
-    let n = block.len() as u64;
-    let cost = u64::from(block.prefix[block.len()]);
-    let stall = u64::from(block.stall_prefix[block.len()]);
+    let n = u64::from(block.n);
+    let cost = u64::from(block.total);
+    let stall = u64::from(block.stall);
     let ends_in_branch = block.ends_in_branch.then_some(block.refill);
     // A taken branch into this block: the pipeline refills (dynamic, so charged here).
     let refill = match st.branch_from {
@@ -1098,16 +1124,17 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
     // Instruction fetch waits, taken as happening when the block starts. Computed before the
     // limit check so a cycle limit includes them (a block stopped by the limit has already
     // filled the cache; when it then runs, its fetch is cheaper by that much).
-    let wait = match (&mut st.flash, &mut block.fetch) {
-        (Some(flash), Some(fetch)) => u64::from(flash.charge(fetch)),
+    let wait = match &mut st.flash {
+        Some(flash) if block.extras => {
+            let fetch = block.fetch.as_mut().map_or(0, |f| flash.charge(f));
+            let data: u32 = block
+                .literals
+                .iter()
+                .map(|span| flash.data_read(span.clone()))
+                .sum();
+            u64::from(fetch + data)
+        }
         _ => 0,
-    } + match &mut st.flash {
-        Some(flash) => block
-            .literals
-            .iter()
-            .map(|span| u64::from(flash.data_read(span.clone())))
-            .sum(),
-        None => 0,
     };
     if !st.final_stretch
         && (st.instructions + n > st.instruction_budget

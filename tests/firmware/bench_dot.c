@@ -10,7 +10,9 @@
 #include "mcusim.h"
 
 #define N 4096
+#ifndef REPEAT
 #define REPEAT 10000
+#endif
 
 static int8_t a[N], b[N];
 

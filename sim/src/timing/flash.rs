@@ -53,6 +53,8 @@ pub struct BlockFetch {
     cover: Box<[u32]>,
     /// Cache generation at which all the block's units were last seen resident.
     generation: u64,
+    /// The last of `units`.
+    last_unit: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -177,6 +179,7 @@ impl FlashFetch {
             }
         }
         Some(BlockFetch {
+            last_unit: units.last().copied().unwrap_or(0),
             units: units.into_boxed_slice(),
             cover: cover.into_boxed_slice(),
             generation: u64::MAX,
@@ -184,12 +187,20 @@ impl FlashFetch {
     }
 
     /// Wait cycles for one execution of a block.
+    #[inline]
     pub fn charge(&mut self, block: &mut BlockFetch) -> u32 {
-        let cached_generation = self.cache.as_ref().map(|c| c.generation);
-        if cached_generation == Some(block.generation) {
-            self.last_unit = block.units.last().copied();
+        // The common case, on the hot path: nothing evicted since the block last ran.
+        if let Some(cache) = &self.cache
+            && cache.generation == block.generation
+        {
+            self.last_unit = Some(block.last_unit);
             return 0;
         }
+        self.charge_lines(block)
+    }
+
+    #[cold]
+    fn charge_lines(&mut self, block: &mut BlockFetch) -> u32 {
         let mut wait = 0;
         for (i, &unit) in block.units.iter().enumerate() {
             let hit = match &mut self.cache {
