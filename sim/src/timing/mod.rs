@@ -50,8 +50,19 @@ pub fn block_cost(timing: &CoreTiming, start: u32, code: &[u8], offsets: &[u16])
         stall_prefix.push(stalls);
         let prev = i.checked_sub(1).map(|p| &insns[p]);
         let (mut cost, stall) = timing.cost(insn, prev);
-        // Dual issue: the second of a pair issues in the first one's cycle.
-        let pairs = !paired_with_previous && prev.is_some_and(|p| timing.pairs(p, insn));
+        // Dual issue: the second of a pair issues in the first one's cycle, unless a value it
+        // needs from a load two instructions back is not there yet.
+        let waits_for_load = i.checked_sub(2).is_some_and(|p2| {
+            let p2 = &insns[p2];
+            timing.load_use > 0
+                && matches!(
+                    p2.class,
+                    Class::Load | Class::LoadDouble | Class::LoadMultiple(_)
+                )
+                && insn.reads & p2.writes & 0x7FFF != 0
+        });
+        let pairs =
+            !paired_with_previous && !waits_for_load && prev.is_some_and(|p| timing.pairs(p, insn));
         if pairs {
             cost = 0;
         }
