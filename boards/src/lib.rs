@@ -8,7 +8,7 @@
 mod schema;
 
 pub use schema::{
-    AcceleratorKind, BoardFile, Core, Energy, FlashAccelerator, MemoryRegion, Peripheral,
+    AcceleratorKind, BoardFile, Core, Energy, FlashAccelerator, L1Cache, MemoryRegion, Peripheral,
     PeripheralKind, RegionKind,
 };
 
@@ -399,6 +399,32 @@ fn validate(file: &BoardFile) -> (Option<Core>, Vec<Problem>) {
                 problem(
                     format!("flash_accelerator.{what}_line_bytes"),
                     format!("{bytes} is not a power of two of at least 4"),
+                );
+            }
+        }
+    }
+
+    if let Some(l1) = &file.l1_cache {
+        if core != Some(Core::CortexM7) {
+            problem(
+                "l1_cache".into(),
+                "only the Cortex-M7 has L1 caches among the supported cores".into(),
+            );
+        }
+        if !l1.line_bytes.is_power_of_two() || l1.line_bytes < 4 {
+            problem(
+                "l1_cache.line_bytes".into(),
+                format!("{} is not a power of two of at least 4", l1.line_bytes),
+            );
+        }
+        for (bytes, ways, what) in [
+            (l1.icache_bytes, l1.icache_ways, "icache"),
+            (l1.dcache_bytes, l1.dcache_ways, "dcache"),
+        ] {
+            if bytes > 0 && (ways == 0 || bytes % (l1.line_bytes.max(1) * ways) != 0) {
+                problem(
+                    format!("l1_cache.{what}_ways"),
+                    format!("{bytes} bytes do not divide into {ways} ways of whole lines"),
                 );
             }
         }

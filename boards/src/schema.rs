@@ -115,6 +115,9 @@ pub struct BoardFile {
     /// The flash accelerator or instruction cache in front of flash, if any.
     #[serde(default)]
     pub flash_accelerator: Option<FlashAccelerator>,
+    /// The core's own L1 caches (Cortex-M7), if the part has them.
+    #[serde(default)]
+    pub l1_cache: Option<L1Cache>,
     /// Modelled peripherals, each with its register block and interrupt line.
     #[serde(default, rename = "peripheral")]
     pub peripherals: Vec<Peripheral>,
@@ -221,6 +224,22 @@ pub struct FlashAccelerator {
     /// Bytes per data cache line.
     #[serde(default)]
     pub dcache_line_bytes: u32,
+}
+
+/// The Cortex-M7's L1 instruction and data caches (M7 TRM, DDI 0489F, chapter 5).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct L1Cache {
+    /// Instruction cache size in bytes (0: none).
+    pub icache_bytes: u32,
+    /// Data cache size in bytes (0: none).
+    pub dcache_bytes: u32,
+    /// Bytes per line (32 on the Cortex-M7).
+    pub line_bytes: u32,
+    /// Ways of the instruction cache (2 on the Cortex-M7).
+    pub icache_ways: u32,
+    /// Ways of the data cache (4 on the Cortex-M7).
+    pub dcache_ways: u32,
 }
 
 /// The kinds of peripheral mcusim models.

@@ -128,3 +128,29 @@ fn resolve_names_unknown_boards_and_missing_files() {
         "{err}"
     );
 }
+
+#[test]
+fn l1_caches_belong_to_the_m7_and_divide_into_lines() {
+    let f7 = Board::builtin("stm32f746g-disco").unwrap().unwrap();
+    assert_eq!(
+        f7.file.l1_cache.as_ref().map(|l| l.dcache_bytes),
+        Some(4096)
+    );
+    let on_m4 = Board::builtin("nucleo-l4r5zi")
+        .unwrap()
+        .unwrap()
+        .text
+        .replace(
+            "[[peripheral]]",
+            "[l1_cache]\nicache_bytes = 4096\ndcache_bytes = 100\nline_bytes = 32\nicache_ways = 2\ndcache_ways = 4\n\n[[peripheral]]",
+        );
+    let err = Board::parse(&on_m4, "l1.toml").unwrap_err().to_string();
+    assert!(
+        err.contains("l1.toml: l1_cache: only the Cortex-M7 has L1 caches"),
+        "{err}"
+    );
+    assert!(
+        err.contains("l1.toml: l1_cache.dcache_ways: 100 bytes do not divide"),
+        "{err}"
+    );
+}

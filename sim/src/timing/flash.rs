@@ -110,12 +110,35 @@ impl FlashFetch {
         let unit_bytes = acc
             .map_or(flash.access_width_bits / 8, |a| a.fetch_bytes)
             .max(2);
-        let cache = acc.filter(|a| a.icache_lines > 0).map(|a| {
-            LineCache::new(
-                a.icache_lines,
-                a.icache_line_bytes.max(unit_bytes),
-                a.icache_ways,
-            )
+        // The Cortex-M7's L1 caches sit in front of everything on its AXI bus, flash included;
+        // where the board has them they take the place of the accelerator's caches.
+        let l1 = board.file.l1_cache.as_ref();
+        let l1_cache = |bytes: u32, ways: u32| {
+            l1.filter(|_| bytes > 0).map(|l| {
+                let line = l.line_bytes.max(unit_bytes);
+                LineCache::new(bytes / line, line, ways)
+            })
+        };
+        let cache = l1_cache(
+            l1.map_or(0, |l| l.icache_bytes),
+            l1.map_or(0, |l| l.icache_ways),
+        )
+        .or_else(|| {
+            acc.filter(|a| a.icache_lines > 0).map(|a| {
+                LineCache::new(
+                    a.icache_lines,
+                    a.icache_line_bytes.max(unit_bytes),
+                    a.icache_ways,
+                )
+            })
+        });
+        let dcache = l1_cache(
+            l1.map_or(0, |l| l.dcache_bytes),
+            l1.map_or(0, |l| l.dcache_ways),
+        )
+        .or_else(|| {
+            acc.filter(|a| a.dcache_lines > 0)
+                .map(|a| LineCache::new(a.dcache_lines, a.dcache_line_bytes.max(unit_bytes), 0))
         });
         Some(FlashFetch {
             start: flash.base as u32,
@@ -125,9 +148,7 @@ impl FlashFetch {
             prefetch: acc.is_some_and(|a| a.prefetch),
             cache,
             last_unit: None,
-            dcache: acc
-                .filter(|a| a.dcache_lines > 0)
-                .map(|a| LineCache::new(a.dcache_lines, a.dcache_line_bytes.max(unit_bytes), 0)),
+            dcache,
             last_data_unit: None,
             data_via_icache: acc.is_some_and(|a| a.kind == mcusim_boards::AcceleratorKind::Icache),
         })
