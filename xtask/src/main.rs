@@ -10,6 +10,9 @@
 //!   sources.
 //! - `bench`: speed of the simulator on an int8 dot-product firmware, against QEMU; prints
 //!   figures (a benchmark, not a test).
+//! - `calibrate`: run an integer workload mix (`tests/firmware/intmix.c`) on each core from
+//!   zero-wait-state memory and compare the speed ratios between cores with the published
+//!   CoreMark/MHz ratios (a calibration check, not a test).
 //! - `deps`: only install the system packages.
 
 use std::path::{Path, PathBuf};
@@ -33,12 +36,13 @@ fn main() -> ExitCode {
         Some("test") => deps().and_then(|()| test()),
         Some("deps") => deps(),
         Some("bench") => deps().and_then(|()| bench()),
+        Some("calibrate") => deps().and_then(|()| calibrate()),
         Some("build-c") if args.len() >= 4 => build_c(&args[1], &args[2], &args[3..]),
         Some("firmware") if args.len() == 3 => {
             build_firmware(&args[1], &args[2]).map(|p| println!("{}", p.display()))
         }
         _ => Err(
-            "usage: cargo xtask demo | test | bench | deps | firmware BOARD NAME | build-c BOARD OUT.elf ARGS..."
+            "usage: cargo xtask demo | test | bench | calibrate | deps | firmware BOARD NAME | build-c BOARD OUT.elf ARGS..."
                 .into(),
         ),
     };
@@ -306,4 +310,74 @@ fn build_c(board: &str, out: &str, args: &[String]) -> Result {
         }
     }
     build.run().map_err(|e| e.to_string())
+}
+
+/// Published CoreMark/MHz (TIMING.md) of the built-in boards' cores.
+const PUBLISHED: [(&str, &str, f64); 4] = [
+    ("nucleo-g0b1re", "cortex-m0plus", 2.46),
+    ("nucleo-l4r5zi", "cortex-m4f", 3.40),
+    ("stm32f746g-disco", "cortex-m7", 5.01),
+    ("nucleo-u575zi", "cortex-m33", 4.0),
+];
+
+fn calibrate() -> Result {
+    cargo(&["build", "--release", "--quiet", "--bin", "mcusim"])?;
+    let mcusim = root().join("target/release/mcusim");
+    let dir = root().join("target/calibrate");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let mut rows = Vec::new();
+    for (board, core, published) in PUBLISHED {
+        let text = mcusim_boards::Board::resolve(board)
+            .map_err(|e| e.to_string())?
+            .text;
+        // Zero-wait-state memory, as per-MHz scores are measured.
+        let zws: String = text
+            .lines()
+            .map(|l| {
+                if l.starts_with("wait_states") {
+                    "wait_states = 0"
+                } else {
+                    l
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let board_file = dir.join(format!("{board}-zws.toml"));
+        std::fs::write(&board_file, zws).map_err(|e| e.to_string())?;
+        let board_path = board_file.to_string_lossy().into_owned();
+        let zws_board = mcusim_boards::Board::load(&board_file).map_err(|e| e.to_string())?;
+        let elf = dir.join(format!("intmix-{board}.elf"));
+        mcusim_toolchain::Build::new(
+            &zws_board,
+            vec![root().join("tests/firmware/intmix.c")],
+            elf.clone(),
+        )
+        .run()
+        .map_err(|e| e.to_string())?;
+        let out = Command::new(&mcusim)
+            .args(["run", "-q", "--board", &board_path])
+            .arg(&elf)
+            .output()
+            .map_err(|e| e.to_string())?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let cycles: f64 = text
+            .split("cycles ")
+            .nth(1)
+            .and_then(|t| t.trim().parse().ok())
+            .ok_or_else(|| format!("{board}: no cycle count in {text:?}"))?;
+        rows.push((core, cycles, published));
+    }
+    let m4 = rows[1].1;
+    println!(
+        "{:<15} {:>12} {:>14} {:>16}",
+        "core", "cycles", "speed vs M4", "published vs M4"
+    );
+    for (core, cycles, published) in &rows {
+        println!(
+            "{core:<15} {cycles:>12} {:>14.2} {:>16.2}",
+            m4 / cycles,
+            published / 3.40
+        );
+    }
+    Ok(())
 }
