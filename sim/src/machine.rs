@@ -1336,6 +1336,17 @@ fn take_exception(uc: &mut Uc<'_>, ret: u32) -> bool {
     exception_entry(uc, n, ret)
 }
 
+/// The registers an exception frame holds before the return address and xPSR, in frame
+/// order (Armv7-M ARM B1.5.6).
+const STACKED: [RegisterARM; 6] = [
+    RegisterARM::R0,
+    RegisterARM::R1,
+    RegisterARM::R2,
+    RegisterARM::R3,
+    RegisterARM::R12,
+    RegisterARM::LR,
+];
+
 /// Exception entry (Armv7-M ARM B1.5.6): stack the frame on the current stack, switch to
 /// handler mode on the main stack, load the vector. False (with a stop) if that fails.
 fn exception_entry(uc: &mut Uc<'_>, n: u32, ret: u32) -> bool {
@@ -1351,17 +1362,7 @@ fn exception_entry(uc: &mut Uc<'_>, n: u32, ret: u32) -> bool {
     let frame = sp.wrapping_sub(frame_size) & !7;
     let xpsr = reg(uc, RegisterARM::XPSR);
     let stacked_xpsr = (xpsr & !(1 << 9)) | u32::from(unaligned) << 9;
-    let mut words: Vec<u32> = [
-        RegisterARM::R0,
-        RegisterARM::R1,
-        RegisterARM::R2,
-        RegisterARM::R3,
-        RegisterARM::R12,
-        RegisterARM::LR,
-    ]
-    .iter()
-    .map(|r| reg(uc, *r))
-    .collect();
+    let mut words: Vec<u32> = STACKED.iter().map(|r| reg(uc, *r)).collect();
     words.push(ret & !1);
     words.push(stacked_xpsr);
     if fpca {
@@ -1502,17 +1503,7 @@ fn exception_return(uc: &mut Uc<'_>, exc_return: u32) {
         return;
     }
     let word = |i: usize| u32::from_le_bytes(raw[4 * i..4 * i + 4].try_into().unwrap_or_default());
-    for (i, r) in [
-        RegisterARM::R0,
-        RegisterARM::R1,
-        RegisterARM::R2,
-        RegisterARM::R3,
-        RegisterARM::R12,
-        RegisterARM::LR,
-    ]
-    .iter()
-    .enumerate()
-    {
+    for (i, r) in STACKED.iter().enumerate() {
         set_reg(uc, *r, word(i));
     }
     let ret = word(6);
