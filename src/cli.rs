@@ -39,6 +39,10 @@ pub struct RunArgs {
     /// cycle per instruction: the functional reference, and the fastest).
     #[arg(long, value_enum, default_value_t = Timing::On)]
     pub timing: Timing,
+    /// Charge every data read from flash through a hook on its load instruction, instead of
+    /// from the address pattern learned for it: slower, the exact reference.
+    #[arg(long)]
+    pub exact_flash: bool,
     /// Print no summary, only the stop reason of a fault or a limit (firmware output is still
     /// forwarded).
     #[arg(long, short)]

@@ -15,6 +15,7 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
     let firmware = Firmware::load(&args.firmware)?;
     let mut machine = Machine::new(&board, firmware, Box::new(StdConsole))?;
     machine.set_timing(args.timing == Timing::On);
+    machine.set_exact_flash(args.exact_flash);
     let started = Instant::now();
     let result = machine.run(Limits {
         max_instructions: args.max_instructions,

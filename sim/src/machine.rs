@@ -113,8 +113,10 @@ struct Block {
     n: u32,
     total: u32,
     stall: u32,
-    /// Whether instruction fetch or literal loads cost flash wait states.
+    /// Whether instruction fetch, literal or learned loads cost flash wait states.
     extras: bool,
+    /// Loads of this block whose flash reads are charged from a learned pattern.
+    learned: Vec<LearnedLoad>,
     start: u32,
     /// The block's bytes (for decoding the instruction that made an MMIO access).
     code: Box<[u8]>,
@@ -175,12 +177,43 @@ enum Request {
     RetireFlashSites,
 }
 
-/// A load instruction whose data reads are charged flash wait states by a hook of its own.
+/// A load instruction whose data reads are charged flash wait states by a hook of its own,
+/// until its address pattern is learned (then its blocks charge it; see `timing::stride`).
 struct FlashSite {
     hook: Option<unicorn_engine::UcHookId>,
+    /// The instruction's bytes, to hook it again.
+    insn: Box<[u8]>,
     ram_reads: u32,
     flash_reads: u32,
+    /// Flash addresses read since watching (re)started, and the bytes per read.
+    samples: Vec<u32>,
+    len: u32,
+    /// How many samples to learn from: doubles while no pattern fits or a prediction fails.
+    window: usize,
+    /// Executions a learned pattern is trusted before it is checked: doubles while the checks
+    /// pass.
+    trust: u32,
+    /// Where the last prediction said the load would read next, to check it against.
+    predicted_next: Option<u32>,
 }
+
+/// A learned flash load in a block: the block charges its reads from the predicted pattern.
+struct LearnedLoad {
+    pc: u32,
+    predictor: timing::stride::Predictor,
+    executions: u32,
+    /// After this many executions the load is watched again and the prediction checked.
+    check_after: u32,
+}
+
+/// Flash reads a watched load is first observed for before its pattern is learned.
+const LEARN_SAMPLES: usize = 48;
+
+/// The most samples a pattern is learned from.
+const LEARN_SAMPLES_MAX: usize = 1024;
+
+/// The longest a learned pattern runs unchecked.
+const TRUST_MAX: u32 = 65536;
 
 /// Entries of the direct-mapped table of recently executed blocks (a power of two).
 const RECENT_BLOCKS: usize = 1024;
@@ -217,8 +250,13 @@ struct State {
     flash: Option<timing::FlashFetch>,
     /// Load instructions watched for reads from flash (see `hook_narrow_checks`), by address.
     flash_sites: FxHashMap<u32, FlashSite>,
-    /// Watched loads found to read only RAM, whose hooks the run loop removes.
+    /// Watched loads found to read only RAM or whose pattern was learned: the run loop
+    /// removes their hooks.
     retire: Vec<u32>,
+    /// Patterns learned since the run loop last ran, to hand to the blocks holding the load.
+    learned_new: Vec<(u32, timing::stride::Predictor)>,
+    /// Charge every flash data read through its hook (no learning): the exact reference.
+    exact_flash: bool,
     exceptions: u64,
     resets: u64,
 
@@ -493,6 +531,8 @@ impl Machine {
             flash: timing::FlashFetch::for_board(board),
             flash_sites: FxHashMap::default(),
             retire: Vec::new(),
+            learned_new: Vec::new(),
+            exact_flash: false,
             exceptions: 0,
             resets: 0,
             blocks: Vec::new(),
@@ -556,6 +596,12 @@ impl Machine {
     /// the functional reference) or back on. Takes effect for code not yet run.
     pub fn set_timing(&mut self, on: bool) {
         self.uc.get_data_mut().timing_on = on;
+    }
+
+    /// Charge every flash data read through a hook of its own, never from a learned address
+    /// pattern: slower, and the reference the learned charging is tested against.
+    pub fn set_exact_flash(&mut self, exact: bool) {
+        self.uc.get_data_mut().exact_flash = exact;
     }
 
     /// The loaded firmware.
@@ -678,6 +724,22 @@ impl Machine {
                             Some((pc, site.hook.take()?))
                         })
                         .collect();
+                    for (pc, predictor) in std::mem::take(&mut st.learned_new) {
+                        for block in &mut st.blocks {
+                            let end = block.start + block.code.len() as u32;
+                            if (block.start..end).contains(&pc) {
+                                let check_after =
+                                    st.flash_sites.get(&pc).map_or(TRUST_MAX, |s| s.trust);
+                                block.learned.push(LearnedLoad {
+                                    pc,
+                                    predictor,
+                                    executions: 0,
+                                    check_after,
+                                });
+                                block.extras = true;
+                            }
+                        }
+                    }
                     for (pc, hook) in hooks {
                         let _ = self.uc.remove_hook(hook);
                         let _ = self.uc.ctl_remove_cache(u64::from(pc), u64::from(pc) + 4);
@@ -1081,6 +1143,7 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
                 total: cost.prefix[offsets.len()],
                 stall: cost.stall_prefix[offsets.len()],
                 extras: fetch.is_some() || !literals.is_empty(),
+                learned: Vec::new(),
                 fetch,
                 literals,
                 start: addr as u32,
@@ -1104,6 +1167,15 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
         let _ = uc.emu_stop();
         return;
     }
+    if st.blocks[b as usize]
+        .learned
+        .iter()
+        .any(|l| l.executions >= l.check_after)
+    {
+        rewatch_learned_loads(uc, b);
+        return;
+    }
+    let st = uc.get_data_mut();
     let block = &mut st.blocks[b as usize];
     let n = u64::from(block.n);
     let cost = u64::from(block.total);
@@ -1132,7 +1204,15 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
                 .iter()
                 .map(|span| flash.data_read(span.clone()))
                 .sum();
-            u64::from(fetch + data)
+            let learned: u32 = block
+                .learned
+                .iter_mut()
+                .map(|l| {
+                    l.executions += 1;
+                    flash.data_read(l.predictor.next_span())
+                })
+                .sum();
+            u64::from(fetch + data + learned)
         }
         _ => 0,
     };
@@ -1194,19 +1274,20 @@ fn hook_narrow_checks(uc: &mut Uc<'_>, start: u32, code: &[u8], offsets: &[u16])
         let insn: Box<[u8]> = code[off..code.len().min(off + 4)].into();
         let at = start + off as u32;
         if flash_data && may_read_flash(&insn) && !uc.get_data().flash_sites.contains_key(&at) {
-            let watched = insn.clone();
-            let hook = uc
-                .add_code_hook(u64::from(at), u64::from(at), move |uc, pc, _size| {
-                    charge_flash_load(uc, pc as u32, &watched);
-                })
-                .ok();
+            let hook = watch_flash_load(uc, at, &insn);
             added |= hook.is_some();
             uc.get_data_mut().flash_sites.insert(
                 at,
                 FlashSite {
                     hook,
+                    insn: insn.clone(),
                     ram_reads: 0,
                     flash_reads: 0,
+                    samples: Vec::new(),
+                    len: 0,
+                    window: LEARN_SAMPLES,
+                    trust: 8 * LEARN_SAMPLES as u32,
+                    predicted_next: None,
                 },
             );
         }
@@ -1250,8 +1331,50 @@ fn may_read_flash(insn: &[u8]) -> bool {
         && d.addr != 0
 }
 
-/// A watched load: charge the flash wait states of what it reads, or, once it has shown it
-/// reads only RAM, have its hook retired.
+/// Hook one load so its flash reads are charged (and its pattern learned).
+fn watch_flash_load(uc: &mut Uc<'_>, at: u32, insn: &[u8]) -> Option<unicorn_engine::UcHookId> {
+    let watched: Box<[u8]> = insn.into();
+    uc.add_code_hook(u64::from(at), u64::from(at), move |uc, pc, _size| {
+        charge_flash_load(uc, pc as u32, &watched);
+    })
+    .ok()
+}
+
+/// A block's learned loads have run long enough on their prediction: watch them again for a
+/// while (their pattern may have changed), restarting the block with the hooks in place.
+fn rewatch_learned_loads(uc: &mut Uc<'_>, b: u32) {
+    let st = uc.get_data_mut();
+    let block = &mut st.blocks[b as usize];
+    let (start, end) = (block.start, block.start + block.code.len() as u32);
+    let stale: Vec<(u32, u32)> = block
+        .learned
+        .drain(..)
+        .map(|mut l| (l.pc, l.predictor.next_span().start))
+        .collect();
+    block.extras = block.fetch.is_some() || !block.literals.is_empty();
+    for (pc, predicted) in stale {
+        // Other blocks holding the same load predict it no more either.
+        for other in &mut uc.get_data_mut().blocks {
+            other.learned.retain(|l| l.pc != pc);
+        }
+        let Some(insn) = uc.get_data_mut().flash_sites.get_mut(&pc).map(|site| {
+            site.samples.clear();
+            site.predicted_next = Some(predicted);
+            site.insn.clone()
+        }) else {
+            continue;
+        };
+        let hook = watch_flash_load(uc, pc, &insn);
+        if let Some(site) = uc.get_data_mut().flash_sites.get_mut(&pc) {
+            site.hook = hook;
+        }
+    }
+    let _ = uc.ctl_remove_cache(u64::from(start), u64::from(end));
+    set_reg(uc, RegisterARM::PC, start | 1);
+}
+
+/// A watched load: charge the flash wait states of what it reads; once it has shown it reads
+/// only RAM, or its flash addresses follow a pattern, have its hook retired.
 fn charge_flash_load(uc: &mut Uc<'_>, pc: u32, insn: &[u8]) {
     let regs = |r: u16| reg(uc, GPR[usize::from(r & 15)]);
     let Some(span) = thumb::data_access(insn, regs) else {
@@ -1263,13 +1386,41 @@ fn charge_flash_load(uc: &mut Uc<'_>, pc: u32, insn: &[u8]) {
     };
     let in_flash = flash.contains(span.start);
     if in_flash {
-        let wait = Cycles(u64::from(flash.data_read(span)));
+        let wait = Cycles(u64::from(flash.data_read(span.clone())));
         st.clock += wait;
         st.breakdown.memory += wait;
     }
     if let Some(site) = st.flash_sites.get_mut(&pc) {
         if in_flash {
             site.flash_reads += 1;
+            if !st.exact_flash && site.hook.is_some() {
+                // Check the prediction that ran until now: trust it longer if it held, learn
+                // from more samples if it did not.
+                if let Some(predicted) = site.predicted_next.take() {
+                    if predicted == span.start {
+                        site.trust = (site.trust * 2).min(TRUST_MAX);
+                    } else {
+                        site.window = (site.window * 2).min(LEARN_SAMPLES_MAX);
+                        site.trust = 8 * site.window as u32;
+                    }
+                }
+                site.len = span.end - span.start;
+                site.samples.push(span.start);
+                if site.samples.len() >= site.window {
+                    match timing::stride::learn(&site.samples) {
+                        Some(pattern) => {
+                            let predictor =
+                                timing::stride::Predictor::after(pattern, &site.samples, site.len);
+                            st.learned_new.push((pc, predictor));
+                            st.retire.push(pc);
+                        }
+                        None => {
+                            site.samples.clear();
+                            site.window = (site.window * 2).min(LEARN_SAMPLES_MAX);
+                        }
+                    }
+                }
+            }
         } else {
             site.ram_reads += 1;
             if site.ram_reads == FLASH_SITE_PROBATION && site.flash_reads == 0 {

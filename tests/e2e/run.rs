@@ -358,3 +358,36 @@ fn data_reads_from_flash_pay_wait_states() {
     assert!(flash >= 6144, "flash variant waited {flash}");
     assert!(flash >= ram + 2500, "flash {flash} vs ram {ram}");
 }
+
+/// Loads that read flash are charged from their learned address pattern once learned; the
+/// exact mode (`--exact-flash`, a hook on every read) is the reference. A streaming table and a
+/// filter re-read from the data cache must agree closely.
+#[test]
+fn learned_flash_loads_agree_with_exact_charging() {
+    for defines in [
+        &["LOOPS_TABLE_FLASH", "PASSES=20"][..],
+        &["LOOPS_FILTER_FLASH"][..],
+    ] {
+        let elf = firmware("nucleo-l4r5zi", "loops", defines);
+        let (fast_run, fast) = run_json("nucleo-l4r5zi", &elf, &[]);
+        let (exact_run, exact) = run_json("nucleo-l4r5zi", &elf, &["--exact-flash"]);
+        assert_eq!(fast_run.stdout, exact_run.stdout);
+        let memory = |r: &serde_json::Value| r["totals"]["breakdown"]["memory"].as_u64().unwrap();
+        let cycles = |r: &serde_json::Value| r["totals"]["cycles"].as_u64().unwrap();
+        let (m_fast, m_exact) = (memory(&fast), memory(&exact));
+        assert!(
+            m_exact > 500,
+            "{defines:?}: the reads from flash cost ({m_exact})"
+        );
+        let tolerance = (m_exact / 50).max(200);
+        assert!(
+            m_fast.abs_diff(m_exact) <= tolerance,
+            "{defines:?}: learned {m_fast} vs exact {m_exact} memory cycles"
+        );
+        assert_eq!(
+            cycles(&fast) - m_fast,
+            cycles(&exact) - m_exact,
+            "{defines:?}: only the memory part may differ"
+        );
+    }
+}
