@@ -1,6 +1,10 @@
-//! From a `.tflite` model to firmware. Today: reading and checking the model
-//! ([`tflite::Model::parse`]); memory planning, code generation and the build come next.
+//! From a `.tflite` model to firmware: reading and checking the model
+//! ([`tflite::Model::parse`]), TFLite's quantisation arithmetic done ahead of time ([`quant`]),
+//! lowering each operator to an `mnn` kernel call ([`lower`]) and `.npy` tensors ([`npy`]).
 //!
 //! This crate depends on nothing else of mcusim's: it reads models and writes C.
 
+pub mod lower;
+pub mod npy;
+pub mod quant;
 pub mod tflite;

@@ -212,7 +212,7 @@ impl Activation {
     }
 }
 
-/// The builtin options of an operator.
+/// The builtin options of an operator. Pairs are (width, height), the schema's field order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Options {
     None,
@@ -367,20 +367,20 @@ impl Model {
             }
             // Weights of the layers that have them must be constant int8, biases int32.
             if matches!(op.op, Op::Conv2d | Op::DepthwiseConv2d | Op::FullyConnected) {
-                if let Some(w) = op.inputs.get(1).and_then(|&i| tensor(i)) {
-                    if w.data.is_none() || w.dtype != TensorType::Int8 {
-                        problems.push(format!(
-                            "{who}: weights tensor {} '{}' must be constant int8 (is {}{})",
-                            w.index,
-                            w.name,
-                            w.dtype.name(),
-                            if w.data.is_none() {
-                                ", not constant"
-                            } else {
-                                ""
-                            }
-                        ));
-                    }
+                if let Some(w) = op.inputs.get(1).and_then(|&i| tensor(i))
+                    && (w.data.is_none() || w.dtype != TensorType::Int8)
+                {
+                    problems.push(format!(
+                        "{who}: weights tensor {} '{}' must be constant int8 (is {}{})",
+                        w.index,
+                        w.name,
+                        w.dtype.name(),
+                        if w.data.is_none() {
+                            ", not constant"
+                        } else {
+                            ""
+                        }
+                    ));
                 }
                 if let Some(b) = op.inputs.get(2).and_then(|&i| tensor(i))
                     && (b.data.is_none() || b.dtype != TensorType::Int32)

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * mnn support: the integer arithmetic every kernel shares, written once.
+ *
+ * The rounding is TensorFlow Lite's default ("double rounding"; TFLITE_SINGLE_ROUNDING off),
+ * which TFLite Micro and CMSIS-NN use: a rounding doubling high multiply (gemmlowp's
+ * SaturatingRoundingDoublingHighMul, Arm's VQRDMULH) followed by a rounding arithmetic shift
+ * right that rounds half away from zero (gemmlowp's RoundingDivideByPOT).
+ *
+ * DSP primitives (SXTB16, SMLAD, ...) are the ACLE intrinsics on cores with the DSP extension
+ * and portable C elsewhere, so the optimised kernels build and are tested on the host too.
+ */
+#ifndef MNN_SUPPORT_H
+#define MNN_SUPPORT_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "mnn_types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+#define MNN_HAVE_DSP 1
+#include <arm_acle.h>
+#else
+#define MNN_HAVE_DSP 0
+#endif
+
+#define MNN_INLINE static inline __attribute__((always_inline))
+
+MNN_INLINE int32_t mnn_max(int32_t a, int32_t b) { return a > b ? a : b; }
+MNN_INLINE int32_t mnn_min(int32_t a, int32_t b) { return a < b ? a : b; }
+MNN_INLINE int32_t mnn_clamp(int32_t v, int32_t lo, int32_t hi) { return mnn_min(mnn_max(v, lo), hi); }
+
+/* ---- Requantisation ---- */
+
+/* round(a * b / 2^31), ties away from zero, saturating the one overflow (INT32_MIN^2). */
+MNN_INLINE int32_t mnn_doubling_high_mult(int32_t a, int32_t b) {
+    if (a == b && a == INT32_MIN) {
+        return INT32_MAX;
+    }
+    int64_t ab = (int64_t)a * (int64_t)b;
+    int64_t nudge = ab >= 0 ? (1ll << 30) : (1 - (1ll << 30));
+    /* Division, not a shift: it truncates toward zero, as gemmlowp's does. */
+    return (int32_t)((ab + nudge) / (1ll << 31));
+}
+
+/* The same without the saturation check, for multipliers known not to be INT32_MIN
+ * (every QuantizeMultiplier result). */
+MNN_INLINE int32_t mnn_doubling_high_mult_no_sat(int32_t a, int32_t b) {
+    int64_t ab = (int64_t)a * (int64_t)b;
+    int64_t nudge = ab >= 0 ? (1ll << 30) : (1 - (1ll << 30));
+    return (int32_t)((ab + nudge) / (1ll << 31));
+}
+
+/* x / 2^exponent rounded to nearest, ties away from zero; exponent in [0, 31]. */
+MNN_INLINE int32_t mnn_divide_by_power_of_two(int32_t x, int32_t exponent) {
+    const int32_t mask = (int32_t)((1ll << exponent) - 1);
+    const int32_t remainder = x & mask;
+    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+/* x * 2^left_shift with int32 wrap-around, as TFLite's x * (1 << left_shift) behaves. */
+MNN_INLINE int32_t mnn_shl_wrap(int32_t x, int32_t left_shift) {
+    return (int32_t)((uint32_t)x << left_shift);
+}
+
+/* TFLite's MultiplyByQuantizedMultiplier: x * multiplier * 2^shift, double rounding. */
+MNN_INLINE int32_t mnn_requantize(int32_t x, int32_t multiplier, int32_t shift) {
+    const int32_t left = shift > 0 ? shift : 0;
+    const int32_t right = shift > 0 ? 0 : -shift;
+    return mnn_divide_by_power_of_two(mnn_doubling_high_mult_no_sat(mnn_shl_wrap(x, left), multiplier),
+                                      right);
+}
+
+/* The general form, saturating multiplier == INT32_MIN as well (reference kernels). */
+MNN_INLINE int32_t mnn_requantize_ref(int32_t x, int32_t multiplier, int32_t shift) {
+    const int32_t left = shift > 0 ? shift : 0;
+    const int32_t right = shift > 0 ? 0 : -shift;
+    return mnn_divide_by_power_of_two(mnn_doubling_high_mult(mnn_shl_wrap(x, left), multiplier), right);
+}
+
+/* ---- Unaligned little-endian reads and writes (memcpy compiles to one LDR/STR) ---- */
+
+MNN_INLINE int32_t mnn_read_s8x4(const int8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+MNN_INLINE int32_t mnn_read_s16x2(const int16_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+MNN_INLINE void mnn_write_s16x2(int16_t *p, int32_t v) { memcpy(p, &v, 4); }
+
+/* ---- DSP extension primitives (Armv7E-M; ACLE names) ---- */
+
+#if MNN_HAVE_DSP
+MNN_INLINE int32_t mnn_sxtb16(int32_t x) { return (int32_t)__sxtb16((uint32_t)x); }
+/* SXTB16 of x rotated right by 8: the odd bytes. GCC folds the rotate into SXTB16. */
+/* GCC 12 does not fold a rotate into SXTB16, so the rotated form is written out. */
+MNN_INLINE int32_t mnn_sxtb16_ror8(int32_t x) {
+    int32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
+MNN_INLINE int32_t mnn_smlad(int32_t x, int32_t y, int32_t acc) { return __smlad(x, y, acc); }
+MNN_INLINE int32_t mnn_sadd16(int32_t x, int32_t y) { return (int32_t)__sadd16(x, y); }
+MNN_INLINE int32_t mnn_smlabb(int32_t x, int32_t y, int32_t acc) { return __smlabb(x, y, acc); }
+MNN_INLINE int32_t mnn_smlatt(int32_t x, int32_t y, int32_t acc) { return __smlatt(x, y, acc); }
+MNN_INLINE int32_t mnn_pkhbt(int32_t bottom, int32_t top) {
+    return (int32_t)(((uint32_t)bottom & 0xFFFFu) | ((uint32_t)top << 16));
+}
+#else
+MNN_INLINE int32_t mnn_lo16(int32_t x) { return (int32_t)(int16_t)(uint16_t)((uint32_t)x & 0xFFFFu); }
+MNN_INLINE int32_t mnn_hi16(int32_t x) { return (int32_t)(int16_t)(uint16_t)((uint32_t)x >> 16); }
+MNN_INLINE int32_t mnn_pack16(int32_t lo, int32_t hi) {
+    return (int32_t)(((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16));
+}
+/* Bytes 0 and 2 sign-extended into the two halfwords. */
+MNN_INLINE int32_t mnn_sxtb16(int32_t x) {
+    return mnn_pack16((int8_t)(uint8_t)((uint32_t)x & 0xFFu), (int8_t)(uint8_t)(((uint32_t)x >> 16) & 0xFFu));
+}
+/* Bytes 1 and 3 sign-extended into the two halfwords. */
+MNN_INLINE int32_t mnn_sxtb16_ror8(int32_t x) {
+    return mnn_pack16((int8_t)(uint8_t)(((uint32_t)x >> 8) & 0xFFu), (int8_t)(uint8_t)((uint32_t)x >> 24));
+}
+/* acc + lo(x)*lo(y) + hi(x)*hi(y), with int32 wrap-around as the instruction does. */
+MNN_INLINE int32_t mnn_smlad(int32_t x, int32_t y, int32_t acc) {
+    uint32_t sum = (uint32_t)acc + (uint32_t)(mnn_lo16(x) * mnn_lo16(y)) + (uint32_t)(mnn_hi16(x) * mnn_hi16(y));
+    return (int32_t)sum;
+}
+MNN_INLINE int32_t mnn_sadd16(int32_t x, int32_t y) {
+    return mnn_pack16(mnn_lo16(x) + mnn_lo16(y), mnn_hi16(x) + mnn_hi16(y));
+}
+MNN_INLINE int32_t mnn_smlabb(int32_t x, int32_t y, int32_t acc) {
+    return (int32_t)((uint32_t)acc + (uint32_t)(mnn_lo16(x) * mnn_lo16(y)));
+}
+MNN_INLINE int32_t mnn_smlatt(int32_t x, int32_t y, int32_t acc) {
+    return (int32_t)((uint32_t)acc + (uint32_t)(mnn_hi16(x) * mnn_hi16(y)));
+}
+MNN_INLINE int32_t mnn_pkhbt(int32_t bottom, int32_t top) {
+    return (int32_t)(((uint32_t)bottom & 0xFFFFu) | ((uint32_t)top << 16));
+}
+#endif
+
+/* ---- Fixed point (gemmlowp's FixedPoint<int32_t, N>, scalar) ---- */
+
+/* Multiply by 2^exponent, saturating for exponent > 0, rounding for exponent < 0. */
+MNN_INLINE int32_t mnn_saturating_rounding_mul_pot(int32_t x, int32_t exponent) {
+    if (exponent > 0) {
+        const int32_t threshold = (int32_t)((1u << (31 - exponent)) - 1u);
+        if (x > threshold) {
+            return INT32_MAX;
+        }
+        if (x < -threshold) {
+            return INT32_MIN;
+        }
+        return mnn_shl_wrap(x, exponent);
+    }
+    if (exponent < 0) {
+        return mnn_divide_by_power_of_two(x, -exponent);
+    }
+    return x;
+}
+
+/* Rescale a fixed-point value from src integer bits to dst integer bits. */
+MNN_INLINE int32_t mnn_fixed_rescale(int32_t x, int32_t src_bits, int32_t dst_bits) {
+    return mnn_saturating_rounding_mul_pot(x, src_bits - dst_bits);
+}
+
+/* The functions below live in src/support/mnn_fixed_point.c. */
+
+/* exp(x) for x <= 0, x in Q(integer_bits).(31-integer_bits); result Q0.31. */
+int32_t mnn_exp_on_negative_values(int32_t x, int32_t integer_bits);
+/* 1 / (1 + x) for x in [0, 1) as Q0.31; result Q0.31. */
+int32_t mnn_one_over_one_plus_x(int32_t x);
+/* logistic(x) for x in Q4.27; result Q0.31. */
+int32_t mnn_logistic_q4(int32_t x);
+/* tanh(x) for x in Q4.27; result Q0.31. */
+int32_t mnn_tanh_q4(int32_t x);
+/* TFLite's GetReciprocal: 1/x for x in Q(integer_bits); sets *bits_over_unit. */
+int32_t mnn_reciprocal(int32_t x, int32_t integer_bits, int32_t *bits_over_unit);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MNN_SUPPORT_H */
