@@ -146,8 +146,9 @@ mod tests {
         let mut bytes = to_bytes(&[4], &[1, 2, 3, 4]);
         bytes.pop();
         assert!(parse(&bytes).unwrap_err().contains("needs 4 bytes"));
-        let f32_header = to_bytes(&[1], &[0]);
-        let text = String::from_utf8_lossy(&f32_header).replace("|i1", "<f4");
-        assert!(parse(text.as_bytes()).unwrap_err().contains("not int8"));
+        let mut f32_file = to_bytes(&[1], &[0]);
+        let at = f32_file.windows(3).position(|w| w == b"|i1").unwrap();
+        f32_file[at..at + 3].copy_from_slice(b"<f4");
+        assert!(parse(&f32_file).unwrap_err().contains("not int8"));
     }
 }
