@@ -6,5 +6,6 @@ mod support;
 
 mod bad_input;
 mod boards_cmd;
+mod kernels;
 mod qemu;
 mod run;

@@ -18,13 +18,31 @@ fn root() -> PathBuf {
 /// Build `tests/firmware/NAME.c` for BOARD with the given preprocessor definitions, once per
 /// test run (concurrent tests asking for the same ELF wait for one build).
 pub fn firmware(board: &str, name: &str, defines: &[&str]) -> PathBuf {
-    static BUILT: OnceLock<Mutex<HashMap<PathBuf, Arc<Mutex<bool>>>>> = OnceLock::new();
     let variant = defines.join("-").to_lowercase();
     let file = if variant.is_empty() {
         format!("{name}.elf")
     } else {
         format!("{name}-{variant}.elf")
     };
+    let sources = vec![root().join("tests/firmware").join(format!("{name}.c"))];
+    build_once(board, &file, sources, defines, false)
+}
+
+/// The mnn self-check firmware (kernels/tests/selfcheck) for BOARD, with the kernel library.
+pub fn selfcheck_firmware(board: &str) -> PathBuf {
+    let dir = root().join("kernels/tests/selfcheck");
+    let sources = vec![dir.join("selfcheck_main.c"), dir.join("mnn_selfcheck.c")];
+    build_once(board, "selfcheck.elf", sources, &[], true)
+}
+
+fn build_once(
+    board: &str,
+    file: &str,
+    sources: Vec<PathBuf>,
+    defines: &[&str],
+    kernels: bool,
+) -> PathBuf {
+    static BUILT: OnceLock<Mutex<HashMap<PathBuf, Arc<Mutex<bool>>>>> = OnceLock::new();
     let out = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("firmware")
         .join(board)
@@ -39,15 +57,18 @@ pub fn firmware(board: &str, name: &str, defines: &[&str]) -> PathBuf {
     let mut done = slot.lock().unwrap();
     if !*done {
         let board = Board::resolve(board).unwrap();
-        let mut build = mcusim_toolchain::Build::new(
-            &board,
-            vec![root().join("tests/firmware").join(format!("{name}.c"))],
-            out.clone(),
-        );
+        let mut build = mcusim_toolchain::Build::new(&board, sources, out.clone());
         build.defines = defines.iter().map(|d| d.to_string()).collect();
+        build.kernels = kernels;
+        if kernels {
+            build.extra_args = vec![
+                "-I".into(),
+                root().join("kernels/tests/selfcheck").display().to_string(),
+            ];
+        }
         build
             .run()
-            .unwrap_or_else(|e| panic!("building {name} for {}: {e}", board.name));
+            .unwrap_or_else(|e| panic!("building {file} for {}: {e}", board.name));
         *done = true;
     }
     out

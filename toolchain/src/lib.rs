@@ -16,6 +16,8 @@ pub const RUNTIME: [(&str, &str); 3] = [
     ("runtime.c", include_str!("../../kernels/runtime/runtime.c")),
 ];
 
+include!(concat!(env!("OUT_DIR"), "/kernels.rs"));
+
 /// The compiler this crate drives.
 pub const GCC: &str = "arm-none-eabi-gcc";
 
@@ -184,6 +186,8 @@ pub struct Build<'a> {
     pub defines: Vec<String>,
     /// Further compiler arguments (include directories, warnings), passed as they are.
     pub extra_args: Vec<String>,
+    /// Compile and link the mnn kernel library ([`KERNELS`]) too, its headers on the path.
+    pub kernels: bool,
 }
 
 impl<'a> Build<'a> {
@@ -197,6 +201,7 @@ impl<'a> Build<'a> {
             stack_bytes: 8 * 1024,
             defines: Vec::new(),
             extra_args: Vec::new(),
+            kernels: false,
         }
     }
 
@@ -214,6 +219,24 @@ impl<'a> Build<'a> {
         )?;
         for (name, text) in RUNTIME {
             write(&gen_dir, name, text)?;
+        }
+        let mut kernel_args: Vec<PathBuf> = Vec::new();
+        if self.kernels {
+            let mnn = gen_dir.join("mnn");
+            for (path, text) in KERNELS {
+                let file = mnn.join(path);
+                let dir = file.parent().unwrap_or(&mnn);
+                let name = file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                write(dir, &name, text)?;
+                if path.ends_with(".c") {
+                    kernel_args.push(file);
+                }
+            }
+            kernel_args.insert(0, mnn.join("include"));
+            kernel_args.insert(0, PathBuf::from("-I"));
         }
         let mut cmd = Command::new(GCC);
         cmd.args(core_flags(self.board.core))
@@ -238,6 +261,7 @@ impl<'a> Build<'a> {
             .arg(gen_dir.join("link.ld"))
             .arg(gen_dir.join("startup.c"))
             .arg(gen_dir.join("runtime.c"))
+            .args(&kernel_args)
             .args(&self.sources)
             .arg("-o")
             .arg(&self.output);
