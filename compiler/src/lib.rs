@@ -4,7 +4,9 @@
 //!
 //! This crate depends on nothing else of mcusim's: it reads models and writes C.
 
+pub mod codegen;
 pub mod lower;
 pub mod npy;
+pub mod plan;
 pub mod quant;
 pub mod tflite;

@@ -48,12 +48,13 @@ MNN_INLINE int32_t mnn_doubling_high_mult(int32_t a, int32_t b) {
     return (int32_t)((ab + nudge) / (1ll << 31));
 }
 
-/* The same without the saturation check, for multipliers known not to be INT32_MIN
- * (every QuantizeMultiplier result). */
+/* The same for multipliers known not to be INT32_MIN (every QuantizeMultiplier result), in
+ * the cheaper form floor((a * b + 2^30) / 2^31): for a negative product, truncating
+ * (ab + 1 - 2^30) / 2^31 toward zero is floor((ab + 1 - 2^30 + 2^31 - 1) / 2^31), the same
+ * expression, so gemmlowp's nudge and truncation amount to one add and an arithmetic shift
+ * (SMULL, ADDS, ADC, two shifts on Cortex-M). The property tests hold it to the form above. */
 MNN_INLINE int32_t mnn_doubling_high_mult_no_sat(int32_t a, int32_t b) {
-    int64_t ab = (int64_t)a * (int64_t)b;
-    int64_t nudge = ab >= 0 ? (1ll << 30) : (1 - (1ll << 30));
-    return (int32_t)((ab + nudge) / (1ll << 31));
+    return (int32_t)(((int64_t)a * (int64_t)b + (1ll << 30)) >> 31);
 }
 
 /* x / 2^exponent rounded to nearest, ties away from zero; exponent in [0, 31]. */
@@ -84,21 +85,24 @@ MNN_INLINE int32_t mnn_requantize_ref(int32_t x, int32_t multiplier, int32_t shi
     return mnn_divide_by_power_of_two(mnn_doubling_high_mult(mnn_shl_wrap(x, left), multiplier), right);
 }
 
-/* ---- Unaligned little-endian reads and writes (memcpy compiles to one LDR/STR) ---- */
+/* ---- Unaligned little-endian reads and writes ----
+ * __builtin_memcpy, not memcpy: firmware is built with -ffreestanding, where a plain memcpy
+ * stays a library call; the builtin always compiles to one LDR/STR (or byte loads on cores
+ * without unaligned access). */
 
 MNN_INLINE int32_t mnn_read_s8x4(const int8_t *p) {
     int32_t v;
-    memcpy(&v, p, 4);
+    __builtin_memcpy(&v, p, 4);
     return v;
 }
 
 MNN_INLINE int32_t mnn_read_s16x2(const int16_t *p) {
     int32_t v;
-    memcpy(&v, p, 4);
+    __builtin_memcpy(&v, p, 4);
     return v;
 }
 
-MNN_INLINE void mnn_write_s16x2(int16_t *p, int32_t v) { memcpy(p, &v, 4); }
+MNN_INLINE void mnn_write_s16x2(int16_t *p, int32_t v) { __builtin_memcpy(p, &v, 4); }
 
 /* ---- DSP extension primitives (Armv7E-M; ACLE names) ---- */
 

@@ -93,6 +93,21 @@ static inline void mcusim_nvic_pend(unsigned irq) { MCUSIM_NVIC_ISPR(irq / 32u) 
 /* Request a system reset through AIRCR.SYSRESETREQ. Does not return. */
 void mcusim_system_reset(void) __attribute__((noreturn));
 
+/* ---- Layer markers ----
+ * Model firmware calls these around every layer. They are real calls (never inlined) to
+ * functions whose addresses the simulator can find by symbol, so a profiler can attribute
+ * cycles to layers without changing the firmware's timing beyond a call and a return. Weak:
+ * firmware may define its own (e.g. to time layers with the DWT cycle counter). */
+typedef struct {
+    uint32_t index;   /* the operator's index in the model */
+    const char *op;   /* the TFLite operator, e.g. "CONV_2D" */
+    const char *name; /* the layer's name (its output tensor's) */
+    uint32_t macs;    /* multiply-accumulates of one inference */
+} mcusim_layer_info;
+
+void mcusim_layer_begin(const mcusim_layer_info *layer);
+void mcusim_layer_end(const mcusim_layer_info *layer);
+
 /* Called for every external interrupt with its number (IRQ 0 = exception 16). Weak: firmware
  * overrides it. The default stops the run with exit code 99. */
 void mcusim_irq_handler(unsigned irq);

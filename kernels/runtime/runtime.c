@@ -142,3 +142,11 @@ int _kill(int pid, int sig) {
 }
 
 int _getpid(void) { return 1; }
+
+__attribute__((weak, noinline)) void mcusim_layer_begin(const mcusim_layer_info *layer) {
+    __asm__ volatile("" : : "r"(layer) : "memory");
+}
+
+__attribute__((weak, noinline)) void mcusim_layer_end(const mcusim_layer_info *layer) {
+    __asm__ volatile("" : : "r"(layer) : "memory");
+}

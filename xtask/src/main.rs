@@ -37,12 +37,13 @@ fn main() -> ExitCode {
         Some("deps") => deps(),
         Some("bench") => deps().and_then(|()| bench()),
         Some("calibrate") => deps().and_then(|()| calibrate()),
+        Some("bench-kernels") => deps().and_then(|()| bench_kernels(args.get(1).map_or("nucleo-l4r5zi", String::as_str))),
         Some("build-c") if args.len() >= 4 => build_c(&args[1], &args[2], &args[3..]),
         Some("firmware") if args.len() == 3 => {
             build_firmware(&args[1], &args[2]).map(|p| println!("{}", p.display()))
         }
         _ => Err(
-            "usage: cargo xtask demo | test | bench | calibrate | deps | firmware BOARD NAME | build-c BOARD OUT.elf ARGS..."
+            "usage: cargo xtask demo | test | bench | bench-kernels [BOARD] | calibrate | deps | firmware BOARD NAME | build-c BOARD OUT.elf ARGS..."
                 .into(),
         ),
     };
@@ -378,6 +379,145 @@ fn calibrate() -> Result {
             m4 / cycles,
             published / 3.40
         );
+    }
+    Ok(())
+}
+
+/// The three MLPerf Tiny models in `../shared`, compiled with the optimised and with the
+/// reference kernels, run in mcusim on BOARD (weights in flash): cycles and cycles per MAC of
+/// every layer and of the whole inference.
+fn bench_kernels(board_name: &str) -> Result {
+    use mcusim_compiler::{codegen, plan, tflite::Model};
+    let shared = root().join("../shared/models");
+    if !shared.is_dir() {
+        return Err(format!(
+            "{} is absent: the benchmark runs the shared MLPerf Tiny models",
+            shared.display()
+        ));
+    }
+    cargo(&["build", "--release", "--quiet", "--bin", "mcusim"])?;
+    let mcusim = root().join("target/release/mcusim");
+    let board = mcusim_boards::Board::resolve(board_name).map_err(|e| e.to_string())?;
+    let dsp = !matches!(
+        board.core,
+        mcusim_boards::Core::CortexM0Plus | mcusim_boards::Core::CortexM3
+    );
+    let dir = root().join("target/bench-kernels").join(board_name);
+    println!(
+        "board {board_name} ({:?}), weights in flash, arm-none-eabi-gcc -O2",
+        board.core
+    );
+    for name in ["kws_ref_model", "pretrainedResnet_quant", "ad01_int8"] {
+        let path = shared.join(format!("{name}.tflite"));
+        let model = Model::load(&path).map_err(|e| e.to_string())?;
+        model
+            .check(&path.display().to_string())
+            .map_err(|e| e.to_string())?;
+        let layers = model.lower().map_err(|e| e.to_string())?;
+        let plan = plan::plan(&model, &layers, dsp);
+        let mut runs = Vec::new();
+        for reference in [true, false] {
+            let variant = if reference { "ref" } else { "opt" };
+            let out = dir.join(format!("{name}-{variant}"));
+            std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+            let generated = codegen::generate(
+                &model,
+                &layers,
+                &plan,
+                &codegen::Options {
+                    source_name: format!("{name}.tflite"),
+                    reference_kernels: reference,
+                    weights_in_sram: false,
+                },
+            );
+            std::fs::write(out.join("mcusim_model.h"), generated.header)
+                .map_err(|e| e.to_string())?;
+            std::fs::write(out.join("mcusim_model.c"), generated.source)
+                .map_err(|e| e.to_string())?;
+            let elf = out.join("bench.elf");
+            let mut build = mcusim_toolchain::Build::new(
+                &board,
+                vec![
+                    out.join("mcusim_model.c"),
+                    root().join("kernels/bench/bench_main.c"),
+                ],
+                elf.clone(),
+            );
+            build.kernels = true;
+            build.stack_bytes = 4096;
+            build.extra_args = vec!["-I".into(), out.display().to_string()];
+            build.run().map_err(|e| e.to_string())?;
+            let run = Command::new(&mcusim)
+                .args(["run", "-q", "--board", board_name])
+                .arg(&elf)
+                .output()
+                .map_err(|e| e.to_string())?;
+            let text = String::from_utf8_lossy(&run.stdout).into_owned();
+            if !run.status.success() {
+                return Err(format!(
+                    "{name} ({variant}): {text}{}",
+                    String::from_utf8_lossy(&run.stderr)
+                ));
+            }
+            runs.push(text);
+        }
+        let parse = |text: &str| -> Vec<(String, u64, u64)> {
+            text.lines()
+                .filter_map(|l| {
+                    let f: Vec<&str> = l.split_whitespace().collect();
+                    match f.as_slice() {
+                        ["layer", i, op, macs, cyc] => Some((
+                            format!("{i:>2} {op}"),
+                            macs.parse().ok()?,
+                            cyc.parse().ok()?,
+                        )),
+                        ["inference", macs, cyc] => Some((
+                            "inference".to_string(),
+                            macs.parse().ok()?,
+                            cyc.parse().ok()?,
+                        )),
+                        _ => None,
+                    }
+                })
+                .collect()
+        };
+        let (reference, optimised) = (parse(&runs[0]), parse(&runs[1]));
+        let hash = |t: &str| {
+            t.lines()
+                .find(|l| l.starts_with("output"))
+                .map(str::to_owned)
+        };
+        let same = hash(&runs[0]) == hash(&runs[1]);
+        println!(
+            "\n{name}: arena {} bytes (lower bound {}), outputs of both builds {}",
+            plan.arena_bytes,
+            plan.lower_bound,
+            if same { "identical" } else { "DIFFER" }
+        );
+        println!(
+            "{:<24} {:>10} {:>12} {:>8} {:>12} {:>8} {:>8}",
+            "layer", "MACs", "ref cycles", "c/MAC", "opt cycles", "c/MAC", "speedup"
+        );
+        for ((label, macs, rc), (_, _, oc)) in reference.iter().zip(&optimised) {
+            let per = |c: u64| {
+                if *macs > 0 {
+                    format!("{:.2}", c as f64 / *macs as f64)
+                } else {
+                    "-".into()
+                }
+            };
+            println!(
+                "{label:<24} {macs:>10} {rc:>12} {:>8} {oc:>12} {:>8} {:>7.2}x",
+                per(*rc),
+                per(*oc),
+                *rc as f64 / (*oc).max(1) as f64
+            );
+        }
+        if !same {
+            return Err(format!(
+                "{name}: the optimised build's output differs from the reference build's"
+            ));
+        }
     }
     Ok(())
 }

@@ -31,29 +31,22 @@ static void gather_column_s8(const mnn_conv_params *p, const mnn_dims *in, const
         const int32_t iy = in_y0 + ky * p->dilation_h;
         for (int32_t kx = 0; kx < k_w; kx++) {
             const int32_t ix = in_x0 + kx * p->dilation_w;
-            if (iy < 0 || iy >= in->h || ix < 0 || ix >= in->w) {
-                memset(col, pad_value, (size_t)in_c);
+            const int32_t inside = iy >= 0 && iy < in->h && ix >= 0 && ix < in->w;
+            if (in_c >= 16) {
+                /* A library call pays off only for longer runs. */
+                if (inside) {
+                    memcpy(col, input + (iy * in->w + ix) * in_c, (size_t)in_c);
+                } else {
+                    memset(col, pad_value, (size_t)in_c);
+                }
             } else {
-                memcpy(col, input + (iy * in->w + ix) * in_c, (size_t)in_c);
+                const int8_t *src = input + (iy * in->w + ix) * in_c;
+                for (int32_t i = 0; i < in_c; i++) {
+                    col[i] = inside ? src[i] : pad_value;
+                }
             }
             col += in_c;
         }
-    }
-}
-
-/* int8 -> int16 with the offset added, in SXTB16 order for whole groups of 4. */
-static void expand_reordered(const int8_t *src, int16_t *dst, int32_t k, int32_t offset) {
-    const int32_t offset2 = mnn_pkhbt(offset, offset);
-    int32_t groups = k >> 2;
-    while (groups-- > 0) {
-        const int32_t word = mnn_read_s8x4(src);
-        src += 4;
-        mnn_write_s16x2(dst, mnn_sadd16(mnn_sxtb16(word), offset2));
-        mnn_write_s16x2(dst + 2, mnn_sadd16(mnn_sxtb16_ror8(word), offset2));
-        dst += 4;
-    }
-    for (int32_t i = 0; i < (k & 3); i++) {
-        dst[i] = (int16_t)(src[i] + offset);
     }
 }
 
@@ -69,54 +62,76 @@ static inline int8_t finish(int32_t acc, int32_t multiplier, int32_t shift, int3
     return (int8_t)mnn_clamp(acc, act.min, act.max);
 }
 
-/* out0/out1[c] for every output channel c from two reordered columns (col1 may equal col0
- * when there is a single pixel left; out1 is then NULL). */
-static void mat_mult_dsp(const int8_t *weights, const int16_t *col0, const int16_t *col1, int32_t out_c, int32_t k,
+/* int8 -> int16 with the offset added, two pixels interleaved for the DSP matrix multiply:
+ * for each group of 4 values, the words a(0,2) b(0,2) a(1,3) b(1,3), where a(0,2) holds pixel
+ * a's values 0 and 2 as halfwords (the SXTB16 order); then the k % 4 tail as halfword pairs
+ * (a_i, b_i). One pointer then walks both columns. */
+static void expand_pair(const int8_t *a, const int8_t *b, int16_t *dst, int32_t k, int32_t offset) {
+    const int32_t offset2 = mnn_pkhbt(offset, offset);
+    for (int32_t g = k >> 2; g > 0; g--) {
+        const int32_t wa = mnn_read_s8x4(a);
+        const int32_t wb = mnn_read_s8x4(b);
+        a += 4;
+        b += 4;
+        mnn_write_s16x2(dst, mnn_sadd16(mnn_sxtb16(wa), offset2));
+        mnn_write_s16x2(dst + 2, mnn_sadd16(mnn_sxtb16(wb), offset2));
+        mnn_write_s16x2(dst + 4, mnn_sadd16(mnn_sxtb16_ror8(wa), offset2));
+        mnn_write_s16x2(dst + 6, mnn_sadd16(mnn_sxtb16_ror8(wb), offset2));
+        dst += 8;
+    }
+    for (int32_t i = 0; i < (k & 3); i++) {
+        dst[2 * i] = (int16_t)(a[i] + offset);
+        dst[2 * i + 1] = (int16_t)(b[i] + offset);
+    }
+}
+
+/* out0[c] and out1[c] for every output channel c from an interleaved column pair (out1 may be
+ * NULL when the second pixel is a duplicate): two channels per pass, 16 MACs per 4 weight
+ * bytes of each channel, 8 SMLADs, 4 SXTB16s and 6 loads. */
+static void mat_mult_dsp(const int8_t *weights, const int16_t *cols, int32_t out_c, int32_t k,
                          const mnn_per_channel_quant *quant, const int32_t *bias, int32_t out_offset,
                          mnn_activation act, int8_t *out0, int8_t *out1) {
     const int32_t groups = k >> 2;
     const int32_t tail = k & 3;
+    const int16_t *tail_cols = cols + 8 * groups;
     int32_t c = 0;
     for (; c + 1 < out_c; c += 2) {
         const int8_t *w0 = weights + c * k;
         const int8_t *w1 = w0 + k;
-        const int16_t *x0 = col0;
-        const int16_t *x1 = col1;
+        const int16_t *x = cols;
         int32_t s00 = bias ? bias[c] : 0;
         int32_t s10 = bias ? bias[c + 1] : 0;
         int32_t s01 = s00;
         int32_t s11 = s10;
-        const int16_t *x0_end = x0 + 4 * groups;
-        while (x0 < x0_end) {
+        while (x < tail_cols) {
             const int32_t wa = mnn_read_s8x4(w0);
             const int32_t wb = mnn_read_s8x4(w1);
             w0 += 4;
             w1 += 4;
+            int32_t xa = mnn_read_s16x2(x);
+            int32_t xb = mnn_read_s16x2(x + 2);
             const int32_t wa_even = mnn_sxtb16(wa);
             const int32_t wb_even = mnn_sxtb16(wb);
-            int32_t a = mnn_read_s16x2(x0);
-            int32_t b = mnn_read_s16x2(x1);
-            s00 = mnn_smlad(wa_even, a, s00);
-            s10 = mnn_smlad(wb_even, a, s10);
-            s01 = mnn_smlad(wa_even, b, s01);
-            s11 = mnn_smlad(wb_even, b, s11);
+            s00 = mnn_smlad(wa_even, xa, s00);
+            s01 = mnn_smlad(wa_even, xb, s01);
+            s10 = mnn_smlad(wb_even, xa, s10);
+            s11 = mnn_smlad(wb_even, xb, s11);
+            xa = mnn_read_s16x2(x + 4);
+            xb = mnn_read_s16x2(x + 6);
+            x += 8;
             const int32_t wa_odd = mnn_sxtb16_ror8(wa);
             const int32_t wb_odd = mnn_sxtb16_ror8(wb);
-            a = mnn_read_s16x2(x0 + 2);
-            b = mnn_read_s16x2(x1 + 2);
-            x0 += 4;
-            x1 += 4;
-            s00 = mnn_smlad(wa_odd, a, s00);
-            s10 = mnn_smlad(wb_odd, a, s10);
-            s01 = mnn_smlad(wa_odd, b, s01);
-            s11 = mnn_smlad(wb_odd, b, s11);
+            s00 = mnn_smlad(wa_odd, xa, s00);
+            s01 = mnn_smlad(wa_odd, xb, s01);
+            s10 = mnn_smlad(wb_odd, xa, s10);
+            s11 = mnn_smlad(wb_odd, xb, s11);
         }
         for (int32_t i = 0; i < tail; i++) {
             const int32_t wa = w0[i], wb = w1[i];
-            s00 += wa * x0[i];
-            s10 += wb * x0[i];
-            s01 += wa * x1[i];
-            s11 += wb * x1[i];
+            s00 += wa * x[2 * i];
+            s01 += wa * x[2 * i + 1];
+            s10 += wb * x[2 * i];
+            s11 += wb * x[2 * i + 1];
         }
         out0[c] = finish(s00, quant->multiplier[c], quant->shift[c], out_offset, act);
         out0[c + 1] = finish(s10, quant->multiplier[c + 1], quant->shift[c + 1], out_offset, act);
@@ -127,23 +142,21 @@ static void mat_mult_dsp(const int8_t *weights, const int16_t *col0, const int16
     }
     if (c < out_c) {
         const int8_t *w0 = weights + c * k;
-        const int16_t *x0 = col0;
-        const int16_t *x1 = col1;
+        const int16_t *x = cols;
         int32_t s0 = bias ? bias[c] : 0;
         int32_t s1 = s0;
-        for (int32_t g = groups; g > 0; g--) {
+        while (x < tail_cols) {
             const int32_t w = mnn_read_s8x4(w0);
             w0 += 4;
-            s0 = mnn_smlad(mnn_sxtb16(w), mnn_read_s16x2(x0), s0);
-            s1 = mnn_smlad(mnn_sxtb16(w), mnn_read_s16x2(x1), s1);
-            s0 = mnn_smlad(mnn_sxtb16_ror8(w), mnn_read_s16x2(x0 + 2), s0);
-            s1 = mnn_smlad(mnn_sxtb16_ror8(w), mnn_read_s16x2(x1 + 2), s1);
-            x0 += 4;
-            x1 += 4;
+            s0 = mnn_smlad(mnn_sxtb16(w), mnn_read_s16x2(x), s0);
+            s1 = mnn_smlad(mnn_sxtb16(w), mnn_read_s16x2(x + 2), s1);
+            s0 = mnn_smlad(mnn_sxtb16_ror8(w), mnn_read_s16x2(x + 4), s0);
+            s1 = mnn_smlad(mnn_sxtb16_ror8(w), mnn_read_s16x2(x + 6), s1);
+            x += 8;
         }
         for (int32_t i = 0; i < tail; i++) {
-            s0 += w0[i] * x0[i];
-            s1 += w0[i] * x1[i];
+            s0 += w0[i] * x[2 * i];
+            s1 += w0[i] * x[2 * i + 1];
         }
         out0[c] = finish(s0, quant->multiplier[c], quant->shift[c], out_offset, act);
         if (out1) {
@@ -194,19 +207,14 @@ static void mat_mult_generic(const int8_t *weights, const int16_t *col0, const i
     }
 }
 
-typedef void (*expand_fn)(const int8_t *, int16_t *, int32_t, int32_t);
-typedef void (*mat_mult_fn)(const int8_t *, const int16_t *, const int16_t *, int32_t, int32_t,
-                            const mnn_per_channel_quant *, const int32_t *, int32_t, mnn_activation, int8_t *,
-                            int8_t *);
-
 static int32_t column_len(const mnn_dims *input_dims, const mnn_dims *filter_dims) {
     return filter_dims->h * filter_dims->w * input_dims->c;
 }
 
-/* Two int16 columns, then one int8 gather column (4-byte aligned). */
+/* Two int16 columns, then two int8 gather columns (each 4-byte aligned). */
 static int32_t buffer_size(const mnn_dims *input_dims, const mnn_dims *filter_dims) {
     const int32_t k = column_len(input_dims, filter_dims);
-    return 2 * k * (int32_t)sizeof(int16_t) + ((k + 3) & ~3);
+    return 2 * k * (int32_t)sizeof(int16_t) + 2 * ((k + 3) & ~3);
 }
 
 int32_t mnn_conv_s8_dsp_get_buffer_size(const mnn_dims *input_dims, const mnn_dims *filter_dims) {
@@ -217,60 +225,92 @@ int32_t mnn_conv_s8_generic_get_buffer_size(const mnn_dims *input_dims, const mn
     return buffer_size(input_dims, filter_dims);
 }
 
-static mnn_status conv_im2col(const mnn_context *ctx, const mnn_conv_params *p, const mnn_per_channel_quant *quant,
-                              const mnn_dims *in, const int8_t *input, const mnn_dims *fd, const int8_t *filter,
-                              const int32_t *bias, const mnn_dims *od, int8_t *output, expand_fn expand,
-                              mat_mult_fn mat_mult) {
-    if (fd->c != in->c || fd->n != od->c || od->n != in->n) {
-        return MNN_ARG_ERROR;
+static int check_args(const mnn_context *ctx, const mnn_dims *in, const mnn_dims *fd, const mnn_dims *od) {
+    return fd->c == in->c && fd->n == od->c && od->n == in->n && ctx != NULL && ctx->buf != NULL &&
+           ctx->size >= buffer_size(in, fd);
+}
+
+/* A 1x1 convolution with stride 1 and no padding reads its columns straight from the input. */
+static int32_t is_direct(const mnn_conv_params *p, const mnn_dims *in, const mnn_dims *fd, const mnn_dims *od) {
+    return fd->h == 1 && fd->w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_h == 0 && p->pad_w == 0 &&
+           od->h == in->h && od->w == in->w;
+}
+
+/* The receptive field of output pixel `pix` as int8: the input itself when direct. */
+static const int8_t *column_s8(const mnn_conv_params *p, const mnn_dims *in, const int8_t *in_b, const mnn_dims *fd,
+                               const mnn_dims *od, int32_t direct, int32_t pix, int8_t *gather) {
+    if (direct) {
+        return in_b + pix * in->c;
     }
-    const int32_t k = column_len(in, fd);
-    if (ctx == NULL || ctx->buf == NULL || ctx->size < buffer_size(in, fd)) {
-        return MNN_ARG_ERROR;
-    }
-    int16_t *cols = (int16_t *)ctx->buf;
-    int8_t *gather = (int8_t *)(cols + 2 * k);
-    const int32_t direct = fd->h == 1 && fd->w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_h == 0 &&
-                           p->pad_w == 0 && od->h == in->h && od->w == in->w;
-    const int32_t pixels = od->h * od->w;
-    const int32_t out_c = od->c;
-    for (int32_t b = 0; b < in->n; b++) {
-        const int8_t *in_b = input + b * in->h * in->w * in->c;
-        int8_t *out = output + b * pixels * out_c;
-        int32_t filled = 0;
-        for (int32_t pix = 0; pix < pixels; pix++) {
-            int16_t *col = cols + filled * k;
-            if (direct) {
-                expand(in_b + pix * in->c, col, k, p->input_offset);
-            } else {
-                gather_column_s8(p, in, in_b, fd->h, fd->w, pix / od->w, pix % od->w, gather);
-                expand(gather, col, k, p->input_offset);
-            }
-            if (++filled == 2) {
-                mat_mult(filter, cols, cols + k, out_c, k, quant, bias, p->output_offset, p->activation,
-                         out + (pix - 1) * out_c, out + pix * out_c);
-                filled = 0;
-            }
-        }
-        if (filled == 1) {
-            mat_mult(filter, cols, cols, out_c, k, quant, bias, p->output_offset, p->activation,
-                     out + (pixels - 1) * out_c, NULL);
-        }
-    }
-    return MNN_SUCCESS;
+    gather_column_s8(p, in, in_b, fd->h, fd->w, pix / od->w, pix % od->w, gather);
+    return gather;
 }
 
 mnn_status mnn_conv_s8_dsp(const mnn_context *ctx, const mnn_conv_params *params, const mnn_per_channel_quant *quant,
                            const mnn_dims *input_dims, const int8_t *input, const mnn_dims *filter_dims,
                            const int8_t *filter, const int32_t *bias, const mnn_dims *output_dims, int8_t *output) {
-    return conv_im2col(ctx, params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output,
-                       expand_reordered, mat_mult_dsp);
+    const mnn_dims *in = input_dims, *fd = filter_dims, *od = output_dims;
+    if (!check_args(ctx, in, fd, od)) {
+        return MNN_ARG_ERROR;
+    }
+    const int32_t k = column_len(in, fd);
+    int16_t *cols = (int16_t *)ctx->buf;
+    int8_t *gather_a = (int8_t *)(cols + 2 * k);
+    int8_t *gather_b = gather_a + ((k + 3) & ~3);
+    const int32_t direct = is_direct(params, in, fd, od);
+    const int32_t pixels = od->h * od->w;
+    const int32_t out_c = od->c;
+    for (int32_t b = 0; b < in->n; b++) {
+        const int8_t *in_b = input + b * in->h * in->w * in->c;
+        int8_t *out = output + b * pixels * out_c;
+        int32_t pix = 0;
+        for (; pix + 1 < pixels; pix += 2) {
+            const int8_t *a = column_s8(params, in, in_b, fd, od, direct, pix, gather_a);
+            const int8_t *c = column_s8(params, in, in_b, fd, od, direct, pix + 1, gather_b);
+            expand_pair(a, c, cols, k, params->input_offset);
+            mat_mult_dsp(filter, cols, out_c, k, quant, bias, params->output_offset, params->activation,
+                         out + pix * out_c, out + (pix + 1) * out_c);
+        }
+        if (pix < pixels) {
+            const int8_t *a = column_s8(params, in, in_b, fd, od, direct, pix, gather_a);
+            expand_pair(a, a, cols, k, params->input_offset);
+            mat_mult_dsp(filter, cols, out_c, k, quant, bias, params->output_offset, params->activation,
+                         out + pix * out_c, NULL);
+        }
+    }
+    return MNN_SUCCESS;
 }
 
 mnn_status mnn_conv_s8_generic(const mnn_context *ctx, const mnn_conv_params *params,
                                const mnn_per_channel_quant *quant, const mnn_dims *input_dims, const int8_t *input,
                                const mnn_dims *filter_dims, const int8_t *filter, const int32_t *bias,
                                const mnn_dims *output_dims, int8_t *output) {
-    return conv_im2col(ctx, params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output,
-                       expand_plain, mat_mult_generic);
+    const mnn_dims *in = input_dims, *fd = filter_dims, *od = output_dims;
+    if (!check_args(ctx, in, fd, od)) {
+        return MNN_ARG_ERROR;
+    }
+    const int32_t k = column_len(in, fd);
+    int16_t *cols = (int16_t *)ctx->buf;
+    int8_t *gather = (int8_t *)(cols + 2 * k);
+    const int32_t direct = is_direct(params, in, fd, od);
+    const int32_t pixels = od->h * od->w;
+    const int32_t out_c = od->c;
+    for (int32_t b = 0; b < in->n; b++) {
+        const int8_t *in_b = input + b * in->h * in->w * in->c;
+        int8_t *out = output + b * pixels * out_c;
+        int32_t pix = 0;
+        for (; pix + 1 < pixels; pix += 2) {
+            expand_plain(column_s8(params, in, in_b, fd, od, direct, pix, gather), cols, k, params->input_offset);
+            expand_plain(column_s8(params, in, in_b, fd, od, direct, pix + 1, gather), cols + k, k,
+                         params->input_offset);
+            mat_mult_generic(filter, cols, cols + k, out_c, k, quant, bias, params->output_offset,
+                             params->activation, out + pix * out_c, out + (pix + 1) * out_c);
+        }
+        if (pix < pixels) {
+            expand_plain(column_s8(params, in, in_b, fd, od, direct, pix, gather), cols, k, params->input_offset);
+            mat_mult_generic(filter, cols, cols, out_c, k, quant, bias, params->output_offset, params->activation,
+                             out + pix * out_c, NULL);
+        }
+    }
+    return MNN_SUCCESS;
 }

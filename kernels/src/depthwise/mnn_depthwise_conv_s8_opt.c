@@ -16,84 +16,138 @@ int32_t mnn_depthwise_conv_s8_opt_get_buffer_size(const mnn_dims *filter_dims) {
     return filter_dims->c * (int32_t)sizeof(int32_t);
 }
 
-static void border_pixel(const mnn_dw_conv_params *p, const mnn_per_channel_quant *quant, const mnn_dims *in,
-                         const int8_t *input, const mnn_dims *fd, const int8_t *filter, const int32_t *bias,
-                         int32_t in_y0, int32_t in_x0, int8_t *out) {
-    const int32_t ch = in->c;
-    for (int32_t c = 0; c < ch; c++) {
-        int32_t acc = bias ? bias[c] : 0;
-        for (int32_t ky = 0; ky < fd->h; ky++) {
-            const int32_t iy = in_y0 + ky * p->dilation_h;
-            if (iy < 0 || iy >= in->h) {
-                continue;
-            }
-            for (int32_t kx = 0; kx < fd->w; kx++) {
-                const int32_t ix = in_x0 + kx * p->dilation_w;
-                if (ix < 0 || ix >= in->w) {
-                    continue;
-                }
-                acc += filter[(ky * fd->w + kx) * ch + c] * (input[(iy * in->w + ix) * ch + c] + p->input_offset);
-            }
-        }
-        acc = mnn_requantize(acc, quant->multiplier[c], quant->shift[c]) + p->output_offset;
-        out[c] = (int8_t)mnn_clamp(acc, p->activation.min, p->activation.max);
-    }
+/* The taps of one window inside the input: ky in [ky0, ky1), kx in [kx0, kx1). */
+typedef struct {
+    int32_t ky0, ky1, kx0, kx1;
+} tap_range;
+
+/* First tap index k >= 0 with origin + k * dilation >= 0, and the end of those < size. */
+static int32_t first_tap(int32_t origin, int32_t dilation) {
+    return origin >= 0 ? 0 : (-origin + dilation - 1) / dilation;
 }
 
-static void interior_pixel(const mnn_dw_conv_params *p, const mnn_per_channel_quant *quant, const mnn_dims *in,
-                           const int8_t *input, const mnn_dims *fd, const int8_t *filter, const int32_t *sums,
-                           int32_t in_y0, int32_t in_x0, int8_t *out) {
+static int32_t end_tap(int32_t origin, int32_t dilation, int32_t size, int32_t taps) {
+    const int32_t end = origin >= size ? 0 : (size - origin + dilation - 1) / dilation;
+    return mnn_min(end, taps);
+}
+
+static inline int8_t finish(const mnn_dw_conv_params *p, const mnn_per_channel_quant *quant, int32_t c, int32_t acc) {
+    acc = mnn_requantize(acc, quant->multiplier[c], quant->shift[c]) + p->output_offset;
+    return (int8_t)mnn_clamp(acc, p->activation.min, p->activation.max);
+}
+
+/* Window walk for four channels: rows x cols taps, input and weight steps between taps. */
+typedef struct {
+    int32_t rows, cols;
+    int32_t x_col, x_row; /* input step to the next tap in a row, and from a row's end to the next */
+    int32_t w_row;        /* weight step from a row's end to the next (the next tap: w_col) */
+    int32_t w_col;
+} walk;
+
+/* a[0..3] += sum over the taps of x * w for four adjacent channels (SMLABB/SMLATT on the
+ * SXTB16 halves: channels 0 and 2 from the even bytes, 1 and 3 from the odd). */
+static void accumulate4(const int8_t *x, const int8_t *w, const walk *k, int32_t *a) {
+    int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+    for (int32_t r = k->rows; r > 0; r--) {
+        for (int32_t c = k->cols; c > 0; c--) {
+            const int32_t xv = mnn_read_s8x4(x);
+            const int32_t wv = mnn_read_s8x4(w);
+            x += k->x_col;
+            w += k->w_col;
+            const int32_t xe = mnn_sxtb16(xv), we = mnn_sxtb16(wv);
+            a0 = mnn_smlabb(xe, we, a0);
+            a2 = mnn_smlatt(xe, we, a2);
+            const int32_t xo = mnn_sxtb16_ror8(xv), wo = mnn_sxtb16_ror8(wv);
+            a1 = mnn_smlabb(xo, wo, a1);
+            a3 = mnn_smlatt(xo, wo, a3);
+        }
+        x += k->x_row;
+        w += k->w_row;
+    }
+    a[0] = a0;
+    a[1] = a1;
+    a[2] = a2;
+    a[3] = a3;
+}
+
+/* The same with the input offset added to each input value (clipped windows). */
+static void accumulate4_offset(const int8_t *x, const int8_t *w, const walk *k, int32_t offset, int32_t *a) {
+    const int32_t offset2 = mnn_pkhbt(offset, offset);
+    int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+    for (int32_t r = k->rows; r > 0; r--) {
+        for (int32_t c = k->cols; c > 0; c--) {
+            const int32_t xv = mnn_read_s8x4(x);
+            const int32_t wv = mnn_read_s8x4(w);
+            x += k->x_col;
+            w += k->w_col;
+            const int32_t xe = mnn_sadd16(mnn_sxtb16(xv), offset2), we = mnn_sxtb16(wv);
+            a0 = mnn_smlabb(xe, we, a0);
+            a2 = mnn_smlatt(xe, we, a2);
+            const int32_t xo = mnn_sadd16(mnn_sxtb16_ror8(xv), offset2), wo = mnn_sxtb16_ror8(wv);
+            a1 = mnn_smlabb(xo, wo, a1);
+            a3 = mnn_smlatt(xo, wo, a3);
+        }
+        x += k->x_row;
+        w += k->w_row;
+    }
+    a[0] = a0;
+    a[1] = a1;
+    a[2] = a2;
+    a[3] = a3;
+}
+
+/*
+ * One output pixel over the taps in `r`. Accumulators start from start[c] (the folded sums for
+ * a whole window, or the bias for a clipped one, or 0 without bias) and, when offset is
+ * nonzero, the input offset is added to each input value (clipped windows, where the folded
+ * sum does not apply).
+ */
+static void pixel(const mnn_dw_conv_params *p, const mnn_per_channel_quant *quant, const mnn_dims *in,
+                  const int8_t *input, const mnn_dims *fd, const int8_t *filter, const int32_t *start,
+                  int32_t offset, int32_t in_y0, int32_t in_x0, tap_range r, int8_t *out) {
     const int32_t ch = in->c;
-    const int32_t k_h = fd->h, k_w = fd->w;
-    const int32_t row_step = p->dilation_h * in->w * ch;
-    const int32_t col_step = p->dilation_w * ch;
-    const int8_t *base = input + (in_y0 * in->w + in_x0) * ch;
-    const mnn_activation act = p->activation;
+    walk k;
+    k.rows = r.ky1 - r.ky0;
+    k.cols = r.kx1 - r.kx0;
+    k.x_col = p->dilation_w * ch;
+    k.x_row = p->dilation_h * in->w * ch - k.cols * k.x_col;
+    k.w_col = ch;
+    k.w_row = (fd->w - k.cols) * ch;
+    const int8_t *base = input + ((in_y0 + r.ky0 * p->dilation_h) * in->w + in_x0 + r.kx0 * p->dilation_w) * ch;
+    const int8_t *wbase = filter + (r.ky0 * fd->w + r.kx0) * ch;
     int32_t c = 0;
     for (; c + 3 < ch; c += 4) {
-        int32_t a0 = sums[c], a1 = sums[c + 1], a2 = sums[c + 2], a3 = sums[c + 3];
-        const int8_t *row = base + c;
-        const int8_t *w = filter + c;
-        for (int32_t ky = 0; ky < k_h; ky++) {
-            const int8_t *x = row;
-            for (int32_t kx = 0; kx < k_w; kx++) {
-                const int32_t xv = mnn_read_s8x4(x);
-                const int32_t wv = mnn_read_s8x4(w);
-                const int32_t xe = mnn_sxtb16(xv), we = mnn_sxtb16(wv);
-                const int32_t xo = mnn_sxtb16_ror8(xv), wo = mnn_sxtb16_ror8(wv);
-                a0 = mnn_smlabb(xe, we, a0);
-                a2 = mnn_smlatt(xe, we, a2);
-                a1 = mnn_smlabb(xo, wo, a1);
-                a3 = mnn_smlatt(xo, wo, a3);
-                x += col_step;
-                w += ch;
-            }
-            row += row_step;
+        int32_t a[4] = {0, 0, 0, 0};
+        if (start) {
+            a[0] = start[c];
+            a[1] = start[c + 1];
+            a[2] = start[c + 2];
+            a[3] = start[c + 3];
         }
-        out[c] = (int8_t)mnn_clamp(mnn_requantize(a0, quant->multiplier[c], quant->shift[c]) + p->output_offset,
-                                   act.min, act.max);
-        out[c + 1] = (int8_t)mnn_clamp(
-            mnn_requantize(a1, quant->multiplier[c + 1], quant->shift[c + 1]) + p->output_offset, act.min, act.max);
-        out[c + 2] = (int8_t)mnn_clamp(
-            mnn_requantize(a2, quant->multiplier[c + 2], quant->shift[c + 2]) + p->output_offset, act.min, act.max);
-        out[c + 3] = (int8_t)mnn_clamp(
-            mnn_requantize(a3, quant->multiplier[c + 3], quant->shift[c + 3]) + p->output_offset, act.min, act.max);
+        if (offset) {
+            accumulate4_offset(base + c, wbase + c, &k, offset, a);
+        } else {
+            accumulate4(base + c, wbase + c, &k, a);
+        }
+        out[c] = finish(p, quant, c, a[0]);
+        out[c + 1] = finish(p, quant, c + 1, a[1]);
+        out[c + 2] = finish(p, quant, c + 2, a[2]);
+        out[c + 3] = finish(p, quant, c + 3, a[3]);
     }
     for (; c < ch; c++) {
-        int32_t acc = sums[c];
-        const int8_t *row = base + c;
-        const int8_t *w = filter + c;
-        for (int32_t ky = 0; ky < k_h; ky++) {
-            const int8_t *x = row;
-            for (int32_t kx = 0; kx < k_w; kx++) {
-                acc += *x * *w;
-                x += col_step;
-                w += ch;
+        int32_t acc = start ? start[c] : 0;
+        const int8_t *x = base + c;
+        const int8_t *w = wbase + c;
+        for (int32_t ky = 0; ky < k.rows; ky++) {
+            for (int32_t kx = 0; kx < k.cols; kx++) {
+                acc += (*x + offset) * *w;
+                x += k.x_col;
+                w += k.w_col;
             }
-            row += row_step;
+            x += k.x_row;
+            w += k.w_row;
         }
-        acc = mnn_requantize(acc, quant->multiplier[c], quant->shift[c]) + p->output_offset;
-        out[c] = (int8_t)mnn_clamp(acc, act.min, act.max);
+        out[c] = finish(p, quant, c, acc);
     }
 }
 
@@ -118,21 +172,30 @@ mnn_status mnn_depthwise_conv_s8_opt(const mnn_context *ctx, const mnn_dw_conv_p
         }
         sums[c] = (bias ? bias[c] : 0) + s * params->input_offset;
     }
-    /* The window spans rows in_y0 .. in_y0 + (k_h - 1) * dilation_h. */
-    const int32_t span_h = (filter_dims->h - 1) * params->dilation_h;
-    const int32_t span_w = (filter_dims->w - 1) * params->dilation_w;
+    const int32_t k_h = filter_dims->h, k_w = filter_dims->w;
     for (int32_t b = 0; b < input_dims->n; b++) {
         const int8_t *in_b = input + b * input_dims->h * input_dims->w * ch;
         int8_t *out = output + b * output_dims->h * output_dims->w * ch;
         for (int32_t oy = 0; oy < output_dims->h; oy++) {
             const int32_t in_y0 = oy * params->stride_h - params->pad_h;
-            const int32_t rows_inside = in_y0 >= 0 && in_y0 + span_h < input_dims->h;
+            tap_range r;
+            r.ky0 = first_tap(in_y0, params->dilation_h);
+            r.ky1 = end_tap(in_y0, params->dilation_h, input_dims->h, k_h);
             for (int32_t ox = 0; ox < output_dims->w; ox++) {
                 const int32_t in_x0 = ox * params->stride_w - params->pad_w;
-                if (rows_inside && in_x0 >= 0 && in_x0 + span_w < input_dims->w) {
-                    interior_pixel(params, quant, input_dims, in_b, filter_dims, filter, sums, in_y0, in_x0, out);
+                r.kx0 = first_tap(in_x0, params->dilation_w);
+                r.kx1 = end_tap(in_x0, params->dilation_w, input_dims->w, k_w);
+                const int32_t whole = r.ky0 == 0 && r.ky1 == k_h && r.kx0 == 0 && r.kx1 == k_w;
+                if (whole) {
+                    pixel(params, quant, input_dims, in_b, filter_dims, filter, sums, 0, in_y0, in_x0, r, out);
+                } else if (r.ky0 >= r.ky1 || r.kx0 >= r.kx1) {
+                    /* No tap inside the input: the bias alone. */
+                    for (int32_t c = 0; c < ch; c++) {
+                        out[c] = finish(params, quant, c, bias ? bias[c] : 0);
+                    }
                 } else {
-                    border_pixel(params, quant, input_dims, in_b, filter_dims, filter, bias, in_y0, in_x0, out);
+                    pixel(params, quant, input_dims, in_b, filter_dims, filter, bias, params->input_offset, in_y0,
+                          in_x0, r, out);
                 }
                 out += ch;
             }

@@ -1,0 +1,205 @@
+//! Static memory planning: every activation tensor and every layer's kernel scratch gets an
+//! offset in one arena, from their lifetimes in execution order.
+//!
+//! Greedy by size (the strategy of TFLite Micro's `GreedyMemoryPlanner`): buffers are placed
+//! largest first, each at the lowest 4-byte-aligned offset where it overlaps no already placed
+//! buffer whose lifetime it shares. RESHAPE outputs share their input's bytes (no copy). The
+//! lower bound any plan must meet is the largest sum of buffers live at one layer.
+
+use crate::lower::{Kernel, Layer};
+use crate::tflite::Model;
+
+/// What a buffer holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BufferKind {
+    /// An activation tensor, by tensor index.
+    Tensor(usize),
+    /// The kernel scratch of a layer, by layer index.
+    Scratch(usize),
+}
+
+/// One placed buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Buffer {
+    pub kind: BufferKind,
+    pub offset: u32,
+    pub size: u32,
+    /// Live from the start of layer `first` to the end of layer `last` (inclusive).
+    pub first: usize,
+    pub last: usize,
+}
+
+/// The arena plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub buffers: Vec<Buffer>,
+    /// Bytes the arena needs.
+    pub arena_bytes: u32,
+    /// The largest sum of bytes live at one layer: no plan can be smaller.
+    pub lower_bound: u32,
+    /// Offset of each activation tensor (aliases resolved), by tensor index.
+    pub tensor_offsets: Vec<Option<u32>>,
+    /// Offset and size of each layer's scratch, by layer position.
+    pub scratch: Vec<Option<(u32, u32)>>,
+}
+
+const ALIGN: u32 = 4;
+
+fn align(x: u32) -> u32 {
+    x.div_ceil(ALIGN) * ALIGN
+}
+
+/// Scratch bytes a layer's kernel asks for on a core with (`dsp`) or without the DSP
+/// extension: the C `*_get_buffer_size` formulas (the generated code checks them at start-up).
+pub fn scratch_bytes(kernel: &Kernel, dsp: bool) -> u32 {
+    match kernel {
+        Kernel::Conv { input, filter, .. } => {
+            if filter.c != input.c {
+                return 0;
+            }
+            let k = (filter.h * filter.w * input.c) as u32;
+            2 * k * 2 + 2 * align(k)
+        }
+        Kernel::DepthwiseConv {
+            depth_multiplier: 1,
+            filter,
+            ..
+        } => 4 * filter.c as u32,
+        Kernel::FullyConnected { filter, .. } if dsp => ((filter.c as u32 + 1) & !1) * 2,
+        _ => 0,
+    }
+}
+
+/// Plans the arena for `layers` of `model`.
+pub fn plan(model: &Model, layers: &[Layer], dsp: bool) -> Plan {
+    let n_tensors = model.tensors.len();
+    // Alias RESHAPE outputs to their inputs.
+    let mut root: Vec<usize> = (0..n_tensors).collect();
+    for layer in layers {
+        if matches!(layer.kernel, Kernel::Reshape { .. }) {
+            root[layer.outputs[0]] = find(&root, layer.inputs[0]);
+        }
+    }
+    let end = layers.len().saturating_sub(1);
+    // Lifetimes of tensor roots: model inputs from the start, outputs to the end.
+    let mut life: Vec<Option<(usize, usize)>> = vec![None; n_tensors];
+    let touch = |t: usize, at: usize, life: &mut Vec<Option<(usize, usize)>>| {
+        let r = find(&root, t);
+        life[r] = Some(match life[r] {
+            Some((a, b)) => (a.min(at), b.max(at)),
+            None => (at, at),
+        });
+    };
+    for &t in &model.inputs {
+        touch(t, 0, &mut life);
+    }
+    for (pos, layer) in layers.iter().enumerate() {
+        for &t in layer.inputs.iter().chain(&layer.outputs) {
+            touch(t, pos, &mut life);
+        }
+    }
+    for &t in &model.outputs {
+        touch(t, end, &mut life);
+    }
+    let mut buffers: Vec<Buffer> = Vec::new();
+    for (t, l) in life.iter().enumerate() {
+        if let Some((first, last)) = *l
+            && model.tensors[t].data.is_none()
+        {
+            let size = align(tensor_bytes(&model.tensors[t]));
+            buffers.push(Buffer {
+                kind: BufferKind::Tensor(t),
+                offset: 0,
+                size,
+                first,
+                last,
+            });
+        }
+    }
+    for (pos, layer) in layers.iter().enumerate() {
+        let size = align(scratch_bytes(&layer.kernel, dsp));
+        if size > 0 {
+            buffers.push(Buffer {
+                kind: BufferKind::Scratch(pos),
+                offset: 0,
+                size,
+                first: pos,
+                last: pos,
+            });
+        }
+    }
+    // Largest first; ties by earlier start, then by kind order, for a deterministic plan.
+    let mut order: Vec<usize> = (0..buffers.len()).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(buffers[i].size), buffers[i].first, i));
+    let mut placed: Vec<usize> = Vec::new();
+    for i in order {
+        let (first, last, size) = (buffers[i].first, buffers[i].last, buffers[i].size);
+        let mut conflicts: Vec<(u32, u32)> = placed
+            .iter()
+            .map(|&j| &buffers[j])
+            .filter(|b| b.first <= last && first <= b.last)
+            .map(|b| (b.offset, b.offset + b.size))
+            .collect();
+        conflicts.sort_unstable();
+        let mut offset = 0;
+        for (start, stop) in conflicts {
+            if offset + size <= start {
+                break;
+            }
+            offset = offset.max(stop);
+        }
+        buffers[i].offset = offset;
+        placed.push(i);
+    }
+    let arena_bytes = buffers.iter().map(|b| b.offset + b.size).max().unwrap_or(0);
+    let lower_bound = (0..layers.len().max(1))
+        .map(|pos| {
+            buffers
+                .iter()
+                .filter(|b| b.first <= pos && pos <= b.last)
+                .map(|b| b.size)
+                .sum::<u32>()
+        })
+        .max()
+        .unwrap_or(0);
+    let mut tensor_offsets = vec![None; n_tensors];
+    let mut scratch = vec![None; layers.len()];
+    for b in &buffers {
+        match b.kind {
+            BufferKind::Tensor(t) => tensor_offsets[t] = Some(b.offset),
+            BufferKind::Scratch(pos) => scratch[pos] = Some((b.offset, b.size)),
+        }
+    }
+    for t in 0..n_tensors {
+        let r = find(&root, t);
+        if r != t {
+            tensor_offsets[t] = tensor_offsets[r];
+        }
+    }
+    Plan {
+        buffers,
+        arena_bytes,
+        lower_bound,
+        tensor_offsets,
+        scratch,
+    }
+}
+
+/// Bytes of a tensor's values.
+pub fn tensor_bytes(t: &crate::tflite::Tensor) -> u32 {
+    use crate::tflite::TensorType;
+    let width = match t.dtype {
+        TensorType::Float32 | TensorType::Int32 => 4,
+        TensorType::Int64 => 8,
+        TensorType::Float16 | TensorType::Int16 => 2,
+        _ => 1,
+    };
+    t.elements() as u32 * width
+}
+
+fn find(root: &[usize], mut t: usize) -> usize {
+    while root[t] != t {
+        t = root[t];
+    }
+    t
+}
