@@ -58,13 +58,14 @@ pub fn scratch_bytes(kernel: &Kernel, dsp: bool) -> u32 {
                 return 0;
             }
             let k = (filter.h * filter.w * input.c) as u32;
-            2 * k * 2 + 2 * align(k)
+            // Two accumulator rows, two int16 columns, two int8 gather columns.
+            2 * 4 * filter.n as u32 + 2 * k * 2 + 2 * align(k)
         }
         Kernel::DepthwiseConv {
             depth_multiplier: 1,
             filter,
             ..
-        } => 4 * filter.c as u32,
+        } => 2 * 4 * filter.c as u32,
         Kernel::FullyConnected { filter, .. } if dsp => ((filter.c as u32 + 1) & !1) * 2,
         _ => 0,
     }

@@ -70,12 +70,29 @@ MNN_INLINE int32_t mnn_shl_wrap(int32_t x, int32_t left_shift) {
     return (int32_t)((uint32_t)x << left_shift);
 }
 
-/* TFLite's MultiplyByQuantizedMultiplier: x * multiplier * 2^shift, double rounding. */
+/*
+ * TFLite's MultiplyByQuantizedMultiplier: x * multiplier * 2^shift with its double rounding,
+ * for multipliers in [0, 2^31) (every QuantizeMultiplier result), in fewer operations.
+ *
+ * With y = x * m + 2^30, the high multiply is q = floor(y / 2^31) (see
+ * mnn_doubling_high_mult_no_sat), and the rounding right shift by r >= 1 is
+ * floor((q + 2^(r-1) - [q < 0]) / 2^r) (round half away from zero). q < 0 exactly when y < 0,
+ * and nested floors of divisions by powers of two combine, so
+ *     result = floor((y + (2^(r-1) - [y < 0]) * 2^31) / 2^(31+r)),
+ * one 64-bit sum whose high word, shifted right by r - 1, is the result: both roundings stay
+ * exactly as TFLite does them, with no mask or comparison. |y| < 2^62, so nothing overflows.
+ * The property tests compare every kernel built on this with the literal form
+ * (mnn_requantize_ref).
+ */
 MNN_INLINE int32_t mnn_requantize(int32_t x, int32_t multiplier, int32_t shift) {
-    const int32_t left = shift > 0 ? shift : 0;
-    const int32_t right = shift > 0 ? 0 : -shift;
-    return mnn_divide_by_power_of_two(mnn_doubling_high_mult_no_sat(mnn_shl_wrap(x, left), multiplier),
-                                      right);
+    if (shift >= 0) {
+        return mnn_doubling_high_mult_no_sat(mnn_shl_wrap(x, shift), multiplier);
+    }
+    const int32_t r = -shift;
+    const int64_t y = (int64_t)x * multiplier + (1ll << 30);
+    const int32_t c = (1 << (r - 1)) - (int32_t)((uint64_t)y >> 63);
+    const int64_t z = y + ((int64_t)c << 31);
+    return (int32_t)(z >> 32) >> (r - 1);
 }
 
 /* The general form, saturating multiplier == INT32_MIN as well (reference kernels). */
@@ -179,6 +196,13 @@ MNN_INLINE int32_t mnn_saturating_rounding_mul_pot(int32_t x, int32_t exponent) 
 MNN_INLINE int32_t mnn_fixed_rescale(int32_t x, int32_t src_bits, int32_t dst_bits) {
     return mnn_saturating_rounding_mul_pot(x, src_bits - dst_bits);
 }
+
+/* Requantises n int32 accumulators with per-channel multipliers and shifts, adds the output
+ * offset, clamps to the activation and stores int8 (src/support/mnn_requantize.c). Kernels
+ * collect a row of accumulators and finish it here, in one tight loop with every parameter in
+ * a register, rather than interleaving requantisation with their multiply loops. */
+void mnn_requantize_row(const int32_t *acc, int32_t n, const int32_t *multiplier, const int32_t *shift,
+                        int32_t out_offset, mnn_activation act, int8_t *out);
 
 /* The functions below live in src/support/mnn_fixed_point.c. */
 

@@ -88,9 +88,8 @@ static void expand_pair(const int8_t *a, const int8_t *b, int16_t *dst, int32_t 
 /* out0[c] and out1[c] for every output channel c from an interleaved column pair (out1 may be
  * NULL when the second pixel is a duplicate): two channels per pass, 16 MACs per 4 weight
  * bytes of each channel, 8 SMLADs, 4 SXTB16s and 6 loads. */
-static void mat_mult_dsp(const int8_t *weights, const int16_t *cols, int32_t out_c, int32_t k,
-                         const mnn_per_channel_quant *quant, const int32_t *bias, int32_t out_offset,
-                         mnn_activation act, int8_t *out0, int8_t *out1) {
+static void mat_mult_dsp(const int8_t *weights, const int16_t *cols, int32_t out_c, int32_t k, const int32_t *bias,
+                         int32_t *acc0, int32_t *acc1) {
     const int32_t groups = k >> 2;
     const int32_t tail = k & 3;
     const int16_t *tail_cols = cols + 8 * groups;
@@ -133,12 +132,10 @@ static void mat_mult_dsp(const int8_t *weights, const int16_t *cols, int32_t out
             s10 += wb * x[2 * i];
             s11 += wb * x[2 * i + 1];
         }
-        out0[c] = finish(s00, quant->multiplier[c], quant->shift[c], out_offset, act);
-        out0[c + 1] = finish(s10, quant->multiplier[c + 1], quant->shift[c + 1], out_offset, act);
-        if (out1) {
-            out1[c] = finish(s01, quant->multiplier[c], quant->shift[c], out_offset, act);
-            out1[c + 1] = finish(s11, quant->multiplier[c + 1], quant->shift[c + 1], out_offset, act);
-        }
+        acc0[c] = s00;
+        acc0[c + 1] = s10;
+        acc1[c] = s01;
+        acc1[c + 1] = s11;
     }
     if (c < out_c) {
         const int8_t *w0 = weights + c * k;
@@ -158,10 +155,8 @@ static void mat_mult_dsp(const int8_t *weights, const int16_t *cols, int32_t out
             s0 += w0[i] * x[2 * i];
             s1 += w0[i] * x[2 * i + 1];
         }
-        out0[c] = finish(s0, quant->multiplier[c], quant->shift[c], out_offset, act);
-        if (out1) {
-            out1[c] = finish(s1, quant->multiplier[c], quant->shift[c], out_offset, act);
-        }
+        acc0[c] = s0;
+        acc1[c] = s1;
     }
 }
 
@@ -211,10 +206,11 @@ static int32_t column_len(const mnn_dims *input_dims, const mnn_dims *filter_dim
     return filter_dims->h * filter_dims->w * input_dims->c;
 }
 
-/* Two int16 columns, then two int8 gather columns (each 4-byte aligned). */
+/* Two rows of int32 accumulators, two int16 columns, then two int8 gather columns (each
+ * 4-byte aligned). */
 static int32_t buffer_size(const mnn_dims *input_dims, const mnn_dims *filter_dims) {
     const int32_t k = column_len(input_dims, filter_dims);
-    return 2 * k * (int32_t)sizeof(int16_t) + 2 * ((k + 3) & ~3);
+    return 2 * filter_dims->n * (int32_t)sizeof(int32_t) + 2 * k * (int32_t)sizeof(int16_t) + 2 * ((k + 3) & ~3);
 }
 
 int32_t mnn_conv_s8_dsp_get_buffer_size(const mnn_dims *input_dims, const mnn_dims *filter_dims) {
@@ -254,7 +250,9 @@ mnn_status mnn_conv_s8_dsp(const mnn_context *ctx, const mnn_conv_params *params
         return MNN_ARG_ERROR;
     }
     const int32_t k = column_len(in, fd);
-    int16_t *cols = (int16_t *)ctx->buf;
+    int32_t *acc0 = (int32_t *)ctx->buf;
+    int32_t *acc1 = acc0 + fd->n;
+    int16_t *cols = (int16_t *)(acc1 + fd->n);
     int8_t *gather_a = (int8_t *)(cols + 2 * k);
     int8_t *gather_b = gather_a + ((k + 3) & ~3);
     const int32_t direct = is_direct(params, in, fd, od);
@@ -268,14 +266,18 @@ mnn_status mnn_conv_s8_dsp(const mnn_context *ctx, const mnn_conv_params *params
             const int8_t *a = column_s8(params, in, in_b, fd, od, direct, pix, gather_a);
             const int8_t *c = column_s8(params, in, in_b, fd, od, direct, pix + 1, gather_b);
             expand_pair(a, c, cols, k, params->input_offset);
-            mat_mult_dsp(filter, cols, out_c, k, quant, bias, params->output_offset, params->activation,
-                         out + pix * out_c, out + (pix + 1) * out_c);
+            mat_mult_dsp(filter, cols, out_c, k, bias, acc0, acc1);
+            mnn_requantize_row(acc0, out_c, quant->multiplier, quant->shift, params->output_offset,
+                               params->activation, out + pix * out_c);
+            mnn_requantize_row(acc1, out_c, quant->multiplier, quant->shift, params->output_offset,
+                               params->activation, out + (pix + 1) * out_c);
         }
         if (pix < pixels) {
             const int8_t *a = column_s8(params, in, in_b, fd, od, direct, pix, gather_a);
             expand_pair(a, a, cols, k, params->input_offset);
-            mat_mult_dsp(filter, cols, out_c, k, quant, bias, params->output_offset, params->activation,
-                         out + pix * out_c, NULL);
+            mat_mult_dsp(filter, cols, out_c, k, bias, acc0, acc1);
+            mnn_requantize_row(acc0, out_c, quant->multiplier, quant->shift, params->output_offset,
+                               params->activation, out + pix * out_c);
         }
     }
     return MNN_SUCCESS;
@@ -290,7 +292,7 @@ mnn_status mnn_conv_s8_generic(const mnn_context *ctx, const mnn_conv_params *pa
         return MNN_ARG_ERROR;
     }
     const int32_t k = column_len(in, fd);
-    int16_t *cols = (int16_t *)ctx->buf;
+    int16_t *cols = (int16_t *)((int32_t *)ctx->buf + 2 * fd->n);
     int8_t *gather = (int8_t *)(cols + 2 * k);
     const int32_t direct = is_direct(params, in, fd, od);
     const int32_t pixels = od->h * od->w;

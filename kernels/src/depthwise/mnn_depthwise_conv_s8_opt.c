@@ -12,8 +12,9 @@
 #include "mnn_functions.h"
 #include "mnn_support.h"
 
+/* Per channel: the folded sum, and one accumulator of the pixel being computed. */
 int32_t mnn_depthwise_conv_s8_opt_get_buffer_size(const mnn_dims *filter_dims) {
-    return filter_dims->c * (int32_t)sizeof(int32_t);
+    return 2 * filter_dims->c * (int32_t)sizeof(int32_t);
 }
 
 /* The taps of one window inside the input: ky in [ky0, ky1), kx in [kx0, kx1). */
@@ -104,7 +105,7 @@ static void accumulate4_offset(const int8_t *x, const int8_t *w, const walk *k, 
  */
 static void pixel(const mnn_dw_conv_params *p, const mnn_per_channel_quant *quant, const mnn_dims *in,
                   const int8_t *input, const mnn_dims *fd, const int8_t *filter, const int32_t *start,
-                  int32_t offset, int32_t in_y0, int32_t in_x0, tap_range r, int8_t *out) {
+                  int32_t offset, int32_t in_y0, int32_t in_x0, tap_range r, int32_t *acc, int8_t *out) {
     const int32_t ch = in->c;
     walk k;
     k.rows = r.ky1 - r.ky0;
@@ -129,26 +130,27 @@ static void pixel(const mnn_dw_conv_params *p, const mnn_per_channel_quant *quan
         } else {
             accumulate4(base + c, wbase + c, &k, a);
         }
-        out[c] = finish(p, quant, c, a[0]);
-        out[c + 1] = finish(p, quant, c + 1, a[1]);
-        out[c + 2] = finish(p, quant, c + 2, a[2]);
-        out[c + 3] = finish(p, quant, c + 3, a[3]);
+        acc[c] = a[0];
+        acc[c + 1] = a[1];
+        acc[c + 2] = a[2];
+        acc[c + 3] = a[3];
     }
     for (; c < ch; c++) {
-        int32_t acc = start ? start[c] : 0;
+        int32_t sum = start ? start[c] : 0;
         const int8_t *x = base + c;
         const int8_t *w = wbase + c;
         for (int32_t ky = 0; ky < k.rows; ky++) {
             for (int32_t kx = 0; kx < k.cols; kx++) {
-                acc += (*x + offset) * *w;
+                sum += (*x + offset) * *w;
                 x += k.x_col;
                 w += k.w_col;
             }
             x += k.x_row;
             w += k.w_row;
         }
-        out[c] = finish(p, quant, c, acc);
+        acc[c] = sum;
     }
+    mnn_requantize_row(acc, ch, quant->multiplier, quant->shift, p->output_offset, p->activation, out);
 }
 
 mnn_status mnn_depthwise_conv_s8_opt(const mnn_context *ctx, const mnn_dw_conv_params *params,
@@ -164,6 +166,7 @@ mnn_status mnn_depthwise_conv_s8_opt(const mnn_context *ctx, const mnn_dw_conv_p
         return MNN_ARG_ERROR;
     }
     int32_t *sums = (int32_t *)ctx->buf;
+    int32_t *acc = sums + ch;
     const int32_t taps = filter_dims->h * filter_dims->w;
     for (int32_t c = 0; c < ch; c++) {
         int32_t s = 0;
@@ -187,7 +190,7 @@ mnn_status mnn_depthwise_conv_s8_opt(const mnn_context *ctx, const mnn_dw_conv_p
                 r.kx1 = end_tap(in_x0, params->dilation_w, input_dims->w, k_w);
                 const int32_t whole = r.ky0 == 0 && r.ky1 == k_h && r.kx0 == 0 && r.kx1 == k_w;
                 if (whole) {
-                    pixel(params, quant, input_dims, in_b, filter_dims, filter, sums, 0, in_y0, in_x0, r, out);
+                    pixel(params, quant, input_dims, in_b, filter_dims, filter, sums, 0, in_y0, in_x0, r, acc, out);
                 } else if (r.ky0 >= r.ky1 || r.kx0 >= r.kx1) {
                     /* No tap inside the input: the bias alone. */
                     for (int32_t c = 0; c < ch; c++) {
@@ -195,7 +198,7 @@ mnn_status mnn_depthwise_conv_s8_opt(const mnn_context *ctx, const mnn_dw_conv_p
                     }
                 } else {
                     pixel(params, quant, input_dims, in_b, filter_dims, filter, bias, params->input_offset, in_y0,
-                          in_x0, r, out);
+                          in_x0, r, acc, out);
                 }
                 out += ch;
             }
