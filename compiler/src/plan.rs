@@ -65,7 +65,11 @@ pub fn scratch_bytes(kernel: &Kernel, dsp: bool) -> u32 {
             depth_multiplier: 1,
             filter,
             ..
-        } => 2 * 4 * filter.c as u32,
+        } => {
+            // Sums and accumulators per channel, weights of whole 4-channel groups expanded.
+            let taps = (filter.h * filter.w) as u32;
+            2 * 4 * filter.c as u32 + taps * (filter.c as u32 & !3) * 2
+        }
         Kernel::FullyConnected { filter, .. } if dsp => ((filter.c as u32 + 1) & !1) * 2,
         _ => 0,
     }

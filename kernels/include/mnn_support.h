@@ -72,26 +72,33 @@ MNN_INLINE int32_t mnn_shl_wrap(int32_t x, int32_t left_shift) {
 
 /*
  * TFLite's MultiplyByQuantizedMultiplier: x * multiplier * 2^shift with its double rounding,
- * for multipliers in [0, 2^31) (every QuantizeMultiplier result), in fewer operations.
+ * for multipliers >= 0 (every QuantizeMultiplier result), in five operations.
  *
  * With y = x * m + 2^30, the high multiply is q = floor(y / 2^31) (see
  * mnn_doubling_high_mult_no_sat), and the rounding right shift by r >= 1 is
  * floor((q + 2^(r-1) - [q < 0]) / 2^r) (round half away from zero). q < 0 exactly when y < 0,
  * and nested floors of divisions by powers of two combine, so
- *     result = floor((y + (2^(r-1) - [y < 0]) * 2^31) / 2^(31+r)),
- * one 64-bit sum whose high word, shifted right by r - 1, is the result: both roundings stay
- * exactly as TFLite does them, with no mask or comparison. |y| < 2^62, so nothing overflows.
- * The property tests compare every kernel built on this with the literal form
- * (mnn_requantize_ref).
+ *     result = floor((y + (2^(r-1) - [y < 0]) * 2^31) / 2^(31+r)).
+ * [y < 0] may be replaced by [x < 0]: they differ only when x < 0 <= y, i.e. -2^30 <= x*m < 0,
+ * where both choices give 0 for r >= 1. For r >= 2 the constant part, 2^30 + (2^(r-1) + s) *
+ * 2^31 with s = -[x < 0], is the 64-bit value with high word 2^(r-2) + s and low word
+ * 2^30 | s << 31; one SMLAL adds x * m to it, and the high word shifted right by r - 1 is the
+ * result. |y| < 2^62, so nothing overflows. Both roundings stay exactly as TFLite does them;
+ * the property tests hold every kernel built on this to the literal form
+ * (mnn_requantize_ref). Shifts of -1 and above take the plain route.
  */
 MNN_INLINE int32_t mnn_requantize(int32_t x, int32_t multiplier, int32_t shift) {
     if (shift >= 0) {
         return mnn_doubling_high_mult_no_sat(mnn_shl_wrap(x, shift), multiplier);
     }
+    if (shift == -1) {
+        return mnn_divide_by_power_of_two(mnn_doubling_high_mult_no_sat(x, multiplier), 1);
+    }
     const int32_t r = -shift;
-    const int64_t y = (int64_t)x * multiplier + (1ll << 30);
-    const int32_t c = (1 << (r - 1)) - (int32_t)((uint64_t)y >> 63);
-    const int64_t z = y + ((int64_t)c << 31);
+    const int32_t s = x >> 31; /* 0 or -1 (arithmetic shift, as GCC and Clang define it) */
+    const uint32_t lo = 0x40000000u | ((uint32_t)s << 31);
+    const int32_t hi = (1 << (r - 2)) + s;
+    const int64_t z = (int64_t)(((uint64_t)(uint32_t)hi << 32) | lo) + (int64_t)x * multiplier;
     return (int32_t)(z >> 32) >> (r - 1);
 }
 

@@ -12,9 +12,12 @@
 #include "mnn_functions.h"
 #include "mnn_support.h"
 
-/* Per channel: the folded sum, and one accumulator of the pixel being computed. */
+/* Per channel: the folded sum and one accumulator of the pixel being computed; then the
+ * weights of whole groups of four channels expanded once to SXTB16 halfword pairs (two words
+ * per tap and group), so the per-pixel loop loads them ready to multiply. */
 int32_t mnn_depthwise_conv_s8_opt_get_buffer_size(const mnn_dims *filter_dims) {
-    return 2 * filter_dims->c * (int32_t)sizeof(int32_t);
+    const int32_t taps = filter_dims->h * filter_dims->w;
+    return 2 * filter_dims->c * (int32_t)sizeof(int32_t) + taps * (filter_dims->c & ~3) * 2;
 }
 
 /* The taps of one window inside the input: ky in [ky0, ky1), kx in [kx0, kx1). */
@@ -41,24 +44,25 @@ static inline int8_t finish(const mnn_dw_conv_params *p, const mnn_per_channel_q
 typedef struct {
     int32_t rows, cols;
     int32_t x_col, x_row; /* input step to the next tap in a row, and from a row's end to the next */
-    int32_t w_row;        /* weight step from a row's end to the next (the next tap: w_col) */
-    int32_t w_col;
+    int32_t w_row;        /* expanded-weight step (words) from a row's end to the next */
+    int32_t w_col;        /* expanded-weight step (words) to the next tap */
 } walk;
 
-/* a[0..3] += sum over the taps of x * w for four adjacent channels (SMLABB/SMLATT on the
- * SXTB16 halves: channels 0 and 2 from the even bytes, 1 and 3 from the odd). */
-static void accumulate4(const int8_t *x, const int8_t *w, const walk *k, int32_t *a) {
+/* a[0..3] += sum over the taps of x * w for four adjacent channels: the input word split with
+ * SXTB16 (channels 0 and 2 from the even bytes, 1 and 3 from the odd), the weights already
+ * split (w[0] even, w[1] odd), multiplied with SMLABB/SMLATT. */
+static void accumulate4(const int8_t *x, const int32_t *w, const walk *k, int32_t *a) {
     int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
     for (int32_t r = k->rows; r > 0; r--) {
         for (int32_t c = k->cols; c > 0; c--) {
             const int32_t xv = mnn_read_s8x4(x);
-            const int32_t wv = mnn_read_s8x4(w);
+            const int32_t we = w[0], wo = w[1];
             x += k->x_col;
             w += k->w_col;
-            const int32_t xe = mnn_sxtb16(xv), we = mnn_sxtb16(wv);
+            const int32_t xe = mnn_sxtb16(xv);
             a0 = mnn_smlabb(xe, we, a0);
             a2 = mnn_smlatt(xe, we, a2);
-            const int32_t xo = mnn_sxtb16_ror8(xv), wo = mnn_sxtb16_ror8(wv);
+            const int32_t xo = mnn_sxtb16_ror8(xv);
             a1 = mnn_smlabb(xo, wo, a1);
             a3 = mnn_smlatt(xo, wo, a3);
         }
@@ -72,19 +76,19 @@ static void accumulate4(const int8_t *x, const int8_t *w, const walk *k, int32_t
 }
 
 /* The same with the input offset added to each input value (clipped windows). */
-static void accumulate4_offset(const int8_t *x, const int8_t *w, const walk *k, int32_t offset, int32_t *a) {
+static void accumulate4_offset(const int8_t *x, const int32_t *w, const walk *k, int32_t offset, int32_t *a) {
     const int32_t offset2 = mnn_pkhbt(offset, offset);
     int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
     for (int32_t r = k->rows; r > 0; r--) {
         for (int32_t c = k->cols; c > 0; c--) {
             const int32_t xv = mnn_read_s8x4(x);
-            const int32_t wv = mnn_read_s8x4(w);
+            const int32_t we = w[0], wo = w[1];
             x += k->x_col;
             w += k->w_col;
-            const int32_t xe = mnn_sadd16(mnn_sxtb16(xv), offset2), we = mnn_sxtb16(wv);
+            const int32_t xe = mnn_sadd16(mnn_sxtb16(xv), offset2);
             a0 = mnn_smlabb(xe, we, a0);
             a2 = mnn_smlatt(xe, we, a2);
-            const int32_t xo = mnn_sadd16(mnn_sxtb16_ror8(xv), offset2), wo = mnn_sxtb16_ror8(wv);
+            const int32_t xo = mnn_sadd16(mnn_sxtb16_ror8(xv), offset2);
             a1 = mnn_smlabb(xo, wo, a1);
             a3 = mnn_smlatt(xo, wo, a3);
         }
@@ -104,18 +108,22 @@ static void accumulate4_offset(const int8_t *x, const int8_t *w, const walk *k, 
  * sum does not apply).
  */
 static void pixel(const mnn_dw_conv_params *p, const mnn_per_channel_quant *quant, const mnn_dims *in,
-                  const int8_t *input, const mnn_dims *fd, const int8_t *filter, const int32_t *start,
-                  int32_t offset, int32_t in_y0, int32_t in_x0, tap_range r, int32_t *acc, int8_t *out) {
+                  const int8_t *input, const mnn_dims *fd, const int8_t *filter, const int32_t *wexp,
+                  const int32_t *start, int32_t offset, int32_t in_y0, int32_t in_x0, tap_range r, int32_t *acc,
+                  int8_t *out) {
     const int32_t ch = in->c;
     walk k;
     k.rows = r.ky1 - r.ky0;
     k.cols = r.kx1 - r.kx0;
     k.x_col = p->dilation_w * ch;
     k.x_row = p->dilation_h * in->w * ch - k.cols * k.x_col;
-    k.w_col = ch;
-    k.w_row = (fd->w - k.cols) * ch;
+    const int32_t groups = ch >> 2;
+    k.w_col = 2 * groups;
+    k.w_row = (fd->w - k.cols) * 2 * groups;
     const int8_t *base = input + ((in_y0 + r.ky0 * p->dilation_h) * in->w + in_x0 + r.kx0 * p->dilation_w) * ch;
+    const int32_t *wexp_base = wexp + (r.ky0 * fd->w + r.kx0) * 2 * groups;
     const int8_t *wbase = filter + (r.ky0 * fd->w + r.kx0) * ch;
+    const int32_t w_row_tail = (fd->w - k.cols) * ch;
     int32_t c = 0;
     for (; c + 3 < ch; c += 4) {
         int32_t a[4] = {0, 0, 0, 0};
@@ -126,9 +134,9 @@ static void pixel(const mnn_dw_conv_params *p, const mnn_per_channel_quant *quan
             a[3] = start[c + 3];
         }
         if (offset) {
-            accumulate4_offset(base + c, wbase + c, &k, offset, a);
+            accumulate4_offset(base + c, wexp_base + 2 * (c >> 2), &k, offset, a);
         } else {
-            accumulate4(base + c, wbase + c, &k, a);
+            accumulate4(base + c, wexp_base + 2 * (c >> 2), &k, a);
         }
         acc[c] = a[0];
         acc[c + 1] = a[1];
@@ -143,10 +151,10 @@ static void pixel(const mnn_dw_conv_params *p, const mnn_per_channel_quant *quan
             for (int32_t kx = 0; kx < k.cols; kx++) {
                 sum += (*x + offset) * *w;
                 x += k.x_col;
-                w += k.w_col;
+                w += ch;
             }
             x += k.x_row;
-            w += k.w_row;
+            w += w_row_tail;
         }
         acc[c] = sum;
     }
@@ -167,6 +175,8 @@ mnn_status mnn_depthwise_conv_s8_opt(const mnn_context *ctx, const mnn_dw_conv_p
     }
     int32_t *sums = (int32_t *)ctx->buf;
     int32_t *acc = sums + ch;
+    int32_t *wexp = acc + ch;
+    const int32_t groups = ch >> 2;
     const int32_t taps = filter_dims->h * filter_dims->w;
     for (int32_t c = 0; c < ch; c++) {
         int32_t s = 0;
@@ -174,6 +184,13 @@ mnn_status mnn_depthwise_conv_s8_opt(const mnn_context *ctx, const mnn_dw_conv_p
             s += filter[t * ch + c];
         }
         sums[c] = (bias ? bias[c] : 0) + s * params->input_offset;
+    }
+    for (int32_t t = 0; t < taps; t++) {
+        for (int32_t g = 0; g < groups; g++) {
+            const int32_t word = mnn_read_s8x4(filter + t * ch + 4 * g);
+            wexp[(t * groups + g) * 2] = mnn_sxtb16(word);
+            wexp[(t * groups + g) * 2 + 1] = mnn_sxtb16_ror8(word);
+        }
     }
     const int32_t k_h = filter_dims->h, k_w = filter_dims->w;
     for (int32_t b = 0; b < input_dims->n; b++) {
@@ -190,15 +207,15 @@ mnn_status mnn_depthwise_conv_s8_opt(const mnn_context *ctx, const mnn_dw_conv_p
                 r.kx1 = end_tap(in_x0, params->dilation_w, input_dims->w, k_w);
                 const int32_t whole = r.ky0 == 0 && r.ky1 == k_h && r.kx0 == 0 && r.kx1 == k_w;
                 if (whole) {
-                    pixel(params, quant, input_dims, in_b, filter_dims, filter, sums, 0, in_y0, in_x0, r, acc, out);
+                    pixel(params, quant, input_dims, in_b, filter_dims, filter, wexp, sums, 0, in_y0, in_x0, r, acc, out);
                 } else if (r.ky0 >= r.ky1 || r.kx0 >= r.kx1) {
                     /* No tap inside the input: the bias alone. */
                     for (int32_t c = 0; c < ch; c++) {
                         out[c] = finish(params, quant, c, bias ? bias[c] : 0);
                     }
                 } else {
-                    pixel(params, quant, input_dims, in_b, filter_dims, filter, bias, params->input_offset, in_y0,
-                          in_x0, r, acc, out);
+                    pixel(params, quant, input_dims, in_b, filter_dims, filter, wexp, bias, params->input_offset,
+                          in_y0, in_x0, r, acc, out);
                 }
                 out += ch;
             }

@@ -1,16 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "mnn_support.h"
 
-/* Left shifts (multipliers above one) are rare: kept out of the loop's registers. */
-static __attribute__((noinline)) int32_t requantize_left(int32_t x, int32_t multiplier, int32_t shift) {
-    return mnn_doubling_high_mult_no_sat(mnn_shl_wrap(x, shift), multiplier);
+/* Shifts of -1 and above (multipliers above a quarter) are rare: kept out of the loop's
+ * registers. */
+static __attribute__((noinline)) int32_t requantize_rare(int32_t x, int32_t multiplier, int32_t shift) {
+    return mnn_requantize(x, multiplier, shift);
 }
 
 static inline int32_t requantize(int32_t x, int32_t multiplier, int32_t shift) {
-    if (__builtin_expect(shift >= 0, 0)) {
-        return requantize_left(x, multiplier, shift);
+    if (__builtin_expect(shift >= -1, 0)) {
+        return requantize_rare(x, multiplier, shift);
     }
-    return mnn_requantize(x, multiplier, shift);
+    const int32_t r = -shift;
+    const int32_t s = x >> 31;
+    const uint32_t lo = 0x40000000u | ((uint32_t)s << 31);
+    const int32_t hi = (1 << (r - 2)) + s;
+    const int64_t z = (int64_t)(((uint64_t)(uint32_t)hi << 32) | lo) + (int64_t)x * multiplier;
+    return (int32_t)(z >> 32) >> (r - 1);
 }
 
 void mnn_requantize_row(const int32_t *acc, int32_t n, const int32_t *multiplier, const int32_t *shift,
