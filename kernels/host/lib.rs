@@ -215,7 +215,8 @@ pub fn conv(
     Ok(out)
 }
 
-/// DEPTHWISE_CONV_2D. `Dsp` and `Generic` both mean the depth-multiplier-1 optimised kernel.
+/// DEPTHWISE_CONV_2D. `Dsp` and `Generic` both mean the depth-multiplier-1 optimised kernel
+/// (other multipliers: the dispatcher).
 #[allow(clippy::too_many_arguments)]
 pub fn depthwise_conv(
     variant: Variant,
@@ -253,7 +254,10 @@ pub fn depthwise_conv(
                 &output_dims,
                 out.as_mut_ptr(),
             ),
-            Variant::Dispatch => {
+            // The optimised kernel takes depth multiplier 1; others go through the dispatcher.
+            Variant::Dispatch | Variant::Dsp | Variant::Generic
+                if params.depth_multiplier != 1 || variant == Variant::Dispatch =>
+            {
                 let mut buf = scratch(ffi::mnn_depthwise_conv_s8_get_buffer_size(
                     params,
                     &input_dims,
@@ -273,7 +277,7 @@ pub fn depthwise_conv(
                     out.as_mut_ptr(),
                 )
             }
-            Variant::Dsp | Variant::Generic => {
+            Variant::Dispatch | Variant::Dsp | Variant::Generic => {
                 let mut buf = scratch(ffi::mnn_depthwise_conv_s8_opt_get_buffer_size(&filter_dims));
                 ffi::mnn_depthwise_conv_s8_opt(
                     &context(&mut buf),

@@ -317,8 +317,20 @@ pub fn run_model(
     input: &[i8],
     variant: k::Variant,
 ) -> Vec<Option<Vec<i8>>> {
+    run_model_inputs(model, layers, &[input.to_vec()], variant)
+}
+
+/// Runs the whole model on its inputs (in the model's order); returns every tensor's value.
+pub fn run_model_inputs(
+    model: &Model,
+    layers: &[Layer],
+    inputs: &[Vec<i8>],
+    variant: k::Variant,
+) -> Vec<Option<Vec<i8>>> {
     let mut values: Vec<Option<Vec<i8>>> = vec![None; model.tensors.len()];
-    values[model.inputs[0]] = Some(input.to_vec());
+    for (&t, x) in model.inputs.iter().zip(inputs) {
+        values[t] = Some(x.clone());
+    }
     for layer in layers {
         let out = run_layer(model, layer, &values, variant);
         values[layer.outputs[0]] = Some(out);
