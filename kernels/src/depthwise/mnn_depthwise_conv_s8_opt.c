@@ -101,6 +101,29 @@ static void accumulate4_offset(const int8_t *x, const int32_t *w, const walk *k,
     a[3] = a3;
 }
 
+/* The 3x3 fast path: a whole window, the nine taps unrolled, each group's expanded weights
+ * read at fixed offsets. */
+static void accumulate4_3x3(const int8_t *x, int32_t row_step, int32_t col_step, const int32_t *w, int32_t *a) {
+    int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+    for (int32_t ky = 0; ky < 3; ky++) {
+        const int8_t *row = x + ky * row_step;
+        const int32_t *wr = w + 6 * ky;
+        for (int32_t kx = 0; kx < 3; kx++) {
+            const int32_t xv = mnn_read_s8x4(row + kx * col_step);
+            const int32_t xe = mnn_sxtb16(xv);
+            const int32_t xo = mnn_sxtb16_ror8(xv);
+            a0 = mnn_smlabb(xe, wr[2 * kx], a0);
+            a2 = mnn_smlatt(xe, wr[2 * kx], a2);
+            a1 = mnn_smlabb(xo, wr[2 * kx + 1], a1);
+            a3 = mnn_smlatt(xo, wr[2 * kx + 1], a3);
+        }
+    }
+    a[0] = a0;
+    a[1] = a1;
+    a[2] = a2;
+    a[3] = a3;
+}
+
 /*
  * One output pixel over the taps in `r`. Accumulators start from start[c] (the folded sums for
  * a whole window, or the bias for a clipped one, or 0 without bias) and, when offset is
@@ -117,11 +140,13 @@ static void pixel(const mnn_dw_conv_params *p, const mnn_per_channel_quant *quan
     k.cols = r.kx1 - r.kx0;
     k.x_col = p->dilation_w * ch;
     k.x_row = p->dilation_h * in->w * ch - k.cols * k.x_col;
-    const int32_t groups = ch >> 2;
-    k.w_col = 2 * groups;
-    k.w_row = (fd->w - k.cols) * 2 * groups;
+    const int32_t taps = fd->h * fd->w;
+    k.w_col = 2;
+    k.w_row = (fd->w - k.cols) * 2;
     const int8_t *base = input + ((in_y0 + r.ky0 * p->dilation_h) * in->w + in_x0 + r.kx0 * p->dilation_w) * ch;
-    const int32_t *wexp_base = wexp + (r.ky0 * fd->w + r.kx0) * 2 * groups;
+    const int32_t *wexp_base = wexp + (r.ky0 * fd->w + r.kx0) * 2;
+    const int32_t row_step = p->dilation_h * in->w * ch;
+    const int32_t whole_3x3 = fd->h == 3 && fd->w == 3 && k.rows == 3 && k.cols == 3 && !offset;
     const int8_t *wbase = filter + (r.ky0 * fd->w + r.kx0) * ch;
     const int32_t w_row_tail = (fd->w - k.cols) * ch;
     int32_t c = 0;
@@ -133,10 +158,13 @@ static void pixel(const mnn_dw_conv_params *p, const mnn_per_channel_quant *quan
             a[2] = start[c + 2];
             a[3] = start[c + 3];
         }
-        if (offset) {
-            accumulate4_offset(base + c, wexp_base + 2 * (c >> 2), &k, offset, a);
+        const int32_t *w = wexp_base + (c >> 2) * taps * 2;
+        if (whole_3x3) {
+            accumulate4_3x3(base + c, row_step, k.x_col, w, a);
+        } else if (offset) {
+            accumulate4_offset(base + c, w, &k, offset, a);
         } else {
-            accumulate4(base + c, wexp_base + 2 * (c >> 2), &k, a);
+            accumulate4(base + c, w, &k, a);
         }
         acc[c] = a[0];
         acc[c + 1] = a[1];
@@ -185,11 +213,12 @@ mnn_status mnn_depthwise_conv_s8_opt(const mnn_context *ctx, const mnn_dw_conv_p
         }
         sums[c] = (bias ? bias[c] : 0) + s * params->input_offset;
     }
-    for (int32_t t = 0; t < taps; t++) {
-        for (int32_t g = 0; g < groups; g++) {
+    /* Group-major: a group's taps are contiguous, so a 3x3 window reads them at fixed offsets. */
+    for (int32_t g = 0; g < groups; g++) {
+        for (int32_t t = 0; t < taps; t++) {
             const int32_t word = mnn_read_s8x4(filter + t * ch + 4 * g);
-            wexp[(t * groups + g) * 2] = mnn_sxtb16(word);
-            wexp[(t * groups + g) * 2 + 1] = mnn_sxtb16_ror8(word);
+            wexp[(g * taps + t) * 2] = mnn_sxtb16(word);
+            wexp[(g * taps + t) * 2 + 1] = mnn_sxtb16_ror8(word);
         }
     }
     const int32_t k_h = filter_dims->h, k_w = filter_dims->w;
