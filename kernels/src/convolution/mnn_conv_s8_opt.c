@@ -98,33 +98,11 @@ static void mat_mult_dsp(const int8_t *weights, const int16_t *cols, int32_t out
         const int8_t *w0 = weights + c * k;
         const int8_t *w1 = w0 + k;
         const int16_t *x = cols;
-        int32_t s00 = bias ? bias[c] : 0;
-        int32_t s10 = bias ? bias[c + 1] : 0;
-        int32_t s01 = s00;
-        int32_t s11 = s10;
-        while (x < tail_cols) {
-            const int32_t wa = mnn_read_s8x4(w0);
-            const int32_t wb = mnn_read_s8x4(w1);
-            w0 += 4;
-            w1 += 4;
-            int32_t xa = mnn_read_s16x2(x);
-            int32_t xb = mnn_read_s16x2(x + 2);
-            const int32_t wa_even = mnn_sxtb16(wa);
-            const int32_t wb_even = mnn_sxtb16(wb);
-            s00 = mnn_smlad(wa_even, xa, s00);
-            s01 = mnn_smlad(wa_even, xb, s01);
-            s10 = mnn_smlad(wb_even, xa, s10);
-            s11 = mnn_smlad(wb_even, xb, s11);
-            xa = mnn_read_s16x2(x + 4);
-            xb = mnn_read_s16x2(x + 6);
-            x += 8;
-            const int32_t wa_odd = mnn_sxtb16_ror8(wa);
-            const int32_t wb_odd = mnn_sxtb16_ror8(wb);
-            s00 = mnn_smlad(wa_odd, xa, s00);
-            s01 = mnn_smlad(wa_odd, xb, s01);
-            s10 = mnn_smlad(wb_odd, xa, s10);
-            s11 = mnn_smlad(wb_odd, xb, s11);
-        }
+        int32_t s[4];
+        s[0] = s[1] = bias ? bias[c] : 0;
+        s[2] = s[3] = bias ? bias[c + 1] : 0;
+        mnn_mac_2x2(&w0, &w1, &x, tail_cols, s);
+        int32_t s00 = s[0], s01 = s[1], s10 = s[2], s11 = s[3];
         for (int32_t i = 0; i < tail; i++) {
             const int32_t wa = w0[i], wb = w1[i];
             s00 += wa * x[2 * i];
