@@ -185,40 +185,46 @@ MNN_INLINE int32_t mnn_pkhbt(int32_t bottom, int32_t top) {
  * a's even pair, b's even pair, a's odd pair, b's odd pair), into s[0] (w0.a), s[1] (w0.b),
  * s[2] (w1.a), s[3] (w1.b). On DSP cores it is written out in assembly: the compiler spills a
  * pointer out of this loop, which costs a load and a store per four taps; by hand all thirteen
- * values stay in registers (18 instructions per 16 MACs). */
+ * values stay in registers, and the loop is unrolled twice (34 instructions per 32 MACs). */
 MNN_INLINE void mnn_mac_2x2(const int8_t **w0, const int8_t **w1, const int16_t **x, const int16_t *x_end,
                             int32_t s[4]) {
 #if MNN_HAVE_DSP
     int32_t s00 = s[0], s01 = s[1], s10 = s[2], s11 = s[3];
     const int8_t *p0 = *w0, *p1 = *w1;
     const int16_t *px = *x;
-    if (px < x_end) {
-        int32_t wa, wb, t, xa, xb;
-        __asm__ volatile(
-            "1:\n\t"
-            "ldr %[wa], [%[p0]], #4\n\t"
-            "ldr %[wb], [%[p1]], #4\n\t"
-            "ldrd %[xa], %[xb], [%[px]], #8\n\t"
-            "sxtb16 %[t], %[wa]\n\t"
-            "smlad %[s00], %[t], %[xa], %[s00]\n\t"
-            "smlad %[s01], %[t], %[xb], %[s01]\n\t"
-            "sxtb16 %[t], %[wb]\n\t"
-            "smlad %[s10], %[t], %[xa], %[s10]\n\t"
-            "smlad %[s11], %[t], %[xb], %[s11]\n\t"
-            "ldrd %[xa], %[xb], [%[px]], #8\n\t"
-            "sxtb16 %[wa], %[wa], ror #8\n\t"
-            "smlad %[s00], %[wa], %[xa], %[s00]\n\t"
-            "smlad %[s01], %[wa], %[xb], %[s01]\n\t"
-            "sxtb16 %[wb], %[wb], ror #8\n\t"
-            "smlad %[s10], %[wb], %[xa], %[s10]\n\t"
-            "smlad %[s11], %[wb], %[xb], %[s11]\n\t"
-            "cmp %[px], %[end]\n\t"
-            "bne 1b\n\t"
-            : [s00] "+r"(s00), [s01] "+r"(s01), [s10] "+r"(s10), [s11] "+r"(s11), [p0] "+r"(p0), [p1] "+r"(p1),
-              [px] "+r"(px), [wa] "=&r"(wa), [wb] "=&r"(wb), [t] "=&r"(t), [xa] "=&r"(xa), [xb] "=&r"(xb)
-            : [end] "r"(x_end)
-            : "cc", "memory");
+    int32_t wa, wb, t, xa, xb;
+#define MNN_MAC_2X2_GROUP                                                                                \
+    "ldr %[wa], [%[p0]], #4\n\t"                                                                        \
+    "ldr %[wb], [%[p1]], #4\n\t"                                                                        \
+    "ldrd %[xa], %[xb], [%[px]], #8\n\t"                                                                \
+    "sxtb16 %[t], %[wa]\n\t"                                                                            \
+    "smlad %[s00], %[t], %[xa], %[s00]\n\t"                                                             \
+    "smlad %[s01], %[t], %[xb], %[s01]\n\t"                                                             \
+    "sxtb16 %[t], %[wb]\n\t"                                                                            \
+    "smlad %[s10], %[t], %[xa], %[s10]\n\t"                                                             \
+    "smlad %[s11], %[t], %[xb], %[s11]\n\t"                                                             \
+    "ldrd %[xa], %[xb], [%[px]], #8\n\t"                                                                \
+    "sxtb16 %[wa], %[wa], ror #8\n\t"                                                                   \
+    "smlad %[s00], %[wa], %[xa], %[s00]\n\t"                                                            \
+    "smlad %[s01], %[wa], %[xb], %[s01]\n\t"                                                            \
+    "sxtb16 %[wb], %[wb], ror #8\n\t"                                                                   \
+    "smlad %[s10], %[wb], %[xa], %[s10]\n\t"                                                            \
+    "smlad %[s11], %[wb], %[xb], %[s11]\n\t"
+#define MNN_MAC_2X2_OPERANDS                                                                             \
+    : [s00] "+r"(s00), [s01] "+r"(s01), [s10] "+r"(s10), [s11] "+r"(s11), [p0] "+r"(p0), [p1] "+r"(p1), \
+      [px] "+r"(px), [wa] "=&r"(wa), [wb] "=&r"(wb), [t] "=&r"(t), [xa] "=&r"(xa), [xb] "=&r"(xb)       \
+    : [end] "r"(x_end)                                                                                   \
+    : "cc", "memory"
+    /* An odd group first, then two per pass: one compare and branch per 32 MACs. */
+    if (((x_end - px) >> 3) & 1) {
+        __asm__ volatile(MNN_MAC_2X2_GROUP MNN_MAC_2X2_OPERANDS);
     }
+    if (px < x_end) {
+        __asm__ volatile("1:\n\t" MNN_MAC_2X2_GROUP MNN_MAC_2X2_GROUP "cmp %[px], %[end]\n\t"
+                                                                        "bne 1b\n\t" MNN_MAC_2X2_OPERANDS);
+    }
+#undef MNN_MAC_2X2_GROUP
+#undef MNN_MAC_2X2_OPERANDS
     s[0] = s00;
     s[1] = s01;
     s[2] = s10;
