@@ -3,7 +3,8 @@
 //! `cargo run --release -p mcusim-sim --example hot_blocks -- BOARD FIRMWARE.elf [N]`
 //!
 //! Prints the N (default 20) blocks that executed the most instructions, with their start
-//! address, execution count and instructions; `arm-none-eabi-addr2line -f -e FIRMWARE.elf`
+//! address, execution count, instructions and issue cycles (the block cost table's, without
+//! refills and memory waits); `arm-none-eabi-addr2line -f -e FIRMWARE.elf`
 //! names them.
 
 use mcusim_boards::Board;
@@ -24,28 +25,27 @@ fn main() {
     let mut machine = Machine::new(&board, fw, Box::new(CaptureConsole::default())).unwrap();
     let result = machine.run(Limits::default());
     println!("{:?}", result.stop);
-    let mut rows: Vec<(u64, u64, u64, usize)> = machine
+    let table = mcusim_sim::timing::timing_for(board.core);
+    let mut rows: Vec<(u64, u64, u64, usize, u64)> = machine
         .blocks()
         .into_iter()
         .map(|(start, code, executions)| {
-            let count = mcusim_sim::thumb::instruction_offsets(&code).len();
-            (
-                executions * count as u64,
-                u64::from(start),
-                executions,
-                count,
-            )
+            let offsets = mcusim_sim::thumb::instruction_offsets(&code);
+            let cost = mcusim_sim::timing::block_cost(&table, start, &code, &offsets);
+            let issue = u64::from(cost.prefix.last().copied().unwrap_or(0));
+            let count = offsets.len();
+            (executions * count as u64, u64::from(start), executions, count, executions * issue)
         })
         .collect();
     let total: u64 = rows.iter().map(|r| r.0).sum();
     rows.sort_by_key(|r| std::cmp::Reverse(r.0));
     println!(
-        "{:>10} {:>12} {:>10} {:>6} {:>7}",
-        "address", "instructions", "executions", "size", "share"
+        "{:>10} {:>12} {:>10} {:>6} {:>7} {:>12}",
+        "address", "instructions", "executions", "size", "share", "issue cycles"
     );
-    for (insns, start, executions, count) in rows.into_iter().take(n) {
+    for (insns, start, executions, count, issue) in rows.into_iter().take(n) {
         println!(
-            "{start:#010x} {insns:>12} {executions:>10} {count:>6} {:>6.1}%",
+            "{start:#010x} {insns:>12} {executions:>10} {count:>6} {:>6.1}% {issue:>12}",
             100.0 * insns as f64 / total.max(1) as f64
         );
     }

@@ -93,28 +93,39 @@ static void mat_mult_dsp(const int8_t *weights, const int16_t *cols, int32_t out
     const int32_t groups = k >> 2;
     const int32_t tail = k & 3;
     const int16_t *tail_cols = cols + 8 * groups;
-    int32_t c = 0;
-    for (; c + 1 < out_c; c += 2) {
-        const int8_t *w0 = weights + c * k;
+    /* Pointers advance instead of being recomputed, and the tail taps advance them too, so
+     * the next pair's first row starts where this pair's second row ended: few values live
+     * across the multiply-accumulate loop, which needs thirteen registers. */
+    static const int32_t no_bias[2] = {0, 0};
+    const int32_t *b = bias ? bias : no_bias;
+    const int32_t b_step = bias ? 2 : 0;
+    const int8_t *w0 = weights;
+    int32_t *a0 = acc0, *a1 = acc1;
+    for (int32_t pairs = out_c >> 1; pairs > 0; pairs--) {
         const int8_t *w1 = w0 + k;
         const int16_t *x = cols;
         int32_t s[4];
-        s[0] = s[1] = bias ? bias[c] : 0;
-        s[2] = s[3] = bias ? bias[c + 1] : 0;
+        s[0] = s[1] = b[0];
+        s[2] = s[3] = b[1];
+        b += b_step;
         mnn_mac_2x2(&w0, &w1, &x, tail_cols, s);
         int32_t s00 = s[0], s01 = s[1], s10 = s[2], s11 = s[3];
         for (int32_t i = 0; i < tail; i++) {
-            const int32_t wa = w0[i], wb = w1[i];
+            const int32_t wa = *w0++, wb = *w1++;
             s00 += wa * x[2 * i];
             s01 += wa * x[2 * i + 1];
             s10 += wb * x[2 * i];
             s11 += wb * x[2 * i + 1];
         }
-        acc0[c] = s00;
-        acc0[c + 1] = s10;
-        acc1[c] = s01;
-        acc1[c + 1] = s11;
+        a0[0] = s00;
+        a0[1] = s10;
+        a1[0] = s01;
+        a1[1] = s11;
+        a0 += 2;
+        a1 += 2;
+        w0 = w1;
     }
+    const int32_t c = out_c & ~1;
     if (c < out_c) {
         const int8_t *w0 = weights + c * k;
         const int16_t *x = cols;

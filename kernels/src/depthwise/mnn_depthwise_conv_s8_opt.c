@@ -48,11 +48,11 @@ typedef struct {
     int32_t w_col;        /* expanded-weight step (words) to the next tap */
 } walk;
 
-/* a[0..3] += sum over the taps of x * w for four adjacent channels: the input word split with
+/* a[0..3] = init[0..3] + sum over the taps of x * w for four adjacent channels: the input word split with
  * SXTB16 (channels 0 and 2 from the even bytes, 1 and 3 from the odd), the weights already
  * split (w[0] even, w[1] odd), multiplied with SMLABB/SMLATT. */
-static void accumulate4(const int8_t *x, const int32_t *w, const walk *k, int32_t *a) {
-    int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+static void accumulate4(const int8_t *x, const int32_t *w, const walk *k, const int32_t *init, int32_t *a) {
+    int32_t a0 = init[0], a1 = init[1], a2 = init[2], a3 = init[3];
     for (int32_t r = k->rows; r > 0; r--) {
         for (int32_t c = k->cols; c > 0; c--) {
             const int32_t xv = mnn_read_s8x4(x);
@@ -76,9 +76,9 @@ static void accumulate4(const int8_t *x, const int32_t *w, const walk *k, int32_
 }
 
 /* The same with the input offset added to each input value (clipped windows). */
-static void accumulate4_offset(const int8_t *x, const int32_t *w, const walk *k, int32_t offset, int32_t *a) {
+static void accumulate4_offset(const int8_t *x, const int32_t *w, const walk *k, int32_t offset, const int32_t *init, int32_t *a) {
     const int32_t offset2 = mnn_pkhbt(offset, offset);
-    int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+    int32_t a0 = init[0], a1 = init[1], a2 = init[2], a3 = init[3];
     for (int32_t r = k->rows; r > 0; r--) {
         for (int32_t c = k->cols; c > 0; c--) {
             const int32_t xv = mnn_read_s8x4(x);
@@ -103,11 +103,13 @@ static void accumulate4_offset(const int8_t *x, const int32_t *w, const walk *k,
 
 /* The 3x3 fast path: a whole window, the nine taps unrolled, each group's expanded weights
  * read at fixed offsets. */
-static void accumulate4_3x3(const int8_t *x, int32_t row_step, int32_t col_step, const int32_t *w, int32_t *a) {
-    int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+static void accumulate4_3x3(const int8_t *x, int32_t row_step, int32_t col_step, const int32_t *w, const int32_t *init, int32_t *a) {
+    int32_t a0 = init[0], a1 = init[1], a2 = init[2], a3 = init[3];
+#pragma GCC unroll 3
     for (int32_t ky = 0; ky < 3; ky++) {
         const int8_t *row = x + ky * row_step;
         const int32_t *wr = w + 6 * ky;
+#pragma GCC unroll 3
         for (int32_t kx = 0; kx < 3; kx++) {
             const int32_t xv = mnn_read_s8x4(row + kx * col_step);
             const int32_t xe = mnn_sxtb16(xv);
@@ -151,25 +153,16 @@ static void pixel(const mnn_dw_conv_params *p, const mnn_per_channel_quant *quan
     const int32_t w_row_tail = (fd->w - k.cols) * ch;
     int32_t c = 0;
     for (; c + 3 < ch; c += 4) {
-        int32_t a[4] = {0, 0, 0, 0};
-        if (start) {
-            a[0] = start[c];
-            a[1] = start[c + 1];
-            a[2] = start[c + 2];
-            a[3] = start[c + 3];
-        }
+        static const int32_t zeros[4] = {0, 0, 0, 0};
+        const int32_t *init = start ? start + c : zeros;
         const int32_t *w = wexp_base + (c >> 2) * taps * 2;
         if (whole_3x3) {
-            accumulate4_3x3(base + c, row_step, k.x_col, w, a);
+            accumulate4_3x3(base + c, row_step, k.x_col, w, init, acc + c);
         } else if (offset) {
-            accumulate4_offset(base + c, w, &k, offset, a);
+            accumulate4_offset(base + c, w, &k, offset, init, acc + c);
         } else {
-            accumulate4(base + c, w, &k, a);
+            accumulate4(base + c, w, &k, init, acc + c);
         }
-        acc[c] = a[0];
-        acc[c + 1] = a[1];
-        acc[c + 2] = a[2];
-        acc[c + 3] = a[3];
     }
     for (; c < ch; c++) {
         int32_t sum = start ? start[c] : 0;
