@@ -21,32 +21,60 @@
 
 /* Gather one output pixel's receptive field (int8, padding filled with the input zero point
  * so that it becomes 0 once the offset is added). */
+/* Copies n bytes; short runs inline (a library call costs more than it saves below 16). */
+static inline void copy_bytes(int8_t *dst, const int8_t *src, int32_t n) {
+    if (n >= 16) {
+        memcpy(dst, src, (size_t)n);
+    } else {
+        for (int32_t i = 0; i < n; i++) {
+            dst[i] = src[i];
+        }
+    }
+}
+
+static inline void fill_bytes(int8_t *dst, int8_t value, int32_t n) {
+    if (n >= 16) {
+        memset(dst, value, (size_t)n);
+    } else {
+        for (int32_t i = 0; i < n; i++) {
+            dst[i] = value;
+        }
+    }
+}
+
+/* Gather one output pixel's receptive field (int8, padding filled with the input zero point
+ * so that it becomes 0 once the offset is added). Without horizontal dilation a window row is
+ * one contiguous run of the input: copied at once, its clipped ends filled. */
 static void gather_column_s8(const mnn_conv_params *p, const mnn_dims *in, const int8_t *input, int32_t k_h,
                              int32_t k_w, int32_t oy, int32_t ox, int8_t *col) {
     const int32_t in_c = in->c;
     const int8_t pad_value = (int8_t)(-p->input_offset);
     const int32_t in_y0 = oy * p->stride_h - p->pad_h;
     const int32_t in_x0 = ox * p->stride_w - p->pad_w;
+    const int32_t row_bytes = k_w * in_c;
+    /* Taps [kx0, kx1) of a row are inside the input (dilation 1). */
+    const int32_t kx0 = mnn_min(k_w, mnn_max(0, -in_x0));
+    const int32_t kx1 = mnn_max(kx0, mnn_min(k_w, in->w - in_x0));
     for (int32_t ky = 0; ky < k_h; ky++) {
         const int32_t iy = in_y0 + ky * p->dilation_h;
-        for (int32_t kx = 0; kx < k_w; kx++) {
-            const int32_t ix = in_x0 + kx * p->dilation_w;
-            const int32_t inside = iy >= 0 && iy < in->h && ix >= 0 && ix < in->w;
-            if (in_c >= 16) {
-                /* A library call pays off only for longer runs. */
-                if (inside) {
-                    memcpy(col, input + (iy * in->w + ix) * in_c, (size_t)in_c);
+        if (iy < 0 || iy >= in->h) {
+            fill_bytes(col, pad_value, row_bytes);
+        } else if (p->dilation_w == 1) {
+            const int8_t *row = input + (iy * in->w + in_x0) * in_c;
+            fill_bytes(col, pad_value, kx0 * in_c);
+            copy_bytes(col + kx0 * in_c, row + kx0 * in_c, (kx1 - kx0) * in_c);
+            fill_bytes(col + kx1 * in_c, pad_value, (k_w - kx1) * in_c);
+        } else {
+            for (int32_t kx = 0; kx < k_w; kx++) {
+                const int32_t ix = in_x0 + kx * p->dilation_w;
+                if (ix >= 0 && ix < in->w) {
+                    copy_bytes(col + kx * in_c, input + (iy * in->w + ix) * in_c, in_c);
                 } else {
-                    memset(col, pad_value, (size_t)in_c);
-                }
-            } else {
-                const int8_t *src = input + (iy * in->w + ix) * in_c;
-                for (int32_t i = 0; i < in_c; i++) {
-                    col[i] = inside ? src[i] : pad_value;
+                    fill_bytes(col + kx * in_c, pad_value, in_c);
                 }
             }
-            col += in_c;
         }
+        col += row_bytes;
     }
 }
 
@@ -127,7 +155,7 @@ static void mat_mult_dsp(const int8_t *weights, const int16_t *cols, int32_t out
     }
     const int32_t c = out_c & ~1;
     if (c < out_c) {
-        const int8_t *w0 = weights + c * k;
+        /* w0 is at channel c's row: where the last pair's second row ended. */
         const int16_t *x = cols;
         int32_t s0 = bias ? bias[c] : 0;
         int32_t s1 = s0;
