@@ -58,8 +58,9 @@ pub fn scratch_bytes(kernel: &Kernel, dsp: bool) -> u32 {
                 return 0;
             }
             let k = (filter.h * filter.w * input.c) as u32;
-            // Two accumulator rows, two int16 columns, two int8 gather columns.
-            2 * 4 * filter.n as u32 + 2 * k * 2 + 2 * align(k)
+            // The requantisation table (12 bytes a channel), two accumulator rows, two int16
+            // columns, two int8 gather columns.
+            12 * filter.n as u32 + 2 * 4 * filter.n as u32 + 2 * k * 2 + 2 * align(k)
         }
         Kernel::DepthwiseConv {
             depth_multiplier: 1,
@@ -68,7 +69,7 @@ pub fn scratch_bytes(kernel: &Kernel, dsp: bool) -> u32 {
         } => {
             // Sums and accumulators per channel, weights of whole 4-channel groups expanded.
             let taps = (filter.h * filter.w) as u32;
-            2 * 4 * filter.c as u32 + taps * (filter.c as u32 & !3) * 2
+            12 * filter.c as u32 + 2 * 4 * filter.c as u32 + taps * (filter.c as u32 & !3) * 2
         }
         Kernel::FullyConnected { filter, .. } if dsp => ((filter.c as u32 + 1) & !1) * 2,
         _ => 0,

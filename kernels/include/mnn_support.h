@@ -294,12 +294,35 @@ MNN_INLINE int32_t mnn_fixed_rescale(int32_t x, int32_t src_bits, int32_t dst_bi
     return mnn_saturating_rounding_mul_pot(x, src_bits - dst_bits);
 }
 
-/* Requantises n int32 accumulators with per-channel multipliers and shifts, adds the output
- * offset, clamps to the activation and stores int8 (src/support/mnn_requantize.c). Kernels
- * collect a row of accumulators and finish it here, in one tight loop with every parameter in
- * a register, rather than interleaving requantisation with their multiply loops. */
-void mnn_requantize_row(const int32_t *acc, int32_t n, const int32_t *multiplier, const int32_t *shift,
-                        int32_t out_offset, mnn_activation act, int8_t *out);
+/* A channel's requantisation in the form mnn_requantize uses for shifts of -2 and below,
+ * precomputed: the multiplier, the high word of the rounding constant (2^(r-2) for a right
+ * shift r) and r - 1. */
+typedef struct {
+    int32_t multiplier;
+    int32_t rounding_hi;
+    int32_t shift_minus_one;
+} mnn_requant_channel;
+
+/* Everything a kernel needs to finish rows of accumulators (src/support/mnn_requantize.c). */
+typedef struct {
+    const int32_t *multiplier;
+    const int32_t *shift;
+    /* The precomputed channels, or NULL when a channel's shift is -1 or above (rare: an
+     * effective scale above a quarter), which the general form then handles. */
+    const mnn_requant_channel *prepared;
+    int32_t out_offset;
+    mnn_activation act;
+} mnn_requantizer;
+
+/* Prepares a requantizer for n channels; `table` is scratch for n mnn_requant_channel. */
+void mnn_requantizer_init(mnn_requantizer *rq, const mnn_per_channel_quant *quant, int32_t n, int32_t out_offset,
+                          mnn_activation act, mnn_requant_channel *table);
+
+/* Requantises n int32 accumulators (channel i with the requantizer's channel i), adds the
+ * output offset, clamps to the activation and stores int8. Kernels collect a row of
+ * accumulators and finish it here, in one tight loop, rather than interleaving
+ * requantisation with their multiply loops. */
+void mnn_requantize_row(const mnn_requantizer *rq, const int32_t *acc, int32_t n, int8_t *out);
 
 /* The functions below live in src/support/mnn_fixed_point.c. */
 

@@ -34,7 +34,13 @@ fn main() {
             let cost = mcusim_sim::timing::block_cost(&table, start, &code, &offsets);
             let issue = u64::from(cost.prefix.last().copied().unwrap_or(0));
             let count = offsets.len();
-            (executions * count as u64, u64::from(start), executions, count, executions * issue)
+            (
+                executions * count as u64,
+                u64::from(start),
+                executions,
+                count,
+                executions * issue,
+            )
         })
         .collect();
     let total: u64 = rows.iter().map(|r| r.0).sum();

@@ -223,11 +223,12 @@ static int32_t column_len(const mnn_dims *input_dims, const mnn_dims *filter_dim
     return filter_dims->h * filter_dims->w * input_dims->c;
 }
 
-/* Two rows of int32 accumulators, two int16 columns, then two int8 gather columns (each
- * 4-byte aligned). */
+/* The requantisation table, two rows of int32 accumulators, two int16 columns, then two int8
+ * gather columns (each 4-byte aligned). */
 static int32_t buffer_size(const mnn_dims *input_dims, const mnn_dims *filter_dims) {
     const int32_t k = column_len(input_dims, filter_dims);
-    return 2 * filter_dims->n * (int32_t)sizeof(int32_t) + 2 * k * (int32_t)sizeof(int16_t) + 2 * ((k + 3) & ~3);
+    return filter_dims->n * (int32_t)sizeof(mnn_requant_channel) + 2 * filter_dims->n * (int32_t)sizeof(int32_t) +
+           2 * k * (int32_t)sizeof(int16_t) + 2 * ((k + 3) & ~3);
 }
 
 int32_t mnn_conv_s8_dsp_get_buffer_size(const mnn_dims *input_dims, const mnn_dims *filter_dims) {
@@ -267,7 +268,10 @@ mnn_status mnn_conv_s8_dsp(const mnn_context *ctx, const mnn_conv_params *params
         return MNN_ARG_ERROR;
     }
     const int32_t k = column_len(in, fd);
-    int32_t *acc0 = (int32_t *)ctx->buf;
+    mnn_requant_channel *table = (mnn_requant_channel *)ctx->buf;
+    mnn_requantizer rq;
+    mnn_requantizer_init(&rq, quant, fd->n, params->output_offset, params->activation, table);
+    int32_t *acc0 = (int32_t *)(void *)(table + fd->n);
     int32_t *acc1 = acc0 + fd->n;
     int16_t *cols = (int16_t *)(acc1 + fd->n);
     int8_t *gather_a = (int8_t *)(cols + 2 * k);
@@ -284,17 +288,14 @@ mnn_status mnn_conv_s8_dsp(const mnn_context *ctx, const mnn_conv_params *params
             const int8_t *c = column_s8(params, in, in_b, fd, od, direct, pix + 1, gather_b);
             expand_pair(a, c, cols, k, params->input_offset);
             mat_mult_dsp(filter, cols, out_c, k, bias, acc0, acc1);
-            mnn_requantize_row(acc0, out_c, quant->multiplier, quant->shift, params->output_offset,
-                               params->activation, out + pix * out_c);
-            mnn_requantize_row(acc1, out_c, quant->multiplier, quant->shift, params->output_offset,
-                               params->activation, out + (pix + 1) * out_c);
+            mnn_requantize_row(&rq, acc0, out_c, out + pix * out_c);
+            mnn_requantize_row(&rq, acc1, out_c, out + (pix + 1) * out_c);
         }
         if (pix < pixels) {
             const int8_t *a = column_s8(params, in, in_b, fd, od, direct, pix, gather_a);
             expand_pair(a, a, cols, k, params->input_offset);
             mat_mult_dsp(filter, cols, out_c, k, bias, acc0, acc1);
-            mnn_requantize_row(acc0, out_c, quant->multiplier, quant->shift, params->output_offset,
-                               params->activation, out + pix * out_c);
+            mnn_requantize_row(&rq, acc0, out_c, out + pix * out_c);
         }
     }
     return MNN_SUCCESS;
@@ -309,7 +310,7 @@ mnn_status mnn_conv_s8_generic(const mnn_context *ctx, const mnn_conv_params *pa
         return MNN_ARG_ERROR;
     }
     const int32_t k = column_len(in, fd);
-    int16_t *cols = (int16_t *)((int32_t *)ctx->buf + 2 * fd->n);
+    int16_t *cols = (int16_t *)(void *)((int32_t *)(void *)((mnn_requant_channel *)ctx->buf + fd->n) + 2 * fd->n);
     int8_t *gather = (int8_t *)(cols + 2 * k);
     const int32_t direct = is_direct(params, in, fd, od);
     const int32_t pixels = od->h * od->w;

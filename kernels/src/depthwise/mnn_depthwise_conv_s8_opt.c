@@ -12,12 +12,14 @@
 #include "mnn_functions.h"
 #include "mnn_support.h"
 
-/* Per channel: the folded sum and one accumulator of the pixel being computed; then the
+/* Per channel: the requantisation, the folded sum and one accumulator of the pixel being
+ * computed; then the
  * weights of whole groups of four channels expanded once to SXTB16 halfword pairs (two words
  * per tap and group), so the per-pixel loop loads them ready to multiply. */
 int32_t mnn_depthwise_conv_s8_opt_get_buffer_size(const mnn_dims *filter_dims) {
     const int32_t taps = filter_dims->h * filter_dims->w;
-    return 2 * filter_dims->c * (int32_t)sizeof(int32_t) + taps * (filter_dims->c & ~3) * 2;
+    return filter_dims->c * (int32_t)sizeof(mnn_requant_channel) + 2 * filter_dims->c * (int32_t)sizeof(int32_t) +
+           taps * (filter_dims->c & ~3) * 2;
 }
 
 /* The taps of one window inside the input: ky in [ky0, ky1), kx in [kx0, kx1). */
@@ -132,10 +134,10 @@ static void accumulate4_3x3(const int8_t *x, int32_t row_step, int32_t col_step,
  * nonzero, the input offset is added to each input value (clipped windows, where the folded
  * sum does not apply).
  */
-static void pixel(const mnn_dw_conv_params *p, const mnn_per_channel_quant *quant, const mnn_dims *in,
+static void pixel(const mnn_dw_conv_params *p, const mnn_dims *in,
                   const int8_t *input, const mnn_dims *fd, const int8_t *filter, const int32_t *wexp,
                   const int32_t *start, int32_t offset, int32_t in_y0, int32_t in_x0, tap_range r, int32_t *acc,
-                  int8_t *out) {
+                  const mnn_requantizer *rq, int8_t *out) {
     const int32_t ch = in->c;
     walk k;
     k.rows = r.ky1 - r.ky0;
@@ -179,7 +181,7 @@ static void pixel(const mnn_dw_conv_params *p, const mnn_per_channel_quant *quan
         }
         acc[c] = sum;
     }
-    mnn_requantize_row(acc, ch, quant->multiplier, quant->shift, p->output_offset, p->activation, out);
+    mnn_requantize_row(rq, acc, ch, out);
 }
 
 mnn_status mnn_depthwise_conv_s8_opt(const mnn_context *ctx, const mnn_dw_conv_params *params,
@@ -194,7 +196,10 @@ mnn_status mnn_depthwise_conv_s8_opt(const mnn_context *ctx, const mnn_dw_conv_p
     if (ctx == NULL || ctx->buf == NULL || ctx->size < mnn_depthwise_conv_s8_opt_get_buffer_size(filter_dims)) {
         return MNN_ARG_ERROR;
     }
-    int32_t *sums = (int32_t *)ctx->buf;
+    mnn_requant_channel *table = (mnn_requant_channel *)ctx->buf;
+    mnn_requantizer rq;
+    mnn_requantizer_init(&rq, quant, ch, params->output_offset, params->activation, table);
+    int32_t *sums = (int32_t *)(void *)(table + ch);
     int32_t *acc = sums + ch;
     int32_t *wexp = acc + ch;
     const int32_t groups = ch >> 2;
@@ -229,15 +234,16 @@ mnn_status mnn_depthwise_conv_s8_opt(const mnn_context *ctx, const mnn_dw_conv_p
                 r.kx1 = end_tap(in_x0, params->dilation_w, input_dims->w, k_w);
                 const int32_t whole = r.ky0 == 0 && r.ky1 == k_h && r.kx0 == 0 && r.kx1 == k_w;
                 if (whole) {
-                    pixel(params, quant, input_dims, in_b, filter_dims, filter, wexp, sums, 0, in_y0, in_x0, r, acc, out);
+                    pixel(params, input_dims, in_b, filter_dims, filter, wexp, sums, 0, in_y0, in_x0, r, acc, &rq,
+                          out);
                 } else if (r.ky0 >= r.ky1 || r.kx0 >= r.kx1) {
                     /* No tap inside the input: the bias alone. */
                     for (int32_t c = 0; c < ch; c++) {
                         out[c] = finish(params, quant, c, bias ? bias[c] : 0);
                     }
                 } else {
-                    pixel(params, quant, input_dims, in_b, filter_dims, filter, wexp, bias, params->input_offset,
-                          in_y0, in_x0, r, acc, out);
+                    pixel(params, input_dims, in_b, filter_dims, filter, wexp, bias, params->input_offset,
+                          in_y0, in_x0, r, acc, &rq, out);
                 }
                 out += ch;
             }

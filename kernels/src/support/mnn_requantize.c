@@ -1,39 +1,57 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "mnn_support.h"
 
-/* Shifts of -1 and above (multipliers above a quarter) are rare: kept out of the loop's
- * registers. */
-static __attribute__((noinline)) int32_t requantize_rare(int32_t x, int32_t multiplier, int32_t shift) {
-    return mnn_requantize(x, multiplier, shift);
+void mnn_requantizer_init(mnn_requantizer *rq, const mnn_per_channel_quant *quant, int32_t n, int32_t out_offset,
+                          mnn_activation act, mnn_requant_channel *table) {
+    rq->multiplier = quant->multiplier;
+    rq->shift = quant->shift;
+    rq->out_offset = out_offset;
+    rq->act = act;
+    rq->prepared = table;
+    for (int32_t i = 0; i < n; i++) {
+        const int32_t shift = quant->shift[i];
+        if (shift >= -1 || shift < -31 || quant->multiplier[i] < 0) {
+            rq->prepared = NULL;
+            return;
+        }
+        table[i].multiplier = quant->multiplier[i];
+        table[i].rounding_hi = 1 << (-shift - 2);
+        table[i].shift_minus_one = -shift - 1;
+    }
 }
 
-static inline int32_t requantize(int32_t x, int32_t multiplier, int32_t shift) {
-    if (__builtin_expect(shift >= -1, 0)) {
-        return requantize_rare(x, multiplier, shift);
-    }
-    const int32_t r = -shift;
+/* mnn_requantize for a prepared channel (shift <= -2): see the derivation there. */
+static inline int32_t requantize_prepared(int32_t x, const mnn_requant_channel *ch) {
     const int32_t s = x >> 31;
     const uint32_t lo = 0x40000000u | ((uint32_t)s << 31);
-    const int32_t hi = (1 << (r - 2)) + s;
-    const int64_t z = (int64_t)(((uint64_t)(uint32_t)hi << 32) | lo) + (int64_t)x * multiplier;
-    return (int32_t)(z >> 32) >> (r - 1);
+    const int32_t hi = ch->rounding_hi + s;
+    const int64_t z = (int64_t)(((uint64_t)(uint32_t)hi << 32) | lo) + (int64_t)x * ch->multiplier;
+    return (int32_t)(z >> 32) >> ch->shift_minus_one;
 }
 
-void mnn_requantize_row(const int32_t *acc, int32_t n, const int32_t *multiplier, const int32_t *shift,
-                        int32_t out_offset, mnn_activation act, int8_t *out) {
-    if (act.min == INT8_MIN && act.max == INT8_MAX) {
-        /* The full int8 range: one saturation (SSAT on Armv7E-M). */
-        for (int32_t i = 0; i < n; i++) {
-            const int32_t v = requantize(acc[i], multiplier[i], shift[i]) + out_offset;
-            out[i] = (int8_t)(v < INT8_MIN ? INT8_MIN : v > INT8_MAX ? INT8_MAX : v);
+static inline int8_t clamp_full(int32_t v) { return (int8_t)(v < INT8_MIN ? INT8_MIN : v > INT8_MAX ? INT8_MAX : v); }
+
+void mnn_requantize_row(const mnn_requantizer *rq, const int32_t *acc, int32_t n, int8_t *out) {
+    const int32_t offset = rq->out_offset;
+    const int32_t lo = rq->act.min, hi = rq->act.max;
+    const int32_t full = lo == INT8_MIN && hi == INT8_MAX;
+    if (rq->prepared) {
+        const mnn_requant_channel *ch = rq->prepared;
+        if (full) {
+            /* The full int8 range: one saturation (SSAT on Armv7E-M). */
+            for (int32_t i = 0; i < n; i++) {
+                out[i] = clamp_full(requantize_prepared(acc[i], &ch[i]) + offset);
+            }
+        } else {
+            for (int32_t i = 0; i < n; i++) {
+                const int32_t v = requantize_prepared(acc[i], &ch[i]) + offset;
+                out[i] = (int8_t)mnn_clamp(v, lo, hi);
+            }
         }
         return;
     }
-    const int32_t lo = act.min, hi = act.max;
     for (int32_t i = 0; i < n; i++) {
-        int32_t v = requantize(acc[i], multiplier[i], shift[i]) + out_offset;
-        v = v < lo ? lo : v;
-        v = v > hi ? hi : v;
-        out[i] = (int8_t)v;
+        const int32_t v = mnn_requantize(acc[i], rq->multiplier[i], rq->shift[i]) + offset;
+        out[i] = (int8_t)mnn_clamp(v, lo, hi);
     }
 }
