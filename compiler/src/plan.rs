@@ -45,6 +45,10 @@ pub struct Plan {
 
 const ALIGN: u32 = 4;
 
+/// `MNN_DW_STRIPE_MAX` in `mnn_functions.h`: the largest padded-stripe buffer a depthwise
+/// convolution asks scratch for.
+pub const DW_STRIPE_MAX: u32 = 8192;
+
 fn align(x: u32) -> u32 {
     x.div_ceil(ALIGN) * ALIGN
 }
@@ -64,12 +68,25 @@ pub fn scratch_bytes(kernel: &Kernel, dsp: bool) -> u32 {
         }
         Kernel::DepthwiseConv {
             depth_multiplier: 1,
+            geometry,
+            input,
             filter,
+            output,
             ..
         } => {
             // Sums and accumulators per channel, weights of whole 4-channel groups expanded.
             let taps = (filter.h * filter.w) as u32;
-            12 * filter.c as u32 + 2 * 4 * filter.c as u32 + taps * (filter.c as u32 & !3) * 2
+            let min =
+                12 * filter.c as u32 + 2 * 4 * filter.c as u32 + taps * (filter.c as u32 & !3) * 2;
+            // The padded input stripes, up to MNN_DW_STRIPE_MAX.
+            let stripe_w =
+                (output.w - 1) * geometry.stride.1 + (filter.w - 1) * geometry.dilation.1 + 1;
+            let stripe = align((filter.h * stripe_w * input.c) as u32);
+            if stripe <= DW_STRIPE_MAX {
+                min + stripe
+            } else {
+                min
+            }
         }
         Kernel::FullyConnected { filter, .. } if dsp => ((filter.c as u32 + 1) & !1) * 2,
         _ => 0,

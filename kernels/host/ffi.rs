@@ -237,6 +237,12 @@ unsafe extern "C" {
         output: *mut i8,
     ) -> Status;
     pub fn mnn_depthwise_conv_s8_opt_get_buffer_size(filter_dims: *const mnn_dims) -> i32;
+    pub fn mnn_depthwise_conv_s8_opt_get_stripe_size(
+        params: *const mnn_dw_conv_params,
+        input_dims: *const mnn_dims,
+        filter_dims: *const mnn_dims,
+        output_dims: *const mnn_dims,
+    ) -> i32;
     pub fn mnn_depthwise_conv_s8_opt(
         ctx: *const mnn_context,
         params: *const mnn_dw_conv_params,

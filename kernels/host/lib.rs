@@ -215,8 +215,9 @@ pub fn conv(
     Ok(out)
 }
 
-/// DEPTHWISE_CONV_2D. `Dsp` and `Generic` both mean the depth-multiplier-1 optimised kernel
-/// (other multipliers: the dispatcher).
+/// DEPTHWISE_CONV_2D. `Dsp` and `Generic` both mean the depth-multiplier-1 optimised kernel,
+/// `Dsp` given room for its padded stripes and `Generic` only its minimum scratch (other
+/// multipliers: the dispatcher).
 #[allow(clippy::too_many_arguments)]
 pub fn depthwise_conv(
     variant: Variant,
@@ -278,7 +279,19 @@ pub fn depthwise_conv(
                 )
             }
             Variant::Dispatch | Variant::Dsp | Variant::Generic => {
-                let mut buf = scratch(ffi::mnn_depthwise_conv_s8_opt_get_buffer_size(&filter_dims));
+                // Dsp: with room for the padded stripes; Generic: the minimum (clipped borders).
+                let min = ffi::mnn_depthwise_conv_s8_opt_get_buffer_size(&filter_dims);
+                let stripe = ffi::mnn_depthwise_conv_s8_opt_get_stripe_size(
+                    params,
+                    &input_dims,
+                    &filter_dims,
+                    &output_dims,
+                );
+                let mut buf = scratch(if variant == Variant::Dsp {
+                    min + stripe
+                } else {
+                    min
+                });
                 ffi::mnn_depthwise_conv_s8_opt(
                     &context(&mut buf),
                     params,

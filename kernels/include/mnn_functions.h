@@ -64,6 +64,14 @@ mnn_status mnn_depthwise_conv_s8_ref(const mnn_dw_conv_params *params, const mnn
 /* Depth multiplier 1: the input offset folded into per-channel sums (scratch: 4 bytes per
  * channel), interior pixels without bounds checks, four channels per pass. */
 int32_t mnn_depthwise_conv_s8_opt_get_buffer_size(const mnn_dims *filter_dims);
+/* Given this many bytes more, the kernel copies each output row's input rows, padded, into a
+ * stripe, so that border pixels take the fast path too. The dispatcher asks for them while
+ * they stay within MNN_DW_STRIPE_MAX. */
+#ifndef MNN_DW_STRIPE_MAX
+#define MNN_DW_STRIPE_MAX 8192
+#endif
+int32_t mnn_depthwise_conv_s8_opt_get_stripe_size(const mnn_dw_conv_params *params, const mnn_dims *input_dims,
+                                                  const mnn_dims *filter_dims, const mnn_dims *output_dims);
 mnn_status mnn_depthwise_conv_s8_opt(const mnn_context *ctx, const mnn_dw_conv_params *params,
                                      const mnn_per_channel_quant *quant, const mnn_dims *input_dims,
                                      const int8_t *input, const mnn_dims *filter_dims, const int8_t *filter,

@@ -128,6 +128,38 @@ MNN_INLINE int32_t mnn_read_s16x2(const int16_t *p) {
 
 MNN_INLINE void mnn_write_s16x2(int16_t *p, int32_t v) { __builtin_memcpy(p, &v, 4); }
 
+/* Copy and fill for kernels' data movement: a word at a time when both ends are aligned. The C
+ * library's memcpy in newlib-nano (what firmware links) goes byte by byte. */
+MNN_INLINE void mnn_copy(int8_t *dst, const int8_t *src, int32_t n) {
+    if ((((uintptr_t)dst | (uintptr_t)src) & 3u) == 0) {
+        for (; n >= 8; n -= 8) {
+            int32_t a, b;
+            __builtin_memcpy(&a, src, 4);
+            __builtin_memcpy(&b, src + 4, 4);
+            __builtin_memcpy(dst, &a, 4);
+            __builtin_memcpy(dst + 4, &b, 4);
+            dst += 8;
+            src += 8;
+        }
+    }
+    for (; n > 0; n--) {
+        *dst++ = *src++;
+    }
+}
+
+MNN_INLINE void mnn_fill(int8_t *dst, int8_t value, int32_t n) {
+    if (((uintptr_t)dst & 3u) == 0) {
+        const uint32_t word = 0x01010101u * (uint8_t)value;
+        for (; n >= 4; n -= 4) {
+            __builtin_memcpy(dst, &word, 4);
+            dst += 4;
+        }
+    }
+    for (; n > 0; n--) {
+        *dst++ = value;
+    }
+}
+
 /* ---- DSP extension primitives (Armv7E-M; ACLE names) ---- */
 
 #if MNN_HAVE_DSP
@@ -142,6 +174,8 @@ MNN_INLINE int32_t mnn_sxtb16_ror8(int32_t x) {
 MNN_INLINE int32_t mnn_smlad(int32_t x, int32_t y, int32_t acc) { return __smlad(x, y, acc); }
 MNN_INLINE int32_t mnn_sadd16(int32_t x, int32_t y) { return (int32_t)__sadd16(x, y); }
 MNN_INLINE int32_t mnn_smlabb(int32_t x, int32_t y, int32_t acc) { return __smlabb(x, y, acc); }
+/* Saturate to int8 (SSAT #8). */
+MNN_INLINE int32_t mnn_ssat8(int32_t x) { return __ssat(x, 8); }
 MNN_INLINE int32_t mnn_smlatt(int32_t x, int32_t y, int32_t acc) { return __smlatt(x, y, acc); }
 MNN_INLINE int32_t mnn_pkhbt(int32_t bottom, int32_t top) {
     return (int32_t)(((uint32_t)bottom & 0xFFFFu) | ((uint32_t)top << 16));
@@ -171,6 +205,7 @@ MNN_INLINE int32_t mnn_sadd16(int32_t x, int32_t y) {
 MNN_INLINE int32_t mnn_smlabb(int32_t x, int32_t y, int32_t acc) {
     return (int32_t)((uint32_t)acc + (uint32_t)(mnn_lo16(x) * mnn_lo16(y)));
 }
+MNN_INLINE int32_t mnn_ssat8(int32_t x) { return x < -128 ? -128 : x > 127 ? 127 : x; }
 MNN_INLINE int32_t mnn_smlatt(int32_t x, int32_t y, int32_t acc) {
     return (int32_t)((uint32_t)acc + (uint32_t)(mnn_hi16(x) * mnn_hi16(y)));
 }

@@ -22,6 +22,16 @@ int32_t mnn_depthwise_conv_s8_opt_get_buffer_size(const mnn_dims *filter_dims) {
            taps * (filter_dims->c & ~3) * 2;
 }
 
+/* Width of the stripe: every input column an output row's windows touch, padding included. */
+static int32_t stripe_width(const mnn_dw_conv_params *p, const mnn_dims *fd, const mnn_dims *od) {
+    return (od->w - 1) * p->stride_w + (fd->w - 1) * p->dilation_w + 1;
+}
+
+int32_t mnn_depthwise_conv_s8_opt_get_stripe_size(const mnn_dw_conv_params *params, const mnn_dims *input_dims,
+                                                  const mnn_dims *filter_dims, const mnn_dims *output_dims) {
+    return (filter_dims->h * stripe_width(params, filter_dims, output_dims) * input_dims->c + 3) & ~3;
+}
+
 /* The taps of one window inside the input: ky in [ky0, ky1), kx in [kx0, kx1). */
 typedef struct {
     int32_t ky0, ky1, kx0, kx1;
@@ -220,6 +230,51 @@ mnn_status mnn_depthwise_conv_s8_opt(const mnn_context *ctx, const mnn_dw_conv_p
         }
     }
     const int32_t k_h = filter_dims->h, k_w = filter_dims->w;
+    const int32_t min_size = mnn_depthwise_conv_s8_opt_get_buffer_size(filter_dims);
+    if (ctx->size >= min_size + mnn_depthwise_conv_s8_opt_get_stripe_size(params, input_dims, filter_dims, output_dims)) {
+        /*
+         * Stripes: for each output row, the k_h input rows its windows read (rows outside the
+         * input, and the columns of the padding, filled with the input zero point) are copied
+         * into scratch. Every window is then whole, so every pixel takes the folded-sum path
+         * (the padding's zero point cancels its share of the folded sum), and the 3x3 one
+         * unrolled.
+         */
+        int8_t *stripe = (int8_t *)ctx->buf + min_size;
+        const int32_t sw = stripe_width(params, filter_dims, output_dims);
+        const int8_t pad_value = (int8_t)(-params->input_offset);
+        mnn_dw_conv_params sp = *params;
+        sp.dilation_h = 1; /* the stripe holds the dilated rows one after another */
+        const mnn_dims stripe_dims = {1, k_h, sw, ch};
+        tap_range whole = {0, k_h, 0, k_w};
+        /* Stripe columns [x0, x1) hold input columns [0, input w); the rest is padding. */
+        const int32_t x0 = mnn_min(sw, params->pad_w);
+        const int32_t x1 = mnn_max(x0, mnn_min(sw, params->pad_w + input_dims->w));
+        for (int32_t b = 0; b < input_dims->n; b++) {
+            const int8_t *in_b = input + b * input_dims->h * input_dims->w * ch;
+            int8_t *out = output + b * output_dims->h * output_dims->w * ch;
+            for (int32_t oy = 0; oy < output_dims->h; oy++) {
+                const int32_t in_y0 = oy * params->stride_h - params->pad_h;
+                for (int32_t ky = 0; ky < k_h; ky++) {
+                    const int32_t iy = in_y0 + ky * params->dilation_h;
+                    int8_t *dst = stripe + ky * sw * ch;
+                    if (iy < 0 || iy >= input_dims->h || x1 == x0) {
+                        mnn_fill(dst, pad_value, sw * ch);
+                        continue;
+                    }
+                    const int8_t *src = in_b + (iy * input_dims->w + (x0 - params->pad_w)) * ch;
+                    mnn_fill(dst, pad_value, x0 * ch);
+                    mnn_copy(dst + x0 * ch, src, (x1 - x0) * ch);
+                    mnn_fill(dst + x1 * ch, pad_value, (sw - x1) * ch);
+                }
+                for (int32_t ox = 0; ox < output_dims->w; ox++) {
+                    pixel(&sp, &stripe_dims, stripe, filter_dims, filter, wexp, sums, 0, 0, ox * params->stride_w,
+                          whole, acc, &rq, out);
+                    out += ch;
+                }
+            }
+        }
+        return MNN_SUCCESS;
+    }
     for (int32_t b = 0; b < input_dims->n; b++) {
         const int8_t *in_b = input + b * input_dims->h * input_dims->w * ch;
         int8_t *out = output + b * output_dims->h * output_dims->w * ch;
@@ -254,9 +309,12 @@ mnn_status mnn_depthwise_conv_s8_opt(const mnn_context *ctx, const mnn_dw_conv_p
 
 int32_t mnn_depthwise_conv_s8_get_buffer_size(const mnn_dw_conv_params *params, const mnn_dims *input_dims,
                                               const mnn_dims *filter_dims, const mnn_dims *output_dims) {
-    (void)input_dims;
-    (void)output_dims;
-    return params->depth_multiplier == 1 ? mnn_depthwise_conv_s8_opt_get_buffer_size(filter_dims) : 0;
+    if (params->depth_multiplier != 1) {
+        return 0;
+    }
+    const int32_t min = mnn_depthwise_conv_s8_opt_get_buffer_size(filter_dims);
+    const int32_t stripe = mnn_depthwise_conv_s8_opt_get_stripe_size(params, input_dims, filter_dims, output_dims);
+    return stripe <= MNN_DW_STRIPE_MAX ? min + stripe : min;
 }
 
 mnn_status mnn_depthwise_conv_s8(const mnn_context *ctx, const mnn_dw_conv_params *params,

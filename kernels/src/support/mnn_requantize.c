@@ -29,7 +29,7 @@ static inline int32_t requantize_prepared(int32_t x, const mnn_requant_channel *
     return (int32_t)(z >> 32) >> ch->shift_minus_one;
 }
 
-static inline int8_t clamp_full(int32_t v) { return (int8_t)(v < INT8_MIN ? INT8_MIN : v > INT8_MAX ? INT8_MAX : v); }
+static inline int8_t clamp_full(int32_t v) { return (int8_t)mnn_ssat8(v); }
 
 void mnn_requantize_row(const mnn_requantizer *rq, const int32_t *acc, int32_t n, int8_t *out) {
     const int32_t offset = rq->out_offset;
