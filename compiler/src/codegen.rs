@@ -498,7 +498,7 @@ pub fn generate(model: &Model, layers: &[Layer], plan: &Plan, options: &Options)
                     inner_list.join(", ")
                 );
                 format!(
-                    "mnn_concatenation_s8({}, ins, inner, {outer}, {out})",
+                    "mnn_concatenation_s8{suffix}({}, ins, inner, {outer}, {out})",
                     ins.len()
                 )
             }
@@ -519,7 +519,7 @@ pub fn generate(model: &Model, layers: &[Layer], plan: &Plan, options: &Options)
                     "        static const int32_t after[4] = {{{}, {}, {}, {}}};",
                     after[0], after[1], after[2], after[3]
                 );
-                format!("mnn_pad_s8(&in, {input}, before, after, {value}, {out})")
+                format!("mnn_pad_s8{suffix}(&in, {input}, before, after, {value}, {out})")
             }
             Kernel::Quantize {
                 scale,

@@ -407,6 +407,21 @@ unsafe extern "C" {
         outer: i32,
         output: *mut i8,
     ) -> Status;
+    pub fn mnn_concatenation_s8_ref(
+        num_inputs: i32,
+        inputs: *const *const i8,
+        inner_sizes: *const i32,
+        outer: i32,
+        output: *mut i8,
+    ) -> Status;
+    pub fn mnn_pad_s8_ref(
+        input_dims: *const mnn_dims,
+        input: *const i8,
+        before: *const i32,
+        after: *const i32,
+        pad_value: i8,
+        output: *mut i8,
+    ) -> Status;
     pub fn mnn_pad_s8(
         input_dims: *const mnn_dims,
         input: *const i8,

@@ -567,7 +567,12 @@ pub fn activation(
 }
 
 /// CONCATENATION: `outer` blocks, each the concatenation of one block of every input.
-pub fn concatenation(inputs: &[&[i8]], inner: &[i32], outer: i32) -> Result<Vec<i8>, KernelError> {
+pub fn concatenation(
+    variant: Variant,
+    inputs: &[&[i8]],
+    inner: &[i32],
+    outer: i32,
+) -> Result<Vec<i8>, KernelError> {
     if inputs.len() != inner.len() || inputs.is_empty() || outer < 0 || inner.iter().any(|&i| i < 0)
     {
         return Err(KernelError("concatenation: arguments do not agree".into()));
@@ -580,7 +585,11 @@ pub fn concatenation(inputs: &[&[i8]], inner: &[i32], outer: i32) -> Result<Vec<
     let ptrs: Vec<*const i8> = inputs.iter().map(|x| x.as_ptr()).collect();
     // SAFETY: each input holds outer * inner[i] values; out holds their sum.
     let s = unsafe {
-        ffi::mnn_concatenation_s8(
+        (if variant == Variant::Reference {
+            ffi::mnn_concatenation_s8_ref
+        } else {
+            ffi::mnn_concatenation_s8
+        })(
             inputs.len() as i32,
             ptrs.as_ptr(),
             inner.as_ptr(),
@@ -594,6 +603,7 @@ pub fn concatenation(inputs: &[&[i8]], inner: &[i32], outer: i32) -> Result<Vec<
 
 /// PAD of the four NHWC dimensions.
 pub fn pad(
+    variant: Variant,
     input_dims: Dims,
     input: &[i8],
     before: [i32; 4],
@@ -611,7 +621,11 @@ pub fn pad(
     let mut out = vec![0i8; total];
     // SAFETY: out holds the padded size.
     let s = unsafe {
-        ffi::mnn_pad_s8(
+        (if variant == Variant::Reference {
+            ffi::mnn_pad_s8_ref
+        } else {
+            ffi::mnn_pad_s8
+        })(
             &input_dims,
             input.as_ptr(),
             before.as_ptr(),

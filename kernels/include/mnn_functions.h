@@ -154,12 +154,16 @@ void mnn_copy_s8(const int8_t *input, int32_t size, int8_t *output);
  * axis on. Inputs must share the output's scale and zero point (TFLite requires it). */
 mnn_status mnn_concatenation_s8(int32_t num_inputs, const int8_t *const *inputs, const int32_t *inner_sizes,
                                 int32_t outer, int8_t *output);
+mnn_status mnn_concatenation_s8_ref(int32_t num_inputs, const int8_t *const *inputs, const int32_t *inner_sizes,
+                                    int32_t outer, int8_t *output);
 
 /* ---- PAD ----
  * Pads each of the four NHWC dimensions by before[d] and after[d] elements of pad_value
  * (the output zero point for PAD; the value PADV2 gives). */
 mnn_status mnn_pad_s8(const mnn_dims *input_dims, const int8_t *input, const int32_t before[4],
                       const int32_t after[4], int8_t pad_value, int8_t *output);
+mnn_status mnn_pad_s8_ref(const mnn_dims *input_dims, const int8_t *input, const int32_t before[4],
+                          const int32_t after[4], int8_t pad_value, int8_t *output);
 
 /* ---- QUANTIZE (float32 -> int8) and DEQUANTIZE (int8 -> float32) ----
  * q = clamp(round(x / scale) + zero_point), rounding half away from zero, in float arithmetic

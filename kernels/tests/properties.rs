@@ -244,6 +244,27 @@ proptest! {
     }
 }
 
+proptest! {
+    #[test]
+    fn pad_and_concatenation_equal_the_reference(
+        (n, h, w, c) in (1i32..=2, 1i32..=6, 1i32..=6, 1i32..=9),
+        before in proptest::array::uniform4(0i32..=3),
+        after in proptest::array::uniform4(0i32..=3),
+        value in any::<i8>(),
+        (outer, inner_a, inner_b) in (0i32..=5, 0i32..=40, 1i32..=40),
+        input in data(2 * 6 * 6 * 9),
+    ) {
+        let dims = Dims::new(n, h, w, c);
+        let x = &input[..dims.len()];
+        let reference = k::pad(Variant::Reference, dims, x, before, after, value).unwrap();
+        prop_assert_eq!(k::pad(Variant::Dispatch, dims, x, before, after, value).unwrap(), reference);
+        let a = &input[..(outer * inner_a) as usize];
+        let b = &input[..(outer * inner_b) as usize];
+        let reference = k::concatenation(Variant::Reference, &[a, b], &[inner_a, inner_b], outer).unwrap();
+        prop_assert_eq!(k::concatenation(Variant::Dispatch, &[a, b], &[inner_a, inner_b], outer).unwrap(), reference);
+    }
+}
+
 #[test]
 fn logistic_and_tanh_are_monotonic_and_centred() {
     // Input scale 1/16, zero point 0: multiplier 2^30, shift 24, radius 120 (quant::q4_activation).

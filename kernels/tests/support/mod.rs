@@ -295,14 +295,14 @@ pub fn run_layer(
         Kernel::Reshape { .. } => Ok(input(0).to_vec()),
         Kernel::Concatenation { outer, inner } => {
             let ins: Vec<&[i8]> = (0..layer.inputs.len()).map(input).collect();
-            k::concatenation(&ins, inner, *outer)
+            k::concatenation(variant, &ins, inner, *outer)
         }
         Kernel::Pad {
             input: i,
             before,
             after,
             value,
-        } => k::pad(dims(*i), input(0), *before, *after, *value),
+        } => k::pad(variant, dims(*i), input(0), *before, *after, *value),
         Kernel::Quantize { .. } | Kernel::Dequantize { .. } => {
             panic!("layer {}: float tensors are not run here", layer.index)
         }
