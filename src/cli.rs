@@ -15,8 +15,67 @@ pub struct Cli {
 pub enum Command {
     /// Run a firmware ELF on a board and report how it ended.
     Run(RunArgs),
+    /// Compile a .tflite model into firmware for a board (or write its C with --emit-c).
+    Compile(CompileArgs),
+    /// Compile a .tflite model (or take a firmware ELF built earlier), run one inference and
+    /// print the cycles of every layer.
+    Profile(ProfileArgs),
     /// List the built-in boards, or show one.
     Boards(BoardsArgs),
+}
+
+/// How a model is compiled (`compile` and `profile`).
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// A built-in board name (see `mcusim boards`) or the path of a board file.
+    #[arg(long, short, default_value = mcusim_boards::DEFAULT_BOARD)]
+    pub board: String,
+    /// The compiler's optimisation flag.
+    #[arg(long, default_value = "-O2", allow_hyphen_values = true)]
+    pub opt: String,
+    /// Keep the weights in SRAM (copied from flash at start-up) instead of reading them from
+    /// flash.
+    #[arg(long)]
+    pub weights_in_sram: bool,
+    /// Call the plain reference kernels instead of the optimised ones.
+    #[arg(long)]
+    pub reference_kernels: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompileArgs {
+    /// The int8 .tflite model.
+    pub model: PathBuf,
+    #[command(flatten)]
+    pub build: BuildArgs,
+    /// The firmware ELF to write (the generated C goes into OUTPUT.model/ beside it).
+    #[arg(long, short, value_name = "ELF", required_unless_present = "emit_c")]
+    pub output: Option<PathBuf>,
+    /// Write the generated C, the runtime, the kernels, the linker script and a Makefile into
+    /// this folder instead of building (for your own toolchain).
+    #[arg(long, value_name = "DIR")]
+    pub emit_c: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    /// The int8 .tflite model, or a firmware ELF built by `mcusim compile`.
+    pub model: PathBuf,
+    #[command(flatten)]
+    pub build: BuildArgs,
+    /// The model's input: an int8 .npy or raw .bin file, once per model input (default: a
+    /// deterministic pseudo-random input).
+    #[arg(long, value_name = "FILE")]
+    pub input: Vec<PathBuf>,
+    /// Write the model's output here after the run (.npy or raw bytes, by extension).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Stop after this many instructions.
+    #[arg(long, value_name = "N")]
+    pub max_instructions: Option<u64>,
+    /// Print only the layer table (no progress lines, no summary).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

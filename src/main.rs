@@ -6,7 +6,10 @@
 
 mod cli;
 mod cmd_boards;
+mod cmd_compile;
+mod cmd_profile;
 mod cmd_run;
+mod model;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -23,6 +26,8 @@ fn main() -> ExitCode {
     let args = cli::Cli::parse();
     let result = match args.command {
         cli::Command::Run(run) => cmd_run::run(&run),
+        cli::Command::Compile(c) => cmd_compile::run(&c),
+        cli::Command::Profile(p) => cmd_profile::run(&p),
         cli::Command::Boards(b) => cmd_boards::run(&b),
     };
     match result {

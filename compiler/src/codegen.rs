@@ -85,8 +85,29 @@ pub fn generate(model: &Model, layers: &[Layer], plan: &Plan, options: &Options)
     let _ = writeln!(h, "#define MCUSIM_MODEL_INPUT_BYTES {in_bytes}");
     let _ = writeln!(h, "#define MCUSIM_MODEL_OUTPUT_BYTES {out_bytes}");
     let _ = writeln!(h, "#define MCUSIM_MODEL_MACS {total_macs}ull");
+    let inputs_bytes: u32 = model
+        .inputs
+        .iter()
+        .map(|&t| crate::plan::tensor_bytes(&model.tensors[t]))
+        .sum();
+    let outputs_bytes: u32 = model
+        .outputs
+        .iter()
+        .map(|&t| crate::plan::tensor_bytes(&model.tensors[t]))
+        .sum();
+    let _ = writeln!(h, "#define MCUSIM_MODEL_INPUTS_BYTES {inputs_bytes}");
+    let _ = writeln!(h, "#define MCUSIM_MODEL_OUTPUTS_BYTES {outputs_bytes}");
     h.push_str(
-        "\n/* The input tensor (write it before mcusim_model_run) and the output tensor. */\n\
+        "\n/* Every input tensor's bytes, one after another in the model's order: a deterministic\n\
+          * pseudo-random input until a run writes its own here (mcusim --input). */\n\
+         extern const int8_t mcusim_model_input_data[];\n\
+         /* Every output tensor's bytes after mcusim_model_store_output (mcusim --output reads them). */\n\
+         extern int8_t mcusim_model_output_data[];\n\
+         /* Copies mcusim_model_input_data into the input tensors. */\n\
+         void mcusim_model_load_input(void);\n\
+         /* Copies the output tensors into mcusim_model_output_data. */\n\
+         void mcusim_model_store_output(void);\n\
+         \n/* The first input tensor (write it before mcusim_model_run) and the first output tensor. */\n\
          extern int8_t *const mcusim_model_input;\n\
          extern int8_t *const mcusim_model_output;\n\
          /* Checks the planned scratch sizes against the kernels' own and copies weights when they\n\
@@ -121,6 +142,45 @@ pub fn generate(model: &Model, layers: &[Layer], plan: &Plan, options: &Options)
         "static int8_t arena[{}] __attribute__((aligned(8)));\n",
         plan.arena_bytes.max(4)
     );
+    // The default input: xorshift32 from a fixed seed, the top byte of each state.
+    let mut x: u32 = 20261122;
+    let input_data: Vec<i8> = (0..inputs_bytes)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x >> 24) as u8 as i8
+        })
+        .collect();
+    array(&mut c, "const int8_t mcusim_model_input_data", &input_data);
+    let _ = writeln!(
+        c,
+        "int8_t mcusim_model_output_data[{}];\n",
+        outputs_bytes.max(1)
+    );
+    c.push_str("void mcusim_model_load_input(void) {\n");
+    let mut at = 0u32;
+    for &t in &model.inputs {
+        let bytes = crate::plan::tensor_bytes(&model.tensors[t]);
+        let _ = writeln!(
+            c,
+            "    memcpy(arena + {}, mcusim_model_input_data + {at}, {bytes});",
+            plan.tensor_offsets[t].unwrap_or(0)
+        );
+        at += bytes;
+    }
+    c.push_str("}\n\nvoid mcusim_model_store_output(void) {\n");
+    let mut at = 0u32;
+    for &t in &model.outputs {
+        let bytes = crate::plan::tensor_bytes(&model.tensors[t]);
+        let _ = writeln!(
+            c,
+            "    memcpy(mcusim_model_output_data + {at}, arena + {}, {bytes});",
+            plan.tensor_offsets[t].unwrap_or(0)
+        );
+        at += bytes;
+    }
+    c.push_str("}\n\n");
     let _ = writeln!(c, "int8_t *const mcusim_model_input = arena + {in_off};");
     let _ = writeln!(
         c,

@@ -107,6 +107,9 @@ typedef struct {
 
 void mcusim_layer_begin(const mcusim_layer_info *layer);
 void mcusim_layer_end(const mcusim_layer_info *layer);
+/* Around one whole inference (model firmware's main). */
+void mcusim_inference_begin(void);
+void mcusim_inference_end(void);
 
 /* Called for every external interrupt with its number (IRQ 0 = exception 16). Weak: firmware
  * overrides it. The default stops the run with exit code 99. */

@@ -150,3 +150,7 @@ __attribute__((weak, noinline)) void mcusim_layer_begin(const mcusim_layer_info 
 __attribute__((weak, noinline)) void mcusim_layer_end(const mcusim_layer_info *layer) {
     __asm__ volatile("" : : "r"(layer) : "memory");
 }
+
+__attribute__((weak, noinline)) void mcusim_inference_begin(void) { __asm__ volatile("" ::: "memory"); }
+
+__attribute__((weak, noinline)) void mcusim_inference_end(void) { __asm__ volatile("" ::: "memory"); }

@@ -14,7 +14,7 @@ use crate::scs::{PpbAction, Scs};
 use crate::semihosting::{self, Outcome};
 use crate::{Error, thumb, timing};
 use mcusim_boards::{Board, Core, RegionKind};
-use mcusim_traces::{Addr, Cycles, FaultKind, LimitKind, StopReason};
+use mcusim_traces::{Addr, Cycles, FaultKind, LimitKind, ProbeHit, ProbeId, StopReason};
 use rustc_hash::FxHashMap;
 use std::cell::RefCell;
 use std::io::Write;
@@ -122,6 +122,8 @@ struct Block {
     code: Box<[u8]>,
     /// Offset of each instruction from `start`.
     offsets: Box<[u16]>,
+    /// The probe at the block's start address, if any.
+    probe: Option<ProbeId>,
     /// `prefix[i]`: cycles before instruction `i`; `prefix[n]`: the whole block.
     prefix: Box<[u32]>,
     /// The stall part of `prefix`.
@@ -262,6 +264,9 @@ struct State {
 
     blocks: Vec<Block>,
     block_index: FxHashMap<u64, u32>,
+    /// Probed function addresses (Thumb bit clear) and what was recorded at their entry.
+    probes: FxHashMap<u32, ProbeId>,
+    probe_hits: Vec<ProbeHit>,
     /// Recently executed blocks by a hash of their address: (key, index), key 0 for none.
     recent: Box<[(u64, u32)]>,
     /// Instructions already carrying a hook of their own (see `hook_narrow_checks`).
@@ -537,6 +542,8 @@ impl Machine {
             resets: 0,
             blocks: Vec::new(),
             block_index: FxHashMap::default(),
+            probes: FxHashMap::default(),
+            probe_hits: Vec::new(),
             recent: vec![(0, 0); RECENT_BLOCKS].into_boxed_slice(),
             narrow_hooked: Default::default(),
             current: None,
@@ -602,6 +609,32 @@ impl Machine {
     /// pattern: slower, and the reference the learned charging is tested against.
     pub fn set_exact_flash(&mut self, exact: bool) {
         self.uc.get_data_mut().exact_flash = exact;
+    }
+
+    /// Records every entry into the function at `addr` (the Thumb bit is ignored) with the clock
+    /// and r0 (see [`Machine::probe_hits`]). Probes must be added before the run.
+    pub fn add_probe(&mut self, addr: u32) -> ProbeId {
+        let st = self.uc.get_data_mut();
+        let next = ProbeId(st.probes.len() as u16);
+        *st.probes.entry(addr & !1).or_insert(next)
+    }
+
+    /// Every probed function entry so far, in order.
+    pub fn probe_hits(&self) -> &[ProbeHit] {
+        &self.uc.get_data().probe_hits
+    }
+
+    /// Reads guest memory (any mapped region), or `None` if part of it is unmapped.
+    pub fn read_memory(&self, addr: u32, len: usize) -> Option<Vec<u8>> {
+        let mut buf = vec![0u8; len];
+        self.uc.mem_read(u64::from(addr), &mut buf).ok()?;
+        Some(buf)
+    }
+
+    /// Writes guest memory (flash included, as a programmer would), before or between runs.
+    /// False if part of it is unmapped.
+    pub fn write_memory(&mut self, addr: u32, bytes: &[u8]) -> bool {
+        self.uc.mem_write(u64::from(addr), bytes).is_ok()
     }
 
     /// The loaded firmware.
@@ -1147,6 +1180,7 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
                 fetch,
                 literals,
                 start: addr as u32,
+                probe: st.probes.get(&(addr as u32)).copied(),
                 code: code.into_boxed_slice(),
                 offsets: offsets.into_boxed_slice(),
                 prefix: cost.prefix,
@@ -1175,6 +1209,12 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
         rewatch_learned_loads(uc, b);
         return;
     }
+    // A probed function's entry: its first argument, read only for these rare blocks.
+    let probe = uc.get_data().blocks[b as usize].probe;
+    let arg0 = match probe {
+        Some(_) => uc.reg_read(RegisterARM::R0).unwrap_or(0) as u32,
+        None => 0,
+    };
     let st = uc.get_data_mut();
     let block = &mut st.blocks[b as usize];
     let n = u64::from(block.n);
@@ -1245,6 +1285,14 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
     st.current = Some(b);
     st.current_entry = st.clock;
     st.mmio_last = None;
+    if let Some(probe) = probe {
+        st.probe_hits.push(ProbeHit {
+            probe,
+            cycle: st.clock,
+            instructions: st.instructions,
+            arg0,
+        });
+    }
     st.clock += Cycles(cost);
     st.breakdown.execute += Cycles(cost - stall);
     st.breakdown.stall += Cycles(stall);

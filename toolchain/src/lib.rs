@@ -18,6 +18,13 @@ pub const RUNTIME: [(&str, &str); 3] = [
 
 include!(concat!(env!("OUT_DIR"), "/kernels.rs"));
 
+/// The entry point of model firmware (`kernels/runtime/model_main.c`): one inference of the
+/// generated `mcusim_model.c`.
+pub const MODEL_MAIN: (&str, &str) = (
+    "model_main.c",
+    include_str!("../../kernels/runtime/model_main.c"),
+);
+
 /// The compiler this crate drives.
 pub const GCC: &str = "arm-none-eabi-gcc";
 

@@ -4,9 +4,11 @@
 //! The simulator produces these values; the profiler and the CLI consume them. Neither side
 //! needs the other, and this crate needs neither.
 
+pub mod event;
 pub mod report;
 mod stop;
 mod units;
 
+pub use event::{ProbeHit, ProbeId};
 pub use stop::{FaultKind, LimitKind, StopReason};
 pub use units::{Addr, Breakdown, Cycles};

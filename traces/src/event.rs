@@ -1,0 +1,19 @@
+//! Events a run produces for the profiler.
+
+use crate::units::Cycles;
+
+/// A probe's identity: its index in the order probes were added to the machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ProbeId(pub u16);
+
+/// A probed function was entered (its first instruction was about to run).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProbeHit {
+    pub probe: ProbeId,
+    /// The clock at entry: every cycle before the function's first instruction.
+    pub cycle: Cycles,
+    /// Instructions retired before it.
+    pub instructions: u64,
+    /// r0 at entry (the first argument).
+    pub arg0: u32,
+}
