@@ -7,5 +7,6 @@ mod support;
 mod bad_input;
 mod boards_cmd;
 mod kernels;
+mod models;
 mod qemu;
 mod run;

@@ -1,0 +1,301 @@
+//! `mcusim compile` and `mcusim profile` end to end: the MLPerf Tiny models in `../shared`
+//! compiled for every built-in board, run on every recorded input, output bytes equal to
+//! TensorFlow Lite Micro's; held-out models the same; bad models refused; `--emit-c` builds
+//! with make to the same firmware behaviour.
+
+use crate::support::mcusim;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn shared() -> Option<PathBuf> {
+    let dir = root().join("../shared");
+    if dir.join("models").is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "skipped: {} is absent (the shared models and vectors)",
+            dir.display()
+        );
+        None
+    }
+}
+
+fn out_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("models")
+        .join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The data bytes of an int8 `.npy` (after its header).
+fn npy_data(path: &Path) -> Vec<i8> {
+    mcusim_compiler::npy::read(path)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .data
+}
+
+fn compile(model: &Path, board: &str, elf: &Path) {
+    let run = mcusim([
+        "compile".as_ref(),
+        model.as_os_str(),
+        "--board".as_ref(),
+        board.as_ref(),
+        "-o".as_ref(),
+        elf.as_os_str(),
+    ]);
+    assert_eq!(
+        run.status,
+        0,
+        "compile {} for {board}: {}",
+        model.display(),
+        run.stderr
+    );
+}
+
+/// Profiles `elf` on `inputs`, returns the output bytes.
+fn profile(elf: &Path, board: &str, inputs: &[PathBuf], output: &Path) -> Vec<i8> {
+    let mut args: Vec<std::ffi::OsString> = vec![
+        "profile".into(),
+        elf.into(),
+        "--board".into(),
+        board.into(),
+        "-q".into(),
+    ];
+    for i in inputs {
+        args.push("--input".into());
+        args.push(i.into());
+    }
+    args.push("--output".into());
+    args.push(output.into());
+    let run = mcusim(&args);
+    assert_eq!(
+        run.status,
+        0,
+        "profile {} on {board}: {}{}",
+        elf.display(),
+        run.stdout,
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("total"),
+        "a layer table: {}",
+        run.stdout
+    );
+    npy_data(output)
+}
+
+fn shared_models_on(board: &str) {
+    let Some(shared) = shared() else { return };
+    for name in ["kws_ref_model", "pretrainedResnet_quant", "ad01_int8"] {
+        let dir = out_dir(&format!("{board}-{name}"));
+        let elf = dir.join("fw.elf");
+        compile(
+            &shared.join("models").join(format!("{name}.tflite")),
+            board,
+            &elf,
+        );
+        for n in 0..4 {
+            let vectors = shared.join("vectors").join(name);
+            let got = profile(
+                &elf,
+                board,
+                &[vectors.join(format!("input_{n}.npy"))],
+                &dir.join(format!("output_{n}.npy")),
+            );
+            let want = npy_data(&vectors.join(format!("output_{n}.npy")));
+            assert_eq!(got, want, "{name} input {n} on {board}");
+        }
+    }
+}
+
+#[test]
+fn mlperf_tiny_models_match_tflite_micro_on_nucleo_l4r5zi() {
+    shared_models_on("nucleo-l4r5zi");
+}
+
+#[test]
+fn mlperf_tiny_models_match_tflite_micro_on_stm32f746g_disco() {
+    shared_models_on("stm32f746g-disco");
+}
+
+#[test]
+fn mlperf_tiny_models_match_tflite_micro_on_nucleo_u575zi() {
+    shared_models_on("nucleo-u575zi");
+}
+
+#[test]
+fn mlperf_tiny_models_match_tflite_micro_on_nucleo_g0b1re() {
+    shared_models_on("nucleo-g0b1re");
+}
+
+#[test]
+fn mlperf_tiny_models_match_tflite_micro_on_mps2_an386() {
+    shared_models_on("mps2-an386");
+}
+
+#[test]
+fn heldout_models_match_tflite_micro_in_firmware() {
+    let data = root().join("kernels/tests/heldout/data");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&data)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    cases.sort();
+    for (i, case) in cases.iter().enumerate() {
+        // Alternate the two kernel paths: DSP (Cortex-M4F) and portable (Cortex-M0+).
+        let board = if i % 2 == 0 {
+            "nucleo-l4r5zi"
+        } else {
+            "nucleo-g0b1re"
+        };
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let dir = out_dir(&format!("heldout-{name}"));
+        let elf = dir.join("fw.elf");
+        compile(&case.join("model.tflite"), board, &elf);
+        let mut inputs: Vec<PathBuf> = (0..8)
+            .map(|k| case.join(format!("input_{k}.npy")))
+            .filter(|p| p.exists())
+            .collect();
+        inputs.sort();
+        // ELF inputs are one buffer: several model inputs go in one file, concatenated.
+        let input = if inputs.len() == 1 {
+            inputs[0].clone()
+        } else {
+            let all: Vec<u8> = inputs
+                .iter()
+                .flat_map(|p| npy_data(p))
+                .map(|v| v as u8)
+                .collect();
+            let bin = dir.join("inputs.bin");
+            std::fs::write(&bin, all).unwrap();
+            bin
+        };
+        let got = profile(&elf, board, &[input], &dir.join("output.npy"));
+        assert_eq!(
+            got,
+            npy_data(&case.join("output_0.npy")),
+            "{name} on {board}"
+        );
+    }
+}
+
+#[test]
+fn a_model_profiles_straight_from_tflite_with_a_layer_table() {
+    let model = root().join("kernels/tests/heldout/data/conv_pool_reshape_fc_softmax/model.tflite");
+    let run = mcusim(["profile".as_ref(), model.as_os_str()]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    for op in [
+        "CONV_2D",
+        "MAX_POOL_2D",
+        "RESHAPE",
+        "FULLY_CONNECTED",
+        "SOFTMAX",
+        "(outside layers)",
+        "total",
+    ] {
+        assert!(run.stdout.contains(op), "{op} in\n{}", run.stdout);
+    }
+    assert!(
+        run.stderr.contains("building for nucleo-l4r5zi"),
+        "{}",
+        run.stderr
+    );
+    // The same inputs give the same table, byte for byte.
+    let again = mcusim(["profile".as_ref(), model.as_os_str()]);
+    assert_eq!(run.stdout, again.stdout);
+}
+
+#[test]
+fn bad_models_are_refused_with_one_line_naming_the_file() {
+    let dir = out_dir("bad");
+    let garbage = dir.join("garbage.tflite");
+    std::fs::write(&garbage, b"this is not a model").unwrap();
+    for cmd in ["compile", "profile"] {
+        let run = mcusim([
+            cmd.as_ref(),
+            garbage.as_os_str(),
+            "-o".as_ref(),
+            dir.join("x.elf").as_os_str(),
+        ]);
+        if cmd == "profile" {
+            // profile takes no -o: clap's usage error is status 2 as well.
+            assert_eq!(run.status, 2);
+            continue;
+        }
+        assert_eq!(run.status, 2, "{}", run.stderr);
+        assert!(run.stderr.contains("garbage.tflite"), "{}", run.stderr);
+        assert_eq!(run.stderr.trim_end().lines().count(), 1, "{}", run.stderr);
+    }
+    let run = mcusim(["profile".as_ref(), garbage.as_os_str()]);
+    assert_eq!(run.status, 2);
+    assert!(run.stderr.contains("garbage.tflite"), "{}", run.stderr);
+    // A truncated model.
+    let model = std::fs::read(root().join("kernels/tests/heldout/data/pad/model.tflite")).unwrap();
+    let cut = dir.join("cut.tflite");
+    std::fs::write(&cut, &model[..model.len() / 2]).unwrap();
+    let run = mcusim([
+        "compile".as_ref(),
+        cut.as_os_str(),
+        "-o".as_ref(),
+        dir.join("cut.elf").as_os_str(),
+    ]);
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("cut.tflite"), "{}", run.stderr);
+    // The wrong input size.
+    let model = root().join("kernels/tests/heldout/data/pad/model.tflite");
+    let small = dir.join("small.bin");
+    std::fs::write(&small, [1u8, 2, 3]).unwrap();
+    let run = mcusim([
+        "profile".as_ref(),
+        model.as_os_str(),
+        "--input".as_ref(),
+        small.as_os_str(),
+    ]);
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("small.bin") && run.stderr.contains("3 bytes"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn emit_c_builds_with_make_into_the_same_firmware_behaviour() {
+    if mcusim_toolchain::which("make").is_none() {
+        eprintln!("skipped: make is not installed");
+        return;
+    }
+    let model = root().join("kernels/tests/heldout/data/conv_same_stride2_relu6/model.tflite");
+    let dir = out_dir("emit");
+    let src = dir.join("src");
+    let _ = std::fs::remove_dir_all(&src);
+    let run = mcusim([
+        "compile".as_ref(),
+        model.as_os_str(),
+        "--emit-c".as_ref(),
+        src.as_os_str(),
+    ]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let make = std::process::Command::new("make")
+        .arg("-s")
+        .current_dir(&src)
+        .output()
+        .unwrap();
+    assert!(
+        make.status.success(),
+        "{}",
+        String::from_utf8_lossy(&make.stderr)
+    );
+    let input = model.with_file_name("input_0.npy");
+    let got = profile(
+        &src.join("firmware.elf"),
+        "nucleo-l4r5zi",
+        &[input],
+        &dir.join("out.npy"),
+    );
+    assert_eq!(got, npy_data(&model.with_file_name("output_0.npy")));
+}
