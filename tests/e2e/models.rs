@@ -184,6 +184,26 @@ fn heldout_models_match_tflite_micro_in_firmware() {
 }
 
 #[test]
+fn the_bundled_example_models_match_tflite_micro() {
+    for name in ["kws_ds_cnn", "mobilenet_tiny", "autoencoder"] {
+        let dir = root().join("examples/models");
+        let model = dir.join(format!("{name}.tflite"));
+        let out = out_dir(&format!("example-{name}")).join("output.npy");
+        let got = profile(
+            &model,
+            "nucleo-l4r5zi",
+            &[dir.join(format!("{name}.input_0.npy"))],
+            &out,
+        );
+        assert_eq!(
+            got,
+            npy_data(&dir.join(format!("{name}.output_0.npy"))),
+            "{name}"
+        );
+    }
+}
+
+#[test]
 fn a_model_profiles_straight_from_tflite_with_a_layer_table() {
     let model = root().join("kernels/tests/heldout/data/conv_pool_reshape_fc_softmax/model.tflite");
     let run = mcusim(["profile".as_ref(), model.as_os_str()]);

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""Generates the held-out operator tests in kernels/tests/heldout/data/.
+"""Generates the held-out operator tests in kernels/tests/heldout/data/ and the example models in
+examples/models/.
 
 Each case is a small int8 .tflite model written here with the flatbuffers builder of the
 `tflite` package (random weights and quantisation from a fixed seed), an input, and the output
@@ -438,6 +439,174 @@ def conv_reshape_fc():
     return m
 
 
+class Net:
+    """A chain of layers on one activation tensor: conv, depthwise, pools, FC, softmax."""
+
+    def __init__(self, shape, in_scale=0.05, in_zp=0):
+        self.m = Model()
+        self.x = self.m.activation("input", shape, in_scale, in_zp)
+        self.m.inputs = [self.x]
+        self.shape, self.scale, self.zp = list(shape), in_scale, in_zp
+        self.n = 0
+
+    def _name(self, kind):
+        self.n += 1
+        return f"{kind}_{self.n}"
+
+    def _out(self, name, shape, scale, zp):
+        y = self.m.activation(f"{name}/out", shape, scale, zp)
+        self.x, self.shape, self.scale, self.zp = y, list(shape), scale, zp
+        return y
+
+    def _bias(self, name, count, bias_scale):
+        return self.m.tensor(f"{name}/bias", [count], tflite.TensorType.INT32,
+                             data=rng.integers(-200, 200, size=count, dtype=np.int32).tobytes(),
+                             scale=np.asarray(bias_scale, dtype=np.float32), zp=[0] * count, qdim=0)
+
+    def conv(self, out_c, k, stride, padding="same", act="relu", out_scale=0.05):
+        name = self._name("conv")
+        n, h, w, c = self.shape
+        fan_in = k[0] * k[1] * c
+        fs = (rng.uniform(0.5, 1.5, size=out_c) / (64 * np.sqrt(fan_in))).astype(np.float32)
+        f = self.m.tensor(f"{name}/weights", [out_c, k[0], k[1], c], data=weights((out_c, k[0], k[1], c)).tobytes(),
+                          scale=fs, zp=[0] * out_c, qdim=0)
+        b = self._bias(name, out_c, self.scale * fs)
+        oh, ow = out_size(padding, h, k[0], stride[0], 1), out_size(padding, w, k[1], stride[1], 1)
+        x = self.x
+        y = self._out(name, [n, oh, ow, out_c], out_scale, -128 if act in ("relu", "relu6") else 0)
+        self.m.op(tflite.BuiltinOperator.CONV_2D, [x, f, b], [y], tflite.BuiltinOptions.Conv2DOptions,
+                  conv_options(padding, stride, (1, 1), act))
+
+    def depthwise(self, k, stride, padding="same", act="relu", out_scale=0.05):
+        name = self._name("depthwise")
+        n, h, w, c = self.shape
+        fs = (rng.uniform(0.5, 1.5, size=c) / (64 * np.sqrt(k[0] * k[1]))).astype(np.float32)
+        f = self.m.tensor(f"{name}/weights", [1, k[0], k[1], c], data=weights((1, k[0], k[1], c)).tobytes(),
+                          scale=fs, zp=[0] * c, qdim=3)
+        b = self._bias(name, c, self.scale * fs)
+        oh, ow = out_size(padding, h, k[0], stride[0], 1), out_size(padding, w, k[1], stride[1], 1)
+        x = self.x
+        y = self._out(name, [n, oh, ow, c], out_scale, -128 if act in ("relu", "relu6") else 0)
+
+        def fn(bld):
+            tflite.DepthwiseConv2DOptionsStart(bld)
+            tflite.DepthwiseConv2DOptionsAddPadding(bld, PAD[padding])
+            tflite.DepthwiseConv2DOptionsAddStrideW(bld, stride[1])
+            tflite.DepthwiseConv2DOptionsAddStrideH(bld, stride[0])
+            tflite.DepthwiseConv2DOptionsAddDepthMultiplier(bld, 1)
+            tflite.DepthwiseConv2DOptionsAddFusedActivationFunction(bld, ACT[act])
+            return tflite.DepthwiseConv2DOptionsEnd(bld)
+
+        self.m.op(tflite.BuiltinOperator.DEPTHWISE_CONV_2D, [x, f, b], [y],
+                  tflite.BuiltinOptions.DepthwiseConv2DOptions, fn)
+
+    def global_average(self):
+        name = self._name("pool")
+        n, h, w, c = self.shape
+        x = self.x
+        y = self._out(name, [n, 1, 1, c], self.scale, self.zp)
+
+        def fn(bld):
+            tflite.Pool2DOptionsStart(bld)
+            tflite.Pool2DOptionsAddPadding(bld, PAD["valid"])
+            tflite.Pool2DOptionsAddStrideW(bld, w)
+            tflite.Pool2DOptionsAddStrideH(bld, h)
+            tflite.Pool2DOptionsAddFilterWidth(bld, w)
+            tflite.Pool2DOptionsAddFilterHeight(bld, h)
+            return tflite.Pool2DOptionsEnd(bld)
+
+        self.m.op(tflite.BuiltinOperator.AVERAGE_POOL_2D, [x], [y], tflite.BuiltinOptions.Pool2DOptions, fn)
+
+    def flatten(self):
+        name = self._name("flatten")
+        count = int(np.prod(self.shape[1:]))
+        shape_t = self.m.tensor(f"{name}/shape", [2], tflite.TensorType.INT32,
+                                data=np.asarray([self.shape[0], count], dtype=np.int32).tobytes())
+        x = self.x
+        y = self._out(name, [self.shape[0], count], self.scale, self.zp)
+
+        def fn(bld):
+            vec = vector_i32(bld, [self.shape[0], count])
+            tflite.ReshapeOptionsStart(bld)
+            tflite.ReshapeOptionsAddNewShape(bld, vec)
+            return tflite.ReshapeOptionsEnd(bld)
+
+        self.m.op(tflite.BuiltinOperator.RESHAPE, [x, shape_t], [y], tflite.BuiltinOptions.ReshapeOptions, fn)
+
+    def dense(self, outputs, act="none", out_scale=0.1):
+        name = self._name("dense")
+        batches, depth = self.shape
+        ws = float(1.0 / (64 * np.sqrt(depth)))
+        w = self.m.tensor(f"{name}/weights", [outputs, depth], data=weights((outputs, depth)).tobytes(), scale=ws, zp=0)
+        b = self._bias(name, outputs, [self.scale * ws] * outputs)
+        x = self.x
+        y = self._out(name, [batches, outputs], out_scale, -128 if act == "relu" else 0)
+
+        def fn(bld):
+            tflite.FullyConnectedOptionsStart(bld)
+            tflite.FullyConnectedOptionsAddFusedActivationFunction(bld, ACT[act])
+            return tflite.FullyConnectedOptionsEnd(bld)
+
+        self.m.op(tflite.BuiltinOperator.FULLY_CONNECTED, [x, w, b], [y], tflite.BuiltinOptions.FullyConnectedOptions, fn)
+
+    def softmax(self):
+        name = self._name("softmax")
+        x = self.x
+        y = self._out(name, self.shape, 1.0 / 256, -128)
+
+        def fn(bld):
+            tflite.SoftmaxOptionsStart(bld)
+            tflite.SoftmaxOptionsAddBeta(bld, 1.0)
+            return tflite.SoftmaxOptionsEnd(bld)
+
+        self.m.op(tflite.BuiltinOperator.SOFTMAX, [x], [y], tflite.BuiltinOptions.SoftmaxOptions, fn)
+
+    def done(self):
+        self.m.outputs = [self.x]
+        return self.m
+
+
+def kws_ds_cnn():
+    """A DS-CNN keyword-spotting network shaped like MLPerf Tiny's (49x10 MFCC input, 12 classes)."""
+    net = Net([1, 49, 10, 1], 0.5, 0)
+    net.conv(64, (10, 4), (2, 2))
+    for _ in range(4):
+        net.depthwise((3, 3), (1, 1))
+        net.conv(64, (1, 1), (1, 1))
+    net.global_average()
+    net.flatten()
+    net.dense(12)
+    net.softmax()
+    return net.done()
+
+
+def mobilenet_tiny():
+    """A small MobileNet-style image classifier (32x32 RGB, ReLU6, strided depthwise blocks)."""
+    net = Net([1, 32, 32, 3], 0.02, 0)
+    net.conv(16, (3, 3), (2, 2), act="relu6")
+    for out_c, stride in [(24, 1), (32, 2), (32, 1), (64, 2)]:
+        net.depthwise((3, 3), (stride, stride), act="relu6")
+        net.conv(out_c, (1, 1), (1, 1), act="relu6")
+    net.global_average()
+    net.flatten()
+    net.dense(10)
+    net.softmax()
+    return net.done()
+
+
+def autoencoder():
+    """A fully connected autoencoder shaped like MLPerf Tiny's anomaly detector (640 inputs)."""
+    net = Net([1, 640], 0.1, 0)
+    for width in [128, 128, 8, 128, 128]:
+        net.dense(width, act="relu")
+    net.dense(640)
+    return net.done()
+
+
+EXAMPLES = {"kws_ds_cnn": kws_ds_cnn, "mobilenet_tiny": mobilenet_tiny, "autoencoder": autoencoder}
+EXAMPLES_OUT = os.path.join(os.path.dirname(OUT), "..", "..", "..", "examples", "models")
+
+
 OP = tflite.BuiltinOperator
 CASES = {
     "conv_same_stride2_relu6": lambda: conv_case([1, 11, 9, 5], 7, (3, 3), (2, 2), (1, 1), "same", "relu6"),
@@ -472,29 +641,43 @@ def npy(path, array):
     np.save(path, np.ascontiguousarray(array.astype(np.int8)), allow_pickle=False)
 
 
+def seed(name):
+    """Each case draws from its own generator, so any subset regenerates the same bytes."""
+    global rng
+    rng = np.random.default_rng([20261122] + [ord(c) for c in name])
+
+
+def run_case(name, spec, d, prefix=""):
+    model = spec.build()
+    interp = runtime.Interpreter.from_bytes(model)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, f"{prefix}model.tflite" if not prefix else f"{prefix}.tflite"), "wb") as f:
+        f.write(model)
+    inputs = []
+    for i in range(len(spec.inputs)):
+        detail = interp.get_input_details(i)
+        x = rng.integers(-128, 128, size=detail["shape"], dtype=np.int8)
+        interp.set_input(x, i)
+        npy(os.path.join(d, f"{prefix}.input_{i}.npy" if prefix else f"input_{i}.npy"), x)
+        inputs.append(list(map(int, detail["shape"])))
+    interp.invoke()
+    y = interp.get_output(0)
+    npy(os.path.join(d, f"{prefix}.output_0.npy" if prefix else "output_0.npy"), y)
+    print(f"{name}: inputs {inputs} -> output {list(y.shape)}")
+
+
 def main():
     only = set(sys.argv[1:])
     for name, make in CASES.items():
         if only and name not in only:
             continue
-        spec = make()
-        model = spec.build()
-        interp = runtime.Interpreter.from_bytes(model)
-        d = os.path.join(OUT, name)
-        os.makedirs(d, exist_ok=True)
-        with open(os.path.join(d, "model.tflite"), "wb") as f:
-            f.write(model)
-        inputs = []
-        for i in range(len(spec.inputs)):
-            detail = interp.get_input_details(i)
-            x = rng.integers(-128, 128, size=detail["shape"], dtype=np.int8)
-            interp.set_input(x, i)
-            npy(os.path.join(d, f"input_{i}.npy"), x)
-            inputs.append(list(map(int, detail["shape"])))
-        interp.invoke()
-        y = interp.get_output(0)
-        npy(os.path.join(d, "output_0.npy"), y)
-        print(f"{name}: inputs {inputs} -> output {list(y.shape)}")
+        seed(name)
+        run_case(name, make(), os.path.join(OUT, name))
+    for name, make in EXAMPLES.items():
+        if only and name not in only:
+            continue
+        seed(name)
+        run_case(name, make(), os.path.abspath(EXAMPLES_OUT), prefix=name)
 
 
 if __name__ == "__main__":
