@@ -358,6 +358,17 @@ void mnn_requantizer_init(mnn_requantizer *rq, const mnn_per_channel_quant *quan
  * accumulators and finish it here, in one tight loop, rather than interleaving
  * requantisation with their multiply loops. */
 void mnn_requantize_row(const mnn_requantizer *rq, const int32_t *acc, int32_t n, int8_t *out);
+/* The same for channels first .. first + n - 1 (acc and out start at channel first). */
+void mnn_requantize_row_from(const mnn_requantizer *rq, int32_t first, const int32_t *acc, int32_t n, int8_t *out);
+
+/* mnn_requantize for a prepared channel (shift <= -2): see the derivation there. */
+MNN_INLINE int32_t mnn_requantize_prepared(int32_t x, const mnn_requant_channel *ch) {
+    const int32_t s = x >> 31;
+    const uint32_t lo = 0x40000000u | ((uint32_t)s << 31);
+    const int32_t hi = ch->rounding_hi + s;
+    const int64_t z = (int64_t)(((uint64_t)(uint32_t)hi << 32) | lo) + (int64_t)x * ch->multiplier;
+    return (int32_t)(z >> 32) >> ch->shift_minus_one;
+}
 
 /* The functions below live in src/support/mnn_fixed_point.c. */
 

@@ -164,6 +164,20 @@ static void pixel(const mnn_dw_conv_params *p, const mnn_dims *in,
     const int8_t *wbase = filter + (r.ky0 * fd->w + r.kx0) * ch;
     const int32_t w_row_tail = (fd->w - k.cols) * ch;
     int32_t c = 0;
+    if (whole_3x3 && start && rq->prepared && rq->act.min == INT8_MIN && rq->act.max == INT8_MAX) {
+        /* The common case, fused: each group's four sums requantised straight from registers. */
+        const mnn_requant_channel *prepared = rq->prepared;
+        const int32_t out_offset = rq->out_offset;
+        for (; c + 3 < ch; c += 4) {
+            int32_t a[4];
+            accumulate4_3x3(base + c, row_step, k.x_col, wexp_base + (c >> 2) * taps * 2, start + c, a);
+            out[c] = (int8_t)mnn_ssat8(mnn_requantize_prepared(a[0], &prepared[c]) + out_offset);
+            out[c + 1] = (int8_t)mnn_ssat8(mnn_requantize_prepared(a[1], &prepared[c + 1]) + out_offset);
+            out[c + 2] = (int8_t)mnn_ssat8(mnn_requantize_prepared(a[2], &prepared[c + 2]) + out_offset);
+            out[c + 3] = (int8_t)mnn_ssat8(mnn_requantize_prepared(a[3], &prepared[c + 3]) + out_offset);
+        }
+    }
+    const int32_t first = c;
     for (; c + 3 < ch; c += 4) {
         static const int32_t zeros[4] = {0, 0, 0, 0};
         const int32_t *init = start ? start + c : zeros;
@@ -191,7 +205,7 @@ static void pixel(const mnn_dw_conv_params *p, const mnn_dims *in,
         }
         acc[c] = sum;
     }
-    mnn_requantize_row(rq, acc, ch, out);
+    mnn_requantize_row_from(rq, first, acc + first, ch - first, out + first);
 }
 
 mnn_status mnn_depthwise_conv_s8_opt(const mnn_context *ctx, const mnn_dw_conv_params *params,

@@ -20,38 +20,33 @@ void mnn_requantizer_init(mnn_requantizer *rq, const mnn_per_channel_quant *quan
     }
 }
 
-/* mnn_requantize for a prepared channel (shift <= -2): see the derivation there. */
-static inline int32_t requantize_prepared(int32_t x, const mnn_requant_channel *ch) {
-    const int32_t s = x >> 31;
-    const uint32_t lo = 0x40000000u | ((uint32_t)s << 31);
-    const int32_t hi = ch->rounding_hi + s;
-    const int64_t z = (int64_t)(((uint64_t)(uint32_t)hi << 32) | lo) + (int64_t)x * ch->multiplier;
-    return (int32_t)(z >> 32) >> ch->shift_minus_one;
-}
-
 static inline int8_t clamp_full(int32_t v) { return (int8_t)mnn_ssat8(v); }
 
 void mnn_requantize_row(const mnn_requantizer *rq, const int32_t *acc, int32_t n, int8_t *out) {
+    mnn_requantize_row_from(rq, 0, acc, n, out);
+}
+
+void mnn_requantize_row_from(const mnn_requantizer *rq, int32_t first, const int32_t *acc, int32_t n, int8_t *out) {
     const int32_t offset = rq->out_offset;
     const int32_t lo = rq->act.min, hi = rq->act.max;
     const int32_t full = lo == INT8_MIN && hi == INT8_MAX;
     if (rq->prepared) {
-        const mnn_requant_channel *ch = rq->prepared;
+        const mnn_requant_channel *ch = rq->prepared + first;
         if (full) {
             /* The full int8 range: one saturation (SSAT on Armv7E-M). */
             for (int32_t i = 0; i < n; i++) {
-                out[i] = clamp_full(requantize_prepared(acc[i], &ch[i]) + offset);
+                out[i] = clamp_full(mnn_requantize_prepared(acc[i], &ch[i]) + offset);
             }
         } else {
             for (int32_t i = 0; i < n; i++) {
-                const int32_t v = requantize_prepared(acc[i], &ch[i]) + offset;
+                const int32_t v = mnn_requantize_prepared(acc[i], &ch[i]) + offset;
                 out[i] = (int8_t)mnn_clamp(v, lo, hi);
             }
         }
         return;
     }
     for (int32_t i = 0; i < n; i++) {
-        const int32_t v = mnn_requantize(acc[i], rq->multiplier[i], rq->shift[i]) + offset;
+        const int32_t v = mnn_requantize(acc[i], rq->multiplier[first + i], rq->shift[first + i]) + offset;
         out[i] = (int8_t)mnn_clamp(v, lo, hi);
     }
 }
