@@ -116,8 +116,15 @@ static void expand_pair(const int8_t *a, const int8_t *b, int16_t *dst, int32_t 
 /* out0[c] and out1[c] for every output channel c from an interleaved column pair (out1 may be
  * NULL when the second pixel is a duplicate): two channels per pass, 16 MACs per 4 weight
  * bytes of each channel, 8 SMLADs, 4 SXTB16s and 6 loads. */
-static void mat_mult_dsp(const int8_t *weights, const int16_t *cols, int32_t out_c, int32_t k, const int32_t *bias,
-                         int32_t *acc0, int32_t *acc1) {
+/* out0[c] (pixel a) and out1[c] (pixel b) for every output channel. When the requantizer is
+ * prepared and the activation is the full int8 range, each pair of channels is requantised
+ * straight from registers (fused); otherwise the sums go to acc0/acc1 and the caller
+ * requantises the rows. Returns whether it fused. */
+static int mat_mult_dsp(const int8_t *weights, const int16_t *cols, int32_t out_c, int32_t k, const int32_t *bias,
+                        const mnn_requantizer *rq, int32_t *acc0, int32_t *acc1, int8_t *out0, int8_t *out1) {
+    const int fused = rq->prepared != NULL && rq->act.min == INT8_MIN && rq->act.max == INT8_MAX;
+    const mnn_requant_channel *prepared = rq->prepared;
+    const int32_t out_offset = rq->out_offset;
     const int32_t groups = k >> 2;
     const int32_t tail = k & 3;
     const int16_t *tail_cols = cols + 8 * groups;
@@ -145,10 +152,18 @@ static void mat_mult_dsp(const int8_t *weights, const int16_t *cols, int32_t out
             s10 += wb * x[2 * i];
             s11 += wb * x[2 * i + 1];
         }
-        a0[0] = s00;
-        a0[1] = s10;
-        a1[0] = s01;
-        a1[1] = s11;
+        if (fused) {
+            const int32_t c = (int32_t)(a0 - acc0);
+            out0[c] = (int8_t)mnn_ssat8(mnn_requantize_prepared(s00, &prepared[c]) + out_offset);
+            out0[c + 1] = (int8_t)mnn_ssat8(mnn_requantize_prepared(s10, &prepared[c + 1]) + out_offset);
+            out1[c] = (int8_t)mnn_ssat8(mnn_requantize_prepared(s01, &prepared[c]) + out_offset);
+            out1[c + 1] = (int8_t)mnn_ssat8(mnn_requantize_prepared(s11, &prepared[c + 1]) + out_offset);
+        } else {
+            a0[0] = s00;
+            a0[1] = s10;
+            a1[0] = s01;
+            a1[1] = s11;
+        }
         a0 += 2;
         a1 += 2;
         w0 = w1;
@@ -172,9 +187,15 @@ static void mat_mult_dsp(const int8_t *weights, const int16_t *cols, int32_t out
             s0 += w0[i] * x[2 * i];
             s1 += w0[i] * x[2 * i + 1];
         }
-        acc0[c] = s0;
-        acc1[c] = s1;
+        if (fused) {
+            out0[c] = (int8_t)mnn_ssat8(mnn_requantize_prepared(s0, &prepared[c]) + out_offset);
+            out1[c] = (int8_t)mnn_ssat8(mnn_requantize_prepared(s1, &prepared[c]) + out_offset);
+        } else {
+            acc0[c] = s0;
+            acc1[c] = s1;
+        }
     }
+    return fused;
 }
 
 /* The same in plain order with scalar multiplies. */
@@ -287,15 +308,21 @@ mnn_status mnn_conv_s8_dsp(const mnn_context *ctx, const mnn_conv_params *params
             const int8_t *a = column_s8(params, in, in_b, fd, od, direct, pix, gather_a);
             const int8_t *c = column_s8(params, in, in_b, fd, od, direct, pix + 1, gather_b);
             expand_pair(a, c, cols, k, params->input_offset);
-            mat_mult_dsp(filter, cols, out_c, k, bias, acc0, acc1);
-            mnn_requantize_row(&rq, acc0, out_c, out + pix * out_c);
-            mnn_requantize_row(&rq, acc1, out_c, out + (pix + 1) * out_c);
+            int8_t *out_a = out + pix * out_c;
+            int8_t *out_b = out_a + out_c;
+            if (!mat_mult_dsp(filter, cols, out_c, k, bias, &rq, acc0, acc1, out_a, out_b)) {
+                mnn_requantize_row(&rq, acc0, out_c, out_a);
+                mnn_requantize_row(&rq, acc1, out_c, out_b);
+            }
         }
         if (pix < pixels) {
             const int8_t *a = column_s8(params, in, in_b, fd, od, direct, pix, gather_a);
             expand_pair(a, a, cols, k, params->input_offset);
-            mat_mult_dsp(filter, cols, out_c, k, bias, acc0, acc1);
-            mnn_requantize_row(&rq, acc0, out_c, out + pix * out_c);
+            /* The second pixel is a copy of the first: its outputs go to scratch. */
+            int8_t *out_a = out + pix * out_c;
+            if (!mat_mult_dsp(filter, cols, out_c, k, bias, &rq, acc0, acc1, out_a, (int8_t *)(void *)acc1)) {
+                mnn_requantize_row(&rq, acc0, out_c, out_a);
+            }
         }
     }
     return MNN_SUCCESS;
