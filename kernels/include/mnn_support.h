@@ -114,6 +114,23 @@ MNN_INLINE int32_t mnn_requantize_ref(int32_t x, int32_t multiplier, int32_t shi
  * stays a library call; the builtin always compiles to one LDR/STR (or byte loads on cores
  * without unaligned access). */
 
+#if defined(__arm__) && !defined(__ARM_FEATURE_UNALIGNED)
+/* Armv6-M has no unaligned access, and __builtin_memcpy of 4 unaligned bytes becomes a call
+ * to memcpy: assembled from bytes instead. */
+MNN_INLINE int32_t mnn_read_s8x4(const int8_t *p) {
+    const uint8_t *b = (const uint8_t *)p;
+    return (int32_t)((uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) | ((uint32_t)b[3] << 24));
+}
+
+MNN_INLINE int32_t mnn_read_s16x2(const int16_t *p) {
+    return (int32_t)((uint32_t)(uint16_t)p[0] | ((uint32_t)(uint16_t)p[1] << 16));
+}
+
+MNN_INLINE void mnn_write_s16x2(int16_t *p, int32_t v) {
+    p[0] = (int16_t)(uint16_t)((uint32_t)v & 0xFFFFu);
+    p[1] = (int16_t)(uint16_t)((uint32_t)v >> 16);
+}
+#else
 MNN_INLINE int32_t mnn_read_s8x4(const int8_t *p) {
     int32_t v;
     __builtin_memcpy(&v, p, 4);
@@ -127,17 +144,20 @@ MNN_INLINE int32_t mnn_read_s16x2(const int16_t *p) {
 }
 
 MNN_INLINE void mnn_write_s16x2(int16_t *p, int32_t v) { __builtin_memcpy(p, &v, 4); }
+#endif
 
 /* Copy and fill for kernels' data movement: a word at a time when both ends are aligned. The C
  * library's memcpy in newlib-nano (what firmware links) goes byte by byte. */
+/* A word that may alias any object (GCC and Clang), for the aligned copies below. */
+typedef uint32_t __attribute__((__may_alias__)) mnn_word;
+
 MNN_INLINE void mnn_copy(int8_t *dst, const int8_t *src, int32_t n) {
     if ((((uintptr_t)dst | (uintptr_t)src) & 3u) == 0) {
         for (; n >= 8; n -= 8) {
-            int32_t a, b;
-            __builtin_memcpy(&a, src, 4);
-            __builtin_memcpy(&b, src + 4, 4);
-            __builtin_memcpy(dst, &a, 4);
-            __builtin_memcpy(dst + 4, &b, 4);
+            const mnn_word a = ((const mnn_word *)(const void *)src)[0];
+            const mnn_word b = ((const mnn_word *)(const void *)src)[1];
+            ((mnn_word *)(void *)dst)[0] = a;
+            ((mnn_word *)(void *)dst)[1] = b;
             dst += 8;
             src += 8;
         }
@@ -149,9 +169,9 @@ MNN_INLINE void mnn_copy(int8_t *dst, const int8_t *src, int32_t n) {
 
 MNN_INLINE void mnn_fill(int8_t *dst, int8_t value, int32_t n) {
     if (((uintptr_t)dst & 3u) == 0) {
-        const uint32_t word = 0x01010101u * (uint8_t)value;
+        const mnn_word word = 0x01010101u * (uint8_t)value;
         for (; n >= 4; n -= 4) {
-            __builtin_memcpy(dst, &word, 4);
+            *(mnn_word *)(void *)dst = word;
             dst += 4;
         }
     }

@@ -20,29 +20,6 @@
 #include "mnn_support.h"
 
 /* Gather one output pixel's receptive field (int8, padding filled with the input zero point
- * so that it becomes 0 once the offset is added). */
-/* Copies n bytes; short runs inline (a library call costs more than it saves below 16). */
-static inline void copy_bytes(int8_t *dst, const int8_t *src, int32_t n) {
-    if (n >= 16) {
-        memcpy(dst, src, (size_t)n);
-    } else {
-        for (int32_t i = 0; i < n; i++) {
-            dst[i] = src[i];
-        }
-    }
-}
-
-static inline void fill_bytes(int8_t *dst, int8_t value, int32_t n) {
-    if (n >= 16) {
-        memset(dst, value, (size_t)n);
-    } else {
-        for (int32_t i = 0; i < n; i++) {
-            dst[i] = value;
-        }
-    }
-}
-
-/* Gather one output pixel's receptive field (int8, padding filled with the input zero point
  * so that it becomes 0 once the offset is added). Without horizontal dilation a window row is
  * one contiguous run of the input: copied at once, its clipped ends filled. */
 static void gather_column_s8(const mnn_conv_params *p, const mnn_dims *in, const int8_t *input, int32_t k_h,
@@ -58,19 +35,19 @@ static void gather_column_s8(const mnn_conv_params *p, const mnn_dims *in, const
     for (int32_t ky = 0; ky < k_h; ky++) {
         const int32_t iy = in_y0 + ky * p->dilation_h;
         if (iy < 0 || iy >= in->h) {
-            fill_bytes(col, pad_value, row_bytes);
+            mnn_fill(col, pad_value, row_bytes);
         } else if (p->dilation_w == 1) {
             const int8_t *row = input + (iy * in->w + in_x0) * in_c;
-            fill_bytes(col, pad_value, kx0 * in_c);
-            copy_bytes(col + kx0 * in_c, row + kx0 * in_c, (kx1 - kx0) * in_c);
-            fill_bytes(col + kx1 * in_c, pad_value, (k_w - kx1) * in_c);
+            mnn_fill(col, pad_value, kx0 * in_c);
+            mnn_copy(col + kx0 * in_c, row + kx0 * in_c, (kx1 - kx0) * in_c);
+            mnn_fill(col + kx1 * in_c, pad_value, (k_w - kx1) * in_c);
         } else {
             for (int32_t kx = 0; kx < k_w; kx++) {
                 const int32_t ix = in_x0 + kx * p->dilation_w;
                 if (ix >= 0 && ix < in->w) {
-                    copy_bytes(col + kx * in_c, input + (iy * in->w + ix) * in_c, in_c);
+                    mnn_copy(col + kx * in_c, input + (iy * in->w + ix) * in_c, in_c);
                 } else {
-                    fill_bytes(col + kx * in_c, pad_value, in_c);
+                    mnn_fill(col + kx * in_c, pad_value, in_c);
                 }
             }
         }
