@@ -106,6 +106,13 @@ pub struct RunArgs {
     /// forwarded).
     #[arg(long, short)]
     pub quiet: bool,
+    /// For model firmware (`mcusim compile`): the input, an int8 .npy or raw .bin file written
+    /// into the firmware's input before the run (all model inputs, one after another).
+    #[arg(long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+    /// For model firmware: write the model's output here after the run (.npy or raw bytes).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

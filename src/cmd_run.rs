@@ -2,7 +2,7 @@
 
 use crate::Outcome;
 use crate::cli::{RunArgs, Timing};
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use mcusim_boards::Board;
 use mcusim_sim::{Firmware, Limits, Machine, StdConsole};
 use mcusim_traces::StopReason;
@@ -13,7 +13,24 @@ use std::time::Instant;
 pub fn run(args: &RunArgs) -> Result<Outcome> {
     let board = Board::resolve(&args.board)?;
     let firmware = Firmware::load(&args.firmware)?;
+    let input_data = firmware.symbol("mcusim_model_input_data").cloned();
+    let output_data = firmware.symbol("mcusim_model_output_data").cloned();
     let mut machine = Machine::new(&board, firmware, Box::new(StdConsole))?;
+    if let Some(path) = &args.input {
+        let Some(sym) = &input_data else {
+            bail!(
+                "{}: not model firmware (no mcusim_model_input_data to write --input into)",
+                args.firmware.display()
+            );
+        };
+        let bytes = crate::model::inputs_for(std::slice::from_ref(path), &[sym.size as usize])?;
+        if !machine.write_memory(sym.addr, &bytes) {
+            bail!(
+                "{}: cannot write the input into the firmware",
+                args.firmware.display()
+            );
+        }
+    }
     machine.set_timing(args.timing == Timing::On);
     machine.set_exact_flash(args.exact_flash);
     let started = Instant::now();
@@ -63,6 +80,20 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
     } else if !matches!(result.stop, StopReason::Exit { .. }) {
         // Even quiet, a fault or a limit is said: it is why the status is 1.
         eprintln!("mcusim: {}", result.stop);
+    }
+    if let Some(path) = &args.output
+        && result.stop.exit_status() == 0
+    {
+        let Some(sym) = &output_data else {
+            bail!(
+                "{}: not model firmware (no mcusim_model_output_data to read --output from)",
+                args.firmware.display()
+            );
+        };
+        let bytes = machine
+            .read_memory(sym.addr, sym.size as usize)
+            .with_context(|| format!("{}: cannot read the output", args.firmware.display()))?;
+        crate::model::write_output(path, &bytes, &[bytes.len()])?;
     }
     Ok(if result.stop.exit_status() == 0 {
         Outcome::Success

@@ -319,3 +319,62 @@ fn emit_c_builds_with_make_into_the_same_firmware_behaviour() {
     );
     assert_eq!(got, npy_data(&model.with_file_name("output_0.npy")));
 }
+
+#[test]
+fn run_takes_input_and_output_for_model_firmware() {
+    let dir = root().join("examples/models");
+    let out = out_dir("run-io");
+    let elf = out.join("ae.elf");
+    compile(&dir.join("autoencoder.tflite"), "nucleo-u575zi", &elf);
+    let output = out.join("out.npy");
+    let run = mcusim([
+        "run".as_ref(),
+        elf.as_os_str(),
+        "--board".as_ref(),
+        "nucleo-u575zi".as_ref(),
+        "-q".as_ref(),
+        "--input".as_ref(),
+        dir.join("autoencoder.input_0.npy").as_os_str(),
+        "--output".as_ref(),
+        output.as_os_str(),
+    ]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(
+        npy_data(&output),
+        npy_data(&dir.join("autoencoder.output_0.npy"))
+    );
+    // Not model firmware: a clear refusal.
+    let hello = crate::support::firmware("nucleo-u575zi", "hello", &[]);
+    let run = mcusim([
+        "run".as_ref(),
+        hello.as_os_str(),
+        "--board".as_ref(),
+        "nucleo-u575zi".as_ref(),
+        "--input".as_ref(),
+        dir.join("autoencoder.input_0.npy").as_os_str(),
+    ]);
+    assert_eq!(run.status, 2);
+    assert!(run.stderr.contains("not model firmware"), "{}", run.stderr);
+}
+
+#[test]
+fn without_the_cross_compiler_one_line_names_the_packages() {
+    let model = root().join("examples/models/kws_ds_cnn.tflite");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mcusim"))
+        .args([
+            "compile".as_ref(),
+            model.as_os_str(),
+            "-o".as_ref(),
+            out_dir("nogcc").join("x.elf").as_os_str(),
+        ])
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let last = stderr.trim_end().lines().last().unwrap_or("");
+    assert!(
+        last.contains("gcc-arm-none-eabi") && last.contains("libnewlib-arm-none-eabi"),
+        "{stderr}"
+    );
+}
