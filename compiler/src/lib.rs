@@ -5,6 +5,7 @@
 //! This crate depends on nothing else of mcusim's: it reads models and writes C.
 
 pub mod codegen;
+pub mod interp;
 pub mod lower;
 pub mod npy;
 pub mod plan;
