@@ -39,7 +39,10 @@ pub fn divide_by_power_of_two(x: i32, exponent: i32) -> i32 {
 pub fn requantize(x: i32, multiplier: i32, shift: i32) -> i32 {
     let left = shift.max(0);
     let right = (-shift).max(0);
-    divide_by_power_of_two(doubling_high_mult(x.wrapping_shl(left as u32), multiplier), right)
+    divide_by_power_of_two(
+        doubling_high_mult(x.wrapping_shl(left as u32), multiplier),
+        right,
+    )
 }
 
 fn saturating_rounding_mul_pot(x: i32, exponent: i32) -> i32 {
@@ -81,12 +84,23 @@ fn exp_on_interval_minus_quarter_to_zero(a: i32) -> i32 {
         doubling_high_mult(x4_over_4.wrapping_add(x3), ONE_THIRD).wrapping_add(x2),
         -1,
     );
-    EXP_MINUS_ONE_EIGHTH.wrapping_add(doubling_high_mult(EXP_MINUS_ONE_EIGHTH, x.wrapping_add(poly)))
+    EXP_MINUS_ONE_EIGHTH.wrapping_add(doubling_high_mult(
+        EXP_MINUS_ONE_EIGHTH,
+        x.wrapping_add(poly),
+    ))
 }
 
 /// gemmlowp's exp_on_negative_values for a Q(integer_bits) input; Q0.31 result.
 pub fn exp_on_negative_values(a: i32, integer_bits: i32) -> i32 {
-    const FACTORS: [i32; 7] = [1_672_461_947, 1_302_514_674, 790_015_084, 290_630_308, 39_332_535, 720_401, 242];
+    const FACTORS: [i32; 7] = [
+        1_672_461_947,
+        1_302_514_674,
+        790_015_084,
+        290_630_308,
+        39_332_535,
+        720_401,
+        242,
+    ];
     let fractional_bits = 31 - integer_bits;
     let one_quarter = 1i32 << (fractional_bits - 2);
     let mask = one_quarter - 1;
@@ -126,7 +140,11 @@ pub fn one_over_one_plus_x(a: i32) -> i32 {
 }
 
 fn one_minus_x_over_one_plus_x(a: i32) -> i32 {
-    rescale(newton_reciprocal_q2(rounding_half_sum(a, i32::MAX)).wrapping_sub(1 << 29), 2, 0)
+    rescale(
+        newton_reciprocal_q2(rounding_half_sum(a, i32::MAX)).wrapping_sub(1 << 29),
+        2,
+        0,
+    )
 }
 
 fn logistic_q4(a: i32) -> i32 {
@@ -168,7 +186,10 @@ fn i8s(bytes: &[u8]) -> Vec<i8> {
 }
 
 fn i32s(bytes: &[u8]) -> Vec<i32> {
-    bytes.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+    bytes
+        .chunks_exact(4)
+        .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
 }
 
 /// Runs one layer on the values of its input tensors (in `Layer::inputs` order).
@@ -178,11 +199,23 @@ pub fn run_layer(model: &Model, layer: &Layer, inputs: &[&[i8]]) -> Result<Vec<i
         op: layer.op.name(),
         message: message.to_owned(),
     };
-    let weights = layer.weights.and_then(|w| model.tensors[w].data.as_deref()).map(i8s);
-    let bias = layer.bias.and_then(|b| model.tensors[b].data.as_deref()).map(i32s);
+    let weights = layer
+        .weights
+        .and_then(|w| model.tensors[w].data.as_deref())
+        .map(i8s);
+    let bias = layer
+        .bias
+        .and_then(|b| model.tensors[b].data.as_deref())
+        .map(i32s);
     let x = *inputs.first().ok_or_else(|| fail("no input"))?;
     Ok(match &layer.kernel {
-        Kernel::Conv { geometry: g, quant, input: i, filter: f, output: o } => {
+        Kernel::Conv {
+            geometry: g,
+            quant,
+            input: i,
+            filter: f,
+            output: o,
+        } => {
             let w = weights.ok_or_else(|| fail("no weights"))?;
             let mut out = vec![0i8; o.elements() as usize];
             let group_c = f.c;
@@ -201,8 +234,12 @@ pub fn run_layer(model: &Model, layer: &Layer, inputs: &[&[i8]]) -> Result<Vec<i
                                         continue;
                                     }
                                     for ic in 0..group_c {
-                                        let xv = i32::from(x[at(*i, b, iy, ix, group * group_c + ic)]);
-                                        let wv = i32::from(w[((((oc * f.h) + ky) * f.w + kx) * group_c + ic) as usize]);
+                                        let xv =
+                                            i32::from(x[at(*i, b, iy, ix, group * group_c + ic)]);
+                                        let wv = i32::from(
+                                            w[((((oc * f.h) + ky) * f.w + kx) * group_c + ic)
+                                                as usize],
+                                        );
                                         acc += wv * (xv + g.input_offset);
                                     }
                                 }
@@ -210,14 +247,22 @@ pub fn run_layer(model: &Model, layer: &Layer, inputs: &[&[i8]]) -> Result<Vec<i
                             acc += bias.as_ref().map_or(0, |b| b[oc as usize]);
                             let q = quant[oc as usize];
                             let v = requantize(acc, q.multiplier, q.shift) + g.output_offset;
-                            out[at(*o, b, oy, ox, oc)] = clamp(v, g.activation.min, g.activation.max);
+                            out[at(*o, b, oy, ox, oc)] =
+                                clamp(v, g.activation.min, g.activation.max);
                         }
                     }
                 }
             }
             out
         }
-        Kernel::DepthwiseConv { geometry: g, depth_multiplier, quant, input: i, filter: f, output: o } => {
+        Kernel::DepthwiseConv {
+            geometry: g,
+            depth_multiplier,
+            quant,
+            input: i,
+            filter: f,
+            output: o,
+        } => {
             let w = weights.ok_or_else(|| fail("no weights"))?;
             let mut out = vec![0i8; o.elements() as usize];
             for b in 0..i.n {
@@ -235,14 +280,16 @@ pub fn run_layer(model: &Model, layer: &Layer, inputs: &[&[i8]]) -> Result<Vec<i
                                             continue;
                                         }
                                         let xv = i32::from(x[at(*i, b, iy, ix, ic)]);
-                                        let wv = i32::from(w[((ky * f.w + kx) * o.c + oc) as usize]);
+                                        let wv =
+                                            i32::from(w[((ky * f.w + kx) * o.c + oc) as usize]);
                                         acc += wv * (xv + g.input_offset);
                                     }
                                 }
                                 acc += bias.as_ref().map_or(0, |b| b[oc as usize]);
                                 let q = quant[oc as usize];
                                 let v = requantize(acc, q.multiplier, q.shift) + g.output_offset;
-                                out[at(*o, b, oy, ox, oc)] = clamp(v, g.activation.min, g.activation.max);
+                                out[at(*o, b, oy, ox, oc)] =
+                                    clamp(v, g.activation.min, g.activation.max);
                             }
                         }
                     }
@@ -250,7 +297,15 @@ pub fn run_layer(model: &Model, layer: &Layer, inputs: &[&[i8]]) -> Result<Vec<i
             }
             out
         }
-        Kernel::FullyConnected { input_offset, filter_offset, output_offset, activation, quant, input: i, filter: f } => {
+        Kernel::FullyConnected {
+            input_offset,
+            filter_offset,
+            output_offset,
+            activation,
+            quant,
+            input: i,
+            filter: f,
+        } => {
             let w = weights.ok_or_else(|| fail("no weights"))?;
             let (batches, depth, outputs) = (i.n, f.c, f.n);
             let mut out = vec![0i8; (batches * outputs) as usize];
@@ -270,8 +325,22 @@ pub fn run_layer(model: &Model, layer: &Layer, inputs: &[&[i8]]) -> Result<Vec<i
             }
             out
         }
-        Kernel::AveragePool { stride, pad, filter, activation, input: i, output: o }
-        | Kernel::MaxPool { stride, pad, filter, activation, input: i, output: o } => {
+        Kernel::AveragePool {
+            stride,
+            pad,
+            filter,
+            activation,
+            input: i,
+            output: o,
+        }
+        | Kernel::MaxPool {
+            stride,
+            pad,
+            filter,
+            activation,
+            input: i,
+            output: o,
+        } => {
             let average = matches!(layer.kernel, Kernel::AveragePool { .. });
             let mut out = vec![0i8; o.elements() as usize];
             for b in 0..i.n {
@@ -294,7 +363,11 @@ pub fn run_layer(model: &Model, layer: &Layer, inputs: &[&[i8]]) -> Result<Vec<i
                                 if count == 0 {
                                     return Err(fail("a pooling window outside the input"));
                                 }
-                                if sum > 0 { (sum + count / 2) / count } else { (sum - count / 2) / count }
+                                if sum > 0 {
+                                    (sum + count / 2) / count
+                                } else {
+                                    (sum - count / 2) / count
+                                }
                             } else {
                                 max
                             };
@@ -305,31 +378,82 @@ pub fn run_layer(model: &Model, layer: &Layer, inputs: &[&[i8]]) -> Result<Vec<i
             }
             out
         }
-        Kernel::Add { input1_offset, input2_offset, left_shift, input1, input2, output_offset, output, activation, input1_dims, input2_dims, output_dims } => {
+        Kernel::Add {
+            input1_offset,
+            input2_offset,
+            left_shift,
+            input1,
+            input2,
+            output_offset,
+            output,
+            activation,
+            input1_dims,
+            input2_dims,
+            output_dims,
+        } => {
             let y = *inputs.get(1).ok_or_else(|| fail("no second input"))?;
             broadcast(x, *input1_dims, y, *input2_dims, *output_dims, |a, b| {
-                let a = requantize((a + input1_offset).wrapping_shl(*left_shift as u32), input1.multiplier, input1.shift);
-                let b = requantize((b + input2_offset).wrapping_shl(*left_shift as u32), input2.multiplier, input2.shift);
+                let a = requantize(
+                    (a + input1_offset).wrapping_shl(*left_shift as u32),
+                    input1.multiplier,
+                    input1.shift,
+                );
+                let b = requantize(
+                    (b + input2_offset).wrapping_shl(*left_shift as u32),
+                    input2.multiplier,
+                    input2.shift,
+                );
                 let v = requantize(a + b, output.multiplier, output.shift) + output_offset;
                 clamp(v, activation.min, activation.max)
             })
         }
-        Kernel::Mul { input1_offset, input2_offset, output_offset, output, activation, input1_dims, input2_dims, output_dims } => {
+        Kernel::Mul {
+            input1_offset,
+            input2_offset,
+            output_offset,
+            output,
+            activation,
+            input1_dims,
+            input2_dims,
+            output_dims,
+        } => {
             let y = *inputs.get(1).ok_or_else(|| fail("no second input"))?;
             broadcast(x, *input1_dims, y, *input2_dims, *output_dims, |a, b| {
-                let v = requantize((a + input1_offset) * (b + input2_offset), output.multiplier, output.shift) + output_offset;
+                let v = requantize(
+                    (a + input1_offset) * (b + input2_offset),
+                    output.multiplier,
+                    output.shift,
+                ) + output_offset;
                 clamp(v, activation.min, activation.max)
             })
         }
-        Kernel::Softmax { multiplier, diff_min, row_size, .. } => {
+        Kernel::Softmax {
+            multiplier,
+            diff_min,
+            row_size,
+            ..
+        } => {
             let mut out = vec![0i8; x.len()];
-            for (row, out_row) in x.chunks(*row_size as usize).zip(out.chunks_mut(*row_size as usize)) {
-                let max = row.iter().copied().max().map_or(i32::from(i8::MIN), i32::from);
-                let scaled = |v: i8| doubling_high_mult((i32::from(v) - max).wrapping_shl(multiplier.shift as u32), multiplier.multiplier);
+            for (row, out_row) in x
+                .chunks(*row_size as usize)
+                .zip(out.chunks_mut(*row_size as usize))
+            {
+                let max = row
+                    .iter()
+                    .copied()
+                    .max()
+                    .map_or(i32::from(i8::MIN), i32::from);
+                let scaled = |v: i8| {
+                    doubling_high_mult(
+                        (i32::from(v) - max).wrapping_shl(multiplier.shift as u32),
+                        multiplier.multiplier,
+                    )
+                };
                 let mut sum = 0i32;
                 for &v in row {
                     if i32::from(v) - max >= *diff_min {
-                        sum = sum.wrapping_add(rescale(exp_on_negative_values(scaled(v), 5), 0, 12));
+                        sum =
+                            sum.wrapping_add(rescale(exp_on_negative_values(scaled(v), 5), 0, 12));
                     }
                 }
                 let (shifted_scale, bits_over_unit) = reciprocal(sum, 12);
@@ -340,7 +464,12 @@ pub fn run_layer(model: &Model, layer: &Layer, inputs: &[&[i8]]) -> Result<Vec<i
                 for (o, &v) in out_row.iter_mut().zip(row) {
                     *o = if i32::from(v) - max >= *diff_min {
                         let e = exp_on_negative_values(scaled(v), 5);
-                        clamp(divide_by_power_of_two(doubling_high_mult(shifted_scale, e), exponent) - 128, -128, 127)
+                        clamp(
+                            divide_by_power_of_two(doubling_high_mult(shifted_scale, e), exponent)
+                                - 128,
+                            -128,
+                            127,
+                        )
                     } else {
                         i8::MIN
                     };
@@ -348,7 +477,18 @@ pub fn run_layer(model: &Model, layer: &Layer, inputs: &[&[i8]]) -> Result<Vec<i
             }
             out
         }
-        Kernel::Logistic { input_offset, multiplier, radius, .. } | Kernel::Tanh { input_offset, multiplier, radius, .. } => {
+        Kernel::Logistic {
+            input_offset,
+            multiplier,
+            radius,
+            ..
+        }
+        | Kernel::Tanh {
+            input_offset,
+            multiplier,
+            radius,
+            ..
+        } => {
             let tanh = matches!(layer.kernel, Kernel::Tanh { .. });
             x.iter()
                 .map(|&v| {
@@ -362,7 +502,11 @@ pub fn run_layer(model: &Model, layer: &Layer, inputs: &[&[i8]]) -> Result<Vec<i
                         if tanh {
                             clamp(divide_by_power_of_two(tanh_q4(q4), 31 - 7), -128, 127)
                         } else {
-                            clamp(divide_by_power_of_two(logistic_q4(q4), 31 - 8) - 128, -128, 127)
+                            clamp(
+                                divide_by_power_of_two(logistic_q4(q4), 31 - 8) - 128,
+                                -128,
+                                127,
+                            )
                         }
                     }
                 })
@@ -379,7 +523,12 @@ pub fn run_layer(model: &Model, layer: &Layer, inputs: &[&[i8]]) -> Result<Vec<i
             }
             out
         }
-        Kernel::Pad { input: i, before, after, value } => {
+        Kernel::Pad {
+            input: i,
+            before,
+            after,
+            value,
+        } => {
             let d = [i.n, i.h, i.w, i.c];
             let o: Vec<i32> = (0..4).map(|k| d[k] + before[k] + after[k]).collect();
             let mut out = Vec::with_capacity(o.iter().product::<i32>() as usize);
@@ -389,27 +538,49 @@ pub fn run_layer(model: &Model, layer: &Layer, inputs: &[&[i8]]) -> Result<Vec<i
                         for c in 0..o[3] {
                             let s = [b - before[0], y - before[1], xx - before[2], c - before[3]];
                             let inside = (0..4).all(|k| s[k] >= 0 && s[k] < d[k]);
-                            out.push(if inside { x[at(*i, s[0], s[1], s[2], s[3])] } else { *value });
+                            out.push(if inside {
+                                x[at(*i, s[0], s[1], s[2], s[3])]
+                            } else {
+                                *value
+                            });
                         }
                     }
                 }
             }
             out
         }
-        Kernel::Quantize { .. } | Kernel::Dequantize { .. } => return Err(fail("float tensors are not interpreted")),
+        Kernel::Quantize { .. } | Kernel::Dequantize { .. } => {
+            return Err(fail("float tensors are not interpreted"));
+        }
     })
 }
 
-fn broadcast(a: &[i8], ad: Dims, b: &[i8], bd: Dims, od: Dims, f: impl Fn(i32, i32) -> i8) -> Vec<i8> {
+fn broadcast(
+    a: &[i8],
+    ad: Dims,
+    b: &[i8],
+    bd: Dims,
+    od: Dims,
+    f: impl Fn(i32, i32) -> i8,
+) -> Vec<i8> {
     let idx = |d: Dims, n: i32, y: i32, x: i32, c: i32| {
-        at(d, if d.n == 1 { 0 } else { n }, if d.h == 1 { 0 } else { y }, if d.w == 1 { 0 } else { x }, if d.c == 1 { 0 } else { c })
+        at(
+            d,
+            if d.n == 1 { 0 } else { n },
+            if d.h == 1 { 0 } else { y },
+            if d.w == 1 { 0 } else { x },
+            if d.c == 1 { 0 } else { c },
+        )
     };
     let mut out = Vec::with_capacity(od.elements() as usize);
     for n in 0..od.n {
         for y in 0..od.h {
             for x in 0..od.w {
                 for c in 0..od.c {
-                    out.push(f(i32::from(a[idx(ad, n, y, x, c)]), i32::from(b[idx(bd, n, y, x, c)])));
+                    out.push(f(
+                        i32::from(a[idx(ad, n, y, x, c)]),
+                        i32::from(b[idx(bd, n, y, x, c)]),
+                    ));
                 }
             }
         }
@@ -418,7 +589,11 @@ fn broadcast(a: &[i8], ad: Dims, b: &[i8], bd: Dims, od: Dims, f: impl Fn(i32, i
 }
 
 /// Runs the whole model on its inputs (in the model's order); returns the outputs.
-pub fn run(model: &Model, layers: &[Layer], inputs: &[Vec<i8>]) -> Result<Vec<Vec<i8>>, InterpError> {
+pub fn run(
+    model: &Model,
+    layers: &[Layer],
+    inputs: &[Vec<i8>],
+) -> Result<Vec<Vec<i8>>, InterpError> {
     let mut values: Vec<Option<Vec<i8>>> = vec![None; model.tensors.len()];
     for (&t, x) in model.inputs.iter().zip(inputs) {
         values[t] = Some(x.clone());
@@ -438,5 +613,9 @@ pub fn run(model: &Model, layers: &[Layer], inputs: &[Vec<i8>]) -> Result<Vec<Ve
         let out = run_layer(model, layer, &ins)?;
         values[layer.outputs[0]] = Some(out);
     }
-    Ok(model.outputs.iter().map(|&t| values[t].clone().unwrap_or_default()).collect())
+    Ok(model
+        .outputs
+        .iter()
+        .map(|&t| values[t].clone().unwrap_or_default())
+        .collect())
 }

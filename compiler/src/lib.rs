@@ -10,4 +10,5 @@ pub mod lower;
 pub mod npy;
 pub mod plan;
 pub mod quant;
+pub mod synth;
 pub mod tflite;

@@ -15,7 +15,8 @@ fn check(model_path: &Path, inputs: &[PathBuf], output: &Path) {
     model.check(&model_path.display().to_string()).unwrap();
     let layers = model.lower().unwrap();
     let inputs: Vec<Vec<i8>> = inputs.iter().map(|p| npy::read(p).unwrap().data).collect();
-    let got = interp::run(&model, &layers, &inputs).unwrap_or_else(|e| panic!("{}: {e}", model_path.display()));
+    let got = interp::run(&model, &layers, &inputs)
+        .unwrap_or_else(|e| panic!("{}: {e}", model_path.display()));
     let want = npy::read(output).unwrap().data;
     assert_eq!(got[0], want, "{}", model_path.display());
 }
@@ -24,7 +25,10 @@ fn check(model_path: &Path, inputs: &[PathBuf], output: &Path) {
 fn interpreter_matches_tflite_micro_on_the_mlperf_tiny_models() {
     let shared = root().join("../shared");
     if !shared.join("models").is_dir() {
-        eprintln!("skipped: {} is absent (the shared models and vectors)", shared.display());
+        eprintln!(
+            "skipped: {} is absent (the shared models and vectors)",
+            shared.display()
+        );
         return;
     }
     for name in ["kws_ref_model", "pretrainedResnet_quant", "ad01_int8"] {
@@ -42,13 +46,22 @@ fn interpreter_matches_tflite_micro_on_the_mlperf_tiny_models() {
 #[test]
 fn interpreter_matches_tflite_micro_on_the_heldout_and_example_models() {
     let data = root().join("kernels/tests/heldout/data");
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(&data).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&data)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     cases.sort();
     assert!(cases.len() >= 20);
     for case in &cases {
-        let inputs: Vec<PathBuf> =
-            (0..8).map(|k| case.join(format!("input_{k}.npy"))).filter(|p| p.exists()).collect();
-        check(&case.join("model.tflite"), &inputs, &case.join("output_0.npy"));
+        let inputs: Vec<PathBuf> = (0..8)
+            .map(|k| case.join(format!("input_{k}.npy")))
+            .filter(|p| p.exists())
+            .collect();
+        check(
+            &case.join("model.tflite"),
+            &inputs,
+            &case.join("output_0.npy"),
+        );
     }
     let examples = root().join("examples/models");
     for name in ["kws_ds_cnn", "mobilenet_tiny", "autoencoder"] {

@@ -378,3 +378,46 @@ fn without_the_cross_compiler_one_line_names_the_packages() {
         "{stderr}"
     );
 }
+
+#[test]
+fn random_graphs_compiled_and_simulated_equal_the_reference_interpreter() {
+    use mcusim_compiler::{interp, synth, tflite::Model, tflite::writer};
+    let boards = [
+        "nucleo-l4r5zi",
+        "nucleo-g0b1re",
+        "stm32f746g-disco",
+        "nucleo-u575zi",
+        "mps2-an386",
+    ];
+    for seed in 0..10u64 {
+        let board = boards[seed as usize % boards.len()];
+        let dir = out_dir(&format!("synthetic-{seed}"));
+        let bytes = writer::write(&synth::random_model(seed));
+        let path = dir.join("model.tflite");
+        std::fs::write(&path, &bytes).unwrap();
+        let model = Model::parse(&bytes, "model.tflite").unwrap();
+        let layers = model.lower().unwrap();
+        let input = synth::random_input(seed, model.tensors[model.inputs[0]].elements());
+        let want = interp::run(&model, &layers, std::slice::from_ref(&input)).unwrap();
+        let input_file = dir.join("input.bin");
+        std::fs::write(
+            &input_file,
+            input.iter().map(|&v| v as u8).collect::<Vec<u8>>(),
+        )
+        .unwrap();
+        let output = dir.join("output.npy");
+        let run = mcusim([
+            "profile".as_ref(),
+            path.as_os_str(),
+            "--board".as_ref(),
+            board.as_ref(),
+            "-q".as_ref(),
+            "--input".as_ref(),
+            input_file.as_os_str(),
+            "--output".as_ref(),
+            output.as_os_str(),
+        ]);
+        assert_eq!(run.status, 0, "seed {seed} on {board}: {}", run.stderr);
+        assert_eq!(npy_data(&output), want[0], "seed {seed} on {board}");
+    }
+}

@@ -5,6 +5,7 @@
 //! index and name.
 
 mod flatbuf;
+pub mod writer;
 
 use flatbuf::{Buf, FbError, Table};
 use std::path::Path;
