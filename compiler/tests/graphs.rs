@@ -56,3 +56,24 @@ fn written_models_carry_the_operators_and_options() {
         assert!(seen.contains(&op.name()), "{} never generated", op.name());
     }
 }
+
+#[test]
+fn generated_c_is_deterministic() {
+    use mcusim_compiler::{codegen, plan};
+    for seed in 0..20 {
+        let bytes = writer::write(&synth::random_model(seed));
+        let model = Model::parse(&bytes, "synthetic.tflite").unwrap();
+        let layers = model.lower().unwrap();
+        let generate = || {
+            let p = plan::plan(&model, &layers, true);
+            let options = codegen::Options {
+                source_name: "synthetic.tflite".into(),
+                reference_kernels: false,
+                weights_in_sram: false,
+            };
+            let g = codegen::generate(&model, &layers, &p, &options);
+            (g.header, g.source)
+        };
+        assert_eq!(generate(), generate());
+    }
+}

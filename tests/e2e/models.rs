@@ -204,6 +204,33 @@ fn the_bundled_example_models_match_tflite_micro() {
 }
 
 #[test]
+fn weights_in_sram_and_reference_kernels_compute_the_same_bytes() {
+    let dir = root().join("examples/models");
+    let model = dir.join("mobilenet_tiny.tflite");
+    let input = dir.join("mobilenet_tiny.input_0.npy");
+    let want = npy_data(&dir.join("mobilenet_tiny.output_0.npy"));
+    for (flag, name) in [
+        ("--weights-in-sram", "sram"),
+        ("--reference-kernels", "ref"),
+    ] {
+        let out = out_dir(&format!("flags-{name}"));
+        let output = out.join("out.npy");
+        let run = mcusim([
+            "profile".as_ref(),
+            model.as_os_str(),
+            flag.as_ref(),
+            "-q".as_ref(),
+            "--input".as_ref(),
+            input.as_os_str(),
+            "--output".as_ref(),
+            output.as_os_str(),
+        ]);
+        assert_eq!(run.status, 0, "{flag}: {}", run.stderr);
+        assert_eq!(npy_data(&output), want, "{flag}");
+    }
+}
+
+#[test]
 fn a_model_profiles_straight_from_tflite_with_a_layer_table() {
     let model = root().join("kernels/tests/heldout/data/conv_pool_reshape_fc_softmax/model.tflite");
     let run = mcusim(["profile".as_ref(), model.as_os_str()]);
