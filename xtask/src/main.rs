@@ -293,6 +293,37 @@ fn bench() -> Result {
             );
         }
     }
+    // The KWS-style example model on nucleo-l4r5zi, weights in flash: the simulation of a whole
+    // inference (start-up to exit), compiled once.
+    let kws = root().join("target/bench-kws.elf");
+    let model = root().join("examples/models/kws_ds_cnn.tflite");
+    let status = Command::new(mcusim.as_ref())
+        .args(["compile", "-o"])
+        .arg(&kws)
+        .arg(&model)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !status.status.success() {
+        return Err(format!("compiling the KWS model: {}", String::from_utf8_lossy(&status.stderr)));
+    }
+    let elf = kws.to_string_lossy().into_owned();
+    let json = root().join("target/bench_kws.json");
+    let json_s = json.to_string_lossy().into_owned();
+    let secs = best_of_three(&mcusim, &["run", "-q", "--board", "nucleo-l4r5zi", &elf, "--json", &json_s])?;
+    let report = std::fs::read_to_string(&json).map_err(|e| e.to_string())?;
+    let instructions: f64 = report
+        .split("\"instructions\": ")
+        .nth(1)
+        .and_then(|t| t.split([',', '\n']).next())
+        .and_then(|n| n.trim().parse().ok())
+        .ok_or("no instruction count in the report")?;
+    println!(
+        "{:<30} {:>14} {:>10.3} {:>12.1}",
+        "mcusim KWS profile (L4, flash)",
+        instructions as u64,
+        secs,
+        instructions / secs / 1e6
+    );
     Ok(())
 }
 
