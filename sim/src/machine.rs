@@ -124,6 +124,8 @@ struct Block {
     offsets: Box<[u16]>,
     /// The probe at the block's start address, if any.
     probe: Option<ProbeId>,
+    /// Alignment checks of its LDM/STM/LDRD/STRD done at block entry (see `AlignCheck`).
+    align: Vec<AlignCheck>,
     /// `prefix[i]`: cycles before instruction `i`; `prefix[n]`: the whole block.
     prefix: Box<[u32]>,
     /// The stall part of `prefix`.
@@ -139,6 +141,18 @@ struct Block {
     /// The bytes its literal (PC-relative) loads read from flash, when timing is on.
     literals: Box<[std::ops::Range<u32>]>,
     executions: u64,
+}
+
+/// An instruction that must access a word-aligned address (LDM/STM/LDRD/STRD on Armv7-M and
+/// Armv8-M), checked when its block starts rather than by a hook of its own: each address
+/// register's value at the instruction is its value at block entry plus a constant (followed
+/// through the block by `thumb::base_update`). A check that fails gets the instruction its own
+/// hook and restarts the block, so the fault is raised at the exact instruction.
+struct AlignCheck {
+    at: u32,
+    insn: Box<[u8]>,
+    /// (register, offset from its value at block entry).
+    regs: Vec<(u16, i32)>,
 }
 
 impl Block {
@@ -1143,7 +1157,8 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
         None => {
             let code = uc.mem_read_as_vec(addr, size as usize).unwrap_or_default();
             let offsets = thumb::instruction_offsets(&code);
-            if hook_narrow_checks(uc, addr as u32, &code, &offsets) {
+            let mut align = Vec::new();
+            if hook_narrow_checks(uc, addr as u32, &code, &offsets, &mut align) {
                 // The block is translated again with the checks; it has not run yet.
                 return;
             }
@@ -1181,6 +1196,7 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
                 literals,
                 start: addr as u32,
                 probe: st.probes.get(&(addr as u32)).copied(),
+                align,
                 code: code.into_boxed_slice(),
                 offsets: offsets.into_boxed_slice(),
                 prefix: cost.prefix,
@@ -1201,6 +1217,10 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
         let _ = uc.emu_stop();
         return;
     }
+    if !st.blocks[b as usize].align.is_empty() && misaligned_access_ahead(uc, b) {
+        return;
+    }
+    let st = uc.get_data_mut();
     if st.blocks[b as usize]
         .learned
         .iter()
@@ -1307,7 +1327,13 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
 /// - SDIV/UDIV, whose early termination depends on the operands (`timing::divide_extra`).
 ///
 /// True if the block was restarted.
-fn hook_narrow_checks(uc: &mut Uc<'_>, start: u32, code: &[u8], offsets: &[u16]) -> bool {
+fn hook_narrow_checks(
+    uc: &mut Uc<'_>,
+    start: u32,
+    code: &[u8],
+    offsets: &[u16],
+    checks: &mut Vec<AlignCheck>,
+) -> bool {
     let (v6m, timing_on, flash_data) = {
         let st = uc.get_data();
         (
@@ -1317,10 +1343,25 @@ fn hook_narrow_checks(uc: &mut Uc<'_>, start: u32, code: &[u8], offsets: &[u16])
         )
     };
     let mut added = false;
+    // Each register's value as its value at block entry plus a constant, while that holds.
+    let mut known: [Option<i32>; 16] = [Some(0); 16];
     for &off in offsets {
         let off = usize::from(off);
         let insn: Box<[u8]> = code[off..code.len().min(off + 4)].into();
         let at = start + off as u32;
+        let decoded = timing::decode::decode(&insn);
+        let before = known;
+        let update = thumb::base_update(&insn);
+        for (r, k) in known.iter_mut().enumerate() {
+            if decoded.writes & (1 << r) != 0 {
+                *k = match (update, *k) {
+                    (Some((ur, delta)), Some(v)) if usize::from(ur) == r => {
+                        Some(v.wrapping_add(delta))
+                    }
+                    _ => None,
+                };
+            }
+        }
         if flash_data && may_read_flash(&insn) && !uc.get_data().flash_sites.contains_key(&at) {
             let hook = watch_flash_load(uc, at, &insn);
             added |= hook.is_some();
@@ -1343,7 +1384,17 @@ fn hook_narrow_checks(uc: &mut Uc<'_>, start: u32, code: &[u8], offsets: &[u16])
             continue;
         }
         let align = thumb::requires_word_alignment(&insn);
-        let divide = timing_on && timing::decode::decode(&insn).class == timing::decode::Class::Div;
+        let divide = timing_on && decoded.class == timing::decode::Class::Div;
+        if align && !uc.get_data().narrow_hooked.contains(&at) {
+            let regs: Option<Vec<(u16, i32)>> = (0..16u16)
+                .filter(|r| decoded.addr & (1 << r) != 0)
+                .map(|r| before[usize::from(r)].map(|k| (r, k)))
+                .collect();
+            if let Some(regs) = regs.filter(|regs| !regs.is_empty()) {
+                checks.push(AlignCheck { at, insn, regs });
+                continue;
+            }
+        }
         if !(align || divide) || !uc.get_data_mut().narrow_hooked.insert(at) {
             continue;
         }
@@ -1419,6 +1470,43 @@ fn rewatch_learned_loads(uc: &mut Uc<'_>, b: u32) {
     }
     let _ = uc.ctl_remove_cache(u64::from(start), u64::from(end));
     set_reg(uc, RegisterARM::PC, start | 1);
+}
+
+/// Runs a block's alignment checks with the registers at its entry. If one fails, that
+/// instruction gets its own hook (which raises the fault at it) and the block restarts: true.
+fn misaligned_access_ahead(uc: &mut Uc<'_>, b: u32) -> bool {
+    let failed = {
+        let st = uc.get_data();
+        let block = &st.blocks[b as usize];
+        block.align.iter().position(|c| {
+            let regs = |r: u16| {
+                let offset = c
+                    .regs
+                    .iter()
+                    .find(|(reg_index, _)| *reg_index == r & 15)
+                    .map_or(0, |x| x.1);
+                reg(uc, GPR[usize::from(r & 15)]).wrapping_add(offset as u32)
+            };
+            thumb::data_access(&c.insn, regs).is_some_and(|span| span.start % 4 != 0)
+        })
+    };
+    let Some(i) = failed else { return false };
+    let st = uc.get_data_mut();
+    let block = &mut st.blocks[b as usize];
+    let check = block.align.remove(i);
+    let (start, end) = (block.start, block.start + block.code.len() as u32);
+    st.narrow_hooked.insert(check.at);
+    let insn = check.insn;
+    let _ = uc.add_code_hook(
+        u64::from(check.at),
+        u64::from(check.at),
+        move |uc, pc, _size| {
+            check_alignment(uc, pc as u32, &insn);
+        },
+    );
+    let _ = uc.ctl_remove_cache(u64::from(start), u64::from(end));
+    set_reg(uc, RegisterARM::PC, start | 1);
+    true
 }
 
 /// A watched load: charge the flash wait states of what it reads; once it has shown it reads

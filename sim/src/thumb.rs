@@ -227,12 +227,123 @@ pub fn requires_word_alignment(insn: &[u8]) -> bool {
     ldm_stm || ldrd_strd
 }
 
+/// If the instruction's only effect on some register is to add a constant to it (a load or
+/// store writing back its base, or an ADD/SUB of an immediate to itself), that register and the
+/// constant. Used to follow address registers through a block.
+pub fn base_update(insn: &[u8]) -> Option<(u16, i32)> {
+    if insn.len() < 2 {
+        return None;
+    }
+    let hw1 = u16::from_le_bytes([insn[0], insn[1]]);
+    let bits =
+        |v: u16, hi: u32, lo: u32| ((u32::from(v) >> lo) & ((1 << (hi - lo + 1)) - 1)) as i32;
+    if !is_wide(hw1) {
+        return match hw1 >> 11 {
+            // LDM/STM Rn!, {list}: the base advances past the list (LDM with Rn listed does
+            // not write back).
+            0b11000 | 0b11001 => {
+                let rn = bits(hw1, 10, 8) as u16;
+                let list = hw1 & 0xFF;
+                let load = hw1 & 0x0800 != 0;
+                (!(load && list & (1 << rn) != 0)).then_some((rn, 4 * list.count_ones() as i32))
+            }
+            // ADDS/SUBS Rdn, #imm8.
+            0b00110 => Some((bits(hw1, 10, 8) as u16, bits(hw1, 7, 0))),
+            0b00111 => Some((bits(hw1, 10, 8) as u16, -bits(hw1, 7, 0))),
+            // ADDS/SUBS Rd, Rn, #imm3 with Rd = Rn.
+            0b00011 if bits(hw1, 10, 9) >= 2 && bits(hw1, 5, 3) == bits(hw1, 2, 0) => {
+                let imm3 = bits(hw1, 8, 6);
+                Some((
+                    bits(hw1, 2, 0) as u16,
+                    if hw1 & 0x0200 != 0 { -imm3 } else { imm3 },
+                ))
+            }
+            _ => None,
+        };
+    }
+    if insn.len() < 4 {
+        return None;
+    }
+    let hw2 = u16::from_le_bytes([insn[2], insn[3]]);
+    let rn = hw1 & 0xF;
+    // LDR/STR (immediate, T4) with writeback: 1111 1000 0xx1 Rn | Rt 1PUW imm8.
+    if hw1 & 0xFE00 == 0xF800 && hw1 & 0x0080 == 0 && hw2 & 0x0800 != 0 && hw2 & 0x0100 != 0 {
+        let load = hw1 & 0x0010 != 0;
+        let rt = hw2 >> 12;
+        if load && rt == rn {
+            return None;
+        }
+        let imm8 = bits(hw2, 7, 0);
+        return Some((rn, if hw2 & 0x0200 != 0 { imm8 } else { -imm8 }));
+    }
+    // LDRD/STRD with writeback: 1110 100P U1W L Rn | Rt Rt2 imm8.
+    if hw1 & 0xFE40 == 0xE840 && hw1 & 0x0020 != 0 {
+        let load = hw1 & 0x0010 != 0;
+        let (rt, rt2) = (hw2 >> 12, (hw2 >> 8) & 0xF);
+        if load && (rt == rn || rt2 == rn) {
+            return None;
+        }
+        let imm = 4 * bits(hw2, 7, 0);
+        return Some((rn, if hw1 & 0x0080 != 0 { imm } else { -imm }));
+    }
+    // LDM/STM.W IA (op 01) or DB (op 10) with writeback.
+    if hw1 & 0xFE40 == 0xE800 && matches!((hw1 >> 7) & 3, 0b01 | 0b10) && hw1 & 0x0020 != 0 {
+        let load = hw1 & 0x0010 != 0;
+        if load && hw2 & (1 << rn) != 0 {
+            return None;
+        }
+        let n = 4 * (hw2 & 0xDFFF).count_ones() as i32;
+        return Some((rn, if (hw1 >> 7) & 3 == 0b01 { n } else { -n }));
+    }
+    // ADD.W/SUB.W Rd, Rn, #imm with Rd = Rn: modified immediate (T3) below 256, or imm12 (T4).
+    if hw1 & 0xF800 == 0xF000 && hw2 & 0x8000 == 0 && (hw2 >> 8) & 0xF == rn && rn != 13 && rn != 15
+    {
+        let op = (hw1 >> 4) & 0x1F;
+        // Plain binary immediates (T4) are imm12 as they stand; modified immediates (T3) are
+        // followed only below 256, where they are the value itself.
+        let plain = hw1 & 0x0200 != 0;
+        let imm12 = (bits(hw1, 10, 10) << 11) | (bits(hw2, 14, 12) << 8) | bits(hw2, 7, 0);
+        let value = (plain || imm12 < 256).then_some(imm12)?;
+        return match (plain, op) {
+            // ADD.W (T3, S clear or set) / ADDW (T4).
+            (false, 0b10000 | 0b10001) | (true, 0b00000) => Some((rn, value)),
+            // SUB.W (T3) / SUBW (T4).
+            (false, 0b11010 | 0b11011) | (true, 0b01010) => Some((rn, -value)),
+            _ => None,
+        };
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn le(halfwords: &[u16]) -> Vec<u8> {
         halfwords.iter().flat_map(|h| h.to_le_bytes()).collect()
+    }
+
+    #[test]
+    fn follows_base_register_updates() {
+        // ldrd r2, r3, [r0], #8
+        assert_eq!(base_update(&le(&[0xE8F0, 0x2302])), Some((0, 8)));
+        // ldr r1, [r4], #4 ; str r1, [r4, #-4]!
+        assert_eq!(base_update(&le(&[0xF854, 0x1B04])), Some((4, 4)));
+        assert_eq!(base_update(&le(&[0xF844, 0x1D04])), Some((4, -4)));
+        // adds r5, #8 ; subs r2, r2, #3
+        assert_eq!(base_update(&le(&[0x3508])), Some((5, 8)));
+        assert_eq!(base_update(&le(&[0x1ED2])), Some((2, -3)));
+        // add.w r6, r6, #8 ; addw r6, r6, #1000 ; sub.w r6, r6, #16
+        assert_eq!(base_update(&le(&[0xF106, 0x0608])), Some((6, 8)));
+        assert_eq!(base_update(&le(&[0xF206, 0x36E8])), Some((6, 1000)));
+        assert_eq!(base_update(&le(&[0xF1A6, 0x0610])), Some((6, -16)));
+        // ldmia r0!, {r1, r2} ; stmdb r3!, {r4-r7}
+        assert_eq!(base_update(&le(&[0xC806])), Some((0, 8)));
+        assert_eq!(base_update(&le(&[0xE923, 0x00F0])), Some((3, -16)));
+        // Loads into their own base, and other arithmetic: not followed.
+        assert_eq!(base_update(&le(&[0xC801])), None);
+        assert_eq!(base_update(&le(&[0x4418])), None);
+        assert_eq!(base_update(&le(&[0xF106, 0x0508])), None);
     }
 
     #[test]

@@ -170,6 +170,12 @@ fn faults_stop_the_run_with_the_pc() {
         ("nucleo-u575zi", "FAULT_UNALIGNED_LDRD", "unaligned", "main"),
         (
             "nucleo-l4r5zi",
+            "FAULT_UNALIGNED_LDRD_LATE",
+            "unaligned",
+            "main",
+        ),
+        (
+            "nucleo-l4r5zi",
             "FAULT_STACK_OVERFLOW",
             "stack_overflow",
             "deep",

@@ -40,6 +40,15 @@ int main(void) {
     uint32_t lo, hi, one;
     __asm__ volatile("ldr %0, [%1]" : "=r"(one) : "r"(p));
     __asm__ volatile("ldrd %0, %1, [%2]" : "=r"(lo), "=r"(hi) : "r"(p));
+#elif defined(FAULT_UNALIGNED_LDRD_LATE)
+    /* Aligned on the first pass, unaligned on the second (the base advances by 6 in between):
+     * the check must follow the base register, not remember the first address. */
+    static uint32_t words[8];
+    const uint8_t *p = (const uint8_t *)words;
+    uint32_t lo, hi;
+    for (int i = 0; i < 3; i++) {
+        __asm__ volatile("ldrd %0, %1, [%2]\n\tadds %2, #6" : "=&r"(lo), "=&r"(hi), "+l"(p)::"cc", "memory");
+    }
 #elif defined(FAULT_UNALIGNED_LDM)
     static uint32_t words[4];
     volatile uint8_t *p = (volatile uint8_t *)words + 2;

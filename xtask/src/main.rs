@@ -304,12 +304,26 @@ fn bench() -> Result {
         .output()
         .map_err(|e| e.to_string())?;
     if !status.status.success() {
-        return Err(format!("compiling the KWS model: {}", String::from_utf8_lossy(&status.stderr)));
+        return Err(format!(
+            "compiling the KWS model: {}",
+            String::from_utf8_lossy(&status.stderr)
+        ));
     }
     let elf = kws.to_string_lossy().into_owned();
     let json = root().join("target/bench_kws.json");
     let json_s = json.to_string_lossy().into_owned();
-    let secs = best_of_three(&mcusim, &["run", "-q", "--board", "nucleo-l4r5zi", &elf, "--json", &json_s])?;
+    let secs = best_of_three(
+        &mcusim,
+        &[
+            "run",
+            "-q",
+            "--board",
+            "nucleo-l4r5zi",
+            &elf,
+            "--json",
+            &json_s,
+        ],
+    )?;
     let report = std::fs::read_to_string(&json).map_err(|e| e.to_string())?;
     let instructions: f64 = report
         .split("\"instructions\": ")
