@@ -76,6 +76,20 @@ pub struct ProfileArgs {
     /// Print only the layer table (no progress lines, no summary).
     #[arg(long, short)]
     pub quiet: bool,
+    /// Write the profile as JSON (schema mcusim-profile/1) to this file (`-` for standard
+    /// output, instead of the table).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write one CSV row per layer (Vela's column names where they mean the same).
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Write a Chrome trace event file that ui.perfetto.dev opens: layers as slices, energy
+    /// as a counter.
+    #[arg(long, value_name = "FILE")]
+    pub perfetto: Option<PathBuf>,
+    /// Write folded stacks in cycles, for flamegraph tools.
+    #[arg(long, value_name = "FILE")]
+    pub folded: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

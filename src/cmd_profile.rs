@@ -7,18 +7,9 @@ use crate::model::{self, Options};
 use anyhow::{Context, Result, bail};
 use mcusim_boards::Board;
 use mcusim_sim::{Firmware, Limits, Machine, StdConsole};
-use mcusim_traces::{ProbeHit, ProbeId, StopReason};
+use mcusim_traces::StopReason;
 use std::fmt::Write as _;
 use std::time::Instant;
-
-/// One layer's share of the run.
-struct Row {
-    index: u32,
-    op: String,
-    name: String,
-    macs: u64,
-    cycles: u64,
-}
 
 pub fn run(args: &ProfileArgs) -> Result<Outcome> {
     let board = Board::resolve(&args.build.board)?;
@@ -63,6 +54,9 @@ pub fn run(args: &ProfileArgs) -> Result<Outcome> {
     result
 }
 
+/// The byte the free RAM is filled with before the run, to find the stack's deepest point.
+const STACK_PATTERN: u8 = 0xA5;
+
 fn profile(
     args: &ProfileArgs,
     board: &Board,
@@ -70,6 +64,7 @@ fn profile(
     prepared: Option<&model::Prepared>,
 ) -> Result<Outcome> {
     let firmware = Firmware::load(elf)?;
+    let image = mcusim_profiler::elf::Image::load(elf)?;
     let symbol = |name: &str| firmware.symbol(name).cloned();
     let (Some(begin), Some(end)) = (symbol("mcusim_layer_begin"), symbol("mcusim_layer_end"))
     else {
@@ -80,9 +75,18 @@ fn profile(
     };
     let input_data = symbol("mcusim_model_input_data");
     let output_data = symbol("mcusim_model_output_data");
+    let (firmware_name, firmware_hash) = (firmware.name.clone(), firmware.hash.clone());
     let mut machine = Machine::new(board, firmware, Box::new(StdConsole))?;
     let begin_probe = machine.add_probe(begin.addr);
     let end_probe = machine.add_probe(end.addr);
+    // Fill the free RAM (above static data, below the stack top) to find the stack's peak.
+    let free = match (image.heap_start, image.stack_top) {
+        (Some(lo), Some(hi)) if hi > lo => Some((lo, hi)),
+        _ => None,
+    };
+    if let Some((lo, hi)) = free {
+        let _ = machine.write_memory(lo, &vec![STACK_PATTERN; (hi - lo) as usize]);
+    }
     if !args.input.is_empty() {
         let Some(input_data) = &input_data else {
             bail!(
@@ -116,16 +120,57 @@ fn profile(
         max_cycles: None,
     });
     let host_seconds = started.elapsed().as_secs_f64();
-    let rows = layers(&machine, machine.probe_hits(), begin_probe, end_probe);
-    let total_cycles = result.cycles.0;
-    print!("{}", table(&rows, total_cycles, result.instructions, board));
+    let stack_peak_bytes = free.and_then(|(lo, hi)| {
+        let ram = machine.read_memory(lo, (hi - lo) as usize)?;
+        let untouched = ram.iter().take_while(|&&b| b == STACK_PATTERN).count() as u32;
+        Some(hi - lo - untouched)
+    });
+    let hits = machine.probe_hits().to_vec();
+    let mut layer_infos = std::collections::BTreeMap::new();
+    for hit in hits.iter().filter(|h| h.probe == begin_probe) {
+        layer_infos
+            .entry(hit.arg0)
+            .or_insert_with(|| layer_info(&machine, hit.arg0));
+    }
+    let profile = mcusim_profiler::profile(&mcusim_profiler::RunFacts {
+        board,
+        firmware_name,
+        firmware_hash,
+        stop: result.stop.clone(),
+        instructions: result.instructions,
+        cycles: result.cycles,
+        breakdown: result.breakdown,
+        hits: &hits,
+        layer_begin: begin_probe,
+        layer_end: end_probe,
+        layer_infos,
+        stack_peak_bytes,
+        image: &image,
+    });
+    let to_stdout = args.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
+    if !to_stdout {
+        print!("{}", table(&profile));
+    }
+    write_export(
+        args.json.as_deref(),
+        &mcusim_profiler::export::json(&profile),
+    )?;
+    write_export(args.csv.as_deref(), &mcusim_profiler::export::csv(&profile))?;
+    write_export(
+        args.perfetto.as_deref(),
+        &mcusim_profiler::export::perfetto(&profile),
+    )?;
+    write_export(
+        args.folded.as_deref(),
+        &mcusim_profiler::export::folded(&profile),
+    )?;
     if !args.quiet {
         eprintln!(
             "mcusim: {} on {} ({} MHz): {} cycles, {:.3} ms simulated, {:.2} s on the host",
             result.stop,
             board.name,
             board.clock_hz() as f64 / 1e6,
-            group(total_cycles),
+            group(result.cycles.0),
             result.cycles.seconds_at(board.clock_hz()) * 1e3,
             host_seconds
         );
@@ -154,38 +199,32 @@ fn profile(
     Ok(Outcome::Success)
 }
 
-/// Pairs layer-begin and layer-end hits (matched by their `mcusim_layer_info` pointer).
-fn layers(machine: &Machine, hits: &[ProbeHit], begin: ProbeId, end: ProbeId) -> Vec<Row> {
-    let mut open: Vec<&ProbeHit> = Vec::new();
-    let mut rows = Vec::new();
-    for hit in hits {
-        if hit.probe == begin {
-            open.push(hit);
-        } else if hit.probe == end
-            && let Some(i) = open.iter().rposition(|b| b.arg0 == hit.arg0)
-        {
-            let b = open.remove(i);
-            let info = machine
-                .read_memory(hit.arg0, 16)
-                .unwrap_or_else(|| vec![0; 16]);
-            let word = |i: usize| {
-                u32::from_le_bytes([
-                    info[4 * i],
-                    info[4 * i + 1],
-                    info[4 * i + 2],
-                    info[4 * i + 3],
-                ])
-            };
-            rows.push(Row {
-                index: word(0),
-                op: c_string(machine, word(1)),
-                name: c_string(machine, word(2)),
-                macs: u64::from(word(3)),
-                cycles: hit.cycle.0 - b.cycle.0,
-            });
-        }
+fn write_export(path: Option<&std::path::Path>, text: &str) -> Result<()> {
+    let Some(path) = path else { return Ok(()) };
+    if path.as_os_str() == "-" {
+        print!("{text}");
+        return Ok(());
     }
-    rows
+    std::fs::write(path, text).with_context(|| format!("{}: cannot write", path.display()))
+}
+
+/// The `mcusim_layer_info` at `addr`: index, operator, name, MACs.
+fn layer_info(machine: &Machine, addr: u32) -> mcusim_profiler::LayerInfo {
+    let info = machine.read_memory(addr, 16).unwrap_or_else(|| vec![0; 16]);
+    let word = |i: usize| {
+        u32::from_le_bytes([
+            info[4 * i],
+            info[4 * i + 1],
+            info[4 * i + 2],
+            info[4 * i + 3],
+        ])
+    };
+    mcusim_profiler::LayerInfo {
+        index: word(0),
+        op: c_string(machine, word(1)),
+        name: c_string(machine, word(2)),
+        macs: u64::from(word(3)),
+    }
 }
 
 fn c_string(machine: &Machine, addr: u32) -> String {
@@ -216,9 +255,10 @@ pub fn group(n: u64) -> String {
     out
 }
 
-fn table(rows: &[Row], total_cycles: u64, total_instructions: u64, board: &Board) -> String {
+fn table(p: &mcusim_profiler::Profile) -> String {
     let mut t = String::new();
-    let name_w = rows
+    let name_w = p
+        .layers
         .iter()
         .map(|r| r.name.chars().count())
         .max()
@@ -226,34 +266,29 @@ fn table(rows: &[Row], total_cycles: u64, total_instructions: u64, board: &Board
         .clamp(5, 40);
     let _ = writeln!(
         t,
-        "{:>3}  {:<18} {:<name_w$} {:>11} {:>12} {:>7} {:>6}",
-        "#", "op", "layer", "MACs", "cycles", "c/MAC", "share"
+        "{:>3}  {:<18} {:<name_w$} {:>11} {:>12} {:>7} {:>6} {:>9}",
+        "#", "op", "layer", "MACs", "cycles", "c/MAC", "share", "uJ"
     );
-    let share = |c: u64| 100.0 * c as f64 / total_cycles.max(1) as f64;
-    let mut in_layers = 0u64;
-    let mut macs = 0u64;
-    for r in rows {
-        in_layers += r.cycles;
-        macs += r.macs;
-        let per = if r.macs > 0 {
-            format!("{:.2}", r.cycles as f64 / r.macs as f64)
-        } else {
-            "-".into()
-        };
+    for r in &p.layers {
+        let per = r
+            .cycles_per_mac
+            .map_or_else(|| "-".into(), |c| format!("{c:.2}"));
         let name: String = r.name.chars().take(name_w).collect();
         let _ = writeln!(
             t,
-            "{:>3}  {:<18} {:<name_w$} {:>11} {:>12} {:>7} {:>5.1}%",
+            "{:>3}  {:<18} {:<name_w$} {:>11} {:>12} {:>7} {:>5.1}% {:>9.3}",
             r.index,
             r.op,
             name,
             group(r.macs),
-            group(r.cycles),
+            group(r.cycles.0),
             per,
-            share(r.cycles)
+            100.0 * r.share,
+            r.energy_uj
         );
     }
-    let outside = total_cycles - in_layers.min(total_cycles);
+    let total = p.totals.cycles.0.max(1) as f64;
+    let outside = p.totals.outside_layers_cycles.0;
     let _ = writeln!(
         t,
         "{:>3}  {:<18} {:<name_w$} {:>11} {:>12} {:>7} {:>5.1}%",
@@ -263,24 +298,48 @@ fn table(rows: &[Row], total_cycles: u64, total_instructions: u64, board: &Board
         "",
         group(outside),
         "",
-        share(outside)
+        100.0 * outside as f64 / total
     );
-    let per = if macs > 0 {
-        format!("{:.2}", total_cycles as f64 / macs as f64)
+    let per = p
+        .totals
+        .cycles_per_mac
+        .map_or_else(|| "-".into(), |c| format!("{c:.2}"));
+    let _ = writeln!(
+        t,
+        "{:>3}  {:<18} {:<name_w$} {:>11} {:>12} {:>7} {:>5.1}% {:>9.3}",
+        "",
+        "total",
+        format!("{} instructions", group(p.totals.instructions)),
+        group(p.totals.macs),
+        group(p.totals.cycles.0),
+        per,
+        100.0,
+        p.totals.energy_uj
+    );
+    let m = &p.memory;
+    let _ = writeln!(
+        t,
+        "memory: flash {} B ({} code, {} constants), static RAM {} B, stack peak {}, peak SRAM {} B",
+        group(u64::from(m.flash_bytes)),
+        group(u64::from(m.flash_code_bytes)),
+        group(u64::from(m.flash_data_bytes)),
+        group(u64::from(m.static_ram_bytes)),
+        m.stack_peak_bytes.map_or_else(
+            || "unknown".into(),
+            |b| format!("{} B", group(u64::from(b)))
+        ),
+        group(u64::from(m.peak_sram_bytes))
+    );
+    let e = &p.totals.energy;
+    let mw = if p.totals.time_us > 0.0 {
+        p.totals.energy_uj / p.totals.time_us * 1e3
     } else {
-        "-".into()
+        0.0
     };
     let _ = writeln!(
         t,
-        "{:>3}  {:<18} {:<name_w$} {:>11} {:>12} {:>7} {:>5.1}%",
-        "",
-        "total",
-        format!("{} instructions", group(total_instructions)),
-        group(macs),
-        group(total_cycles),
-        per,
-        100.0
+        "energy: {:.3} uJ (core {:.3}, flash waits {:.3}, sleep {:.3}), {:.3} mW average",
+        p.totals.energy_uj, e.core_uj, e.flash_uj, e.sleep_uj, mw
     );
-    let _ = board;
     t
 }

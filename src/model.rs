@@ -127,6 +127,13 @@ pub fn build(p: &Prepared, board: &Board, options: &Options, out: &Path) -> Resu
     build.opt = options.opt.clone();
     build.kernels = true;
     build.extra_args = vec!["-I".into(), dir.display().to_string()];
+    // Keep the build folder's path out of the ELF (debug information), so the same model
+    // gives the same firmware bytes wherever it is built.
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        build
+            .extra_args
+            .push(format!("-ffile-prefix-map={}=.", parent.display()));
+    }
     build.run()?;
     Ok(())
 }

@@ -1311,6 +1311,7 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
             cycle: st.clock,
             instructions: st.instructions,
             arg0,
+            breakdown: st.breakdown,
         });
     }
     st.clock += Cycles(cost);

@@ -448,3 +448,71 @@ fn random_graphs_compiled_and_simulated_equal_the_reference_interpreter() {
         assert_eq!(npy_data(&output), want[0], "seed {seed} on {board}");
     }
 }
+
+#[test]
+fn profile_exports_json_csv_perfetto_and_folded_deterministically() {
+    let model = root().join("examples/models/kws_ds_cnn.tflite");
+    let dir = out_dir("exports");
+    let run_once = |tag: &str| -> Vec<String> {
+        let files: Vec<PathBuf> = ["json", "csv", "trace.json", "folded"]
+            .iter()
+            .map(|ext| dir.join(format!("{tag}.{ext}")))
+            .collect();
+        let run = mcusim([
+            "profile".as_ref(),
+            model.as_os_str(),
+            "-q".as_ref(),
+            "--json".as_ref(),
+            files[0].as_os_str(),
+            "--csv".as_ref(),
+            files[1].as_os_str(),
+            "--perfetto".as_ref(),
+            files[2].as_os_str(),
+            "--folded".as_ref(),
+            files[3].as_os_str(),
+        ]);
+        assert_eq!(run.status, 0, "{}", run.stderr);
+        files
+            .iter()
+            .map(|f| std::fs::read_to_string(f).unwrap())
+            .collect()
+    };
+    let first = run_once("a");
+    assert_eq!(first, run_once("b"), "the same run gives the same bytes");
+    let [json, csv, trace, folded] = <[String; 4]>::try_from(first).unwrap();
+    let p: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(p["schema"], "mcusim-profile/1");
+    let layers = p["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 13);
+    let total = p["totals"]["cycles"].as_u64().unwrap();
+    let in_layers: u64 = layers.iter().map(|l| l["cycles"].as_u64().unwrap()).sum();
+    assert_eq!(
+        in_layers + p["totals"]["outside_layers_cycles"].as_u64().unwrap(),
+        total
+    );
+    for key in ["name", "op", "cycles", "macs", "energy_uj"] {
+        assert!(layers.iter().all(|l| !l[key].is_null()), "{key}");
+    }
+    for key in ["peak_sram_bytes", "stack_peak_bytes", "flash_bytes"] {
+        assert!(p["memory"][key].as_u64().unwrap() > 0, "{key}");
+    }
+    // 0.35 mW/MHz under NN load on this board (TIMING.md): within 10%.
+    let mw =
+        p["totals"]["energy_uj"].as_f64().unwrap() / p["totals"]["time_us"].as_f64().unwrap() * 1e3;
+    assert!((mw / 120.0 - 0.35).abs() < 0.035, "{mw} mW");
+    assert_eq!(csv.lines().count(), 14);
+    assert!(csv.starts_with("Index,TFLite_operator,Name,Op Cycles,Network%,MAC Count"));
+    let t: serde_json::Value = serde_json::from_str(&trace).unwrap();
+    let slices = t["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["ph"] == "X" && e["tid"] == 1)
+        .count();
+    assert_eq!(slices, 13);
+    let folded_total: u64 = folded
+        .lines()
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(folded_total, total);
+}

@@ -1,6 +1,6 @@
 //! Events a run produces for the profiler.
 
-use crate::units::Cycles;
+use crate::units::{Breakdown, Cycles};
 
 /// A probe's identity: its index in the order probes were added to the machine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -16,4 +16,6 @@ pub struct ProbeHit {
     pub instructions: u64,
     /// r0 at entry (the first argument).
     pub arg0: u32,
+    /// Where the cycles before it went.
+    pub breakdown: Breakdown,
 }

@@ -1,0 +1,95 @@
+//! What the firmware image occupies: flash (code, constants, initial data) and static RAM, from
+//! the ELF's sections and symbols, with the linker symbols of mcusim's linker script that bound
+//! the heap and stack.
+
+use goblin::elf::Elf;
+use goblin::elf::section_header::{SHF_ALLOC, SHF_WRITE, SHT_NOBITS};
+use goblin::elf::sym::{STT_FUNC, STT_OBJECT};
+use std::path::Path;
+
+/// Why an image cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct ImageError {
+    pub path: String,
+    pub message: String,
+}
+
+/// The sizes the profile reports.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Image {
+    pub flash_bytes: u32,
+    pub flash_code_bytes: u32,
+    pub static_ram_bytes: u32,
+    /// Objects stored in flash (constants), largest first: (name, bytes).
+    flash_objects: Vec<(String, u32)>,
+    /// Where the free RAM above static data starts and where the stack starts (its top).
+    pub heap_start: Option<u32>,
+    pub stack_top: Option<u32>,
+}
+
+impl Image {
+    pub fn load(path: &Path) -> Result<Image, ImageError> {
+        let fail = |message: String| ImageError {
+            path: path.display().to_string(),
+            message,
+        };
+        let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read: {e}")))?;
+        let elf = Elf::parse(&bytes).map_err(|e| fail(format!("not an ELF file: {e}")))?;
+        let mut image = Image::default();
+        for sh in &elf.section_headers {
+            if sh.sh_flags & u64::from(SHF_ALLOC) == 0 || sh.sh_size == 0 {
+                continue;
+            }
+            let size = sh.sh_size as u32;
+            let writable = sh.sh_flags & u64::from(SHF_WRITE) != 0;
+            let nobits = sh.sh_type == SHT_NOBITS;
+            if writable {
+                image.static_ram_bytes += size;
+            }
+            // Flash holds every non-NOBITS section (initialised data as its load image).
+            if !nobits {
+                image.flash_bytes += size;
+            }
+        }
+        let flash_sections: Vec<(u64, u64)> = elf
+            .section_headers
+            .iter()
+            .filter(|sh| {
+                sh.sh_flags & u64::from(SHF_ALLOC) != 0 && sh.sh_flags & u64::from(SHF_WRITE) == 0
+            })
+            .map(|sh| (sh.sh_addr, sh.sh_addr + sh.sh_size))
+            .collect();
+        for sym in elf.syms.iter() {
+            let Some(name) = elf.strtab.get_at(sym.st_name) else {
+                continue;
+            };
+            match name {
+                "__heap_start" => image.heap_start = u32::try_from(sym.st_value).ok(),
+                "__StackTop" => image.stack_top = u32::try_from(sym.st_value).ok(),
+                _ => {}
+            }
+            let in_flash = flash_sections
+                .iter()
+                .any(|&(a, b)| (a..b).contains(&sym.st_value));
+            if sym.st_type() == STT_OBJECT && in_flash && sym.st_size > 0 {
+                image
+                    .flash_objects
+                    .push((name.to_owned(), sym.st_size as u32));
+            }
+            // Code is what the function symbols cover (constants share the .text section).
+            if sym.st_type() == STT_FUNC && in_flash {
+                image.flash_code_bytes += sym.st_size as u32;
+            }
+        }
+        image
+            .flash_objects
+            .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Ok(image)
+    }
+
+    /// The `n` largest objects in flash.
+    pub fn top_flash_symbols(&self, n: usize) -> Vec<(String, u32)> {
+        self.flash_objects.iter().take(n).cloned().collect()
+    }
+}

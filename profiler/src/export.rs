@@ -1,0 +1,126 @@
+//! Exports of a [`Profile`]: JSON (the versioned schema), CSV (one row per layer, Vela's column
+//! names where they mean the same), a Chrome trace event file for ui.perfetto.dev, and folded
+//! stacks for flamegraph tools. All deterministic.
+
+use crate::profile::Profile;
+use std::fmt::Write as _;
+
+/// The profile as pretty JSON with a final newline.
+pub fn json(p: &Profile) -> String {
+    let mut text = serde_json::to_string_pretty(p).unwrap_or_else(|_| "{}".into());
+    text.push('\n');
+    text
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// One row per layer. "TFLite_operator", "Op Cycles", "Network%", "MAC Count",
+/// "Network% (MAC)" and "Name" are Vela's per-layer columns of the same meaning.
+pub fn csv(p: &Profile) -> String {
+    let mut t = String::from(
+        "Index,TFLite_operator,Name,Op Cycles,Network%,MAC Count,Network% (MAC),Cycles/MAC,Instructions,Execute,Branch,Stall,Memory Wait,Energy (uJ)\n",
+    );
+    let macs = p.totals.macs.max(1) as f64;
+    for l in &p.layers {
+        let _ = writeln!(
+            t,
+            "{},{},{},{},{:.4},{},{:.4},{},{},{},{},{},{},{:.6}",
+            l.index,
+            csv_field(&l.op),
+            csv_field(&l.name),
+            l.cycles.0,
+            100.0 * l.share,
+            l.macs,
+            100.0 * l.macs as f64 / macs,
+            l.cycles_per_mac
+                .map_or(String::new(), |c| format!("{c:.4}")),
+            l.instructions,
+            l.breakdown.execute.0,
+            l.breakdown.branch.0,
+            l.breakdown.stall.0,
+            l.breakdown.memory.0,
+            l.energy_uj
+        );
+    }
+    t
+}
+
+fn json_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"?\"".into())
+}
+
+/// Chrome trace event JSON (ui.perfetto.dev and chrome://tracing open it): the CPU as one
+/// track with a slice per layer (timestamps in microseconds of simulated time), and the
+/// energy spent so far as a counter.
+pub fn perfetto(p: &Profile) -> String {
+    let hz = p.board.clock_hz.max(1) as f64;
+    let us = |cycles: u64| cycles as f64 / hz * 1e6;
+    let mut events = vec![
+        format!(
+            "{{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":{{\"name\":{}}}}}",
+            json_string(&format!("{} ({})", p.board.name, p.firmware.file))
+        ),
+        "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":1,\"args\":{\"name\":\"CPU\"}}"
+            .to_owned(),
+        format!(
+            "{{\"name\":\"run\",\"ph\":\"X\",\"pid\":1,\"tid\":0,\"ts\":0,\"dur\":{:.3},\"args\":{{\"cycles\":{}}}}}",
+            us(p.totals.cycles.0),
+            p.totals.cycles.0
+        ),
+    ];
+    let mut energy = 0.0;
+    events.push(
+        "{\"name\":\"energy (uJ)\",\"ph\":\"C\",\"pid\":1,\"ts\":0,\"args\":{\"uJ\":0}}".to_owned(),
+    );
+    for l in &p.layers {
+        events.push(format!(
+            "{{\"name\":{},\"cat\":{},\"ph\":\"X\",\"pid\":1,\"tid\":1,\"ts\":{:.3},\"dur\":{:.3},\"args\":{{\"index\":{},\"cycles\":{},\"macs\":{},\"energy_uj\":{:.6}}}}}",
+            json_string(&l.name),
+            json_string(&l.op),
+            us(l.start_cycle.0),
+            us(l.cycles.0),
+            l.index,
+            l.cycles.0,
+            l.macs,
+            l.energy_uj
+        ));
+        energy += l.energy_uj;
+        events.push(format!(
+            "{{\"name\":\"energy (uJ)\",\"ph\":\"C\",\"pid\":1,\"ts\":{:.3},\"args\":{{\"uJ\":{:.6}}}}}",
+            us(l.start_cycle.0 + l.cycles.0),
+            energy
+        ));
+    }
+    format!(
+        "{{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n{}\n]}}\n",
+        events.join(",\n")
+    )
+}
+
+/// Folded stacks in cycles: `firmware;OP;name cycles`, one line per layer plus the cycles outside
+/// layers, for any flamegraph tool.
+pub fn folded(p: &Profile) -> String {
+    let root = p.firmware.file.replace([';', ' '], "_");
+    let mut t = String::new();
+    for l in &p.layers {
+        let _ = writeln!(
+            t,
+            "{root};{};{} {}",
+            l.op,
+            l.name.replace([';', ' '], "_"),
+            l.cycles.0
+        );
+    }
+    let _ = writeln!(
+        t,
+        "{root};(outside_layers) {}",
+        p.totals.outside_layers_cycles.0
+    );
+    t
+}
