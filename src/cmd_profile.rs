@@ -146,6 +146,7 @@ fn profile(
         layer_infos,
         stack_peak_bytes,
         image: &image,
+        blocks: &machine.block_profile(),
     });
     let to_stdout = args.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
     if !to_stdout {
@@ -330,6 +331,15 @@ fn table(p: &mcusim_profiler::Profile) -> String {
         ),
         group(u64::from(m.peak_sram_bytes))
     );
+    if !p.functions.is_empty() {
+        let top: Vec<String> = p
+            .functions
+            .iter()
+            .take(4)
+            .map(|f| format!("{} {:.1}%", f.name, 100.0 * f.share))
+            .collect();
+        let _ = writeln!(t, "hot functions: {}", top.join(", "));
+    }
     let e = &p.totals.energy;
     let mw = if p.totals.time_us > 0.0 {
         p.totals.energy_uj / p.totals.time_us * 1e3

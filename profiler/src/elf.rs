@@ -23,6 +23,8 @@ pub struct Image {
     pub static_ram_bytes: u32,
     /// Objects stored in flash (constants), largest first: (name, bytes).
     flash_objects: Vec<(String, u32)>,
+    /// Functions: (start, end, name), sorted by start.
+    functions: Vec<(u32, u32, String)>,
     /// Where the free RAM above static data starts and where the stack starts (its top).
     pub heap_start: Option<u32>,
     pub stack_top: Option<u32>,
@@ -81,11 +83,33 @@ impl Image {
             if sym.st_type() == STT_FUNC && in_flash {
                 image.flash_code_bytes += sym.st_size as u32;
             }
+            if sym.st_type() == STT_FUNC {
+                let start = (sym.st_value as u32) & !1;
+                image
+                    .functions
+                    .push((start, start + (sym.st_size as u32).max(1), name.to_owned()));
+            }
         }
         image
             .flash_objects
             .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        image.functions.sort();
+        image.functions.dedup_by(|a, b| a.0 == b.0);
         Ok(image)
+    }
+
+    /// The start of the function called `name`.
+    pub fn function_start(&self, name: &str) -> Option<u32> {
+        self.functions.iter().find(|f| f.2 == name).map(|f| f.0)
+    }
+
+    /// The function containing `addr`, if any.
+    pub fn function_at(&self, addr: u32) -> Option<&str> {
+        let i = self.functions.partition_point(|f| f.0 <= addr);
+        self.functions[..i]
+            .last()
+            .filter(|f| addr < f.1)
+            .map(|f| f.2.as_str())
     }
 
     /// The `n` largest objects in flash.

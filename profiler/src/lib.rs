@@ -42,6 +42,8 @@ pub struct RunFacts<'a> {
     pub stack_peak_bytes: Option<u32>,
     /// The firmware image.
     pub image: &'a elf::Image,
+    /// Every executed block's counts.
+    pub blocks: &'a [mcusim_traces::BlockCount],
 }
 
 /// Builds the profile of a run.
@@ -123,7 +125,63 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
         },
         energy_model: model.describe(),
         layers,
+        functions: functions(f),
+        hot_blocks: hot_blocks(f),
     }
+}
+
+fn functions(f: &RunFacts<'_>) -> Vec<profile::FunctionRow> {
+    let mut by: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let mut total = 0u64;
+    for b in f.blocks {
+        let name = f
+            .image
+            .function_at(b.start)
+            .map_or_else(|| format!("{:#010x}", b.start), str::to_owned);
+        let e = by.entry(name).or_default();
+        e.0 += b.executions * b.cycles_each;
+        e.1 += b.executions * u64::from(b.instructions);
+        total += b.executions * b.cycles_each;
+    }
+    let mut rows: Vec<profile::FunctionRow> = by
+        .into_iter()
+        .map(|(name, (cycles, instructions))| profile::FunctionRow {
+            name,
+            cycles,
+            instructions,
+            share: cycles as f64 / total.max(1) as f64,
+        })
+        .collect();
+    rows.sort_by(|a, b| b.cycles.cmp(&a.cycles).then_with(|| a.name.cmp(&b.name)));
+    rows.truncate(20);
+    rows
+}
+
+fn hot_blocks(f: &RunFacts<'_>) -> Vec<profile::HotBlock> {
+    let mut rows: Vec<profile::HotBlock> = f
+        .blocks
+        .iter()
+        .map(|b| profile::HotBlock {
+            address: b.start,
+            location: match f.image.function_at(b.start) {
+                Some(name) => {
+                    let start = f.image.function_start(name).unwrap_or(b.start);
+                    format!("{name}+{:#x}", b.start - start)
+                }
+                None => format!("{:#010x}", b.start),
+            },
+            executions: b.executions,
+            instructions: b.executions * u64::from(b.instructions),
+            cycles: b.executions * b.cycles_each,
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.cycles
+            .cmp(&a.cycles)
+            .then_with(|| a.address.cmp(&b.address))
+    });
+    rows.truncate(10);
+    rows
 }
 
 fn diff(a: Breakdown, b: Breakdown) -> Breakdown {

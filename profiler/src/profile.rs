@@ -25,6 +25,32 @@ pub struct Profile {
     pub energy_model: String,
     /// The layers, in execution order.
     pub layers: Vec<Layer>,
+    /// Functions by exclusive issue cycles (the cycles of their own blocks), the top 20.
+    pub functions: Vec<FunctionRow>,
+    /// The basic blocks with the most issue cycles, the top 10.
+    pub hot_blocks: Vec<HotBlock>,
+}
+
+/// A function's own cost (its blocks', not its callees').
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionRow {
+    pub name: String,
+    /// Issue cycles of its blocks (refills and memory waits are not attributed per block).
+    pub cycles: u64,
+    pub instructions: u64,
+    /// Of all blocks' issue cycles, 0..1.
+    pub share: f64,
+}
+
+/// A hot basic block.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HotBlock {
+    pub address: u32,
+    /// `function+offset`, or the address when no symbol covers it.
+    pub location: String,
+    pub executions: u64,
+    pub instructions: u64,
+    pub cycles: u64,
 }
 
 /// The board the run was on.

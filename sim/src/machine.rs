@@ -851,6 +851,29 @@ impl Machine {
 
     /// Every translated block so far, as (start address, its code, executions), sorted by
     /// address: the execution counts per basic block that hot-loop views are built from.
+    /// Every executed block's start, length in bytes, instructions, executions and the issue
+    /// cycles one execution costs (the block cost table's: without refills, waits and stalls
+    /// that depend on what ran before), sorted by address. Blocks unicorn split or re-translated
+    /// appear once per variant.
+    pub fn block_profile(&self) -> Vec<mcusim_traces::BlockCount> {
+        let mut v: Vec<mcusim_traces::BlockCount> = self
+            .uc
+            .get_data()
+            .blocks
+            .iter()
+            .filter(|b| b.executions > 0)
+            .map(|b| mcusim_traces::BlockCount {
+                start: b.start,
+                bytes: b.code.len() as u32,
+                instructions: b.n,
+                executions: b.executions,
+                cycles_each: u64::from(b.total),
+            })
+            .collect();
+        v.sort_unstable_by_key(|b| (b.start, b.bytes));
+        v
+    }
+
     pub fn blocks(&self) -> Vec<(u32, Vec<u8>, u64)> {
         let mut v: Vec<_> = self
             .uc

@@ -500,6 +500,18 @@ fn profile_exports_json_csv_perfetto_and_folded_deterministically() {
     let mw =
         p["totals"]["energy_uj"].as_f64().unwrap() / p["totals"]["time_us"].as_f64().unwrap() * 1e3;
     assert!((mw / 120.0 - 0.35).abs() < 0.035, "{mw} mW");
+    // The hottest function is the convolution's multiply loop; hot blocks name their function.
+    assert_eq!(
+        p["functions"][0]["name"], "mat_mult_dsp",
+        "{}",
+        p["functions"]
+    );
+    assert!(
+        p["hot_blocks"][0]["location"]
+            .as_str()
+            .unwrap()
+            .starts_with("mat_mult_dsp+")
+    );
     assert_eq!(csv.lines().count(), 14);
     assert!(csv.starts_with("Index,TFLite_operator,Name,Op Cycles,Network%,MAC Count"));
     let t: serde_json::Value = serde_json::from_str(&trace).unwrap();

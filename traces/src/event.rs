@@ -19,3 +19,14 @@ pub struct ProbeHit {
     /// Where the cycles before it went.
     pub breakdown: Breakdown,
 }
+
+/// How often a basic block ran and what one run of it costs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockCount {
+    pub start: u32,
+    pub bytes: u32,
+    pub instructions: u32,
+    pub executions: u64,
+    /// Issue cycles of one execution (without refills and waits).
+    pub cycles_each: u64,
+}
