@@ -85,7 +85,7 @@ fn profile(
         _ => None,
     };
     if let Some((lo, hi)) = free {
-        let _ = machine.write_memory(lo, &vec![STACK_PATTERN; (hi - lo) as usize]);
+        machine.watch_stack(lo, hi, STACK_PATTERN);
     }
     if !args.input.is_empty() {
         let Some(input_data) = &input_data else {
@@ -120,11 +120,7 @@ fn profile(
         max_cycles: None,
     });
     let host_seconds = started.elapsed().as_secs_f64();
-    let stack_peak_bytes = free.and_then(|(lo, hi)| {
-        let ram = machine.read_memory(lo, (hi - lo) as usize)?;
-        let untouched = ram.iter().take_while(|&&b| b == STACK_PATTERN).count() as u32;
-        Some(hi - lo - untouched)
-    });
+    let stack_peak_bytes = free.and_then(|(_, hi)| machine.stack_low_water().map(|low| hi - low));
     let hits = machine.probe_hits().to_vec();
     let mut layer_infos = std::collections::BTreeMap::new();
     for hit in hits.iter().filter(|h| h.probe == begin_probe) {

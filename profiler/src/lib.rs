@@ -79,6 +79,7 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
                 share: 0.0,
                 breakdown,
                 energy_uj: model.energy_uj(&breakdown),
+                stack_peak_bytes: stack_depth(f, hit.stack_low),
             });
         }
     }
@@ -122,6 +123,16 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
             flash_code_bytes: f.image.flash_code_bytes,
             flash_data_bytes: f.image.flash_bytes.saturating_sub(f.image.flash_code_bytes),
             top_flash_symbols: f.image.top_flash_symbols(10),
+            timeline: f
+                .hits
+                .iter()
+                .filter_map(|h| {
+                    Some((
+                        h.cycle,
+                        f.image.static_ram_bytes + stack_depth(f, h.stack_low)?,
+                    ))
+                })
+                .collect(),
         },
         energy_model: model.describe(),
         layers,
@@ -182,6 +193,11 @@ fn hot_blocks(f: &RunFacts<'_>) -> Vec<profile::HotBlock> {
     });
     rows.truncate(10);
     rows
+}
+
+/// Bytes of stack in use down to `low` (from the image's stack top).
+fn stack_depth(f: &RunFacts<'_>, low: Option<u32>) -> Option<u32> {
+    Some(f.image.stack_top?.saturating_sub(low?))
 }
 
 fn diff(a: Breakdown, b: Breakdown) -> Breakdown {

@@ -120,6 +120,9 @@ pub struct Memory {
     pub flash_data_bytes: u32,
     /// The largest objects in flash: (name, bytes).
     pub top_flash_symbols: Vec<(String, u32)>,
+    /// SRAM in use (static RAM plus the deepest stack since the previous point) at every layer
+    /// boundary: (cycle, bytes).
+    pub timeline: Vec<(Cycles, u32)>,
 }
 
 /// One layer (one kernel call between the firmware's layer markers).
@@ -140,4 +143,6 @@ pub struct Layer {
     pub share: f64,
     pub breakdown: Breakdown,
     pub energy_uj: f64,
+    /// The deepest stack use while the layer ran (`null` if not measured).
+    pub stack_peak_bytes: Option<u32>,
 }

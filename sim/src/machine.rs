@@ -281,6 +281,9 @@ struct State {
     /// Probed function addresses (Thumb bit clear) and what was recorded at their entry.
     probes: FxHashMap<u32, ProbeId>,
     probe_hits: Vec<ProbeHit>,
+    /// The stack region watched at probe hits (`lo..hi`) and its fill byte (see
+    /// `Machine::watch_stack`).
+    stack_watch: Option<(u32, u32, u8)>,
     /// Recently executed blocks by a hash of their address: (key, index), key 0 for none.
     recent: Box<[(u64, u32)]>,
     /// Instructions already carrying a hook of their own (see `hook_narrow_checks`).
@@ -558,6 +561,7 @@ impl Machine {
             block_index: FxHashMap::default(),
             probes: FxHashMap::default(),
             probe_hits: Vec::new(),
+            stack_watch: None,
             recent: vec![(0, 0); RECENT_BLOCKS].into_boxed_slice(),
             narrow_hooked: Default::default(),
             current: None,
@@ -631,6 +635,32 @@ impl Machine {
         let st = self.uc.get_data_mut();
         let next = ProbeId(st.probes.len() as u16);
         *st.probes.entry(addr & !1).or_insert(next)
+    }
+
+    /// Watches the stack region `lo..hi` (below the initial stack pointer): fills it with `fill`
+    /// now, and at every probe hit reports the lowest address written since the previous hit
+    /// ([`ProbeHit::stack_low`]) and fills the free part again. Call before the run.
+    pub fn watch_stack(&mut self, lo: u32, hi: u32, fill: u8) {
+        if hi > lo && self.write_memory(lo, &vec![fill; (hi - lo) as usize]) {
+            self.uc.get_data_mut().stack_watch = Some((lo, hi, fill));
+        }
+    }
+
+    /// The lowest address of the watched stack region written so far (the whole run's stack
+    /// peak), or `None` without a watch.
+    pub fn stack_low_water(&self) -> Option<u32> {
+        let (lo, hi, fill) = self.uc.get_data().stack_watch?;
+        let region = self.read_memory(lo, (hi - lo) as usize)?;
+        let untouched = region.iter().take_while(|&&b| b == fill).count() as u32;
+        // Probe hits refill the free part: the lowest of their readings and this one.
+        let low = self
+            .uc
+            .get_data()
+            .probe_hits
+            .iter()
+            .filter_map(|h| h.stack_low)
+            .min();
+        Some(low.map_or(lo + untouched, |l| l.min(lo + untouched)))
     }
 
     /// Every probed function entry so far, in order.
@@ -1254,9 +1284,12 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
     }
     // A probed function's entry: its first argument, read only for these rare blocks.
     let probe = uc.get_data().blocks[b as usize].probe;
-    let arg0 = match probe {
-        Some(_) => uc.reg_read(RegisterARM::R0).unwrap_or(0) as u32,
-        None => 0,
+    let (arg0, stack_low) = match probe {
+        Some(_) => (
+            uc.reg_read(RegisterARM::R0).unwrap_or(0) as u32,
+            stack_low_water(uc),
+        ),
+        None => (0, None),
     };
     let st = uc.get_data_mut();
     let block = &mut st.blocks[b as usize];
@@ -1335,6 +1368,7 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
             instructions: st.instructions,
             arg0,
             breakdown: st.breakdown,
+            stack_low,
         });
     }
     st.clock += Cycles(cost);
@@ -1494,6 +1528,20 @@ fn rewatch_learned_loads(uc: &mut Uc<'_>, b: u32) {
     }
     let _ = uc.ctl_remove_cache(u64::from(start), u64::from(end));
     set_reg(uc, RegisterARM::PC, start | 1);
+}
+
+/// At a probe hit, with a stack region watched: the lowest address of it written since the
+/// previous hit (or since the run began), found as the first byte that is no longer the fill
+/// byte; then the region below the current stack pointer is filled again, so the next hit sees
+/// only what ran in between. The region below SP holds nothing live.
+fn stack_low_water(uc: &mut Uc<'_>) -> Option<u32> {
+    let (lo, hi, fill) = uc.get_data().stack_watch?;
+    let sp = (uc.reg_read(RegisterARM::SP).unwrap_or(u64::from(hi)) as u32).clamp(lo, hi);
+    let mut region = vec![0u8; (hi - lo) as usize];
+    uc.mem_read(u64::from(lo), &mut region).ok()?;
+    let untouched = region.iter().take_while(|&&b| b == fill).count() as u32;
+    let _ = uc.mem_write(u64::from(lo), &vec![fill; (sp - lo) as usize]);
+    Some(lo + untouched)
 }
 
 /// Runs a block's alignment checks with the registers at its entry. If one fails, that

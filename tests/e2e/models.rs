@@ -500,6 +500,19 @@ fn profile_exports_json_csv_perfetto_and_folded_deterministically() {
     let mw =
         p["totals"]["energy_uj"].as_f64().unwrap() / p["totals"]["time_us"].as_f64().unwrap() * 1e3;
     assert!((mw / 120.0 - 0.35).abs() < 0.035, "{mw} mW");
+    // Per-layer stack peaks, the whole run's at least as deep, and a timeline point per marker.
+    let layer_stack: Vec<u64> = layers
+        .iter()
+        .map(|l| l["stack_peak_bytes"].as_u64().unwrap())
+        .collect();
+    assert!(layer_stack.iter().all(|&b| b > 0));
+    assert!(
+        p["memory"]["stack_peak_bytes"].as_u64().unwrap() >= *layer_stack.iter().max().unwrap()
+    );
+    assert_eq!(
+        p["memory"]["timeline"].as_array().unwrap().len(),
+        2 * layers.len()
+    );
     // The hottest function is the convolution's multiply loop; hot blocks name their function.
     assert_eq!(
         p["functions"][0]["name"], "mat_mult_dsp",

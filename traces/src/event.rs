@@ -18,6 +18,8 @@ pub struct ProbeHit {
     pub arg0: u32,
     /// Where the cycles before it went.
     pub breakdown: Breakdown,
+    /// With a stack watch: the lowest stack address written since the previous hit.
+    pub stack_low: Option<u32>,
 }
 
 /// How often a basic block ran and what one run of it costs.
