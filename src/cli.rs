@@ -90,6 +90,10 @@ pub struct ProfileArgs {
     /// Write folded stacks in cycles, for flamegraph tools.
     #[arg(long, value_name = "FILE")]
     pub folded: Option<PathBuf>,
+    /// Write charts (SVG) into this folder: cycles, cycles per MAC and energy per layer, SRAM
+    /// in use over the run.
+    #[arg(long, value_name = "DIR")]
+    pub plots: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

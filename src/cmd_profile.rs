@@ -161,6 +161,9 @@ fn profile(
         args.folded.as_deref(),
         &mcusim_profiler::export::folded(&profile),
     )?;
+    if let Some(dir) = &args.plots {
+        mcusim_profiler::plot::write_svgs(&profile, dir)?;
+    }
     if !args.quiet {
         eprintln!(
             "mcusim: {} on {} ({} MHz): {} cycles, {:.3} ms simulated, {:.2} s on the host",

@@ -6,6 +6,7 @@
 pub mod elf;
 pub mod energy;
 pub mod export;
+pub mod plot;
 pub mod profile;
 
 pub use profile::{Layer, Memory, PROFILE_SCHEMA, Profile, Totals};

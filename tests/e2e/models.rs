@@ -458,6 +458,7 @@ fn profile_exports_json_csv_perfetto_and_folded_deterministically() {
             .iter()
             .map(|ext| dir.join(format!("{tag}.{ext}")))
             .collect();
+        let plots = dir.join(format!("{tag}-plots"));
         let run = mcusim([
             "profile".as_ref(),
             model.as_os_str(),
@@ -470,16 +471,29 @@ fn profile_exports_json_csv_perfetto_and_folded_deterministically() {
             files[2].as_os_str(),
             "--folded".as_ref(),
             files[3].as_os_str(),
+            "--plots".as_ref(),
+            plots.as_os_str(),
         ]);
         assert_eq!(run.status, 0, "{}", run.stderr);
+        let svgs = [
+            "cycles_per_layer",
+            "cycles_per_mac",
+            "energy_per_layer",
+            "sram_timeline",
+        ]
+        .map(|name| plots.join(format!("{name}.svg")));
         files
             .iter()
+            .chain(svgs.iter())
             .map(|f| std::fs::read_to_string(f).unwrap())
             .collect()
     };
     let first = run_once("a");
     assert_eq!(first, run_once("b"), "the same run gives the same bytes");
-    let [json, csv, trace, folded] = <[String; 4]>::try_from(first).unwrap();
+    for svg in &first[4..] {
+        assert!(svg.contains("<svg") && svg.trim_end().ends_with("</svg>"));
+    }
+    let [json, csv, trace, folded] = <[String; 4]>::try_from(first[..4].to_vec()).unwrap();
     let p: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(p["schema"], "mcusim-profile/1");
     let layers = p["layers"].as_array().unwrap();
