@@ -40,6 +40,10 @@ pub struct BuildArgs {
     /// Call the plain reference kernels instead of the optimised ones.
     #[arg(long)]
     pub reference_kernels: bool,
+    /// Leave out the layer markers: the profiler then finds the layers as the kernel calls
+    /// (as it does for firmware built with other tools).
+    #[arg(long)]
+    pub no_layer_markers: bool,
 }
 
 #[derive(Debug, Args)]

@@ -13,6 +13,7 @@ pub fn run(args: &CompileArgs) -> Result<Outcome> {
         opt: args.build.opt.clone(),
         weights_in_sram: args.build.weights_in_sram,
         reference_kernels: args.build.reference_kernels,
+        layer_markers: !args.build.no_layer_markers,
     };
     let p = &prepared;
     eprintln!(

@@ -25,6 +25,7 @@ pub fn run(args: &ProfileArgs) -> Result<Outcome> {
             opt: args.build.opt.clone(),
             weights_in_sram: args.build.weights_in_sram,
             reference_kernels: args.build.reference_kernels,
+            layer_markers: !args.build.no_layer_markers,
         };
         say(format!(
             "{}: {} layers, {} MACs, arena {} bytes (liveness lower bound {}); building for {} ...",
@@ -66,26 +67,29 @@ fn profile(
     let firmware = Firmware::load(elf)?;
     let image = mcusim_profiler::elf::Image::load(elf)?;
     let symbol = |name: &str| firmware.symbol(name).cloned();
-    let (Some(begin), Some(end)) = (symbol("mcusim_layer_begin"), symbol("mcusim_layer_end"))
-    else {
-        bail!(
-            "{}: not model firmware (no mcusim_layer_begin/mcusim_layer_end): build it with mcusim compile",
-            elf.display()
-        );
-    };
+    let markers = symbol("mcusim_layer_begin").zip(symbol("mcusim_layer_end"));
     let input_data = symbol("mcusim_model_input_data");
+    let heap_peak_at = symbol("mcusim_heap_peak").map(|s| s.addr);
+    let foreign_heap = heap_peak_at.is_none() && symbol("_sbrk").is_some();
     let output_data = symbol("mcusim_model_output_data");
     let (firmware_name, firmware_hash) = (firmware.name.clone(), firmware.hash.clone());
     let mut machine = Machine::new(board, firmware, Box::new(StdConsole))?;
-    let begin_probe = machine.add_probe(begin.addr);
-    let end_probe = machine.add_probe(end.addr);
+    let marker_probes =
+        markers.map(|(begin, end)| (machine.add_probe(begin.addr), machine.add_probe(end.addr)));
+    // Calls are followed for the function profile, and the outermost kernel calls are the
+    // layers of firmware without markers.
+    let kernel_probes = machine.track_calls(&mcusim_profiler::kernels::entries(&image));
     // Fill the free RAM (above static data, below the stack top) to find the stack's peak.
     let free = match (image.heap_start, image.stack_top) {
         (Some(lo), Some(hi)) if hi > lo => Some((lo, hi)),
         _ => None,
     };
+    // The heap grows up from the bottom of the free RAM. mcusim's runtime says how far
+    // (`mcusim_heap_peak`); a firmware with another allocator and no such word is not watched,
+    // since refilling free RAM could overwrite its heap.
+    let free = free.filter(|_| !foreign_heap);
     if let Some((lo, hi)) = free {
-        machine.watch_stack(lo, hi, STACK_PATTERN);
+        machine.watch_stack(lo, hi, STACK_PATTERN, heap_peak_at);
     }
     if !args.input.is_empty() {
         let Some(input_data) = &input_data else {
@@ -121,9 +125,14 @@ fn profile(
     });
     let host_seconds = started.elapsed().as_secs_f64();
     let stack_peak_bytes = free.and_then(|(_, hi)| machine.stack_low_water().map(|low| hi - low));
+    let heap_peak_bytes = heap_peak_at
+        .and_then(|at| machine.read_u32(at))
+        .zip(image.heap_start)
+        .map(|(peak, start)| peak.saturating_sub(start));
     let hits = machine.probe_hits().to_vec();
     let mut layer_infos = std::collections::BTreeMap::new();
-    for hit in hits.iter().filter(|h| h.probe == begin_probe) {
+    let begin_probe = marker_probes.map(|(begin, _)| begin);
+    for hit in hits.iter().filter(|h| Some(h.probe) == begin_probe) {
         layer_infos
             .entry(hit.arg0)
             .or_insert_with(|| layer_info(&machine, hit.arg0));
@@ -136,11 +145,14 @@ fn profile(
         instructions: result.instructions,
         cycles: result.cycles,
         breakdown: result.breakdown,
+        traffic: machine.traffic(),
         hits: &hits,
-        layer_begin: begin_probe,
-        layer_end: end_probe,
+        markers: marker_probes,
+        kernel_calls: Some(kernel_probes),
+        call_tree: &machine.call_tree(),
         layer_infos,
         stack_peak_bytes,
+        heap_peak_bytes,
         image: &image,
         blocks: &machine.block_profile(),
     });
@@ -319,12 +331,16 @@ fn table(p: &mcusim_profiler::Profile) -> String {
     let m = &p.memory;
     let _ = writeln!(
         t,
-        "memory: flash {} B ({} code, {} constants), static RAM {} B, stack peak {}, peak SRAM {} B",
+        "memory: flash {} B ({} code, {} constants), static RAM {} B, stack peak {}, heap peak {}, peak SRAM {} B",
         group(u64::from(m.flash_bytes)),
         group(u64::from(m.flash_code_bytes)),
         group(u64::from(m.flash_data_bytes)),
         group(u64::from(m.static_ram_bytes)),
         m.stack_peak_bytes.map_or_else(
+            || "unknown".into(),
+            |b| format!("{} B", group(u64::from(b)))
+        ),
+        m.heap_peak_bytes.map_or_else(
             || "unknown".into(),
             |b| format!("{} B", group(u64::from(b)))
         ),
@@ -347,8 +363,8 @@ fn table(p: &mcusim_profiler::Profile) -> String {
     };
     let _ = writeln!(
         t,
-        "energy: {:.3} uJ (core {:.3}, flash waits {:.3}, sleep {:.3}), {:.3} mW average",
-        p.totals.energy_uj, e.core_uj, e.flash_uj, e.sleep_uj, mw
+        "energy: {:.3} uJ (core {:.3}, flash {:.3}, SRAM {:.3}, sleep {:.3}), {:.3} mW average",
+        p.totals.energy_uj, e.core_uj, e.flash_uj, e.sram_uj, e.sleep_uj, mw
     );
     t
 }

@@ -12,6 +12,7 @@ pub struct Options {
     pub opt: String,
     pub weights_in_sram: bool,
     pub reference_kernels: bool,
+    pub layer_markers: bool,
 }
 
 /// A model read, checked, lowered and planned for a board.
@@ -94,6 +95,7 @@ fn generate(p: &Prepared, options: &Options) -> codegen::Generated {
             source_name: p.source_name.clone(),
             reference_kernels: options.reference_kernels,
             weights_in_sram: options.weights_in_sram,
+            layer_markers: options.layer_markers,
         },
     )
 }

@@ -289,6 +289,13 @@ pub struct Energy {
     pub run_ua_per_mhz: f64,
     /// Current while sleeping in WFI/WFE, in microamps.
     pub sleep_ua: f64,
+    /// Energy of moving one byte to or from SRAM, in picojoules: the SRAM part of the run
+    /// current (the profiler splits the measured whole-rail figure with it; the total stays).
+    #[serde(default)]
+    pub sram_pj_per_byte: f64,
+    /// The same for a byte read from flash.
+    #[serde(default)]
+    pub flash_pj_per_byte: f64,
     /// Where the figures come from.
     pub source: String,
 }

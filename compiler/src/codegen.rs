@@ -18,6 +18,9 @@ pub struct Options {
     pub reference_kernels: bool,
     /// Copy weights from flash into SRAM at start-up (`--weights-in-sram`).
     pub weights_in_sram: bool,
+    /// Call `mcusim_layer_begin`/`mcusim_layer_end` around every layer (the default; without
+    /// them the profiler finds layers as kernel calls).
+    pub layer_markers: bool,
 }
 
 /// The generated C: `mcusim_model.h` and `mcusim_model.c`.
@@ -250,14 +253,16 @@ pub fn generate(model: &Model, layers: &[Layer], plan: &Plan, options: &Options)
             );
             array(&mut c, &format!("static const int32_t shift_{pos}"), &s);
         }
-        let _ = writeln!(
-            c,
-            "static const mcusim_layer_info layer_{pos} = {{{}, {}, {}, {}u}};\n",
-            layer.index,
-            c_string(&layer.op.name()),
-            c_string(&layer_name(model, layer)),
-            layer.macs
-        );
+        if options.layer_markers {
+            let _ = writeln!(
+                c,
+                "static const mcusim_layer_info layer_{pos} = {{{}, {}, {}, {}u}};\n",
+                layer.index,
+                c_string(&layer.op.name()),
+                c_string(&layer_name(model, layer)),
+                layer.macs
+            );
+        }
     }
 
     // Initialisation: scratch checks and weight copies.
@@ -300,12 +305,10 @@ pub fn generate(model: &Model, layers: &[Layer], plan: &Plan, options: &Options)
         } else {
             "NULL".into()
         };
-        let _ = writeln!(
-            c,
-            "\n    /* Layer {}: {} */\n    mcusim_layer_begin(&layer_{pos});",
-            layer.index,
-            layer.op.name()
-        );
+        let _ = writeln!(c, "\n    /* Layer {}: {} */", layer.index, layer.op.name());
+        if options.layer_markers {
+            let _ = writeln!(c, "    mcusim_layer_begin(&layer_{pos});");
+        }
         c.push_str("    {\n");
         let call = match &layer.kernel {
             Kernel::Conv {
@@ -605,7 +608,9 @@ pub fn generate(model: &Model, layers: &[Layer], plan: &Plan, options: &Options)
         }
         let _ = writeln!(c, "        status = {call};");
         c.push_str("    }\n");
-        let _ = writeln!(c, "    mcusim_layer_end(&layer_{pos});");
+        if options.layer_markers {
+            let _ = writeln!(c, "    mcusim_layer_end(&layer_{pos});");
+        }
         let _ = writeln!(
             c,
             "    if (status != MNN_SUCCESS) {{\n        return {};\n    }}",

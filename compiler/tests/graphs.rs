@@ -70,6 +70,7 @@ fn generated_c_is_deterministic() {
                 source_name: "synthetic.tflite".into(),
                 reference_kernels: false,
                 weights_in_sram: false,
+                layer_markers: true,
             };
             let g = codegen::generate(&model, &layers, &p, &options);
             (g.header, g.source)

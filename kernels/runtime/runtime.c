@@ -79,15 +79,21 @@ void mcusim_console_puts(const char *s) {
 /* ---- newlib system calls ---- */
 
 extern char __heap_start, __heap_limit;
-static char *heap_end = &__heap_start;
+/* The heap's break and the highest it has been: the profiler reads them (heap high-water,
+ * and where the stack scan starts). */
+char *mcusim_heap_end = &__heap_start;
+char *mcusim_heap_peak = &__heap_start;
 
 void *_sbrk(ptrdiff_t incr) {
-    char *prev = heap_end;
-    if (incr > &__heap_limit - heap_end || incr < &__heap_start - heap_end) {
+    char *prev = mcusim_heap_end;
+    if (incr > &__heap_limit - mcusim_heap_end || incr < &__heap_start - mcusim_heap_end) {
         errno = ENOMEM;
         return (void *)-1;
     }
-    heap_end += incr;
+    mcusim_heap_end += incr;
+    if (mcusim_heap_end > mcusim_heap_peak) {
+        mcusim_heap_peak = mcusim_heap_end;
+    }
     return prev;
 }
 

@@ -103,6 +103,11 @@ impl Image {
         self.functions.iter().find(|f| f.2 == name).map(|f| f.0)
     }
 
+    /// Every function: (entry address, name), by address.
+    pub fn function_names(&self) -> impl Iterator<Item = (u32, &str)> {
+        self.functions.iter().map(|f| (f.0, f.2.as_str()))
+    }
+
     /// The function containing `addr`, if any.
     pub fn function_at(&self, addr: u32) -> Option<&str> {
         let i = self.functions.partition_point(|f| f.0 <= addr);

@@ -56,8 +56,8 @@ fn json_string(s: &str) -> String {
 }
 
 /// Chrome trace event JSON (ui.perfetto.dev and chrome://tracing open it): the CPU as one
-/// track with a slice per layer (timestamps in microseconds of simulated time), and the
-/// energy spent so far as a counter.
+/// track with a slice per layer (timestamps in microseconds of simulated time), the energy
+/// spent so far and the SRAM in use as counters.
 pub fn perfetto(p: &Profile) -> String {
     let hz = p.board.clock_hz.max(1) as f64;
     let us = |cycles: u64| cycles as f64 / hz * 1e6;
@@ -78,6 +78,12 @@ pub fn perfetto(p: &Profile) -> String {
     events.push(
         "{\"name\":\"energy (uJ)\",\"ph\":\"C\",\"pid\":1,\"ts\":0,\"args\":{\"uJ\":0}}".to_owned(),
     );
+    for &(at, bytes) in &p.memory.timeline {
+        events.push(format!(
+            "{{\"name\":\"SRAM in use (bytes)\",\"ph\":\"C\",\"pid\":1,\"ts\":{:.3},\"args\":{{\"bytes\":{bytes}}}}}",
+            us(at.0)
+        ));
+    }
     for l in &p.layers {
         events.push(format!(
             "{{\"name\":{},\"cat\":{},\"ph\":\"X\",\"pid\":1,\"tid\":1,\"ts\":{:.3},\"dur\":{:.3},\"args\":{{\"index\":{},\"cycles\":{},\"macs\":{},\"energy_uj\":{:.6}}}}}",
@@ -103,11 +109,27 @@ pub fn perfetto(p: &Profile) -> String {
     )
 }
 
-/// Folded stacks in cycles: `firmware;OP;name cycles`, one line per layer plus the cycles outside
-/// layers, for any flamegraph tool.
+/// Folded stacks in cycles, for any flamegraph tool: with the call tree, one line per call path
+/// (`Reset_Handler;main;mnn_conv_s8;mat_mult_dsp cycles`, the path's exclusive cycles);
+/// without it, `firmware;OP;name cycles` per layer plus the cycles outside layers.
 pub fn folded(p: &Profile) -> String {
-    let root = p.firmware.file.replace([';', ' '], "_");
+    let clean = |s: &str| s.replace([';', ' '], "_");
     let mut t = String::new();
+    if !p.call_tree.is_empty() {
+        let mut paths: Vec<String> = Vec::with_capacity(p.call_tree.len());
+        for node in &p.call_tree {
+            let path = match node.parent.and_then(|i| paths.get(i as usize)) {
+                Some(parent) => format!("{parent};{}", clean(&node.name)),
+                None => clean(&node.name),
+            };
+            if node.self_cycles > 0 {
+                let _ = writeln!(t, "{path} {}", node.self_cycles);
+            }
+            paths.push(path);
+        }
+        return t;
+    }
+    let root = clean(&p.firmware.file);
     for l in &p.layers {
         let _ = writeln!(
             t,

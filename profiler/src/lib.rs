@@ -6,13 +6,15 @@
 pub mod elf;
 pub mod energy;
 pub mod export;
+pub mod kernels;
 pub mod plot;
 pub mod profile;
+pub mod roofline;
 
 pub use profile::{Layer, Memory, PROFILE_SCHEMA, Profile, Totals};
 
 use mcusim_boards::Board;
-use mcusim_traces::{Breakdown, Cycles, ProbeHit, ProbeId, StopReason};
+use mcusim_traces::{Breakdown, CallNode, Cycles, ProbeHit, ProbeId, StopReason, Traffic};
 use std::collections::BTreeMap;
 
 /// A layer's description as the firmware's `mcusim_layer_info` holds it.
@@ -33,14 +35,23 @@ pub struct RunFacts<'a> {
     pub instructions: u64,
     pub cycles: Cycles,
     pub breakdown: Breakdown,
+    /// Data moved by loads and stores in the whole run.
+    pub traffic: Traffic,
     /// Every probe hit, in order.
     pub hits: &'a [ProbeHit],
-    pub layer_begin: ProbeId,
-    pub layer_end: ProbeId,
+    /// The probes of the firmware's layer markers (begin, end), if it has them.
+    pub markers: Option<(ProbeId, ProbeId)>,
+    /// The probes of the outermost kernel calls and their returns, if calls were followed
+    /// (see `kernels`): the layers of firmware without markers.
+    pub kernel_calls: Option<(ProbeId, ProbeId)>,
+    /// The call tree, if calls were followed.
+    pub call_tree: &'a [CallNode],
     /// The layer descriptions, by the address the markers pass.
     pub layer_infos: BTreeMap<u32, LayerInfo>,
     /// Deepest stack use seen (bytes below the initial stack pointer), if measured.
     pub stack_peak_bytes: Option<u32>,
+    /// The heap's highest break above its start, if the firmware says.
+    pub heap_peak_bytes: Option<u32>,
     /// The firmware image.
     pub image: &'a elf::Image,
     /// Every executed block's counts.
@@ -51,38 +62,48 @@ pub struct RunFacts<'a> {
 pub fn profile(f: &RunFacts<'_>) -> Profile {
     let clock_hz = f.board.clock_hz();
     let model = energy::Model::for_board(f.board);
-    let mut open: Vec<&ProbeHit> = Vec::new();
+    let marked = f
+        .markers
+        .filter(|(begin, _)| f.hits.iter().any(|h| h.probe == *begin));
+    let called = f
+        .kernel_calls
+        .filter(|(call, _)| f.hits.iter().any(|h| h.probe == *call));
+    let (attribution, spans) = match (marked, called) {
+        (Some(m), _) => ("markers", spans(f.hits, m)),
+        (None, Some(k)) => ("calls", spans(f.hits, k)),
+        (None, None) => ("none", Vec::new()),
+    };
     let mut layers = Vec::new();
-    for hit in f.hits {
-        if hit.probe == f.layer_begin {
-            open.push(hit);
-        } else if hit.probe == f.layer_end
-            && let Some(i) = open.iter().rposition(|b| b.arg0 == hit.arg0)
-        {
-            let begin = open.remove(i);
-            let info = f.layer_infos.get(&hit.arg0).cloned().unwrap_or(LayerInfo {
+    for (begin, end) in spans {
+        let info = if attribution == "markers" {
+            f.layer_infos.get(&end.arg0).cloned().unwrap_or(LayerInfo {
                 index: layers.len() as u32,
                 op: "?".into(),
-                name: format!("layer at {:#010x}", hit.arg0),
+                name: format!("layer at {:#010x}", end.arg0),
                 macs: 0,
-            });
-            let cycles = hit.cycle - begin.cycle;
-            let breakdown = diff(hit.breakdown, begin.breakdown);
-            layers.push(Layer {
-                index: info.index,
-                name: info.name,
-                op: info.op,
-                start_cycle: begin.cycle,
-                cycles,
-                instructions: hit.instructions - begin.instructions,
-                macs: info.macs,
-                cycles_per_mac: (info.macs > 0).then(|| cycles.0 as f64 / info.macs as f64),
-                share: 0.0,
-                breakdown,
-                energy_uj: model.energy_uj(&breakdown),
-                stack_peak_bytes: stack_depth(f, hit.stack_low),
-            });
-        }
+            })
+        } else {
+            kernel_layer(f, layers.len() as u32, end.arg0)
+        };
+        let cycles = end.cycle - begin.cycle;
+        let breakdown = diff(end.breakdown, begin.breakdown);
+        let traffic = profile::MemoryTraffic::from(end.traffic.since(&begin.traffic));
+        layers.push(Layer {
+            index: info.index,
+            name: info.name,
+            op: info.op,
+            start_cycle: begin.cycle,
+            cycles,
+            instructions: end.instructions - begin.instructions,
+            macs: info.macs,
+            cycles_per_mac: (info.macs > 0).then(|| cycles.0 as f64 / info.macs as f64),
+            share: 0.0,
+            breakdown,
+            traffic,
+            energy_uj: model.energy_uj(&breakdown, &traffic),
+            energy: model.parts(&breakdown, &traffic),
+            stack_peak_bytes: stack_depth(f, lowest_stack(f.hits, begin, end)),
+        });
     }
     let total = f.cycles.0.max(1) as f64;
     for l in &mut layers {
@@ -90,7 +111,8 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
     }
     let in_layers: u64 = layers.iter().map(|l| l.cycles.0).sum();
     let macs: u64 = layers.iter().map(|l| l.macs).sum();
-    let energy_uj = model.energy_uj(&f.breakdown);
+    let traffic = profile::MemoryTraffic::from(f.traffic);
+    let energy_uj = model.energy_uj(&f.breakdown, &traffic);
     Profile {
         schema: PROFILE_SCHEMA.into(),
         mcusim_version: env!("CARGO_PKG_VERSION").into(),
@@ -113,13 +135,17 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
             cycles_per_mac: (macs > 0).then(|| f.cycles.0 as f64 / macs as f64),
             outside_layers_cycles: Cycles(f.cycles.0.saturating_sub(in_layers)),
             breakdown: f.breakdown,
+            traffic,
             energy_uj,
-            energy: model.parts(&f.breakdown),
+            energy: model.parts(&f.breakdown, &traffic),
         },
         memory: Memory {
             static_ram_bytes: f.image.static_ram_bytes,
             stack_peak_bytes: f.stack_peak_bytes,
-            peak_sram_bytes: f.image.static_ram_bytes + f.stack_peak_bytes.unwrap_or(0),
+            heap_peak_bytes: f.heap_peak_bytes,
+            peak_sram_bytes: f.image.static_ram_bytes
+                + f.stack_peak_bytes.unwrap_or(0)
+                + f.heap_peak_bytes.unwrap_or(0),
             flash_bytes: f.image.flash_bytes,
             flash_code_bytes: f.image.flash_code_bytes,
             flash_data_bytes: f.image.flash_bytes.saturating_sub(f.image.flash_code_bytes),
@@ -130,16 +156,156 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
                 .filter_map(|h| {
                     Some((
                         h.cycle,
-                        f.image.static_ram_bytes + stack_depth(f, h.stack_low)?,
+                        f.image.static_ram_bytes
+                            + f.heap_peak_bytes.unwrap_or(0)
+                            + stack_depth(f, h.stack_low)?,
                     ))
                 })
                 .collect(),
         },
         energy_model: model.describe(),
+        roofline: roofline::for_board(f.board),
+        attribution: attribution.into(),
         layers,
-        functions: functions(f),
+        functions: if f.call_tree.is_empty() {
+            functions(f)
+        } else {
+            functions_from_calls(f)
+        },
+        call_tree: call_rows(f),
         hot_blocks: hot_blocks(f),
     }
+}
+
+/// Begin and end hits of the spans between `probes` (begin, end), matched by `arg0`, in the
+/// order they end.
+fn spans(hits: &[ProbeHit], probes: (ProbeId, ProbeId)) -> Vec<(&ProbeHit, &ProbeHit)> {
+    let mut open: Vec<&ProbeHit> = Vec::new();
+    let mut spans = Vec::new();
+    for hit in hits {
+        if hit.probe == probes.0 {
+            open.push(hit);
+        } else if hit.probe == probes.1
+            && let Some(i) = open.iter().rposition(|b| b.arg0 == hit.arg0)
+        {
+            spans.push((open.remove(i), hit));
+        }
+    }
+    spans
+}
+
+/// A layer found as a kernel call: named after the function, its operator from the name (or
+/// from the kernels it calls, for TFLite Micro's `Eval` functions).
+fn kernel_layer(f: &RunFacts<'_>, index: u32, function: u32) -> LayerInfo {
+    let name = f
+        .image
+        .function_at(function)
+        .map_or_else(|| format!("{function:#010x}"), str::to_owned);
+    let op = kernels::op_of(&name)
+        .or_else(|| {
+            // The first callee (depth first) whose name says what it computes.
+            let roots: Vec<u32> = (0..f.call_tree.len() as u32)
+                .filter(|&i| f.call_tree[i as usize].function == function)
+                .collect();
+            let mut stack = roots;
+            while let Some(n) = stack.pop() {
+                for (i, c) in f.call_tree.iter().enumerate() {
+                    if c.parent == Some(n) {
+                        if let Some(op) = f.image.function_at(c.function).and_then(kernels::op_of) {
+                            return Some(op);
+                        }
+                        stack.push(i as u32);
+                    }
+                }
+            }
+            None
+        })
+        .unwrap_or("?");
+    LayerInfo {
+        index,
+        op: op.into(),
+        name,
+        macs: 0,
+    }
+}
+
+fn name_of(f: &RunFacts<'_>, addr: u32) -> String {
+    f.image
+        .function_at(addr)
+        .map_or_else(|| format!("{addr:#010x}"), str::to_owned)
+}
+
+fn call_rows(f: &RunFacts<'_>) -> Vec<profile::CallRow> {
+    let mut children_cycles = vec![0u64; f.call_tree.len()];
+    for n in f.call_tree {
+        if let Some(p) = n.parent {
+            children_cycles[p as usize] += n.cycles;
+        }
+    }
+    f.call_tree
+        .iter()
+        .zip(children_cycles)
+        .map(|(n, below)| profile::CallRow {
+            name: name_of(f, n.function),
+            parent: n.parent,
+            calls: n.calls,
+            cycles: n.cycles,
+            self_cycles: n.cycles.saturating_sub(below),
+            instructions: n.instructions,
+        })
+        .collect()
+}
+
+/// Functions from the call tree: exclusive cycles summed over every node of the function,
+/// inclusive ones over the nodes with no caller of the same function (recursion counts once).
+fn functions_from_calls(f: &RunFacts<'_>) -> Vec<profile::FunctionRow> {
+    let tree = f.call_tree;
+    let rows = call_rows(f);
+    let mut children_instructions = vec![0u64; tree.len()];
+    for n in tree {
+        if let Some(p) = n.parent {
+            children_instructions[p as usize] += n.instructions;
+        }
+    }
+    let recursive = |mut i: usize| {
+        let function = tree[i].function;
+        while let Some(p) = tree[i].parent {
+            i = p as usize;
+            if tree[i].function == function {
+                return true;
+            }
+        }
+        false
+    };
+    // name -> (exclusive, inclusive, calls, exclusive instructions)
+    let mut by: BTreeMap<&str, (u64, u64, u64, u64)> = BTreeMap::new();
+    for (i, row) in rows.iter().enumerate() {
+        let e = by.entry(row.name.as_str()).or_default();
+        e.0 += row.self_cycles;
+        e.2 += row.calls;
+        e.3 += tree[i]
+            .instructions
+            .saturating_sub(children_instructions[i]);
+        if !recursive(i) {
+            e.1 += row.cycles;
+        }
+    }
+    let total = f.cycles.0.max(1) as f64;
+    let mut out: Vec<profile::FunctionRow> = by
+        .into_iter()
+        .map(
+            |(name, (cycles, inclusive, calls, instructions))| profile::FunctionRow {
+                name: name.to_owned(),
+                cycles,
+                inclusive_cycles: Some(inclusive),
+                calls: Some(calls),
+                instructions,
+                share: cycles as f64 / total,
+            },
+        )
+        .collect();
+    out.sort_by(|a, b| b.cycles.cmp(&a.cycles).then_with(|| a.name.cmp(&b.name)));
+    out
 }
 
 fn functions(f: &RunFacts<'_>) -> Vec<profile::FunctionRow> {
@@ -160,12 +326,13 @@ fn functions(f: &RunFacts<'_>) -> Vec<profile::FunctionRow> {
         .map(|(name, (cycles, instructions))| profile::FunctionRow {
             name,
             cycles,
+            inclusive_cycles: None,
+            calls: None,
             instructions,
             share: cycles as f64 / total.max(1) as f64,
         })
         .collect();
     rows.sort_by(|a, b| b.cycles.cmp(&a.cycles).then_with(|| a.name.cmp(&b.name)));
-    rows.truncate(20);
     rows
 }
 
@@ -194,6 +361,17 @@ fn hot_blocks(f: &RunFacts<'_>) -> Vec<profile::HotBlock> {
     });
     rows.truncate(10);
     rows
+}
+
+/// The lowest stack address any hit after `begin` up to `end` saw (each hit reports the lowest
+/// since the one before it).
+fn lowest_stack(hits: &[ProbeHit], begin: &ProbeHit, end: &ProbeHit) -> Option<u32> {
+    let from = hits.iter().position(|h| std::ptr::eq(h, begin))?;
+    let to = hits.iter().position(|h| std::ptr::eq(h, end))?;
+    hits.get(from + 1..=to)?
+        .iter()
+        .filter_map(|h| h.stack_low)
+        .min()
 }
 
 /// Bytes of stack in use down to `low` (from the image's stack top).

@@ -1,6 +1,6 @@
 //! Charts of a profile, as SVG (plotters): cycles per layer, cycles per MAC per layer, energy
-//! per layer, and SRAM in use over the run. Deterministic: the same profile gives the same
-//! files.
+//! per layer by component, SRAM in use over the run, and a roofline of the layers.
+//! Deterministic: the same profile gives the same files.
 
 use crate::profile::Profile;
 use plotters::prelude::*;
@@ -102,6 +102,161 @@ fn timeline(path: &Path, p: &Profile) -> Result<(), PlotError> {
     root.present().map_err(|e| fail(&e))
 }
 
+/// Energy per layer, stacked by component.
+fn energy_stack(path: &Path, p: &Profile) -> Result<(), PlotError> {
+    let fail = |e: &dyn std::fmt::Display| PlotError {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    };
+    let root = SVGBackend::new(path, (800, 420)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| fail(&e))?;
+    let max = p
+        .layers
+        .iter()
+        .map(|l| l.energy_uj)
+        .fold(0.0f64, f64::max)
+        .max(1e-9)
+        * 1.1;
+    let n = p.layers.len().max(1) as u32;
+    let mut chart = ChartBuilder::on(&root)
+        .caption("energy per layer", ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(80)
+        .build_cartesian_2d((0u32..n).into_segmented(), 0f64..max)
+        .map_err(|e| fail(&e))?;
+    chart
+        .configure_mesh()
+        .x_desc("layer")
+        .y_desc("uJ")
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .x_label_formatter(&|x| match x {
+            SegmentValue::CenterOf(i) => p
+                .layers
+                .get(*i as usize)
+                .map_or(String::new(), |l| l.index.to_string()),
+            _ => String::new(),
+        })
+        .draw()
+        .map_err(|e| fail(&e))?;
+    type Part = fn(&crate::profile::EnergyParts) -> f64;
+    let parts: [(&str, RGBColor, Part); 4] = [
+        ("core", RGBColor(70, 110, 180), |e| e.core_uj),
+        ("flash", RGBColor(200, 120, 40), |e| e.flash_uj),
+        ("SRAM", RGBColor(80, 160, 90), |e| e.sram_uj),
+        ("sleep", RGBColor(150, 150, 150), |e| e.sleep_uj),
+    ];
+    for (k, &(name, colour, part)) in parts.iter().enumerate() {
+        let below = |l: &crate::profile::Layer| -> f64 {
+            parts[..k].iter().map(|(_, _, f)| f(&l.energy)).sum()
+        };
+        chart
+            .draw_series(p.layers.iter().enumerate().map(|(i, l)| {
+                let i = i as u32;
+                let base = below(l);
+                Rectangle::new(
+                    [
+                        (SegmentValue::Exact(i), base),
+                        (SegmentValue::Exact(i + 1), base + part(&l.energy)),
+                    ],
+                    colour.filled(),
+                )
+            }))
+            .map_err(|e| fail(&e))?
+            .label(name)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE)
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| fail(&e))?;
+    root.present().map_err(|e| fail(&e))
+}
+
+/// Each layer with MACs at (MACs per byte moved, MACs per cycle), under the roofs: the core's
+/// peak and what SRAM and flash bandwidth allow at that intensity. Log-log axes.
+fn roofline(path: &Path, p: &Profile) -> Result<(), PlotError> {
+    let fail = |e: &dyn std::fmt::Display| PlotError {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    };
+    let r = &p.roofline;
+    let points: Vec<(f64, f64, u32)> = p
+        .layers
+        .iter()
+        .filter(|l| l.macs > 0 && l.cycles.0 > 0)
+        .map(|l| {
+            let t = &l.traffic;
+            let bytes = (t.sram_read_bytes + t.sram_write_bytes + t.flash_read_bytes).max(1);
+            (
+                l.macs as f64 / bytes as f64,
+                l.macs as f64 / l.cycles.0 as f64,
+                l.index,
+            )
+        })
+        .collect();
+    let x_min = points.iter().map(|v| v.0).fold(0.05f64, f64::min) / 2.0;
+    let x_max = points.iter().map(|v| v.0).fold(10.0f64, f64::max) * 2.0;
+    let y_min = points.iter().map(|v| v.1).fold(0.05f64, f64::min) / 2.0;
+    let y_max = r.peak_macs_per_cycle.max(1e-3) * 2.0;
+    let root = SVGBackend::new(path, (800, 480)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| fail(&e))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption("roofline", ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(80)
+        .build_cartesian_2d((x_min..x_max).log_scale(), (y_min..y_max).log_scale())
+        .map_err(|e| fail(&e))?;
+    chart
+        .configure_mesh()
+        .x_desc("MACs per byte moved (loads and stores)")
+        .y_desc("MACs per cycle")
+        .x_label_formatter(&|v| format!("{v:.2}"))
+        .y_label_formatter(&|v| format!("{v:.2}"))
+        .draw()
+        .map_err(|e| fail(&e))?;
+    let roof = |bw: f64| {
+        let knee = r.peak_macs_per_cycle / bw;
+        let mut v = vec![(x_min, (x_min * bw).max(y_min))];
+        if knee > x_min && knee < x_max {
+            v.push((knee, r.peak_macs_per_cycle));
+        }
+        v.push((x_max, (x_max * bw).min(r.peak_macs_per_cycle)));
+        v
+    };
+    for (name, bw, colour) in [
+        ("SRAM roof", r.sram_bytes_per_cycle, RGBColor(80, 160, 90)),
+        (
+            "flash roof",
+            r.flash_bytes_per_cycle,
+            RGBColor(200, 120, 40),
+        ),
+    ] {
+        chart
+            .draw_series(LineSeries::new(roof(bw), colour.stroke_width(2)))
+            .map_err(|e| fail(&e))?
+            .label(name)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour));
+    }
+    chart
+        .draw_series(points.iter().map(|&(x, y, i)| {
+            EmptyElement::at((x, y))
+                + Circle::new((0, 0), 4, RGBColor(70, 110, 180).filled())
+                + Text::new(i.to_string(), (6, -6), ("sans-serif", 12))
+        }))
+        .map_err(|e| fail(&e))?;
+    chart
+        .configure_series_labels()
+        .background_style(WHITE)
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| fail(&e))?;
+    root.present().map_err(|e| fail(&e))
+}
+
 /// Writes the charts into `dir` (created if needed); returns their paths.
 pub fn write_svgs(p: &Profile, dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     std::fs::create_dir_all(dir).map_err(|e| PlotError {
@@ -118,16 +273,17 @@ pub fn write_svgs(p: &Profile, dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
         .iter()
         .filter_map(|l| l.cycles_per_mac.map(|c| (l.index, c)))
         .collect();
-    let energy: Vec<(u32, f64)> = p.layers.iter().map(|l| (l.index, l.energy_uj)).collect();
     let files = [
         dir.join("cycles_per_layer.svg"),
         dir.join("cycles_per_mac.svg"),
         dir.join("energy_per_layer.svg"),
         dir.join("sram_timeline.svg"),
+        dir.join("roofline.svg"),
     ];
     bars(&files[0], "cycles per layer", "cycles", 0, &cycles)?;
     bars(&files[1], "cycles per MAC", "cycles/MAC", 1, &per_mac)?;
-    bars(&files[2], "energy per layer", "uJ", 0, &energy)?;
+    energy_stack(&files[2], p)?;
     timeline(&files[3], p)?;
+    roofline(&files[4], p)?;
     Ok(files.to_vec())
 }

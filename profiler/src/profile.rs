@@ -23,23 +23,77 @@ pub struct Profile {
     pub memory: Memory,
     /// How energy was estimated, with the coefficients' source.
     pub energy_model: String,
+    /// The board's roofs, for a roofline of the layers.
+    pub roofline: Roofline,
+    /// Where the layers come from: `markers` (the firmware's layer markers), `calls` (the
+    /// outermost calls of recognised kernel functions, for firmware without markers) or `none`.
+    pub attribution: String,
     /// The layers, in execution order.
     pub layers: Vec<Layer>,
-    /// Functions by exclusive issue cycles (the cycles of their own blocks), the top 20.
+    /// Every function that ran, by exclusive cycles.
     pub functions: Vec<FunctionRow>,
+    /// The call tree (empty when calls were not followed): node 0 is the code run from reset,
+    /// every other node one function reached through one chain of calls.
+    pub call_tree: Vec<CallRow>,
     /// The basic blocks with the most issue cycles, the top 10.
     pub hot_blocks: Vec<HotBlock>,
 }
 
-/// A function's own cost (its blocks', not its callees').
+/// A function's cost.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FunctionRow {
     pub name: String,
-    /// Issue cycles of its blocks (refills and memory waits are not attributed per block).
+    /// Exclusive cycles: its own code's, not its callees'. From the call tree when calls were
+    /// followed (every cycle, refills and waits included); otherwise the issue cycles of its
+    /// blocks.
     pub cycles: u64,
+    /// Inclusive cycles, its callees' included (`null` without the call tree).
+    pub inclusive_cycles: Option<u64>,
+    /// Calls made to it (`null` without the call tree).
+    pub calls: Option<u64>,
+    /// Exclusive instructions.
     pub instructions: u64,
-    /// Of all blocks' issue cycles, 0..1.
+    /// Exclusive cycles over the whole run's, 0..1.
     pub share: f64,
+}
+
+/// A node of the call tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallRow {
+    /// The function (its symbol, or its address).
+    pub name: String,
+    /// The caller's index in `call_tree` (`null` for the root).
+    pub parent: Option<u32>,
+    pub calls: u64,
+    /// Inclusive cycles.
+    pub cycles: u64,
+    /// Exclusive cycles (inclusive less the callees').
+    pub self_cycles: u64,
+    /// Inclusive instructions.
+    pub instructions: u64,
+}
+
+/// Data moved by the core's loads and stores, in bytes, by region (instruction fetch not
+/// included; see `mcusim_traces::Traffic` for how it is counted).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemoryTraffic {
+    pub sram_read_bytes: u64,
+    pub sram_write_bytes: u64,
+    /// Counted on boards whose flash has wait states (elsewhere flash reads count as SRAM's).
+    pub flash_read_bytes: u64,
+    /// Peripheral register reads and writes.
+    pub mmio_bytes: u64,
+}
+
+impl From<mcusim_traces::Traffic> for MemoryTraffic {
+    fn from(t: mcusim_traces::Traffic) -> MemoryTraffic {
+        MemoryTraffic {
+            sram_read_bytes: t.ram_read_bytes(),
+            sram_write_bytes: t.ram_write_bytes(),
+            flash_read_bytes: t.flash_read_bytes,
+            mmio_bytes: t.mmio_read_bytes + t.mmio_write_bytes,
+        }
+    }
 }
 
 /// A hot basic block.
@@ -51,6 +105,17 @@ pub struct HotBlock {
     pub executions: u64,
     pub instructions: u64,
     pub cycles: u64,
+}
+
+/// A roofline's roofs: the core's peak int8 MACs per cycle and the bytes per cycle SRAM and
+/// flash deliver. Approximations from the core and the board file (see `roofline::for_board`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Roofline {
+    pub peak_macs_per_cycle: f64,
+    pub sram_bytes_per_cycle: f64,
+    pub flash_bytes_per_cycle: f64,
+    /// Where the figures come from.
+    pub source: String,
 }
 
 /// The board the run was on.
@@ -86,6 +151,7 @@ pub struct Totals {
     /// Start-up, input and output handling, and anything between layers.
     pub outside_layers_cycles: Cycles,
     pub breakdown: Breakdown,
+    pub traffic: MemoryTraffic,
     /// Estimated energy of the whole run.
     pub energy_uj: f64,
     /// The same, by component.
@@ -97,8 +163,10 @@ pub struct Totals {
 pub struct EnergyParts {
     /// The core executing (execute, branch refills, stalls, exception entry).
     pub core_uj: f64,
-    /// Waiting on flash (memory wait cycles).
+    /// Flash: waiting on it (memory wait cycles) and the bytes read from it.
     pub flash_uj: f64,
+    /// SRAM: the bytes read and written.
+    pub sram_uj: f64,
     /// Asleep (WFI/WFE).
     pub sleep_uj: f64,
 }
@@ -110,7 +178,10 @@ pub struct Memory {
     pub static_ram_bytes: u32,
     /// Deepest stack use of the run (`null` if not measured).
     pub stack_peak_bytes: Option<u32>,
-    /// Static RAM plus the stack peak.
+    /// The heap's high-water mark (`null` if the firmware does not say: mcusim's runtime keeps
+    /// it in `mcusim_heap_peak`).
+    pub heap_peak_bytes: Option<u32>,
+    /// Static RAM plus the stack and heap peaks.
     pub peak_sram_bytes: u32,
     /// Everything the image stores in flash (code, constants, initial data).
     pub flash_bytes: u32,
@@ -125,7 +196,7 @@ pub struct Memory {
     pub timeline: Vec<(Cycles, u32)>,
 }
 
-/// One layer (one kernel call between the firmware's layer markers).
+/// One layer: one kernel call, between the firmware's layer markers or found in the call tree.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Layer {
     /// The operator's index in the model.
@@ -142,7 +213,9 @@ pub struct Layer {
     /// Of the whole run's cycles, 0..1.
     pub share: f64,
     pub breakdown: Breakdown,
+    pub traffic: MemoryTraffic,
     pub energy_uj: f64,
+    pub energy: EnergyParts,
     /// The deepest stack use while the layer ran (`null` if not measured).
     pub stack_peak_bytes: Option<u32>,
 }

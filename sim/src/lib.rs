@@ -6,6 +6,7 @@
 //! Nothing the firmware does makes this crate panic or hang: faults, bad semihosting calls,
 //! runaway loops and endless sleep all end the run with a stop reason.
 
+mod calls;
 mod error;
 mod firmware;
 mod machine;

@@ -7,6 +7,7 @@
 //! other hooks fire only on rare events: MMIO accesses, semihosting, SVC, exception return,
 //! faults.
 
+use crate::calls::CallTracker;
 use crate::firmware::Firmware;
 use crate::nvic::exc;
 use crate::peripherals::{self, Peripheral};
@@ -14,8 +15,10 @@ use crate::scs::{PpbAction, Scs};
 use crate::semihosting::{self, Outcome};
 use crate::{Error, thumb, timing};
 use mcusim_boards::{Board, Core, RegionKind};
-use mcusim_traces::{Addr, Cycles, FaultKind, LimitKind, ProbeHit, ProbeId, StopReason};
-use rustc_hash::FxHashMap;
+use mcusim_traces::{
+    Addr, CallNode, Cycles, FaultKind, LimitKind, ProbeHit, ProbeId, StopReason, Traffic,
+};
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::cell::RefCell;
 use std::io::Write;
 use std::rc::Rc;
@@ -136,6 +139,11 @@ struct Block {
     refill: u32,
     /// Whether its first instruction is 32-bit at a half-word address (slower refill).
     first_wide_unaligned: bool,
+    /// The return address if the block ends in a call (BL, BLX), else 0.
+    call_return: u32,
+    /// Bytes its loads read and its stores write (`timing::data_bytes`).
+    read_bytes: u32,
+    write_bytes: u32,
     /// Instruction fetch from flash, if the block lies there and timing is on.
     fetch: Option<timing::BlockFetch>,
     /// The bytes its literal (PC-relative) loads read from flash, when timing is on.
@@ -278,12 +286,21 @@ struct State {
 
     blocks: Vec<Block>,
     block_index: FxHashMap<u64, u32>,
+    /// Data moved by loads and stores (flash reads are counted by `flash`).
+    traffic: Traffic,
+    /// The shadow call stack, when calls are followed (`Machine::track_calls`).
+    calls: Option<Box<CallTracker>>,
     /// Probed function addresses (Thumb bit clear) and what was recorded at their entry.
     probes: FxHashMap<u32, ProbeId>,
+    /// Probe identities handed out so far.
+    probe_ids: u16,
     probe_hits: Vec<ProbeHit>,
     /// The stack region watched at probe hits (`lo..hi`) and its fill byte (see
     /// `Machine::watch_stack`).
     stack_watch: Option<(u32, u32, u8)>,
+    /// Where the firmware keeps its heap's highest break, if it says: the stack scan starts
+    /// above it.
+    heap_peak_at: Option<u32>,
     /// Recently executed blocks by a hash of their address: (key, index), key 0 for none.
     recent: Box<[(u64, u32)]>,
     /// Instructions already carrying a hook of their own (see `hook_narrow_checks`).
@@ -313,6 +330,14 @@ struct State {
 }
 
 impl State {
+    /// Data moved so far.
+    fn traffic(&self) -> Traffic {
+        Traffic {
+            flash_read_bytes: self.flash.as_ref().map_or(0, |f| f.data_bytes),
+            ..self.traffic
+        }
+    }
+
     fn refund_from(&mut self, addr: u32) {
         let Some(b) = self.current else { return };
         let block = &self.blocks[b as usize];
@@ -560,8 +585,12 @@ impl Machine {
             blocks: Vec::new(),
             block_index: FxHashMap::default(),
             probes: FxHashMap::default(),
+            probe_ids: 0,
+            traffic: Traffic::default(),
+            calls: None,
             probe_hits: Vec::new(),
             stack_watch: None,
+            heap_peak_at: None,
             recent: vec![(0, 0); RECENT_BLOCKS].into_boxed_slice(),
             narrow_hooked: Default::default(),
             current: None,
@@ -633,23 +662,72 @@ impl Machine {
     /// and r0 (see [`Machine::probe_hits`]). Probes must be added before the run.
     pub fn add_probe(&mut self, addr: u32) -> ProbeId {
         let st = self.uc.get_data_mut();
-        let next = ProbeId(st.probes.len() as u16);
-        *st.probes.entry(addr & !1).or_insert(next)
+        let next = ProbeId(st.probe_ids);
+        let id = *st.probes.entry(addr & !1).or_insert(next);
+        if id == next {
+            st.probe_ids += 1;
+        }
+        id
+    }
+
+    /// Follows calls and returns through a shadow call stack (BL/BLX, the return to the
+    /// address after them, exception entry and return) into a call tree
+    /// ([`Machine::call_tree`]), and records a probe hit when a call to one of the `watched`
+    /// functions begins and when it returns, for the outermost such call only: the firmware's
+    /// top-level kernel calls, without markers. Returns the (call, return) probe identities,
+    /// whose hits carry the function's address as `arg0`. Call before the run.
+    pub fn track_calls(&mut self, watched: &[u32]) -> (ProbeId, ProbeId) {
+        let entry = self.entry;
+        let st = self.uc.get_data_mut();
+        let (call, ret) = (ProbeId(st.probe_ids), ProbeId(st.probe_ids + 1));
+        st.probe_ids += 2;
+        let watched: FxHashSet<u32> = watched.iter().map(|a| a & !1).collect();
+        st.calls = Some(Box::new(CallTracker::new(entry, watched, call, ret)));
+        (call, ret)
+    }
+
+    /// The call tree so far (empty unless [`Machine::track_calls`] was called): node 0 is the
+    /// code run from reset; calls still open count up to now.
+    pub fn call_tree(&self) -> Vec<CallNode> {
+        let st = self.uc.get_data();
+        st.calls
+            .as_ref()
+            .map_or_else(Vec::new, |c| c.tree(st.clock, st.instructions))
+    }
+
+    /// Data moved by loads and stores so far.
+    pub fn traffic(&self) -> Traffic {
+        self.uc.get_data().traffic()
     }
 
     /// Watches the stack region `lo..hi` (below the initial stack pointer): fills it with `fill`
     /// now, and at every probe hit reports the lowest address written since the previous hit
     /// ([`ProbeHit::stack_low`]) and fills the free part again. Call before the run.
-    pub fn watch_stack(&mut self, lo: u32, hi: u32, fill: u8) {
+    ///
+    /// The heap grows up from `lo` when the firmware has one: `heap_peak_at` is the address of
+    /// the word where the firmware keeps its heap's highest break (mcusim's runtime:
+    /// `mcusim_heap_peak`), and the scan starts above it.
+    pub fn watch_stack(&mut self, lo: u32, hi: u32, fill: u8, heap_peak_at: Option<u32>) {
         if hi > lo && self.write_memory(lo, &vec![fill; (hi - lo) as usize]) {
-            self.uc.get_data_mut().stack_watch = Some((lo, hi, fill));
+            let st = self.uc.get_data_mut();
+            st.stack_watch = Some((lo, hi, fill));
+            st.heap_peak_at = heap_peak_at;
         }
+    }
+
+    /// The word at `addr`, if mapped.
+    pub fn read_u32(&self, addr: u32) -> Option<u32> {
+        let b = self.read_memory(addr, 4)?;
+        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
 
     /// The lowest address of the watched stack region written so far (the whole run's stack
     /// peak), or `None` without a watch.
     pub fn stack_low_water(&self) -> Option<u32> {
         let (lo, hi, fill) = self.uc.get_data().stack_watch?;
+        let lo = heap_top(self.uc.get_data().heap_peak_at, lo, hi, |a| {
+            self.read_u32(a)
+        });
         let region = self.read_memory(lo, (hi - lo) as usize)?;
         let untouched = region.iter().take_while(|&&b| b == fill).count() as u32;
         // Probe hits refill the free part: the lowest of their readings and this one.
@@ -1038,6 +1116,7 @@ fn map_ppb(uc: &mut Uc<'_>) -> Result<(), uc_error> {
         Some(move |uc: &mut Uc<'_>, off: u64, size: usize| {
             let addr = base + off as u32;
             let now = access_time(uc, addr);
+            uc.get_data_mut().traffic.mmio_read_bytes += size as u64;
             let ipsr = reg(uc, RegisterARM::IPSR);
             let st = uc.get_data_mut();
             let v = st.scs.read(addr, size, now, ipsr);
@@ -1047,6 +1126,7 @@ fn map_ppb(uc: &mut Uc<'_>) -> Result<(), uc_error> {
         Some(move |uc: &mut Uc<'_>, off: u64, size: usize, value: u64| {
             let addr = base + off as u32;
             let now = access_time(uc, addr);
+            uc.get_data_mut().traffic.mmio_write_bytes += size as u64;
             let st = uc.get_data_mut();
             match st.scs.write(addr, size, value as u32, now) {
                 Some(PpbAction::Itm { bytes, len, .. }) => {
@@ -1090,6 +1170,7 @@ fn map_peripherals(uc: &mut Uc<'_>, board: &Board) -> Result<(), uc_error> {
             Some(move |uc: &mut Uc<'_>, off: u64, size: usize| {
                 let addr = base + off as u32;
                 let now = access_time(uc, addr);
+                uc.get_data_mut().traffic.mmio_read_bytes += size as u64;
                 let st = uc.get_data_mut();
                 let Some(p) = st.peripheral_at(addr, now) else {
                     return 0;
@@ -1101,6 +1182,7 @@ fn map_peripherals(uc: &mut Uc<'_>, board: &Board) -> Result<(), uc_error> {
             Some(move |uc: &mut Uc<'_>, off: u64, size: usize, value: u64| {
                 let addr = base + off as u32;
                 let now = access_time(uc, addr);
+                uc.get_data_mut().traffic.mmio_write_bytes += size as u64;
                 let st = uc.get_data_mut();
                 let mut out = Vec::new();
                 let Some(p) = st.peripheral_at(addr, now) else {
@@ -1239,6 +1321,11 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
                 _ => (None, Box::default()),
             };
             let n = offsets.len() as u32;
+            let (read_bytes, write_bytes) = timing::data_bytes(&code, &offsets);
+            let call_return = match offsets.last() {
+                Some(&o) if thumb::is_call(&code[usize::from(o)..]) => addr as u32 + size,
+                _ => 0,
+            };
             st.blocks.push(Block {
                 n,
                 total: cost.prefix[offsets.len()],
@@ -1257,6 +1344,9 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
                 ends_in_branch: cost.ends_in_branch,
                 refill: cost.refill,
                 first_wide_unaligned: cost.first_wide_unaligned,
+                call_return,
+                read_bytes,
+                write_bytes,
                 executions: 0,
             });
             let b = (st.blocks.len() - 1) as u32;
@@ -1361,6 +1451,10 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
     st.current = Some(b);
     st.current_entry = st.clock;
     st.mmio_last = None;
+    let traffic = Traffic {
+        flash_read_bytes: st.flash.as_ref().map_or(0, |f| f.data_bytes),
+        ..st.traffic
+    };
     if let Some(probe) = probe {
         st.probe_hits.push(ProbeHit {
             probe,
@@ -1369,12 +1463,37 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
             arg0,
             breakdown: st.breakdown,
             stack_low,
+            traffic,
         });
     }
+    let watch = match &mut st.calls {
+        Some(calls) => {
+            let event = calls.block(addr as u32, st.clock, st.instructions);
+            calls.pending = block.call_return;
+            event
+        }
+        None => None,
+    };
+    let (at, instructions, breakdown) = (st.clock, st.instructions, st.breakdown);
     st.clock += Cycles(cost);
     st.breakdown.execute += Cycles(cost - stall);
     st.breakdown.stall += Cycles(stall);
     st.instructions += n;
+    st.traffic.read_bytes += u64::from(block.read_bytes);
+    st.traffic.write_bytes += u64::from(block.write_bytes);
+    if let Some((probe, function)) = watch {
+        // Rare (a top-level kernel call or its return): the stack reading can wait until here.
+        let stack_low = stack_low_water(uc);
+        uc.get_data_mut().probe_hits.push(ProbeHit {
+            probe,
+            cycle: at,
+            instructions,
+            arg0: function,
+            breakdown,
+            stack_low,
+            traffic,
+        });
+    }
 }
 
 /// Instructions whose cost or behaviour depends on operands the block hook cannot see get a
@@ -1536,12 +1655,23 @@ fn rewatch_learned_loads(uc: &mut Uc<'_>, b: u32) {
 /// only what ran in between. The region below SP holds nothing live.
 fn stack_low_water(uc: &mut Uc<'_>) -> Option<u32> {
     let (lo, hi, fill) = uc.get_data().stack_watch?;
+    let lo = heap_top(uc.get_data().heap_peak_at, lo, hi, |a| {
+        let mut b = [0u8; 4];
+        uc.mem_read(u64::from(a), &mut b).ok()?;
+        Some(u32::from_le_bytes(b))
+    });
     let sp = (uc.reg_read(RegisterARM::SP).unwrap_or(u64::from(hi)) as u32).clamp(lo, hi);
     let mut region = vec![0u8; (hi - lo) as usize];
     uc.mem_read(u64::from(lo), &mut region).ok()?;
     let untouched = region.iter().take_while(|&&b| b == fill).count() as u32;
     let _ = uc.mem_write(u64::from(lo), &vec![fill; (sp - lo) as usize]);
     Some(lo + untouched)
+}
+
+/// The lowest address of the watched region above the heap: the firmware's highest heap break,
+/// kept within `lo..=hi`.
+fn heap_top(peak_at: Option<u32>, lo: u32, hi: u32, read: impl Fn(u32) -> Option<u32>) -> u32 {
+    peak_at.and_then(read).map_or(lo, |brk| brk.clamp(lo, hi))
 }
 
 /// Runs a block's alignment checks with the registers at its entry. If one fails, that
@@ -1801,10 +1931,28 @@ fn exception_entry(uc: &mut Uc<'_>, n: u32, ret: u32) -> bool {
     } else {
         Cycles::ZERO
     };
+    let watch = st
+        .calls
+        .as_mut()
+        .and_then(|c| c.exception(vector, ret, st.clock, st.instructions));
+    let (at, instructions, breakdown, traffic) =
+        (st.clock, st.instructions, st.breakdown, st.traffic());
     st.clock += latency;
     st.breakdown.exception += latency;
     st.branch_from = None;
     st.current = None;
+    if let Some((probe, function)) = watch {
+        let stack_low = stack_low_water(uc);
+        uc.get_data_mut().probe_hits.push(ProbeHit {
+            probe,
+            cycle: at,
+            instructions,
+            arg0: function,
+            breakdown,
+            stack_low,
+            traffic,
+        });
+    }
     true
 }
 

@@ -28,6 +28,22 @@ pub fn instruction_offsets(code: &[u8]) -> Vec<u16> {
     offsets
 }
 
+/// Whether `insn` is a call: BL (`11110x.. 11x1....`, A7.7.18) or BLX register
+/// (`0100 0111 1xxx x000`, A7.7.19).
+pub fn is_call(insn: &[u8]) -> bool {
+    if insn.len() < 2 {
+        return false;
+    }
+    let hw1 = u16::from_le_bytes([insn[0], insn[1]]);
+    if !is_wide(hw1) {
+        return hw1 & 0xFF87 == 0x4780;
+    }
+    insn.len() >= 4 && hw1 & 0xF800 == 0xF000 && {
+        let hw2 = u16::from_le_bytes([insn[2], insn[3]]);
+        hw2 & 0xD000 == 0xD000
+    }
+}
+
 /// The hint instructions that end a unicorn run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Hint {

@@ -480,6 +480,7 @@ fn profile_exports_json_csv_perfetto_and_folded_deterministically() {
             "cycles_per_mac",
             "energy_per_layer",
             "sram_timeline",
+            "roofline",
         ]
         .map(|name| plots.join(format!("{name}.svg")));
         files
@@ -523,10 +524,8 @@ fn profile_exports_json_csv_perfetto_and_folded_deterministically() {
     assert!(
         p["memory"]["stack_peak_bytes"].as_u64().unwrap() >= *layer_stack.iter().max().unwrap()
     );
-    assert_eq!(
-        p["memory"]["timeline"].as_array().unwrap().len(),
-        2 * layers.len()
-    );
+    // A point at every layer boundary (and at every kernel call and return).
+    assert!(p["memory"]["timeline"].as_array().unwrap().len() >= 2 * layers.len());
     // The hottest function is the convolution's multiply loop; hot blocks name their function.
     assert_eq!(
         p["functions"][0]["name"], "mat_mult_dsp",
@@ -554,4 +553,163 @@ fn profile_exports_json_csv_perfetto_and_folded_deterministically() {
         .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
         .sum();
     assert_eq!(folded_total, total);
+    // The call tree: its root is the whole run, and the convolution kernel's inclusive cycles
+    // hold its multiply loop's.
+    assert_eq!(p["attribution"], "markers");
+    assert_eq!(p["call_tree"][0]["cycles"].as_u64().unwrap(), total);
+    let function = |name: &str| {
+        p["functions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap_or_else(|| panic!("{name} in {}", p["functions"]))
+            .clone()
+    };
+    let conv = function("mnn_conv_s8");
+    let mat = function("mat_mult_dsp");
+    assert_eq!(conv["calls"].as_u64().unwrap(), 5);
+    assert!(conv["inclusive_cycles"].as_u64().unwrap() > mat["inclusive_cycles"].as_u64().unwrap());
+    // Memory traffic per layer: every layer reads and writes SRAM; the weights come from flash.
+    for l in layers {
+        if l["op"] != "RESHAPE" {
+            assert!(
+                l["traffic"]["sram_write_bytes"].as_u64().unwrap() > 0,
+                "{l}"
+            );
+        }
+    }
+    assert!(p["totals"]["traffic"]["flash_read_bytes"].as_u64().unwrap() > 20_000);
+    let e = &p["totals"]["energy"];
+    assert!(e["sram_uj"].as_f64().unwrap() > 0.0 && e["flash_uj"].as_f64().unwrap() > 0.0);
+}
+
+/// Firmware without layer markers (as a user's own build would be): the profiler finds the
+/// layers as the outermost calls of kernel functions, by symbol, with the cycles the markers
+/// measure.
+#[test]
+fn layers_are_found_from_kernel_calls_without_markers() {
+    let model = root().join("examples/models/kws_ds_cnn.tflite");
+    let dir = out_dir("no-markers");
+    let json = |extra: &[&str], tag: &str| -> serde_json::Value {
+        let elf = dir.join(format!("{tag}.elf"));
+        let mut args: Vec<std::ffi::OsString> = vec![
+            "compile".into(),
+            model.clone().into(),
+            "-o".into(),
+            elf.clone().into(),
+        ];
+        args.extend(extra.iter().map(Into::into));
+        let built = mcusim(&args);
+        assert_eq!(built.status, 0, "{}", built.stderr);
+        let out = dir.join(format!("{tag}.json"));
+        let run = mcusim([
+            "profile".as_ref(),
+            elf.as_os_str(),
+            "-q".as_ref(),
+            "--json".as_ref(),
+            out.as_os_str(),
+        ]);
+        assert_eq!(run.status, 0, "{}", run.stderr);
+        serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap()
+    };
+    let marked = json(&[], "marked");
+    let bare = json(&["--no-layer-markers"], "bare");
+    assert_eq!(bare["attribution"], "calls");
+    // RESHAPE calls no kernel; every other layer is found, with its operator.
+    let with_kernels: Vec<&serde_json::Value> = marked["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["op"] != "RESHAPE")
+        .collect();
+    let found = bare["layers"].as_array().unwrap();
+    assert_eq!(found.len(), with_kernels.len());
+    for (m, b) in with_kernels.iter().zip(found) {
+        assert_eq!(m["op"], b["op"], "{b}");
+        assert!(b["name"].as_str().unwrap().starts_with("mnn_"), "{b}");
+        // The kernel call is inside the marked span, so it is a little shorter; the code moved,
+        // so flash fetch differs a little too.
+        let (mc, bc) = (m["cycles"].as_f64().unwrap(), b["cycles"].as_f64().unwrap());
+        assert!(
+            (bc / mc - 1.0).abs() < 0.02 || (bc - mc).abs() < 200.0,
+            "{} {mc} vs {bc}",
+            b["name"]
+        );
+    }
+    let total = bare["totals"]["cycles"].as_u64().unwrap();
+    let in_layers: u64 = found.iter().map(|l| l["cycles"].as_u64().unwrap()).sum();
+    assert_eq!(
+        in_layers + bare["totals"]["outside_layers_cycles"].as_u64().unwrap(),
+        total
+    );
+}
+
+/// TIMING.md: NUCLEO-L4R5ZI runs the MLPerf Tiny KWS model in 43.2 ms for 1,820 uJ (X-CUBE-AI).
+/// Scaled to our cycle count, our estimate must be within a factor of 1.5.
+#[test]
+fn kws_energy_is_within_a_factor_of_1_5_of_the_measured_energy() {
+    let Some(shared) = shared() else {
+        eprintln!("skipped: ../shared is absent");
+        return;
+    };
+    let model = shared.join("models/kws_ref_model.tflite");
+    if !model.exists() {
+        eprintln!("skipped: {} is absent", model.display());
+        return;
+    }
+    let out = out_dir("energy").join("kws.json");
+    let run = mcusim([
+        "profile".as_ref(),
+        model.as_os_str(),
+        "-q".as_ref(),
+        "--json".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let p: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
+    let ms = p["totals"]["time_us"].as_f64().unwrap() / 1e3;
+    let expected = 1820.0 * ms / 43.2;
+    let ratio = p["totals"]["energy_uj"].as_f64().unwrap() / expected;
+    assert!((1.0 / 1.5..1.5).contains(&ratio), "{ratio}");
+}
+
+/// Any firmware profiles: without markers or kernels there are no layers, but functions, memory
+/// and energy are reported. printf allocates from the heap (newlib), whose high-water mark the
+/// runtime keeps; the stack scan starts above it, so the stack's peak is the stack's alone.
+#[test]
+fn plain_firmware_profiles_with_heap_and_stack_apart() {
+    let elf = crate::support::firmware("nucleo-l4r5zi", "hello", &[]);
+    let out = out_dir("plain").join("hello.json");
+    let run = mcusim([
+        "profile".as_ref(),
+        elf.as_os_str(),
+        "-q".as_ref(),
+        "--json".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let p: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
+    assert_eq!(p["attribution"], "none");
+    assert_eq!(p["layers"].as_array().unwrap().len(), 0);
+    let heap = p["memory"]["heap_peak_bytes"].as_u64().unwrap();
+    let stack = p["memory"]["stack_peak_bytes"].as_u64().unwrap();
+    assert!(heap >= 1024, "printf's buffer: {heap}");
+    assert!((64..4096).contains(&stack), "{stack}");
+    let functions: Vec<&str> = p["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert!(functions.contains(&"main"), "{functions:?}");
+    let main = p["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "main")
+        .unwrap();
+    assert!(main["inclusive_cycles"].as_u64().unwrap() > main["cycles"].as_u64().unwrap());
 }

@@ -1,6 +1,7 @@
 //! Events a run produces for the profiler.
 
 use crate::units::{Breakdown, Cycles};
+use serde::{Deserialize, Serialize};
 
 /// A probe's identity: its index in the order probes were added to the machine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -20,6 +21,65 @@ pub struct ProbeHit {
     pub breakdown: Breakdown,
     /// With a stack watch: the lowest stack address written since the previous hit.
     pub stack_low: Option<u32>,
+    /// Data moved by loads and stores before it.
+    pub traffic: Traffic,
+}
+
+/// Data bytes moved by the core's loads and stores, counted from each executed block's load
+/// and store instructions (an approximation in one respect: a conditional load or store in an
+/// IT block counts whether or not its condition passed). Instruction fetch is not included.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Traffic {
+    /// Bytes read by loads, from every region.
+    pub read_bytes: u64,
+    /// Bytes written by stores, to every region.
+    pub write_bytes: u64,
+    /// Of `read_bytes`, those from flash: counted where the board's flash has wait states
+    /// (elsewhere flash reads cost nothing extra, are not watched and count as RAM reads).
+    pub flash_read_bytes: u64,
+    /// Of `read_bytes` and `write_bytes`, those of peripheral registers.
+    pub mmio_read_bytes: u64,
+    pub mmio_write_bytes: u64,
+}
+
+impl Traffic {
+    /// Bytes read from RAM (SRAM and TCM).
+    pub fn ram_read_bytes(&self) -> u64 {
+        self.read_bytes
+            .saturating_sub(self.flash_read_bytes + self.mmio_read_bytes)
+    }
+
+    /// Bytes written to RAM.
+    pub fn ram_write_bytes(&self) -> u64 {
+        self.write_bytes.saturating_sub(self.mmio_write_bytes)
+    }
+
+    /// What moved between `earlier` and `self`.
+    pub fn since(&self, earlier: &Traffic) -> Traffic {
+        Traffic {
+            read_bytes: self.read_bytes - earlier.read_bytes,
+            write_bytes: self.write_bytes - earlier.write_bytes,
+            flash_read_bytes: self.flash_read_bytes - earlier.flash_read_bytes,
+            mmio_read_bytes: self.mmio_read_bytes - earlier.mmio_read_bytes,
+            mmio_write_bytes: self.mmio_write_bytes - earlier.mmio_write_bytes,
+        }
+    }
+}
+
+/// A node of the call tree: one function reached through one chain of calls, with what its
+/// calls cost in total (inclusive of everything they called).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallNode {
+    /// The function's entry address (Thumb bit clear).
+    pub function: u32,
+    /// The calling node's index, `None` for the root (the code that runs from reset).
+    pub parent: Option<u32>,
+    /// Completed calls, plus one if the run ended inside it.
+    pub calls: u64,
+    /// Cycles from entry to return, summed over its calls.
+    pub cycles: u64,
+    /// Instructions from entry to return, summed over its calls.
+    pub instructions: u64,
 }
 
 /// How often a basic block ran and what one run of it costs.

@@ -9,6 +9,6 @@ pub mod report;
 mod stop;
 mod units;
 
-pub use event::{BlockCount, ProbeHit, ProbeId};
+pub use event::{BlockCount, CallNode, ProbeHit, ProbeId, Traffic};
 pub use stop::{FaultKind, LimitKind, StopReason};
 pub use units::{Addr, Breakdown, Cycles};

@@ -25,6 +25,8 @@ use mcusim_boards::{Board, RegionKind};
 /// Fetch timing of one flash region.
 #[derive(Debug, Clone)]
 pub struct FlashFetch {
+    /// Bytes read as data (loads, literal pools, table branches) so far.
+    pub data_bytes: u64,
     start: u32,
     end: u32,
     /// Cycles to read one unit from the array: WS + 1.
@@ -141,6 +143,7 @@ impl FlashFetch {
                 .map(|a| LineCache::new(a.dcache_lines, a.dcache_line_bytes.max(unit_bytes), 0))
         });
         Some(FlashFetch {
+            data_bytes: 0,
             start: flash.base as u32,
             end: flash.end().min(u64::from(u32::MAX)) as u32,
             read: flash.wait_states + 1,
@@ -161,6 +164,7 @@ impl FlashFetch {
 
     /// Wait cycles of a data read of the bytes `span` (in flash).
     pub fn data_read(&mut self, span: std::ops::Range<u32>) -> u32 {
+        self.data_bytes += u64::from(span.end.wrapping_sub(span.start));
         let first = span.start >> self.unit_shift;
         let last = span.end.saturating_sub(1).max(span.start) >> self.unit_shift;
         let mut wait = 0;

@@ -36,6 +36,46 @@ pub struct BlockCost {
     pub first_wide_unaligned: bool,
 }
 
+/// Bytes the loads and the stores of a block move when it runs: (read, written). Sizes come
+/// from the encodings (`thumb::data_access`, the register list of LDM/STM/PUSH/POP); a
+/// floating-point load or store counts 4 bytes per register. Conditional (IT) loads and stores
+/// count as executed: an approximation.
+pub fn data_bytes(code: &[u8], offsets: &[u16]) -> (u32, u32) {
+    let (mut read, mut written) = (0u32, 0u32);
+    for &o in offsets {
+        let insn = &code[usize::from(o)..code.len().min(usize::from(o) + 4)];
+        let len = || {
+            crate::thumb::data_access(insn, |_| 0)
+                .or_else(|| crate::thumb::literal_access(insn, 0))
+                .map_or(4, |r| r.end.wrapping_sub(r.start))
+        };
+        match decode::decode(insn).class {
+            Class::Load => read += len(),
+            Class::Store | Class::StoreRegOffset => written += len(),
+            Class::LoadDouble => read += 8,
+            Class::StoreDouble => written += 8,
+            Class::LoadMultiple(n) => read += 4 * u32::from(n),
+            Class::StoreMultiple(n) => written += 4 * u32::from(n),
+            Class::TableBranch => read += len(),
+            Class::FpLoadStore | Class::FpMultiple(_) => {
+                let words = match decode::decode(insn).class {
+                    Class::FpMultiple(n) => u32::from(n),
+                    // VLDR/VSTR: bit 8 of the second half-word selects a double register.
+                    _ => 1 + u32::from(insn.len() >= 4 && insn[3] & 1 != 0),
+                };
+                // VLDR/VLDM/VPOP have bit 4 (L) of the first half-word set.
+                if insn[0] & 0x10 != 0 {
+                    read += 4 * words;
+                } else {
+                    written += 4 * words;
+                }
+            }
+            _ => {}
+        }
+    }
+    (read, written)
+}
+
 /// Cost the instructions of a block starting at `start`.
 pub fn block_cost(timing: &CoreTiming, start: u32, code: &[u8], offsets: &[u16]) -> BlockCost {
     let insns: Vec<Insn> = offsets
