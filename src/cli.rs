@@ -20,8 +20,83 @@ pub enum Command {
     /// Compile a .tflite model (or take a firmware ELF built earlier), run one inference and
     /// print the cycles of every layer.
     Profile(ProfileArgs),
+    /// Compare two profiles (`profile --json`): per-layer and total deltas; exit status 1 when
+    /// a metric grew past its limit.
+    Diff(DiffArgs),
+    /// Profile every model of a `mcusim.toml` on its boards, in parallel, and check budgets
+    /// (and regressions against saved baselines); exit status 1 on any failure.
+    Check(CheckArgs),
     /// List the built-in boards, or show one.
     Boards(BoardsArgs),
+}
+
+/// How `diff` and `check` report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For a terminal.
+    Text,
+    /// Tables for a pull-request comment.
+    Markdown,
+    /// `mcusim-diff/1` / `mcusim-check/1`.
+    Json,
+    /// JUnit XML: one test case per metric (and per layer and metric).
+    Junit,
+}
+
+/// Regression limits (`diff`, and `check --baseline`).
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// The most any metric may grow: a percent of the baseline (`2%`) or an amount (`+0`).
+    #[arg(long, value_name = "LIMIT")]
+    pub max_regression: Option<String>,
+    /// The most one metric may grow, overriding --max-regression: `cycles=+1%`,
+    /// `peak_sram=+0`. Metrics: cycles, instructions, peak_sram, stack, flash, energy.
+    #[arg(long = "max", value_name = "METRIC=LIMIT")]
+    pub max: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The baseline profile (JSON from `mcusim profile --json`).
+    pub baseline: PathBuf,
+    /// The current profile.
+    pub current: PathBuf,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write the report here instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The configuration: models, boards, budgets.
+    #[arg(long, short, default_value = "mcusim.toml", value_name = "FILE")]
+    pub config: PathBuf,
+    /// Compare against the profiles saved in this folder (`NAME@BOARD.json`).
+    #[arg(long, value_name = "DIR")]
+    pub baseline: Option<PathBuf>,
+    /// Write this run's profiles into the --baseline folder (budgets are still checked).
+    #[arg(long, requires = "baseline")]
+    pub update_baseline: bool,
+    /// Entries profiled at once (default: every core).
+    #[arg(long, short, value_name = "N")]
+    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write the report here instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also write every entry's profile into this folder (`NAME@BOARD.json`).
+    #[arg(long, value_name = "DIR")]
+    pub reports: Option<PathBuf>,
+    /// No progress lines.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// How a model is compiled (`compile` and `profile`).

@@ -9,24 +9,139 @@ use mcusim_boards::Board;
 use mcusim_sim::{Firmware, Limits, Machine, StdConsole};
 use mcusim_traces::StopReason;
 use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 pub fn run(args: &ProfileArgs) -> Result<Outcome> {
     let board = Board::resolve(&args.build.board)?;
-    let say = |s: String| {
-        if !args.quiet {
-            eprintln!("mcusim: {s}");
-        }
-    };
-    let mut temporary = None;
-    let (elf, prepared) = if model::is_tflite(&args.model) {
-        let p = model::prepare(&args.model, &board)?;
-        let options = Options {
+    let request = Request {
+        model: &args.model,
+        board: &board,
+        options: Options {
             opt: args.build.opt.clone(),
             weights_in_sram: args.build.weights_in_sram,
             reference_kernels: args.build.reference_kernels,
             layer_markers: !args.build.no_layer_markers,
-        };
+        },
+        inputs: &args.input,
+        max_instructions: args.max_instructions,
+        arguments: arguments(args),
+        progress: !args.quiet,
+        read_output: args.output.is_some(),
+        forward_output: true,
+    };
+    let run = collect(&request)?;
+    let profile = &run.profile;
+    let to_stdout = args.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
+    if !to_stdout {
+        print!("{}", table(profile));
+    }
+    write_export(
+        args.json.as_deref(),
+        &mcusim_profiler::export::json(profile),
+    )?;
+    write_export(args.csv.as_deref(), &mcusim_profiler::export::csv(profile))?;
+    write_export(
+        args.perfetto.as_deref(),
+        &mcusim_profiler::export::perfetto(profile),
+    )?;
+    write_export(
+        args.folded.as_deref(),
+        &mcusim_profiler::export::folded(profile),
+    )?;
+    if let Some(dir) = &args.plots {
+        mcusim_profiler::plot::write_svgs(profile, dir)?;
+    }
+    if !args.quiet {
+        eprintln!(
+            "mcusim: {} on {} ({} MHz): {} cycles, {:.3} ms simulated, {:.2} s on the host",
+            profile.stop,
+            board.name,
+            board.clock_hz() as f64 / 1e6,
+            group(profile.totals.cycles.0),
+            profile.totals.cycles.seconds_at(board.clock_hz()) * 1e3,
+            run.host_seconds
+        );
+    }
+    if !matches!(profile.stop, StopReason::Exit { code: 0 }) {
+        if args.quiet {
+            eprintln!("mcusim: {}", profile.stop);
+        }
+        return Ok(Outcome::Failure);
+    }
+    if let (Some(path), Some((bytes, shape))) = (&args.output, &run.output) {
+        model::write_output(path, bytes, shape)?;
+    }
+    Ok(Outcome::Success)
+}
+
+/// The arguments that decide the result (not where the reports go), canonically spelled, for
+/// the report: the same run asked for twice records the same.
+fn arguments(args: &ProfileArgs) -> Vec<String> {
+    let mut a = vec![
+        "profile".to_owned(),
+        args.model.display().to_string(),
+        "--board".into(),
+        args.build.board.clone(),
+    ];
+    if model::is_tflite(&args.model) {
+        a.push(format!("--opt={}", args.build.opt));
+        for (on, flag) in [
+            (args.build.weights_in_sram, "--weights-in-sram"),
+            (args.build.reference_kernels, "--reference-kernels"),
+            (args.build.no_layer_markers, "--no-layer-markers"),
+        ] {
+            if on {
+                a.push(flag.into());
+            }
+        }
+    }
+    for i in &args.input {
+        a.push("--input".into());
+        a.push(i.display().to_string());
+    }
+    if let Some(n) = args.max_instructions {
+        a.push(format!("--max-instructions={n}"));
+    }
+    a
+}
+
+/// What to profile and how.
+pub struct Request<'a> {
+    /// A `.tflite` model (compiled first) or a firmware ELF.
+    pub model: &'a Path,
+    pub board: &'a Board,
+    pub options: Options,
+    pub inputs: &'a [PathBuf],
+    pub max_instructions: Option<u64>,
+    /// The arguments recorded in the report.
+    pub arguments: Vec<String>,
+    /// Progress lines on standard error.
+    pub progress: bool,
+    /// Read the model's output tensor after the run.
+    pub read_output: bool,
+    /// Forward what the firmware prints to standard output and error.
+    pub forward_output: bool,
+}
+
+/// A profiled run.
+pub struct Collected {
+    pub profile: mcusim_profiler::Profile,
+    /// The output tensor's bytes and shape, if asked for and the run exited with 0.
+    pub output: Option<(Vec<u8>, Vec<usize>)>,
+    pub host_seconds: f64,
+}
+
+/// Compiles (for a model), runs and profiles.
+pub fn collect(r: &Request<'_>) -> Result<Collected> {
+    let say = |s: String| {
+        if r.progress {
+            eprintln!("mcusim: {s}");
+        }
+    };
+    let mut temporary = None;
+    let (elf, prepared) = if model::is_tflite(r.model) {
+        let p = model::prepare(r.model, r.board)?;
         say(format!(
             "{}: {} layers, {} MACs, arena {} bytes (liveness lower bound {}); building for {} ...",
             p.source_name,
@@ -34,21 +149,27 @@ pub fn run(args: &ProfileArgs) -> Result<Outcome> {
             group(p.macs()),
             group(u64::from(p.plan.arena_bytes)),
             group(u64::from(p.plan.lower_bound)),
-            board.name
+            r.board.name
         ));
         let started = Instant::now();
         let elf = model::temporary_elf(&p.source_name)?;
-        temporary = elf.parent().map(std::path::Path::to_path_buf);
-        model::build(&p, &board, &options, &elf)?;
+        temporary = elf.parent().map(Path::to_path_buf);
+        let built = model::build(&p, r.board, &r.options, &elf);
+        if let Err(e) = built {
+            if let Some(dir) = &temporary {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            return Err(e);
+        }
         say(format!(
             "built in {:.1} s; running ...",
             started.elapsed().as_secs_f64()
         ));
         (elf, Some(p))
     } else {
-        (args.model.clone(), None)
+        (r.model.to_path_buf(), None)
     };
-    let result = profile(args, &board, &elf, prepared.as_ref());
+    let result = profile(r, &elf, prepared.as_ref());
     if let Some(dir) = temporary {
         let _ = std::fs::remove_dir_all(dir);
     }
@@ -58,12 +179,8 @@ pub fn run(args: &ProfileArgs) -> Result<Outcome> {
 /// The byte the free RAM is filled with before the run, to find the stack's deepest point.
 const STACK_PATTERN: u8 = 0xA5;
 
-fn profile(
-    args: &ProfileArgs,
-    board: &Board,
-    elf: &std::path::Path,
-    prepared: Option<&model::Prepared>,
-) -> Result<Outcome> {
+fn profile(r: &Request<'_>, elf: &Path, prepared: Option<&model::Prepared>) -> Result<Collected> {
+    let board = r.board;
     let firmware = Firmware::load(elf)?;
     let image = mcusim_profiler::elf::Image::load(elf)?;
     let symbol = |name: &str| firmware.symbol(name).cloned();
@@ -73,7 +190,12 @@ fn profile(
     let foreign_heap = heap_peak_at.is_none() && symbol("_sbrk").is_some();
     let output_data = symbol("mcusim_model_output_data");
     let (firmware_name, firmware_hash) = (firmware.name.clone(), firmware.hash.clone());
-    let mut machine = Machine::new(board, firmware, Box::new(StdConsole))?;
+    let console: Box<dyn mcusim_sim::Console> = if r.forward_output {
+        Box::new(StdConsole)
+    } else {
+        Box::new(mcusim_sim::CaptureConsole::default())
+    };
+    let mut machine = Machine::new(board, firmware, console)?;
     let marker_probes =
         markers.map(|(begin, end)| (machine.add_probe(begin.addr), machine.add_probe(end.addr)));
     // Calls are followed for the function profile, and the outermost kernel calls are the
@@ -91,7 +213,7 @@ fn profile(
     if let Some((lo, hi)) = free {
         machine.watch_stack(lo, hi, STACK_PATTERN, heap_peak_at);
     }
-    if !args.input.is_empty() {
+    if !r.inputs.is_empty() {
         let Some(input_data) = &input_data else {
             bail!(
                 "{}: the firmware has no mcusim_model_input_data to write --input into",
@@ -100,9 +222,9 @@ fn profile(
         };
         let sizes = match prepared {
             Some(p) => p.input_sizes(),
-            None => vec![input_data.size as usize; args.input.len().min(1)],
+            None => vec![input_data.size as usize; r.inputs.len().min(1)],
         };
-        let bytes = model::inputs_for(&args.input, &sizes)?;
+        let bytes = model::inputs_for(r.inputs, &sizes)?;
         if bytes.len() != input_data.size as usize {
             bail!(
                 "{}: the inputs hold {} bytes, the firmware's input takes {}",
@@ -120,7 +242,7 @@ fn profile(
     }
     let started = Instant::now();
     let result = machine.run(Limits {
-        max_instructions: args.max_instructions,
+        max_instructions: r.max_instructions,
         max_cycles: None,
     });
     let host_seconds = started.elapsed().as_secs_f64();
@@ -141,6 +263,7 @@ fn profile(
         board,
         firmware_name,
         firmware_hash,
+        arguments: r.arguments.clone(),
         stop: result.stop.clone(),
         instructions: result.instructions,
         cycles: result.cycles,
@@ -156,44 +279,8 @@ fn profile(
         image: &image,
         blocks: &machine.block_profile(),
     });
-    let to_stdout = args.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
-    if !to_stdout {
-        print!("{}", table(&profile));
-    }
-    write_export(
-        args.json.as_deref(),
-        &mcusim_profiler::export::json(&profile),
-    )?;
-    write_export(args.csv.as_deref(), &mcusim_profiler::export::csv(&profile))?;
-    write_export(
-        args.perfetto.as_deref(),
-        &mcusim_profiler::export::perfetto(&profile),
-    )?;
-    write_export(
-        args.folded.as_deref(),
-        &mcusim_profiler::export::folded(&profile),
-    )?;
-    if let Some(dir) = &args.plots {
-        mcusim_profiler::plot::write_svgs(&profile, dir)?;
-    }
-    if !args.quiet {
-        eprintln!(
-            "mcusim: {} on {} ({} MHz): {} cycles, {:.3} ms simulated, {:.2} s on the host",
-            result.stop,
-            board.name,
-            board.clock_hz() as f64 / 1e6,
-            group(result.cycles.0),
-            result.cycles.seconds_at(board.clock_hz()) * 1e3,
-            host_seconds
-        );
-    }
-    if !matches!(result.stop, StopReason::Exit { code: 0 }) {
-        if args.quiet {
-            eprintln!("mcusim: {}", result.stop);
-        }
-        return Ok(Outcome::Failure);
-    }
-    if let Some(path) = &args.output {
+    let mut output = None;
+    if r.read_output && matches!(result.stop, StopReason::Exit { code: 0 }) {
         let Some(output_data) = &output_data else {
             bail!(
                 "{}: the firmware has no mcusim_model_output_data to read --output from",
@@ -206,9 +293,13 @@ fn profile(
         let shape = prepared
             .and_then(|p| p.output_shapes().into_iter().next())
             .unwrap_or_else(|| vec![bytes.len()]);
-        model::write_output(path, &bytes, &shape)?;
+        output = Some((bytes, shape));
     }
-    Ok(Outcome::Success)
+    Ok(Collected {
+        profile,
+        output,
+        host_seconds,
+    })
 }
 
 fn write_export(path: Option<&std::path::Path>, text: &str) -> Result<()> {

@@ -6,7 +6,9 @@
 
 mod cli;
 mod cmd_boards;
+mod cmd_check;
 mod cmd_compile;
+mod cmd_diff;
 mod cmd_profile;
 mod cmd_run;
 mod model;
@@ -28,6 +30,8 @@ fn main() -> ExitCode {
         cli::Command::Run(run) => cmd_run::run(&run),
         cli::Command::Compile(c) => cmd_compile::run(&c),
         cli::Command::Profile(p) => cmd_profile::run(&p),
+        cli::Command::Diff(d) => cmd_diff::run(&d),
+        cli::Command::Check(c) => cmd_check::run(&c),
         cli::Command::Boards(b) => cmd_boards::run(&b),
     };
     match result {

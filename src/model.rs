@@ -204,7 +204,10 @@ pub fn emit_c(p: &Prepared, board: &Board, options: &Options, dir: &Path) -> Res
 
 /// A path for a temporary build of `model` that no other run uses.
 pub fn temporary_elf(source_name: &str) -> Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("mcusim-{}", std::process::id()));
+    // One folder per build: `mcusim check` builds several at once.
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("mcusim-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
     let stem = Path::new(source_name)
         .file_stem()

@@ -243,7 +243,9 @@ MNN_INLINE int32_t mnn_pkhbt(int32_t bottom, int32_t top) {
  * values stay in registers, and the loop is unrolled twice (34 instructions per 32 MACs). */
 MNN_INLINE void mnn_mac_2x2(const int8_t **w0, const int8_t **w1, const int16_t **x, const int16_t *x_end,
                             int32_t s[4]) {
-#if MNN_HAVE_DSP
+/* The assembly needs 13 registers; without optimisation GCC keeps r7 as the frame pointer and
+ * cannot find them, so -O0 builds take the C loop below (same arithmetic, same results). */
+#if MNN_HAVE_DSP && defined(__OPTIMIZE__)
     int32_t s00 = s[0], s01 = s[1], s10 = s[2], s11 = s[3];
     const int8_t *p0 = *w0, *p1 = *w1;
     const int16_t *px = *x;

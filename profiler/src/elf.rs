@@ -28,6 +28,8 @@ pub struct Image {
     /// Where the free RAM above static data starts and where the stack starts (its top).
     pub heap_start: Option<u32>,
     pub stack_top: Option<u32>,
+    /// The compilers that built it, from the `.comment` section (`GCC: (...) 13.2.1 ...`).
+    pub compiler: Option<String>,
 }
 
 impl Image {
@@ -52,6 +54,26 @@ impl Image {
             // Flash holds every non-NOBITS section (initialised data as its load image).
             if !nobits {
                 image.flash_bytes += size;
+            }
+        }
+        let comment = elf
+            .section_headers
+            .iter()
+            .find(|sh| elf.shdr_strtab.get_at(sh.sh_name) == Some(".comment"))
+            .and_then(|sh| {
+                let start = usize::try_from(sh.sh_offset).ok()?;
+                bytes.get(start..start.checked_add(usize::try_from(sh.sh_size).ok()?)?)
+            });
+        if let Some(text) = comment {
+            let mut found: Vec<String> = text
+                .split(|&b| b == 0)
+                .filter(|s| !s.is_empty())
+                .map(|s| String::from_utf8_lossy(s).trim().to_owned())
+                .collect();
+            found.sort();
+            found.dedup();
+            if !found.is_empty() {
+                image.compiler = Some(found.join("; "));
             }
         }
         let flash_sections: Vec<(u64, u64)> = elf

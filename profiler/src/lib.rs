@@ -3,6 +3,8 @@
 //! coefficients), a [`Profile`]: per-layer cycles, breakdown and energy, memory use, and exports
 //! (JSON, CSV, Perfetto trace, folded stacks). It never depends on the simulator.
 
+pub mod budget;
+pub mod diff;
 pub mod elf;
 pub mod energy;
 pub mod export;
@@ -31,6 +33,8 @@ pub struct RunFacts<'a> {
     pub board: &'a Board,
     pub firmware_name: String,
     pub firmware_hash: String,
+    /// The command's arguments, for the report.
+    pub arguments: Vec<String>,
     pub stop: StopReason,
     pub instructions: u64,
     pub cycles: Cycles,
@@ -125,7 +129,9 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
         firmware: profile::FirmwareInfo {
             file: f.firmware_name.clone(),
             hash: f.firmware_hash.clone(),
+            compiler: f.image.compiler.clone(),
         },
+        arguments: f.arguments.clone(),
         stop: f.stop.clone(),
         totals: Totals {
             cycles: f.cycles,

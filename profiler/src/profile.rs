@@ -17,6 +17,9 @@ pub struct Profile {
     pub mcusim_version: String,
     pub board: BoardInfo,
     pub firmware: FirmwareInfo,
+    /// The command's arguments after `mcusim` (paths as given), to reproduce the run with
+    /// the firmware and board the hashes identify.
+    pub arguments: Vec<String>,
     /// How the run ended.
     pub stop: StopReason,
     pub totals: Totals,
@@ -135,6 +138,8 @@ pub struct FirmwareInfo {
     pub file: String,
     /// FNV-1a 64 of the ELF's bytes.
     pub hash: String,
+    /// The compilers that built it, from its `.comment` section (`null` if it does not say).
+    pub compiler: Option<String>,
 }
 
 /// Whole-run figures. Layers plus `outside_layers_cycles` sum to `cycles`.

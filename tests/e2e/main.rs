@@ -6,6 +6,7 @@ mod support;
 
 mod bad_input;
 mod boards_cmd;
+mod check;
 mod kernels;
 mod models;
 mod qemu;

@@ -1,0 +1,526 @@
+//! `mcusim check`: budgets as code. Profiles every model of a `mcusim.toml` on each of its
+//! boards (entries in parallel), checks each against its budgets and, with `--baseline`,
+//! against the profile saved there.
+//!
+//! ```toml
+//! board = "nucleo-l4r5zi"      # default boards of every model (or `boards = [...]`)
+//! max_regression = "2%"        # with --baseline: the most any metric may grow
+//! [max]                        # ... or per metric
+//! cycles = "+1%"
+//!
+//! [[model]]
+//! path = "models/kws.tflite"   # a .tflite model or a firmware ELF, relative to this file
+//! name = "kws"                 # default: the file's stem
+//! boards = ["nucleo-l4r5zi", "nucleo-u575zi"]
+//! input = "models/kws.input.npy"
+//! budget = { max_cycles = 8_000_000, max_latency_ms = 70, max_peak_sram = 32_768,
+//!            max_flash = 65_536, max_stack = 2048, max_energy_uj = 3000 }
+//! [[model.layer]]
+//! name = "conv_1/out"
+//! max_cycles = 1_100_000
+//! ```
+
+use crate::Outcome;
+use crate::cli::{CheckArgs, Format};
+use crate::cmd_diff::{read_profile, thresholds, write};
+use crate::cmd_profile::{Request, collect};
+use crate::model::Options;
+use anyhow::{Context, Result, anyhow, bail};
+use mcusim_boards::Board;
+use mcusim_profiler::Profile;
+use mcusim_profiler::budget::{self, Budget, LayerBudget, Verdict};
+use mcusim_profiler::diff::{self, Diff, Limit, Thresholds, xml};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The schema name and version of the JSON report.
+pub const CHECK_SCHEMA: &str = "mcusim-check/1";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    board: Option<String>,
+    boards: Option<Vec<String>>,
+    max_regression: Option<String>,
+    #[serde(default)]
+    max: BTreeMap<String, String>,
+    #[serde(default)]
+    model: Vec<ModelEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelEntry {
+    path: PathBuf,
+    name: Option<String>,
+    board: Option<String>,
+    boards: Option<Vec<String>>,
+    #[serde(default)]
+    input: Vec<PathBuf>,
+    opt: Option<String>,
+    #[serde(default)]
+    weights_in_sram: bool,
+    #[serde(default)]
+    reference_kernels: bool,
+    #[serde(default)]
+    budget: Budget,
+    #[serde(default)]
+    layer: Vec<LayerBudget>,
+}
+
+/// One model on one board.
+struct Entry {
+    name: String,
+    board: String,
+    path: PathBuf,
+    inputs: Vec<PathBuf>,
+    options: Options,
+    budget: Budget,
+    layers: Vec<LayerBudget>,
+}
+
+impl Entry {
+    fn label(&self) -> String {
+        format!("{}@{}", self.name, self.board)
+    }
+
+    /// The profile command that reproduces this entry, as the report records it.
+    fn arguments(&self) -> Vec<String> {
+        let mut a = vec![
+            "profile".to_owned(),
+            self.path.display().to_string(),
+            "--board".into(),
+            self.board.clone(),
+            format!("--opt={}", self.options.opt),
+        ];
+        if self.options.weights_in_sram {
+            a.push("--weights-in-sram".into());
+        }
+        if self.options.reference_kernels {
+            a.push("--reference-kernels".into());
+        }
+        for i in &self.inputs {
+            a.push("--input".into());
+            a.push(i.display().to_string());
+        }
+        a
+    }
+}
+
+/// One entry's outcome.
+#[derive(Debug, Serialize)]
+struct EntryReport {
+    name: String,
+    board: String,
+    /// Cycles, latency, memory and energy of this run.
+    cycles: u64,
+    latency_ms: f64,
+    peak_sram_bytes: u32,
+    flash_bytes: u32,
+    energy_uj: f64,
+    /// How the firmware ended (`null` when it exited with 0).
+    stop_problem: Option<String>,
+    budgets: Vec<Verdict>,
+    /// Against the baseline, if one was given and holds this entry.
+    diff: Option<Diff>,
+    /// With --baseline but no saved profile for this entry.
+    no_baseline: bool,
+    failed: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    schema: String,
+    mcusim_version: String,
+    entries: Vec<EntryReport>,
+    failed: bool,
+}
+
+fn read_config(path: &Path) -> Result<(Vec<Entry>, Thresholds)> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
+    let config: Config = toml::from_str(&text).map_err(|e| {
+        anyhow!(
+            "{}: {}",
+            path.display(),
+            e.to_string().lines().next().unwrap_or("invalid").trim()
+        )
+    })?;
+    let base = path.parent().unwrap_or(Path::new(""));
+    let fail = |msg: String| anyhow!("{}: {msg}", path.display());
+    let mut t = match &config.max_regression {
+        Some(s) => Thresholds::all(
+            Limit::parse(s)
+                .ok_or_else(|| fail(format!("max_regression `{s}`: expected 2%, +1% or +0")))?,
+        ),
+        None => Thresholds::default(),
+    };
+    for (metric, limit) in &config.max {
+        t.set(&format!("{metric}={limit}"))
+            .map_err(|e| fail(format!("[max] {e}")))?;
+    }
+    let default_boards = config
+        .boards
+        .clone()
+        .or_else(|| config.board.clone().map(|b| vec![b]))
+        .unwrap_or_else(|| vec![mcusim_boards::DEFAULT_BOARD.to_owned()]);
+    if config.model.is_empty() {
+        bail!("{}: no [[model]] entries", path.display());
+    }
+    let mut entries = Vec::new();
+    let mut labels = std::collections::BTreeSet::new();
+    for (i, m) in config.model.iter().enumerate() {
+        let name = m.name.clone().unwrap_or_else(|| {
+            m.path
+                .file_stem()
+                .map_or_else(|| format!("model{i}"), |s| s.to_string_lossy().into_owned())
+        });
+        let boards = m
+            .boards
+            .clone()
+            .or_else(|| m.board.clone().map(|b| vec![b]))
+            .unwrap_or_else(|| default_boards.clone());
+        for board in boards {
+            if !labels.insert(format!("{name}@{board}")) {
+                return Err(fail(format!(
+                    "model {i}: `{name}` on `{board}` is listed twice (give it another name)"
+                )));
+            }
+            entries.push(Entry {
+                name: name.clone(),
+                board,
+                path: base.join(&m.path),
+                inputs: m.input.iter().map(|p| base.join(p)).collect(),
+                options: Options {
+                    opt: m.opt.clone().unwrap_or_else(|| "-O2".into()),
+                    weights_in_sram: m.weights_in_sram,
+                    reference_kernels: m.reference_kernels,
+                    layer_markers: true,
+                },
+                budget: m.budget.clone(),
+                layers: m.layer.clone(),
+            });
+        }
+    }
+    Ok((entries, t))
+}
+
+fn profile_entry(e: &Entry) -> Result<Profile> {
+    let board = Board::resolve(&e.board)?;
+    let run = collect(&Request {
+        model: &e.path,
+        board: &board,
+        options: e.options.clone(),
+        inputs: &e.inputs,
+        max_instructions: None,
+        arguments: e.arguments(),
+        progress: false,
+        read_output: false,
+        forward_output: false,
+    })?;
+    Ok(run.profile)
+}
+
+pub fn run(args: &CheckArgs) -> Result<Outcome> {
+    let (entries, config_limits) = read_config(&args.config)?;
+    let cli_limits = thresholds(&args.limits)?;
+    // Limits on the command line win over the file's.
+    let mut limits = config_limits;
+    limits.0.extend(cli_limits.0);
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, entries.len().max(1));
+    let results: Vec<Mutex<Option<Result<Profile>>>> =
+        entries.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..jobs {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(e) = entries.get(i) else { break };
+                    let started = std::time::Instant::now();
+                    let r = profile_entry(e);
+                    if !args.quiet {
+                        match &r {
+                            Ok(p) => eprintln!(
+                                "mcusim: {}: {} cycles ({:.1} s)",
+                                e.label(),
+                                p.totals.cycles.0,
+                                started.elapsed().as_secs_f64()
+                            ),
+                            Err(err) => eprintln!("mcusim: {}: {err:#}", e.label()),
+                        }
+                    }
+                    if let Ok(mut slot) = results[i].lock() {
+                        *slot = Some(r);
+                    }
+                }
+            });
+        }
+    });
+    let mut reports = Vec::new();
+    for (e, slot) in entries.iter().zip(results) {
+        let profile = slot
+            .into_inner()
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| Err(anyhow!("not run")))
+            .with_context(|| e.label())?;
+        let file = format!("{}.json", e.label().replace(['/', '\\'], "_"));
+        if let Some(dir) = &args.reports {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("{}: cannot create", dir.display()))?;
+            write(
+                Some(&dir.join(&file)),
+                &mcusim_profiler::export::json(&profile),
+            )?;
+        }
+        let mut no_baseline = false;
+        let diff = match &args.baseline {
+            Some(dir) if !args.update_baseline => {
+                let path = dir.join(&file);
+                if path.exists() {
+                    Some(diff::diff(&read_profile(&path)?, &profile, &limits))
+                } else {
+                    no_baseline = true;
+                    None
+                }
+            }
+            _ => None,
+        };
+        if args.update_baseline
+            && let Some(dir) = &args.baseline
+        {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("{}: cannot create", dir.display()))?;
+            write(
+                Some(&dir.join(&file)),
+                &mcusim_profiler::export::json(&profile),
+            )?;
+        }
+        let budgets = budget::check(&profile, &e.budget, &e.layers);
+        let stop_problem = (!matches!(profile.stop, mcusim_traces::StopReason::Exit { code: 0 }))
+            .then(|| profile.stop.to_string());
+        let failed = stop_problem.is_some()
+            || budgets.iter().any(|v| !v.ok)
+            || diff.as_ref().is_some_and(|d| d.failed);
+        reports.push(EntryReport {
+            name: e.name.clone(),
+            board: e.board.clone(),
+            cycles: profile.totals.cycles.0,
+            latency_ms: profile.totals.time_us / 1e3,
+            peak_sram_bytes: profile.memory.peak_sram_bytes,
+            flash_bytes: profile.memory.flash_bytes,
+            energy_uj: profile.totals.energy_uj,
+            stop_problem,
+            budgets,
+            diff,
+            no_baseline,
+            failed,
+        });
+    }
+    let report = Report {
+        schema: CHECK_SCHEMA.into(),
+        mcusim_version: env!("CARGO_PKG_VERSION").into(),
+        failed: reports.iter().any(|r| r.failed),
+        entries: reports,
+    };
+    let text = match args.format {
+        Format::Text => text(&report),
+        Format::Markdown => markdown(&report),
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&report)?;
+            s.push('\n');
+            s
+        }
+        Format::Junit => junit(&report),
+    };
+    write(args.output.as_deref(), &text)?;
+    Ok(if report.failed {
+        Outcome::Failure
+    } else {
+        Outcome::Success
+    })
+}
+
+fn limit_text(v: &Verdict) -> String {
+    let actual = v.actual.map_or_else(
+        || "not measured".to_owned(),
+        |a| {
+            format!("{a:.3}")
+                .trim_end_matches('0')
+                .trim_end_matches('.')
+                .to_owned()
+        },
+    );
+    let limit = format!("{:.3}", v.limit)
+        .trim_end_matches('0')
+        .trim_end_matches('.')
+        .to_owned();
+    format!("{} {} {actual} (limit {limit})", v.scope, v.limit_name)
+}
+
+fn status(r: &EntryReport) -> &'static str {
+    if r.failed { "FAIL" } else { "ok" }
+}
+
+fn text(report: &Report) -> String {
+    let mut t = String::new();
+    for r in &report.entries {
+        let _ = writeln!(
+            t,
+            "{:<4} {}@{}: {} cycles, {:.3} ms, peak SRAM {} B, flash {} B, {:.3} uJ",
+            status(r),
+            r.name,
+            r.board,
+            r.cycles,
+            r.latency_ms,
+            r.peak_sram_bytes,
+            r.flash_bytes,
+            r.energy_uj
+        );
+        if let Some(stop) = &r.stop_problem {
+            let _ = writeln!(t, "     firmware: {stop}");
+        }
+        for v in r.budgets.iter().filter(|v| !v.ok) {
+            let _ = writeln!(t, "     over budget: {}", limit_text(v));
+        }
+        if r.no_baseline {
+            let _ = writeln!(t, "     no baseline saved for this entry");
+        }
+        if let Some(d) = &r.diff {
+            for line in d.text().lines() {
+                let _ = writeln!(t, "     {line}");
+            }
+        }
+    }
+    let failed = report.entries.iter().filter(|r| r.failed).count();
+    let _ = writeln!(t, "{} of {} entries failed", failed, report.entries.len());
+    t
+}
+
+fn markdown(report: &Report) -> String {
+    let mut t = format!(
+        "## mcusim check {}\n\n| | model | board | cycles | Δ cycles | latency (ms) | peak SRAM (B) | flash (B) | energy (uJ) |\n|---|---|---|---:|---:|---:|---:|---:|---:|\n",
+        if report.failed {
+            ":x: failed"
+        } else {
+            ":white_check_mark: passed"
+        }
+    );
+    for r in &report.entries {
+        let delta = r.diff.as_ref().and_then(|d| {
+            d.totals
+                .iter()
+                .find(|x| x.metric == diff::Metric::Cycles)
+                .map(|x| match x.percent {
+                    Some(p) => format!("{:+} ({p:+.2}%)", x.delta as i64),
+                    None => format!("{:+}", x.delta as i64),
+                })
+        });
+        let _ = writeln!(
+            t,
+            "| {} | {} | {} | {} | {} | {:.3} | {} | {} | {:.3} |",
+            if r.failed {
+                ":x:"
+            } else {
+                ":white_check_mark:"
+            },
+            r.name,
+            r.board,
+            r.cycles,
+            delta.unwrap_or_else(|| "-".into()),
+            r.latency_ms,
+            r.peak_sram_bytes,
+            r.flash_bytes,
+            r.energy_uj
+        );
+    }
+    for r in &report.entries {
+        let over: Vec<&Verdict> = r.budgets.iter().filter(|v| !v.ok).collect();
+        let moved = r
+            .diff
+            .as_ref()
+            .filter(|d| d.failed || !d.drift.is_empty() || d.totals.iter().any(|x| x.delta != 0.0));
+        if r.stop_problem.is_none() && over.is_empty() && moved.is_none() {
+            continue;
+        }
+        let _ = writeln!(t, "\n#### {}@{}\n", r.name, r.board);
+        if let Some(stop) = &r.stop_problem {
+            let _ = writeln!(t, "- firmware: {stop}");
+        }
+        for v in over {
+            let _ = writeln!(t, "- over budget: {}", limit_text(v));
+        }
+        if let Some(d) = moved {
+            t.push('\n');
+            t.push_str(&d.markdown());
+        }
+    }
+    t
+}
+
+fn junit(report: &Report) -> String {
+    let mut suites = String::new();
+    let (mut tests, mut failures) = (0, 0);
+    for r in &report.entries {
+        let label = format!("{}@{}", r.name, r.board);
+        let mut cases = Vec::new();
+        cases.push(("firmware exits with 0".to_owned(), r.stop_problem.clone()));
+        for v in &r.budgets {
+            cases.push((
+                format!("{} {}", v.scope, v.limit_name),
+                (!v.ok).then(|| limit_text(v)),
+            ));
+        }
+        let mut body = String::new();
+        for (name, failure) in &cases {
+            let _ = write!(
+                body,
+                "    <testcase classname=\"{}.budget\" name=\"{}\" time=\"0\">",
+                xml(&label),
+                xml(name)
+            );
+            if let Some(f) = failure {
+                let _ = write!(
+                    body,
+                    "\n      <failure message=\"{}\" type=\"budget\">{}</failure>\n    ",
+                    xml(f),
+                    xml(f)
+                );
+            }
+            body.push_str("</testcase>\n");
+        }
+        let mut n = cases.len();
+        let mut failed = cases.iter().filter(|c| c.1.is_some()).count();
+        if let Some(d) = &r.diff {
+            // The diff's own cases, without its XML wrapper.
+            let x = d.junit(&label);
+            for line in x
+                .lines()
+                .filter(|l| !l.starts_with("<?xml") && !l.contains("testsuite"))
+            {
+                body.push_str(line);
+                body.push('\n');
+            }
+            n += x.matches("<testcase").count();
+            failed += x.matches("<failure").count();
+        }
+        tests += n;
+        failures += failed;
+        let _ = write!(
+            suites,
+            "  <testsuite name=\"{}\" tests=\"{n}\" failures=\"{failed}\" errors=\"0\" skipped=\"0\" time=\"0\">\n{body}  </testsuite>\n",
+            xml(&label)
+        );
+    }
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"mcusim check\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" time=\"0\">\n{suites}</testsuites>\n"
+    )
+}
