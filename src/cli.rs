@@ -26,8 +26,20 @@ pub enum Command {
     /// Profile every model of a `mcusim.toml` on its boards, in parallel, and check budgets
     /// (and regressions against saved baselines); exit status 1 on any failure.
     Check(CheckArgs),
+    /// Explore a profile (`profile --json`) in the terminal: layers, timeline, memory,
+    /// functions, and a comparison with a baseline.
+    Tui(TuiArgs),
     /// List the built-in boards, or show one.
     Boards(BoardsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TuiArgs {
+    /// The profile to open.
+    pub report: PathBuf,
+    /// A baseline profile to compare it with (the Compare view).
+    #[arg(long, value_name = "REPORT")]
+    pub compare: Option<PathBuf>,
 }
 
 /// How `diff` and `check` report.
@@ -173,6 +185,9 @@ pub struct ProfileArgs {
     /// in use over the run.
     #[arg(long, value_name = "DIR")]
     pub plots: Option<PathBuf>,
+    /// Open the result in the terminal UI (`mcusim tui`).
+    #[arg(long)]
+    pub tui: bool,
 }
 
 #[derive(Debug, Args)]

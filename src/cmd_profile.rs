@@ -33,7 +33,7 @@ pub fn run(args: &ProfileArgs) -> Result<Outcome> {
     let run = collect(&request)?;
     let profile = &run.profile;
     let to_stdout = args.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
-    if !to_stdout {
+    if !to_stdout && !args.tui {
         print!("{}", table(profile));
     }
     write_export(
@@ -71,6 +71,9 @@ pub fn run(args: &ProfileArgs) -> Result<Outcome> {
     }
     if let (Some(path), Some((bytes, shape))) = (&args.output, &run.output) {
         model::write_output(path, bytes, shape)?;
+    }
+    if args.tui {
+        return crate::cmd_tui::open(run.profile, None);
     }
     Ok(Outcome::Success)
 }

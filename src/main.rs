@@ -11,7 +11,9 @@ mod cmd_compile;
 mod cmd_diff;
 mod cmd_profile;
 mod cmd_run;
+mod cmd_tui;
 mod model;
+mod tui;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
         cli::Command::Profile(p) => cmd_profile::run(&p),
         cli::Command::Diff(d) => cmd_diff::run(&d),
         cli::Command::Check(c) => cmd_check::run(&c),
+        cli::Command::Tui(t) => cmd_tui::run(&t),
         cli::Command::Boards(b) => cmd_boards::run(&b),
     };
     match result {

@@ -11,3 +11,4 @@ mod kernels;
 mod models;
 mod qemu;
 mod run;
+mod tui;

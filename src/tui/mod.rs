@@ -1,0 +1,422 @@
+//! `mcusim tui`: a profile explored in the terminal (ratatui on crossterm).
+//!
+//! The app is plain state ([`App`]) changed by key events ([`App::key`]) and drawn by
+//! [`draw`]; the event source is a trait, so tests drive the whole app with scripted keys on
+//! ratatui's test backend, and the binary drives it from the terminal. The terminal is
+//! restored on exit, on error and on panic.
+
+mod views;
+
+use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use mcusim_profiler::Profile;
+use mcusim_profiler::diff::{self, Diff, Thresholds};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+
+pub use views::draw;
+
+/// The views, in tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Layers,
+    Timeline,
+    Memory,
+    Functions,
+    Compare,
+}
+
+impl View {
+    pub const ALL: [View; 5] = [
+        View::Layers,
+        View::Timeline,
+        View::Memory,
+        View::Functions,
+        View::Compare,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            View::Layers => "Layers",
+            View::Timeline => "Timeline",
+            View::Memory => "Memory",
+            View::Functions => "Functions",
+            View::Compare => "Compare",
+        }
+    }
+}
+
+/// What the layer table is sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    /// Execution order.
+    Order,
+    Cycles,
+    CyclesPerMac,
+    Memory,
+    Energy,
+}
+
+impl SortKey {
+    fn next(self) -> SortKey {
+        match self {
+            SortKey::Order => SortKey::Cycles,
+            SortKey::Cycles => SortKey::CyclesPerMac,
+            SortKey::CyclesPerMac => SortKey::Memory,
+            SortKey::Memory => SortKey::Energy,
+            SortKey::Energy => SortKey::Order,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Order => "order",
+            SortKey::Cycles => "cycles",
+            SortKey::CyclesPerMac => "cycles/MAC",
+            SortKey::Memory => "memory traffic",
+            SortKey::Energy => "energy",
+        }
+    }
+}
+
+/// A board memory region, for the memory view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Region {
+    pub name: String,
+    pub kind: String,
+    pub base: u64,
+    pub size: u64,
+}
+
+/// The whole state of the app.
+pub struct App {
+    pub profile: Profile,
+    /// A second profile and the diff against it (`--compare`).
+    pub compare: Option<(Profile, Diff)>,
+    /// The board's memory regions, when the board is known.
+    pub regions: Vec<Region>,
+    pub view: View,
+    /// The selected row of the current list (in display order).
+    pub selected: usize,
+    pub sort: SortKey,
+    pub descending: bool,
+    /// The layer detail is open.
+    pub detail: bool,
+    pub help: bool,
+    /// The row filter (layers and functions), and whether it is being typed.
+    pub filter: String,
+    pub filtering: bool,
+    /// Timeline: the visible share of the run (1 = all) and where it starts (0..1).
+    pub zoom: f64,
+    pub pan: f64,
+    pub quit: bool,
+}
+
+impl App {
+    pub fn new(profile: Profile, compare: Option<Profile>, regions: Vec<Region>) -> App {
+        // `--compare OTHER`: OTHER is the baseline, the opened profile the current one.
+        let compare = compare.map(|base| {
+            let d = diff::diff(&base, &profile, &Thresholds::default());
+            (base, d)
+        });
+        App {
+            profile,
+            compare,
+            regions,
+            view: View::Layers,
+            selected: 0,
+            sort: SortKey::Order,
+            descending: true,
+            detail: false,
+            help: false,
+            filter: String::new(),
+            filtering: false,
+            zoom: 1.0,
+            pan: 0.0,
+            quit: false,
+        }
+    }
+
+    /// Indices of the layers shown, in display order (filtered, sorted).
+    pub fn layer_rows(&self) -> Vec<usize> {
+        let needle = self.filter.to_lowercase();
+        let mut rows: Vec<usize> = (0..self.profile.layers.len())
+            .filter(|&i| {
+                let l = &self.profile.layers[i];
+                needle.is_empty()
+                    || l.name.to_lowercase().contains(&needle)
+                    || l.op.to_lowercase().contains(&needle)
+            })
+            .collect();
+        let layers = &self.profile.layers;
+        let key = |i: &usize| -> f64 {
+            let l = &layers[*i];
+            match self.sort {
+                SortKey::Order => *i as f64,
+                SortKey::Cycles => l.cycles.0 as f64,
+                SortKey::CyclesPerMac => l.cycles_per_mac.unwrap_or(0.0),
+                SortKey::Memory => {
+                    let t = &l.traffic;
+                    (t.sram_read_bytes + t.sram_write_bytes + t.flash_read_bytes) as f64
+                }
+                SortKey::Energy => l.energy_uj,
+            }
+        };
+        if self.sort != SortKey::Order {
+            rows.sort_by(|a, b| {
+                let o = key(a).total_cmp(&key(b));
+                if self.descending { o.reverse() } else { o }.then(a.cmp(b))
+            });
+        }
+        rows
+    }
+
+    /// Indices of the functions shown (filtered).
+    pub fn function_rows(&self) -> Vec<usize> {
+        let needle = self.filter.to_lowercase();
+        (0..self.profile.functions.len())
+            .filter(|&i| {
+                needle.is_empty()
+                    || self.profile.functions[i]
+                        .name
+                        .to_lowercase()
+                        .contains(&needle)
+            })
+            .collect()
+    }
+
+    fn row_count(&self) -> usize {
+        match self.view {
+            View::Layers | View::Timeline => self.layer_rows().len(),
+            View::Functions => self.function_rows().len(),
+            View::Compare => self.compare.as_ref().map_or(0, |(_, d)| d.layers.len()),
+            View::Memory => self.profile.memory.top_flash_symbols.len(),
+        }
+    }
+
+    /// The selected layer, if the view lists layers.
+    pub fn selected_layer(&self) -> Option<usize> {
+        self.layer_rows().get(self.selected).copied()
+    }
+
+    fn switch(&mut self, view: View) {
+        if self.view != view {
+            self.view = view;
+            self.selected = 0;
+            self.detail = false;
+        }
+    }
+
+    fn step_view(&mut self, forward: bool) {
+        let i = View::ALL.iter().position(|v| *v == self.view).unwrap_or(0);
+        let n = View::ALL.len();
+        let next = if forward {
+            (i + 1) % n
+        } else {
+            (i + n - 1) % n
+        };
+        self.switch(View::ALL[next]);
+    }
+
+    fn move_by(&mut self, delta: isize) {
+        let n = self.row_count();
+        if n == 0 {
+            self.selected = 0;
+            return;
+        }
+        let at = self.selected as isize + delta;
+        self.selected = at.clamp(0, n as isize - 1) as usize;
+    }
+
+    /// Handles one key.
+    pub fn key(&mut self, key: KeyEvent) {
+        if key.kind == KeyEventKind::Release {
+            return;
+        }
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+            self.quit = true;
+            return;
+        }
+        if self.filtering {
+            match key.code {
+                KeyCode::Enter => self.filtering = false,
+                KeyCode::Esc => {
+                    self.filtering = false;
+                    self.filter.clear();
+                }
+                KeyCode::Backspace => {
+                    self.filter.pop();
+                }
+                KeyCode::Char(c) => self.filter.push(c),
+                _ => {}
+            }
+            self.selected = 0;
+            return;
+        }
+        if self.help {
+            // Any key closes the help; `q` still quits.
+            self.help = false;
+            if key.code == KeyCode::Char('q') {
+                self.quit = true;
+            }
+            return;
+        }
+        match key.code {
+            KeyCode::Char('q') => self.quit = true,
+            KeyCode::Esc => {
+                if self.detail {
+                    self.detail = false;
+                } else if !self.filter.is_empty() {
+                    self.filter.clear();
+                    self.selected = 0;
+                }
+            }
+            KeyCode::Char('?') => self.help = true,
+            KeyCode::Tab => self.step_view(true),
+            KeyCode::BackTab => self.step_view(false),
+            KeyCode::Char(c @ '1'..='5') => {
+                self.switch(View::ALL[c as usize - '1' as usize]);
+            }
+            KeyCode::Down | KeyCode::Char('j') => self.move_by(1),
+            KeyCode::Up | KeyCode::Char('k') => self.move_by(-1),
+            KeyCode::PageDown => self.move_by(10),
+            KeyCode::PageUp => self.move_by(-10),
+            KeyCode::Home | KeyCode::Char('g') => self.selected = 0,
+            KeyCode::End | KeyCode::Char('G') => self.move_by(isize::MAX / 2),
+            KeyCode::Enter if self.view == View::Layers => {
+                self.detail = self.selected_layer().is_some();
+            }
+            KeyCode::Char('s') if self.view == View::Layers => {
+                self.sort = self.sort.next();
+                self.selected = 0;
+            }
+            KeyCode::Char('r') if self.view == View::Layers => {
+                self.descending = !self.descending;
+                self.selected = 0;
+            }
+            KeyCode::Char('/') if matches!(self.view, View::Layers | View::Functions) => {
+                self.filtering = true;
+                self.filter.clear();
+                self.selected = 0;
+            }
+            KeyCode::Char('+') | KeyCode::Char('=') if self.view == View::Timeline => {
+                self.zoom = (self.zoom / 2.0).max(1.0 / 64.0);
+                self.pan = self.pan.min(1.0 - self.zoom);
+            }
+            KeyCode::Char('-') if self.view == View::Timeline => {
+                self.zoom = (self.zoom * 2.0).min(1.0);
+                self.pan = self.pan.min(1.0 - self.zoom).max(0.0);
+            }
+            KeyCode::Left | KeyCode::Char('h') if self.view == View::Timeline => {
+                self.pan = (self.pan - self.zoom / 4.0).max(0.0);
+            }
+            KeyCode::Right | KeyCode::Char('l') if self.view == View::Timeline => {
+                self.pan = (self.pan + self.zoom / 4.0).min(1.0 - self.zoom);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Where key events come from.
+pub trait Events {
+    /// The next key, or `None` when there are no more (the app then ends).
+    fn next_key(&mut self) -> std::io::Result<Option<KeyEvent>>;
+}
+
+/// Keys from the terminal.
+pub struct TerminalEvents;
+
+impl Events for TerminalEvents {
+    fn next_key(&mut self) -> std::io::Result<Option<KeyEvent>> {
+        match event::read()? {
+            Event::Key(k) => Ok(Some(k)),
+            // Resizes and mouse events: a key that does nothing, so the app redraws.
+            _ => Ok(Some(KeyEvent::new(KeyCode::Null, KeyModifiers::NONE))),
+        }
+    }
+}
+
+/// Scripted keys, for tests.
+#[cfg(test)]
+pub struct ScriptedEvents(pub std::collections::VecDeque<KeyEvent>);
+
+#[cfg(test)]
+impl ScriptedEvents {
+    /// Keys from a compact script: each char is a key, `\n` Enter, `\t` Tab, `\x1b` Esc.
+    pub fn from_script(script: &str) -> ScriptedEvents {
+        ScriptedEvents(
+            script
+                .chars()
+                .map(|c| {
+                    let code = match c {
+                        '\n' => KeyCode::Enter,
+                        '\t' => KeyCode::Tab,
+                        '\x1b' => KeyCode::Esc,
+                        c => KeyCode::Char(c),
+                    };
+                    KeyEvent::new(code, KeyModifiers::NONE)
+                })
+                .collect(),
+        )
+    }
+}
+
+#[cfg(test)]
+impl Events for ScriptedEvents {
+    fn next_key(&mut self) -> std::io::Result<Option<KeyEvent>> {
+        Ok(self.0.pop_front())
+    }
+}
+
+/// Runs the app until it quits or the events end.
+pub fn run_app<B: Backend>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    events: &mut dyn Events,
+) -> std::io::Result<()> {
+    while !app.quit {
+        terminal
+            .draw(|f| draw(f, app))
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        match events.next_key()? {
+            Some(k) => app.key(k),
+            None => break,
+        }
+    }
+    Ok(())
+}
+
+/// Runs the app in the real terminal: raw mode and the alternate screen, both undone on exit,
+/// on error and on panic.
+pub fn run_in_terminal(app: &mut App) -> anyhow::Result<()> {
+    use crossterm::terminal::{
+        EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+    };
+    fn restore() {
+        let _ = disable_raw_mode();
+        let _ = crossterm::execute!(
+            std::io::stdout(),
+            LeaveAlternateScreen,
+            crossterm::cursor::Show
+        );
+    }
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore();
+        default_hook(info);
+    }));
+    enable_raw_mode()?;
+    let result = (|| -> anyhow::Result<()> {
+        crossterm::execute!(std::io::stdout(), EnterAlternateScreen)?;
+        let backend = ratatui::backend::CrosstermBackend::new(std::io::stdout());
+        let mut terminal = Terminal::new(backend)?;
+        terminal.clear()?;
+        run_app(&mut terminal, app, &mut TerminalEvents)?;
+        Ok(())
+    })();
+    restore();
+    result
+}
+
+#[cfg(test)]
+mod tests;

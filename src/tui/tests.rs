@@ -1,0 +1,251 @@
+//! The views drawn on ratatui's test backend, and the whole app driven by scripted keys.
+
+use super::*;
+use mcusim_profiler::profile::{
+    BoardInfo, EnergyParts, FirmwareInfo, FunctionRow, HotBlock, Layer, Memory, MemoryTraffic,
+    Roofline, Totals,
+};
+use mcusim_traces::{Breakdown, Cycles, StopReason};
+use ratatui::backend::TestBackend;
+
+/// A profile of three layers whose numbers the views must show as they are.
+fn profile() -> Profile {
+    let layer = |index: u32, name: &str, op: &str, start: u64, cycles: u64, macs: u64| Layer {
+        index,
+        name: name.into(),
+        op: op.into(),
+        start_cycle: Cycles(start),
+        cycles: Cycles(cycles),
+        instructions: cycles * 3 / 4,
+        macs,
+        cycles_per_mac: (macs > 0).then(|| cycles as f64 / macs as f64),
+        share: cycles as f64 / 1_000_000.0,
+        breakdown: Breakdown {
+            execute: Cycles(cycles * 8 / 10),
+            branch: Cycles(cycles / 10),
+            memory: Cycles(cycles - cycles * 8 / 10 - cycles / 10),
+            ..Breakdown::default()
+        },
+        traffic: MemoryTraffic {
+            sram_read_bytes: cycles,
+            sram_write_bytes: cycles / 4,
+            flash_read_bytes: macs / 8,
+            mmio_bytes: 0,
+        },
+        energy_uj: cycles as f64 / 3000.0,
+        energy: EnergyParts {
+            core_uj: cycles as f64 / 4000.0,
+            flash_uj: cycles as f64 / 12000.0,
+            sram_uj: 0.0,
+            sleep_uj: 0.0,
+        },
+        stack_peak_bytes: Some(400 + index),
+    };
+    let layers = vec![
+        layer(0, "conv_1/out", "CONV_2D", 1000, 600_000, 300_000),
+        layer(
+            1,
+            "depthwise_2/out",
+            "DEPTHWISE_CONV_2D",
+            601_000,
+            250_000,
+            30_000,
+        ),
+        layer(
+            2,
+            "dense_3/out",
+            "FULLY_CONNECTED",
+            851_000,
+            140_000,
+            70_000,
+        ),
+    ];
+    Profile {
+        schema: mcusim_profiler::PROFILE_SCHEMA.into(),
+        mcusim_version: "0.1.0".into(),
+        board: BoardInfo {
+            name: "nucleo-l4r5zi".into(),
+            core: "cortex-m4f".into(),
+            clock_hz: 120_000_000,
+            hash: "0".into(),
+        },
+        firmware: FirmwareInfo {
+            file: "model.elf".into(),
+            hash: "1".into(),
+            compiler: None,
+        },
+        arguments: vec![],
+        stop: StopReason::Exit { code: 0 },
+        totals: Totals {
+            cycles: Cycles(1_000_000),
+            instructions: 750_000,
+            time_us: 1e6 / 120.0,
+            macs: 400_000,
+            cycles_per_mac: Some(2.5),
+            outside_layers_cycles: Cycles(10_000),
+            breakdown: Breakdown {
+                execute: Cycles(1_000_000),
+                ..Breakdown::default()
+            },
+            traffic: MemoryTraffic::default(),
+            energy_uj: 333.5,
+            energy: EnergyParts {
+                core_uj: 333.5,
+                flash_uj: 0.0,
+                sram_uj: 0.0,
+                sleep_uj: 0.0,
+            },
+        },
+        memory: Memory {
+            static_ram_bytes: 20_000,
+            stack_peak_bytes: Some(1_200),
+            heap_peak_bytes: None,
+            peak_sram_bytes: 21_200,
+            flash_bytes: 48_000,
+            flash_code_bytes: 16_000,
+            flash_data_bytes: 32_000,
+            top_flash_symbols: vec![("weights_0".into(), 4096), ("weights_1".into(), 576)],
+            timeline: vec![(Cycles(1000), 20_100), (Cycles(601_000), 21_200)],
+        },
+        energy_model: String::new(),
+        roofline: Roofline {
+            peak_macs_per_cycle: 2.0,
+            sram_bytes_per_cycle: 4.0,
+            flash_bytes_per_cycle: 1.3,
+            source: String::new(),
+        },
+        attribution: "markers".into(),
+        layers,
+        functions: vec![FunctionRow {
+            name: "mat_mult_dsp".into(),
+            cycles: 500_000,
+            inclusive_cycles: Some(500_000),
+            calls: Some(315),
+            instructions: 400_000,
+            share: 0.5,
+        }],
+        call_tree: vec![],
+        hot_blocks: vec![HotBlock {
+            address: 0x0800_1000,
+            location: "mat_mult_dsp+0xec".into(),
+            executions: 74_592,
+            instructions: 2_536_128,
+            cycles: 3_282_048,
+        }],
+    }
+}
+
+fn regions() -> Vec<Region> {
+    vec![
+        Region {
+            name: "flash".into(),
+            kind: "flash".into(),
+            base: 0x0800_0000,
+            size: 2 << 20,
+        },
+        Region {
+            name: "sram".into(),
+            kind: "sram".into(),
+            base: 0x2000_0000,
+            size: 640 << 10,
+        },
+    ]
+}
+
+fn screen(app: &App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| draw(f, app)).unwrap();
+    let buf = t.backend().buffer().clone();
+    (0..h)
+        .map(|y| {
+            (0..w)
+                .map(|x| buf[(x, y)].symbol().to_owned())
+                .collect::<String>()
+                .trim_end()
+                .to_owned()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn key(app: &mut App, script: &str) {
+    let mut events = ScriptedEvents::from_script(script);
+    while let Some(k) = events.next_key().unwrap() {
+        app.key(k);
+    }
+}
+
+#[test]
+fn every_view_draws_at_80x24_and_200x60_with_the_profile_numbers() {
+    for (w, h) in [(80, 24), (200, 60)] {
+        let mut app = App::new(profile(), Some(profile()), regions());
+        let s = screen(&app, w, h);
+        assert!(s.contains("conv_1/out"), "{s}");
+        assert!(s.contains("600,000"), "{s}");
+        assert!(s.contains("60.0%"), "{s}");
+        assert!(s.contains("2.00"), "c/MAC of conv_1: {s}");
+        for (n, expect) in [
+            ('2', "SRAM in use"),
+            ('3', "weights_0"),
+            ('4', "mat_mult_dsp+0xec"),
+            ('5', "baseline"),
+        ] {
+            key(&mut app, &n.to_string());
+            let s = screen(&app, w, h);
+            assert!(s.contains(expect), "view {n} at {w}x{h}: {s}");
+        }
+        key(&mut app, "3");
+        let s = screen(&app, w, h);
+        assert!(s.contains("48,000 B") || s.contains("46 KiB"), "{s}");
+    }
+}
+
+#[test]
+fn layers_sort_filter_and_open_their_detail() {
+    let mut app = App::new(profile(), None, regions());
+    // Sorted by cycles, descending: conv first; reversed: dense first.
+    key(&mut app, "s");
+    assert_eq!(app.sort, SortKey::Cycles);
+    assert_eq!(app.layer_rows(), vec![0, 1, 2]);
+    key(&mut app, "r");
+    assert_eq!(app.layer_rows(), vec![2, 1, 0]);
+    // Cycles per MAC: depthwise (8.33) leads when descending.
+    key(&mut app, "rs");
+    assert_eq!(app.sort, SortKey::CyclesPerMac);
+    assert_eq!(app.layer_rows()[0], 1);
+    // The detail of the selected layer shows its breakdown and traffic.
+    key(&mut app, "j\n");
+    assert!(app.detail);
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("Layer detail"), "{s}");
+    assert!(s.contains("480,000"), "conv_1's execute cycles: {s}");
+    key(&mut app, "\x1b");
+    assert!(!app.detail);
+    // A filter keeps the matching rows.
+    key(&mut app, "/dense\n");
+    assert_eq!(app.layer_rows(), vec![2]);
+    key(&mut app, "\x1b");
+    assert_eq!(app.layer_rows().len(), 3);
+}
+
+#[test]
+fn the_whole_app_runs_on_scripted_keys_and_never_panics() {
+    let mut app = App::new(profile(), None, regions());
+    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    // Every view, moves past both ends, zoom and pan, help, then quit.
+    let mut events = ScriptedEvents::from_script(
+        "?xjjjjjkkkkkkG\n\x1b\t\t++++hhhhllll----\tjjj\t\tGg/zz\x1b12345q",
+    );
+    run_app(&mut t, &mut app, &mut events).unwrap();
+    assert!(app.quit);
+    // Tiny terminals draw without panicking.
+    for (w, h) in [(1, 1), (20, 5), (40, 10)] {
+        let mut app = App::new(profile(), Some(profile()), regions());
+        for v in "12345".chars() {
+            key(&mut app, &v.to_string());
+            let _ = screen(&app, w, h);
+        }
+        key(&mut app, "1\n?");
+        let _ = screen(&app, w, h);
+    }
+}

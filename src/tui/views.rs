@@ -1,0 +1,772 @@
+//! Drawing the app: a tab bar, the current view, a key line, and the overlays (layer detail,
+//! help). Colours are the 16 ANSI ones, so they survive any terminal.
+
+use super::{App, SortKey, View};
+use mcusim_profiler::diff::{Change, Metric};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::symbols;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Axis, Block, Borders, Chart, Clear, Dataset, GraphType, Paragraph, Row, Sparkline, Table,
+    TableState, Tabs, Wrap,
+};
+
+const ACCENT: Color = Color::Cyan;
+const BAR: Color = Color::Blue;
+const WARN: Color = Color::Red;
+const GOOD: Color = Color::Green;
+
+fn group(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+fn kib(bytes: u64) -> String {
+    if bytes >= 10 * 1024 {
+        format!("{} KiB", group(bytes / 1024))
+    } else {
+        format!("{} B", group(bytes))
+    }
+}
+
+fn bar(fraction: f64, width: usize) -> String {
+    let eighths = (fraction.clamp(0.0, 1.0) * width as f64 * 8.0).round() as usize;
+    let mut s = "█".repeat(eighths / 8);
+    const PARTS: [&str; 8] = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
+    if !eighths.is_multiple_of(8) && s.chars().count() < width {
+        s.push_str(PARTS[eighths % 8]);
+    }
+    s
+}
+
+/// Draws the whole app.
+pub fn draw(f: &mut Frame<'_>, app: &App) {
+    let area = f.area();
+    let rows = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([
+            Constraint::Length(1),
+            Constraint::Min(3),
+            Constraint::Length(1),
+        ])
+        .split(area);
+    let titles: Vec<Line<'_>> = View::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, v)| Line::from(format!("{} {}", i + 1, v.title())))
+        .collect();
+    let selected = View::ALL.iter().position(|v| *v == app.view).unwrap_or(0);
+    let tabs = Tabs::new(titles)
+        .select(selected)
+        .highlight_style(Style::default().fg(Color::Black).bg(ACCENT))
+        .divider("|");
+    f.render_widget(tabs, rows[0]);
+    match app.view {
+        View::Layers => layers(f, app, rows[1]),
+        View::Timeline => timeline(f, app, rows[1]),
+        View::Memory => memory(f, app, rows[1]),
+        View::Functions => functions(f, app, rows[1]),
+        View::Compare => compare(f, app, rows[1]),
+    }
+    let p = &app.profile;
+    let status = if app.filtering {
+        format!("filter: {}▏ (Enter keeps it, Esc clears)", app.filter)
+    } else {
+        format!(
+            "{} on {}: {} cycles, {:.3} ms, {:.1} uJ   ? help  q quit",
+            p.firmware.file,
+            p.board.name,
+            group(p.totals.cycles.0),
+            p.totals.time_us / 1e3,
+            p.totals.energy_uj
+        )
+    };
+    f.render_widget(
+        Paragraph::new(status).style(Style::default().add_modifier(Modifier::DIM)),
+        rows[2],
+    );
+    if app.detail
+        && app.view == View::Layers
+        && let Some(i) = app.selected_layer()
+    {
+        layer_detail(f, app, i, area);
+    }
+    if app.help {
+        help(f, area);
+    }
+}
+
+/// A short name for an operator, for narrow terminals.
+fn short_op(op: &str) -> &str {
+    match op {
+        "DEPTHWISE_CONV_2D" => "DEPTHWISE",
+        "FULLY_CONNECTED" => "FULLY_CONN",
+        "AVERAGE_POOL_2D" => "AVG_POOL",
+        "MAX_POOL_2D" => "MAX_POOL",
+        "CONCATENATION" => "CONCAT",
+        "DEQUANTIZE" => "DEQUANT",
+        "TRANSPOSE_CONV" => "TRANS_CONV",
+        op => op,
+    }
+}
+
+fn layers(f: &mut Frame<'_>, app: &App, area: Rect) {
+    let p = &app.profile;
+    let rows = app.layer_rows();
+    // Wide terminals get the memory column, full operator names and a longer bar.
+    let wide = area.width >= 110;
+    let bar_width = if wide {
+        (area.width as usize).saturating_sub(100).clamp(10, 30)
+    } else {
+        8
+    };
+    let max_share = p
+        .layers
+        .iter()
+        .map(|l| l.share)
+        .fold(0.0f64, f64::max)
+        .max(1e-9);
+    let table_rows: Vec<Row<'_>> = rows
+        .iter()
+        .map(|&i| {
+            let l = &p.layers[i];
+            let t = &l.traffic;
+            let mut cells = vec![
+                l.index.to_string(),
+                if wide {
+                    l.op.clone()
+                } else {
+                    short_op(&l.op).to_owned()
+                },
+                l.name.clone(),
+                group(l.cycles.0),
+                format!("{:.1}%", 100.0 * l.share),
+                l.cycles_per_mac
+                    .map_or_else(|| "-".into(), |c| format!("{c:.2}")),
+            ];
+            if wide {
+                cells.push(kib(t.sram_read_bytes
+                    + t.sram_write_bytes
+                    + t.flash_read_bytes));
+            }
+            cells.push(format!("{:.1}", l.energy_uj));
+            cells.push(bar(l.share / max_share, bar_width));
+            Row::new(cells)
+        })
+        .collect();
+    let mut header = vec!["#", "op", "layer", "cycles", "share", "c/MAC"];
+    let mut widths = vec![
+        Constraint::Length(3),
+        Constraint::Length(if wide { 17 } else { 10 }),
+        Constraint::Min(8),
+        Constraint::Length(10),
+        Constraint::Length(6),
+        Constraint::Length(6),
+    ];
+    if wide {
+        header.push("memory");
+        widths.push(Constraint::Length(9));
+    }
+    header.extend(["uJ", ""]);
+    widths.extend([Constraint::Length(7), Constraint::Length(bar_width as u16)]);
+    let header = Row::new(header).style(Style::default().fg(ACCENT).add_modifier(Modifier::BOLD));
+    let title = format!(
+        " Layers ({}) by {}{}{} | Enter detail, s sort, r reverse ",
+        rows.len(),
+        app.sort.label(),
+        if app.sort == SortKey::Order {
+            ""
+        } else if app.descending {
+            " desc"
+        } else {
+            " asc"
+        },
+        if app.filter.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", app.filter)
+        }
+    );
+    let table = Table::new(table_rows, widths)
+        .header(header)
+        .block(Block::default().borders(Borders::ALL).title(title))
+        .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED))
+        .column_spacing(1);
+    let mut state = TableState::default().with_selected(Some(app.selected));
+    f.render_stateful_widget(table, area, &mut state);
+}
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+fn layer_detail(f: &mut Frame<'_>, app: &App, i: usize, area: Rect) {
+    let l = &app.profile.layers[i];
+    let total = l.cycles.0.max(1) as f64;
+    let b = &l.breakdown;
+    let part = |name: &str, c: u64| {
+        Line::from(vec![
+            Span::raw(format!(
+                "  {name:<17}{:>12} {:>6.1}% ",
+                group(c),
+                100.0 * c as f64 / total
+            )),
+            Span::styled(bar(c as f64 / total, 12), Style::default().fg(BAR)),
+        ])
+    };
+    let t = &l.traffic;
+    let e = &l.energy;
+    let mut lines = vec![
+        Line::from(Span::styled(
+            format!("{} ({}), layer {}", l.name, l.op, l.index),
+            Style::default().add_modifier(Modifier::BOLD),
+        )),
+        Line::from(format!(
+            "cycles {}  instructions {}  MACs {}  c/MAC {}",
+            group(l.cycles.0),
+            group(l.instructions),
+            group(l.macs),
+            l.cycles_per_mac
+                .map_or_else(|| "-".into(), |c| format!("{c:.2}"))
+        )),
+        Line::from(Span::styled("cycles by cause", Style::default().fg(ACCENT))),
+        part("execute", b.execute.0),
+        part("branch refill", b.branch.0),
+        part("load/store stall", b.stall.0),
+        part("memory wait", b.memory.0),
+    ];
+    if b.exception.0 + b.sleep.0 > 0 {
+        lines.push(part("exception", b.exception.0));
+        lines.push(part("sleep", b.sleep.0));
+    }
+    lines.push(Line::from(Span::styled(
+        "memory traffic",
+        Style::default().fg(ACCENT),
+    )));
+    lines.push(Line::from(format!(
+        "  SRAM read {}  write {}  flash read {}  MMIO {}",
+        kib(t.sram_read_bytes),
+        kib(t.sram_write_bytes),
+        kib(t.flash_read_bytes),
+        kib(t.mmio_bytes)
+    )));
+    lines.push(Line::from(Span::styled(
+        "energy (uJ)",
+        Style::default().fg(ACCENT),
+    )));
+    lines.push(Line::from(format!(
+        "  {:.3} total: core {:.3}, flash {:.3}, SRAM {:.3}, sleep {:.3}",
+        l.energy_uj, e.core_uj, e.flash_uj, e.sram_uj, e.sleep_uj
+    )));
+    lines.push(Line::from(format!(
+        "stack peak {}",
+        l.stack_peak_bytes.map_or_else(
+            || "not measured".into(),
+            |s| format!("{} B", group(u64::from(s)))
+        )
+    )));
+    let rect = centered(area, 76, lines.len() as u16 + 2);
+    f.render_widget(Clear, rect);
+    f.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" Layer detail (Esc closes) ")
+                .border_style(Style::default().fg(ACCENT)),
+        ),
+        rect,
+    );
+}
+
+fn timeline(f: &mut Frame<'_>, app: &App, area: Rect) {
+    let p = &app.profile;
+    let total = p.totals.cycles.0.max(1) as f64;
+    let (from, to) = (app.pan * total, (app.pan + app.zoom) * total);
+    let hz = p.board.clock_hz.max(1) as f64;
+    let ms = |c: f64| c / hz * 1e3;
+    let parts = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([
+            Constraint::Length(5),
+            Constraint::Min(5),
+            Constraint::Length(4),
+        ])
+        .split(area);
+    // The layers along simulated time: one cell per column, coloured by layer.
+    let inner = parts[0].width.saturating_sub(2) as usize;
+    let palette = [
+        Color::Blue,
+        Color::Green,
+        Color::Magenta,
+        Color::Yellow,
+        Color::Cyan,
+        Color::Red,
+    ];
+    let at = |col: usize| from + (to - from) * (col as f64 + 0.5) / inner.max(1) as f64;
+    let layer_at = |c: f64| {
+        p.layers.iter().position(|l| {
+            (l.start_cycle.0 as f64) <= c && c < (l.start_cycle.0 + l.cycles.0) as f64
+        })
+    };
+    let mut strip = Vec::new();
+    let mut labels = Vec::new();
+    let mut last = None;
+    for col in 0..inner {
+        let which = layer_at(at(col));
+        let colour = which.map_or(Color::DarkGray, |i| palette[i % palette.len()]);
+        strip.push(Span::styled("█", Style::default().fg(colour)));
+        let label = if which != last {
+            which.map_or(" ".into(), |i| p.layers[i].index.to_string())
+        } else {
+            String::new()
+        };
+        if !label.is_empty() && labels.len() <= col {
+            labels.push(Span::raw(label));
+        } else if labels.len() <= col {
+            labels.push(Span::raw(" "));
+        }
+        last = which;
+    }
+    let selected = app.selected_layer().map(|i| &p.layers[i]);
+    let caption = selected.map_or(String::new(), |l| {
+        format!(
+            "layer {} {} ({}): {:.3}..{:.3} ms",
+            l.index,
+            l.name,
+            l.op,
+            ms(l.start_cycle.0 as f64),
+            ms((l.start_cycle.0 + l.cycles.0) as f64)
+        )
+    });
+    f.render_widget(
+        Paragraph::new(vec![
+            Line::from(strip),
+            Line::from(labels),
+            Line::from(caption),
+        ])
+        .block(Block::default().borders(Borders::ALL).title(format!(
+            " Timeline {:.3}..{:.3} ms | + - zoom, h l pan, j k layer ",
+            ms(from),
+            ms(to)
+        ))),
+        parts[0],
+    );
+    // SRAM in use.
+    let points: Vec<(f64, f64)> = p
+        .memory
+        .timeline
+        .iter()
+        .map(|&(c, b)| (ms(c.0 as f64), f64::from(b) / 1024.0))
+        .collect();
+    let y_max = points.iter().map(|v| v.1).fold(0.0f64, f64::max).max(1.0) * 1.1;
+    let dataset = Dataset::default()
+        .name("SRAM KiB")
+        .marker(symbols::Marker::Braille)
+        .graph_type(GraphType::Line)
+        .style(Style::default().fg(GOOD))
+        .data(&points);
+    let chart = Chart::new(vec![dataset])
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" SRAM in use "),
+        )
+        .x_axis(Axis::default().bounds([ms(from), ms(to)]).labels(vec![
+            Line::from(format!("{:.2} ms", ms(from))),
+            Line::from(format!("{:.2} ms", ms(to))),
+        ]))
+        .y_axis(
+            Axis::default()
+                .bounds([0.0, y_max])
+                .labels(vec![Line::from("0"), Line::from(format!("{y_max:.1} KiB"))]),
+        );
+    f.render_widget(chart, parts[1]);
+    // Power per column: the energy rate of the layer running there.
+    let width = parts[2].width.saturating_sub(2) as usize;
+    let power: Vec<u64> = (0..width)
+        .map(|col| {
+            let c = from + (to - from) * (col as f64 + 0.5) / width.max(1) as f64;
+            layer_at(c).map_or(0, |i| {
+                let l = &p.layers[i];
+                let us = l.cycles.0 as f64 / hz * 1e6;
+                if us > 0.0 {
+                    (l.energy_uj / us * 1e6) as u64
+                } else {
+                    0
+                }
+            })
+        })
+        .collect();
+    let peak = power.iter().copied().max().unwrap_or(0);
+    f.render_widget(
+        Sparkline::default()
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(format!(" power, up to {:.1} mW ", peak as f64 / 1e3)),
+            )
+            .data(&power)
+            .style(Style::default().fg(Color::Yellow)),
+        parts[2],
+    );
+}
+
+fn memory(f: &mut Frame<'_>, app: &App, area: Rect) {
+    let p = &app.profile;
+    let m = &p.memory;
+    let cols = Layout::default()
+        .direction(Direction::Horizontal)
+        .constraints([Constraint::Percentage(55), Constraint::Percentage(45)])
+        .split(area);
+    let mut lines = Vec::new();
+    let flash = app.regions.iter().find(|r| r.kind == "flash");
+    let ram = app
+        .regions
+        .iter()
+        .find(|r| r.kind == "sram" || r.kind == "ram");
+    let gauge = |label: &str, used: u64, size: Option<u64>| -> Line<'static> {
+        match size {
+            Some(size) if size > 0 => {
+                let frac = used as f64 / size as f64;
+                Line::from(vec![
+                    Span::raw(format!("{label:<11}{:>10} / {:<10}", kib(used), kib(size))),
+                    Span::styled(
+                        bar(frac, 14),
+                        Style::default().fg(if frac > 0.9 { WARN } else { BAR }),
+                    ),
+                    Span::raw(format!(" {:.1}%", 100.0 * frac)),
+                ])
+            }
+            _ => Line::from(format!("{label:<11}{:>10}", kib(used))),
+        }
+    };
+    lines.push(Line::from(Span::styled(
+        "use against the board's regions",
+        Style::default().fg(ACCENT),
+    )));
+    lines.push(gauge(
+        "flash",
+        u64::from(m.flash_bytes),
+        flash.map(|r| r.size),
+    ));
+    lines.push(gauge(
+        "peak SRAM",
+        u64::from(m.peak_sram_bytes),
+        ram.map(|r| r.size),
+    ));
+    lines.push(Line::from(format!(
+        "  static {}  stack {}  heap {}",
+        kib(u64::from(m.static_ram_bytes)),
+        m.stack_peak_bytes
+            .map_or_else(|| "?".into(), |b| kib(u64::from(b))),
+        m.heap_peak_bytes
+            .map_or_else(|| "-".into(), |b| kib(u64::from(b)))
+    )));
+    lines.push(Line::from(format!(
+        "  flash: code {}, constants {}",
+        kib(u64::from(m.flash_code_bytes)),
+        kib(u64::from(m.flash_data_bytes))
+    )));
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        "memory map",
+        Style::default().fg(ACCENT),
+    )));
+    for r in &app.regions {
+        lines.push(Line::from(format!(
+            "  {:<10} {:<6} {:#010x} {:>10}",
+            r.name,
+            r.kind,
+            r.base,
+            kib(r.size)
+        )));
+    }
+    if app.regions.is_empty() {
+        lines.push(Line::from(format!(
+            "  board {} is not known here",
+            p.board.name
+        )));
+    }
+    f.render_widget(
+        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(" Memory ")),
+        cols[0],
+    );
+    let biggest = m.top_flash_symbols.first().map_or(1, |s| s.1).max(1);
+    let rows: Vec<Row<'_>> = m
+        .top_flash_symbols
+        .iter()
+        .map(|(name, bytes)| {
+            Row::new(vec![
+                name.clone(),
+                group(u64::from(*bytes)),
+                bar(f64::from(*bytes) / f64::from(biggest), 8),
+            ])
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Min(10),
+            Constraint::Length(8),
+            Constraint::Length(8),
+        ],
+    )
+    .header(Row::new(vec!["symbol", "bytes", ""]).style(Style::default().fg(ACCENT)))
+    .block(
+        Block::default()
+            .borders(Borders::ALL)
+            .title(" Largest objects in flash "),
+    )
+    .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED));
+    let mut state = TableState::default().with_selected(Some(app.selected));
+    f.render_stateful_widget(table, cols[1], &mut state);
+}
+
+fn functions(f: &mut Frame<'_>, app: &App, area: Rect) {
+    let p = &app.profile;
+    let parts = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([Constraint::Min(5), Constraint::Length(8)])
+        .split(area);
+    let rows: Vec<Row<'_>> = app
+        .function_rows()
+        .iter()
+        .map(|&i| {
+            let fr = &p.functions[i];
+            Row::new(vec![
+                fr.name.clone(),
+                fr.calls.map_or_else(|| "-".into(), group),
+                group(fr.cycles),
+                format!("{:.1}%", 100.0 * fr.share),
+                fr.inclusive_cycles.map_or_else(|| "-".into(), group),
+            ])
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Min(12),
+            Constraint::Length(8),
+            Constraint::Length(11),
+            Constraint::Length(6),
+            Constraint::Length(11),
+        ],
+    )
+    .header(
+        Row::new(vec!["function", "calls", "self", "share", "inclusive"])
+            .style(Style::default().fg(ACCENT).add_modifier(Modifier::BOLD)),
+    )
+    .block(Block::default().borders(Borders::ALL).title(format!(
+        " Functions by own cycles | / filter{} ",
+        if app.filter.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", app.filter)
+        }
+    )))
+    .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED));
+    let mut state = TableState::default().with_selected(Some(app.selected));
+    f.render_stateful_widget(table, parts[0], &mut state);
+    let hot: Vec<Row<'_>> = p
+        .hot_blocks
+        .iter()
+        .map(|b| {
+            Row::new(vec![
+                b.location.clone(),
+                group(b.executions),
+                group(b.cycles),
+            ])
+        })
+        .collect();
+    f.render_widget(
+        Table::new(
+            hot,
+            [
+                Constraint::Min(12),
+                Constraint::Length(11),
+                Constraint::Length(11),
+            ],
+        )
+        .header(
+            Row::new(vec!["hot loop (block)", "runs", "cycles"]).style(Style::default().fg(ACCENT)),
+        )
+        .block(Block::default().borders(Borders::ALL).title(" Hot blocks ")),
+        parts[1],
+    );
+}
+
+fn compare(f: &mut Frame<'_>, app: &App, area: Rect) {
+    let Some((base, d)) = &app.compare else {
+        f.render_widget(
+            Paragraph::new(
+                "No second profile: open one with `mcusim tui CURRENT.json --compare BASELINE.json`.",
+            )
+            .wrap(Wrap { trim: true })
+            .block(Block::default().borders(Borders::ALL).title(" Compare ")),
+            area,
+        );
+        return;
+    };
+    let parts = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([Constraint::Length(9), Constraint::Min(4)])
+        .split(area);
+    let fmt = |v: f64, m: Metric| {
+        if m == Metric::Energy {
+            format!("{v:.2}")
+        } else {
+            group(v.round().max(0.0) as u64)
+        }
+    };
+    let signed = |v: f64, m: Metric| {
+        let s = fmt(v.abs(), m);
+        if v > 1e-9 {
+            format!("+{s}")
+        } else if v < -1e-9 {
+            format!("-{s}")
+        } else {
+            "0".into()
+        }
+    };
+    let colour = |v: f64| {
+        if v > 1e-9 {
+            WARN
+        } else if v < -1e-9 {
+            GOOD
+        } else {
+            Color::Reset
+        }
+    };
+    let totals: Vec<Row<'_>> = d
+        .totals
+        .iter()
+        .map(|x| {
+            Row::new(vec![
+                x.metric.name().to_owned(),
+                fmt(x.baseline, x.metric),
+                fmt(x.current, x.metric),
+                signed(x.delta, x.metric),
+                x.percent
+                    .map_or_else(|| "-".into(), |p| format!("{p:+.2}%")),
+            ])
+            .style(Style::default().fg(colour(x.delta)))
+        })
+        .collect();
+    f.render_widget(
+        Table::new(
+            totals,
+            [
+                Constraint::Length(13),
+                Constraint::Length(13),
+                Constraint::Length(13),
+                Constraint::Length(13),
+                Constraint::Length(9),
+            ],
+        )
+        .header(
+            Row::new(vec!["total", "baseline", "current", "delta", "%"])
+                .style(Style::default().fg(ACCENT).add_modifier(Modifier::BOLD)),
+        )
+        .block(Block::default().borders(Borders::ALL).title(format!(
+            " Compare: {} (baseline) -> {} ",
+            base.firmware.file, app.profile.firmware.file
+        ))),
+        parts[0],
+    );
+    let rows: Vec<Row<'_>> = d
+        .layers
+        .iter()
+        .map(|l| {
+            let c = l.deltas.iter().find(|x| x.metric == Metric::Cycles);
+            let change = match l.change {
+                Change::Same => "",
+                Change::Changed => "changed",
+                Change::Added => "added",
+                Change::Removed => "removed",
+                Change::Renamed => "renamed",
+            };
+            Row::new(vec![
+                l.name.clone(),
+                l.op.clone(),
+                c.map_or_else(String::new, |x| signed(x.delta, Metric::Cycles)),
+                c.and_then(|x| x.percent)
+                    .map_or_else(|| "-".into(), |p| format!("{p:+.2}%")),
+                change.to_owned(),
+            ])
+            .style(Style::default().fg(colour(c.map_or(0.0, |x| x.delta))))
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Min(10),
+            Constraint::Length(17),
+            Constraint::Length(12),
+            Constraint::Length(9),
+            Constraint::Length(8),
+        ],
+    )
+    .header(
+        Row::new(vec!["layer", "op", "cycles", "%", ""])
+            .style(Style::default().fg(ACCENT).add_modifier(Modifier::BOLD)),
+    )
+    .block(
+        Block::default()
+            .borders(Borders::ALL)
+            .title(" Layers by impact "),
+    )
+    .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED));
+    let mut state = TableState::default().with_selected(Some(app.selected));
+    f.render_stateful_widget(table, parts[1], &mut state);
+}
+
+fn help(f: &mut Frame<'_>, area: Rect) {
+    let keys = [
+        ("1-5, Tab, Shift-Tab", "switch view"),
+        ("j k, Down Up", "move"),
+        ("PgDn PgUp, g G", "page, first, last"),
+        ("Enter", "layer detail (Layers)"),
+        ("Esc", "close detail, clear filter"),
+        ("s, r", "sort key, reverse (Layers)"),
+        ("/", "filter layers or functions"),
+        ("+ -, h l", "zoom, pan (Timeline)"),
+        ("?", "this help"),
+        ("q, Ctrl-C", "quit"),
+    ];
+    let lines: Vec<Line<'_>> = keys
+        .iter()
+        .map(|(k, what)| {
+            Line::from(vec![
+                Span::styled(format!(" {k:<20}"), Style::default().fg(ACCENT)),
+                Span::raw(*what),
+            ])
+        })
+        .collect();
+    let rect = centered(area, 50, lines.len() as u16 + 2);
+    f.render_widget(Clear, rect);
+    f.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" Keys (any key closes) ")
+                .border_style(Style::default().fg(ACCENT)),
+        ),
+        rect,
+    );
+}
