@@ -394,18 +394,31 @@ fn table(p: &mcusim_profiler::Profile) -> String {
         );
     }
     let total = p.totals.cycles.0.max(1) as f64;
-    let outside = p.totals.outside_layers_cycles.0;
-    let _ = writeln!(
-        t,
-        "{:>3}  {:<18} {:<name_w$} {:>11} {:>12} {:>7} {:>5.1}%",
-        "",
-        "(outside layers)",
-        "start-up, input, output",
-        "",
-        group(outside),
-        "",
-        100.0 * outside as f64 / total
-    );
+    // The cycles outside layers, as rows of their own: the rows sum to the total.
+    let before = p.totals.before_layers_cycles.0;
+    let after = p.totals.after_layers_cycles.0;
+    let between = p
+        .totals
+        .outside_layers_cycles
+        .0
+        .saturating_sub(before + after);
+    for (what, detail, cycles) in [
+        ("(before layers)", "reset, start-up, input", before),
+        ("(between layers)", "", between),
+        ("(after layers)", "output, exit", after),
+    ] {
+        let _ = writeln!(
+            t,
+            "{:>3}  {:<18} {:<name_w$} {:>11} {:>12} {:>7} {:>5.1}%",
+            "",
+            what,
+            detail,
+            "",
+            group(cycles),
+            "",
+            100.0 * cycles as f64 / total
+        );
+    }
     let per = p
         .totals
         .cycles_per_mac

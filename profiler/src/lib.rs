@@ -140,6 +140,14 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
             macs,
             cycles_per_mac: (macs > 0).then(|| f.cycles.0 as f64 / macs as f64),
             outside_layers_cycles: Cycles(f.cycles.0.saturating_sub(in_layers)),
+            before_layers_cycles: layers.first().map_or(f.cycles, |l| l.start_cycle),
+            after_layers_cycles: Cycles(
+                layers
+                    .iter()
+                    .map(|l| l.start_cycle.0 + l.cycles.0)
+                    .max()
+                    .map_or(0, |end| f.cycles.0.saturating_sub(end)),
+            ),
             breakdown: f.breakdown,
             traffic,
             energy_uj,

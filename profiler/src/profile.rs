@@ -155,6 +155,10 @@ pub struct Totals {
     pub cycles_per_mac: Option<f64>,
     /// Start-up, input and output handling, and anything between layers.
     pub outside_layers_cycles: Cycles,
+    /// Of those: before the first layer (reset, start-up, writing the input).
+    pub before_layers_cycles: Cycles,
+    /// Of those: after the last layer (reading the output, exit). The rest is between layers.
+    pub after_layers_cycles: Cycles,
     pub breakdown: Breakdown,
     pub traffic: MemoryTraffic,
     /// Estimated energy of the whole run.

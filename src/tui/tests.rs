@@ -83,6 +83,8 @@ fn profile() -> Profile {
             macs: 400_000,
             cycles_per_mac: Some(2.5),
             outside_layers_cycles: Cycles(10_000),
+            before_layers_cycles: Cycles(1_000),
+            after_layers_cycles: Cycles(9_000),
             breakdown: Breakdown {
                 execute: Cycles(1_000_000),
                 ..Breakdown::default()

@@ -241,7 +241,9 @@ fn a_model_profiles_straight_from_tflite_with_a_layer_table() {
         "RESHAPE",
         "FULLY_CONNECTED",
         "SOFTMAX",
-        "(outside layers)",
+        "(before layers)",
+        "(between layers)",
+        "(after layers)",
         "total",
     ] {
         assert!(run.stdout.contains(op), "{op} in\n{}", run.stdout);
@@ -505,6 +507,12 @@ fn profile_exports_json_csv_perfetto_and_folded_deterministically() {
         in_layers + p["totals"]["outside_layers_cycles"].as_u64().unwrap(),
         total
     );
+    // The outside rows: before the first layer, after the last, the rest between.
+    let before = p["totals"]["before_layers_cycles"].as_u64().unwrap();
+    let after = p["totals"]["after_layers_cycles"].as_u64().unwrap();
+    assert_eq!(before, layers[0]["start_cycle"].as_u64().unwrap());
+    assert!(before + after <= p["totals"]["outside_layers_cycles"].as_u64().unwrap());
+    assert!(before > 0 && after > 0);
     for key in ["name", "op", "cycles", "macs", "energy_uj"] {
         assert!(layers.iter().all(|l| !l[key].is_null()), "{key}");
     }
