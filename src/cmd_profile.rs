@@ -190,7 +190,8 @@ fn profile(r: &Request<'_>, elf: &Path, prepared: Option<&model::Prepared>) -> R
     let markers = symbol("mcusim_layer_begin").zip(symbol("mcusim_layer_end"));
     let input_data = symbol("mcusim_model_input_data");
     let heap_peak_at = symbol("mcusim_heap_peak").map(|s| s.addr);
-    let foreign_heap = heap_peak_at.is_none() && symbol("_sbrk").is_some();
+    let has_sbrk = symbol("_sbrk").is_some();
+    let foreign_heap = heap_peak_at.is_none() && has_sbrk;
     let output_data = symbol("mcusim_model_output_data");
     let (firmware_name, firmware_hash) = (firmware.name.clone(), firmware.hash.clone());
     let console: Box<dyn mcusim_sim::Console> = if r.forward_output {
@@ -250,10 +251,15 @@ fn profile(r: &Request<'_>, elf: &Path, prepared: Option<&model::Prepared>) -> R
     });
     let host_seconds = started.elapsed().as_secs_f64();
     let stack_peak_bytes = free.and_then(|(_, hi)| machine.stack_low_water().map(|low| hi - low));
-    let heap_peak_bytes = heap_peak_at
-        .and_then(|at| machine.read_u32(at))
-        .zip(image.heap_start)
-        .map(|(peak, start)| peak.saturating_sub(start));
+    // Without an allocator linked in (no `_sbrk`), the heap is empty.
+    let heap_peak_bytes = match heap_peak_at {
+        Some(at) => machine
+            .read_u32(at)
+            .zip(image.heap_start)
+            .map(|(peak, start)| peak.saturating_sub(start)),
+        None if !has_sbrk => Some(0),
+        None => None,
+    };
     let hits = machine.probe_hits().to_vec();
     let mut layer_infos = std::collections::BTreeMap::new();
     let begin_probe = marker_probes.map(|(begin, _)| begin);

@@ -516,6 +516,8 @@ fn profile_exports_json_csv_perfetto_and_folded_deterministically() {
     for key in ["name", "op", "cycles", "macs", "energy_uj"] {
         assert!(layers.iter().all(|l| !l[key].is_null()), "{key}");
     }
+    // Model firmware links no allocator: its heap is empty.
+    assert_eq!(p["memory"]["heap_peak_bytes"], 0);
     for key in ["peak_sram_bytes", "stack_peak_bytes", "flash_bytes"] {
         assert!(p["memory"][key].as_u64().unwrap() > 0, "{key}");
     }
