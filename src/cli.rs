@@ -225,6 +225,22 @@ pub struct RunArgs {
     /// For model firmware: write the model's output here after the run (.npy or raw bytes).
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Profile the run and write the profile as JSON (schema mcusim-profile/1; `--json` is the
+    /// run report). The profile exports below imply profiling too.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// Write one CSV row per layer (as `profile --csv`).
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Write a Chrome trace event file for ui.perfetto.dev (as `profile --perfetto`).
+    #[arg(long, value_name = "FILE")]
+    pub perfetto: Option<PathBuf>,
+    /// Write folded stacks in cycles (as `profile --folded`).
+    #[arg(long, value_name = "FILE")]
+    pub folded: Option<PathBuf>,
+    /// Write SVG charts into this folder (as `profile --plots`).
+    #[arg(long, value_name = "DIR")]
+    pub plots: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

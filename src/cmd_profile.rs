@@ -25,6 +25,9 @@ pub fn run(args: &ProfileArgs) -> Result<Outcome> {
         },
         inputs: &args.input,
         max_instructions: args.max_instructions,
+        max_cycles: None,
+        timing: true,
+        exact_flash: false,
         arguments: arguments(args),
         progress: !args.quiet,
         read_output: args.output.is_some(),
@@ -40,18 +43,13 @@ pub fn run(args: &ProfileArgs) -> Result<Outcome> {
         args.json.as_deref(),
         &mcusim_profiler::export::json(profile),
     )?;
-    write_export(args.csv.as_deref(), &mcusim_profiler::export::csv(profile))?;
-    write_export(
+    write_exports(
+        profile,
+        args.csv.as_deref(),
         args.perfetto.as_deref(),
-        &mcusim_profiler::export::perfetto(profile),
-    )?;
-    write_export(
         args.folded.as_deref(),
-        &mcusim_profiler::export::folded(profile),
+        args.plots.as_deref(),
     )?;
-    if let Some(dir) = &args.plots {
-        mcusim_profiler::plot::write_svgs(profile, dir)?;
-    }
     if !args.quiet {
         eprintln!(
             "mcusim: {} on {} ({} MHz): {} cycles, {:.3} ms simulated, {:.2} s on the host",
@@ -117,6 +115,10 @@ pub struct Request<'a> {
     pub options: Options,
     pub inputs: &'a [PathBuf],
     pub max_instructions: Option<u64>,
+    pub max_cycles: Option<u64>,
+    /// The cycle model on (off: one cycle per instruction), and exact flash charging.
+    pub timing: bool,
+    pub exact_flash: bool,
     /// The arguments recorded in the report.
     pub arguments: Vec<String>,
     /// Progress lines on standard error.
@@ -133,6 +135,9 @@ pub struct Collected {
     /// The output tensor's bytes and shape, if asked for and the run exited with 0.
     pub output: Option<(Vec<u8>, Vec<usize>)>,
     pub host_seconds: f64,
+    /// The run itself, and the firmware's entry point.
+    pub result: mcusim_sim::RunResult,
+    pub entry: u32,
 }
 
 /// Compiles (for a model), runs and profiles.
@@ -245,9 +250,11 @@ fn profile(r: &Request<'_>, elf: &Path, prepared: Option<&model::Prepared>) -> R
         }
     }
     let started = Instant::now();
+    machine.set_timing(r.timing);
+    machine.set_exact_flash(r.exact_flash);
     let result = machine.run(Limits {
         max_instructions: r.max_instructions,
-        max_cycles: None,
+        max_cycles: r.max_cycles,
     });
     let host_seconds = started.elapsed().as_secs_f64();
     let stack_peak_bytes = free.and_then(|(_, hi)| machine.stack_low_water().map(|low| hi - low));
@@ -308,10 +315,29 @@ fn profile(r: &Request<'_>, elf: &Path, prepared: Option<&model::Prepared>) -> R
         profile,
         output,
         host_seconds,
+        result,
+        entry: machine.entry(),
     })
 }
 
-fn write_export(path: Option<&std::path::Path>, text: &str) -> Result<()> {
+/// Writes the exports asked for (`--csv`, `--perfetto`, `--folded`, `--plots`).
+pub fn write_exports(
+    p: &mcusim_profiler::Profile,
+    csv: Option<&Path>,
+    perfetto: Option<&Path>,
+    folded: Option<&Path>,
+    plots: Option<&Path>,
+) -> Result<()> {
+    write_export(csv, &mcusim_profiler::export::csv(p))?;
+    write_export(perfetto, &mcusim_profiler::export::perfetto(p))?;
+    write_export(folded, &mcusim_profiler::export::folded(p))?;
+    if let Some(dir) = plots {
+        mcusim_profiler::plot::write_svgs(p, dir)?;
+    }
+    Ok(())
+}
+
+pub fn write_export(path: Option<&std::path::Path>, text: &str) -> Result<()> {
     let Some(path) = path else { return Ok(()) };
     if path.as_os_str() == "-" {
         print!("{text}");

@@ -10,12 +10,146 @@ use mcusim_traces::report::{self, BoardRef, FirmwareRef, RunReport, Totals};
 use std::io::Write;
 use std::time::Instant;
 
+/// What a run leaves for the report.
+struct Ran {
+    result: mcusim_sim::RunResult,
+    host_seconds: f64,
+    file: String,
+    hash: String,
+    entry: u32,
+    /// The model output's bytes, when asked for and the run exited with 0.
+    output: Option<Vec<u8>>,
+}
+
 pub fn run(args: &RunArgs) -> Result<Outcome> {
     let board = Board::resolve(&args.board)?;
+    let profiling = args.profile.is_some()
+        || args.csv.is_some()
+        || args.perfetto.is_some()
+        || args.folded.is_some()
+        || args.plots.is_some();
+    let ran = if profiling {
+        profiled(args, &board)?
+    } else {
+        plain(args, &board)?
+    };
+    let result = &ran.result;
+    let clock_hz = board.clock_hz();
+    let report = RunReport {
+        schema: report::RUN_SCHEMA.into(),
+        mcusim_version: env!("CARGO_PKG_VERSION").into(),
+        board: BoardRef {
+            name: board.name.clone(),
+            core: board.core.name().into(),
+            clock_hz,
+            hash: report::fnv1a64(board.text.as_bytes()),
+        },
+        firmware: FirmwareRef {
+            file: ran.file.clone(),
+            hash: ran.hash.clone(),
+            entry: ran.entry,
+        },
+        stop: result.stop.clone(),
+        totals: Totals {
+            instructions: result.instructions,
+            cycles: result.cycles,
+            sleep_cycles: result.sleep_cycles,
+            breakdown: result.breakdown,
+            time_us: result.cycles.seconds_at(clock_hz) * 1e6,
+            exceptions: result.exceptions,
+        },
+    };
+    if let Some(path) = &args.json {
+        let mut text = serde_json::to_string_pretty(&report)?;
+        text.push('\n');
+        if path.as_os_str() == "-" {
+            std::io::stdout().write_all(text.as_bytes())?;
+        } else {
+            std::fs::write(path, text)
+                .with_context(|| format!("{}: cannot write the JSON report", path.display()))?;
+        }
+    }
+    if !args.quiet {
+        eprint!("{}", summary(&report, ran.host_seconds));
+    } else if !matches!(result.stop, StopReason::Exit { .. }) {
+        // Even quiet, a fault or a limit is said: it is why the status is 1.
+        eprintln!("mcusim: {}", result.stop);
+    }
+    if let (Some(path), Some(bytes)) = (&args.output, &ran.output) {
+        crate::model::write_output(path, bytes, &[bytes.len()])?;
+    }
+    Ok(if result.stop.exit_status() == 0 {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    })
+}
+
+/// The run profiled as well (`--profile`, `--csv`, `--perfetto`, `--folded`, `--plots`).
+fn profiled(args: &RunArgs, board: &Board) -> Result<Ran> {
+    let inputs: Vec<std::path::PathBuf> = args.input.iter().cloned().collect();
+    let mut arguments = vec![
+        "run".to_owned(),
+        args.firmware.display().to_string(),
+        "--board".into(),
+        args.board.clone(),
+    ];
+    if args.timing == Timing::Off {
+        arguments.push("--timing=off".into());
+    }
+    if args.exact_flash {
+        arguments.push("--exact-flash".into());
+    }
+    for i in &inputs {
+        arguments.extend(["--input".to_owned(), i.display().to_string()]);
+    }
+    let c = crate::cmd_profile::collect(&crate::cmd_profile::Request {
+        model: &args.firmware,
+        board,
+        options: crate::model::Options {
+            opt: "-O2".into(),
+            weights_in_sram: false,
+            reference_kernels: false,
+            layer_markers: true,
+        },
+        inputs: &inputs,
+        max_instructions: args.max_instructions,
+        max_cycles: args.max_cycles,
+        timing: args.timing == Timing::On,
+        exact_flash: args.exact_flash,
+        arguments,
+        progress: false,
+        read_output: args.output.is_some(),
+        forward_output: true,
+    })?;
+    crate::cmd_profile::write_export(
+        args.profile.as_deref(),
+        &mcusim_profiler::export::json(&c.profile),
+    )?;
+    crate::cmd_profile::write_exports(
+        &c.profile,
+        args.csv.as_deref(),
+        args.perfetto.as_deref(),
+        args.folded.as_deref(),
+        args.plots.as_deref(),
+    )?;
+    Ok(Ran {
+        result: c.result,
+        host_seconds: c.host_seconds,
+        file: c.profile.firmware.file.clone(),
+        hash: c.profile.firmware.hash.clone(),
+        entry: c.entry,
+        output: c.output.map(|o| o.0),
+    })
+}
+
+/// A plain run: no probes, no call tracking.
+fn plain(args: &RunArgs, board: &Board) -> Result<Ran> {
     let firmware = Firmware::load(&args.firmware)?;
     let input_data = firmware.symbol("mcusim_model_input_data").cloned();
     let output_data = firmware.symbol("mcusim_model_output_data").cloned();
-    let mut machine = Machine::new(&board, firmware, Box::new(StdConsole))?;
+    let (file, hash) = (firmware.name.clone(), firmware.hash.clone());
+    let mut machine = Machine::new(board, firmware, Box::new(StdConsole))?;
     if let Some(path) = &args.input {
         let Some(sym) = &input_data else {
             bail!(
@@ -39,66 +173,27 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
         max_cycles: args.max_cycles,
     });
     let host_seconds = started.elapsed().as_secs_f64();
-
-    let clock_hz = board.clock_hz();
-    let report = RunReport {
-        schema: report::RUN_SCHEMA.into(),
-        mcusim_version: env!("CARGO_PKG_VERSION").into(),
-        board: BoardRef {
-            name: board.name.clone(),
-            core: board.core.name().into(),
-            clock_hz,
-            hash: report::fnv1a64(board.text.as_bytes()),
-        },
-        firmware: FirmwareRef {
-            file: machine.firmware().name.clone(),
-            hash: machine.firmware().hash.clone(),
-            entry: machine.entry(),
-        },
-        stop: result.stop.clone(),
-        totals: Totals {
-            instructions: result.instructions,
-            cycles: result.cycles,
-            sleep_cycles: result.sleep_cycles,
-            breakdown: result.breakdown,
-            time_us: result.cycles.seconds_at(clock_hz) * 1e6,
-            exceptions: result.exceptions,
-        },
-    };
-    if let Some(path) = &args.json {
-        let mut text = serde_json::to_string_pretty(&report)?;
-        text.push('\n');
-        if path.as_os_str() == "-" {
-            std::io::stdout().write_all(text.as_bytes())?;
-        } else {
-            std::fs::write(path, text)
-                .with_context(|| format!("{}: cannot write the JSON report", path.display()))?;
-        }
-    }
-    if !args.quiet {
-        eprint!("{}", summary(&report, host_seconds));
-    } else if !matches!(result.stop, StopReason::Exit { .. }) {
-        // Even quiet, a fault or a limit is said: it is why the status is 1.
-        eprintln!("mcusim: {}", result.stop);
-    }
-    if let Some(path) = &args.output
-        && result.stop.exit_status() == 0
-    {
+    let mut output = None;
+    if args.output.is_some() && result.stop.exit_status() == 0 {
         let Some(sym) = &output_data else {
             bail!(
                 "{}: not model firmware (no mcusim_model_output_data to read --output from)",
                 args.firmware.display()
             );
         };
-        let bytes = machine
-            .read_memory(sym.addr, sym.size as usize)
-            .with_context(|| format!("{}: cannot read the output", args.firmware.display()))?;
-        crate::model::write_output(path, &bytes, &[bytes.len()])?;
+        output = Some(
+            machine
+                .read_memory(sym.addr, sym.size as usize)
+                .with_context(|| format!("{}: cannot read the output", args.firmware.display()))?,
+        );
     }
-    Ok(if result.stop.exit_status() == 0 {
-        Outcome::Success
-    } else {
-        Outcome::Failure
+    Ok(Ran {
+        result,
+        host_seconds,
+        file,
+        hash,
+        entry: machine.entry(),
+        output,
     })
 }
 

@@ -723,3 +723,56 @@ fn plain_firmware_profiles_with_heap_and_stack_apart() {
         .unwrap();
     assert!(main["inclusive_cycles"].as_u64().unwrap() > main["cycles"].as_u64().unwrap());
 }
+
+/// `mcusim run` takes the profile's exports too, and profiles the same run `profile` does.
+#[test]
+fn run_profiles_with_the_same_exports_as_profile() {
+    let model = root().join("examples/models/kws_ds_cnn.tflite");
+    let input = root().join("examples/models/kws_ds_cnn.input_0.npy");
+    let dir = out_dir("run-exports");
+    let elf = dir.join("kws.elf");
+    compile(&model, "nucleo-l4r5zi", &elf);
+    let (from_run, from_profile) = (dir.join("run.json"), dir.join("profile.json"));
+    let (folded, csv, report) = (
+        dir.join("f.folded"),
+        dir.join("c.csv"),
+        dir.join("report.json"),
+    );
+    let run = mcusim([
+        "run".as_ref(),
+        elf.as_os_str(),
+        "-q".as_ref(),
+        "--input".as_ref(),
+        input.as_os_str(),
+        "--json".as_ref(),
+        report.as_os_str(),
+        "--profile".as_ref(),
+        from_run.as_os_str(),
+        "--folded".as_ref(),
+        folded.as_os_str(),
+        "--csv".as_ref(),
+        csv.as_os_str(),
+    ]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let profile = mcusim([
+        "profile".as_ref(),
+        elf.as_os_str(),
+        "-q".as_ref(),
+        "--input".as_ref(),
+        input.as_os_str(),
+        "--json".as_ref(),
+        from_profile.as_os_str(),
+    ]);
+    assert_eq!(profile.status, 0, "{}", profile.stderr);
+    let read = |p: &Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    };
+    let (a, b, r) = (read(&from_run), read(&from_profile), read(&report));
+    assert_eq!(a["schema"], "mcusim-profile/1");
+    assert_eq!(r["schema"], "mcusim-run/1");
+    assert_eq!(a["layers"], b["layers"]);
+    assert_eq!(a["totals"], b["totals"]);
+    assert_eq!(r["totals"]["cycles"], a["totals"]["cycles"]);
+    assert_eq!(std::fs::read_to_string(&csv).unwrap().lines().count(), 14);
+    assert!(std::fs::read_to_string(&folded).unwrap().lines().count() > 10);
+}
