@@ -210,6 +210,8 @@ fn profile(r: &Request<'_>, elf: &Path, prepared: Option<&model::Prepared>) -> R
     // Calls are followed for the function profile, and the outermost kernel calls are the
     // layers of firmware without markers.
     let kernel_probes = machine.track_calls(&mcusim_profiler::kernels::entries(&image));
+    // What ran in each layer, block by block.
+    machine.snapshot_blocks(true);
     // Fill the free RAM (above static data, below the stack top) to find the stack's peak.
     let free = match (image.heap_start, image.stack_top) {
         (Some(lo), Some(hi)) if hi > lo => Some((lo, hi)),
@@ -286,6 +288,7 @@ fn profile(r: &Request<'_>, elf: &Path, prepared: Option<&model::Prepared>) -> R
         breakdown: result.breakdown,
         traffic: machine.traffic(),
         hits: &hits,
+        block_snapshots: machine.block_snapshots(),
         markers: marker_probes,
         kernel_calls: Some(kernel_probes),
         call_tree: &machine.call_tree(),

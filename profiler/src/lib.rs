@@ -43,6 +43,8 @@ pub struct RunFacts<'a> {
     pub traffic: Traffic,
     /// Every probe hit, in order.
     pub hits: &'a [ProbeHit],
+    /// Every block's executions at each hit (by `BlockCount::id`), if recorded.
+    pub block_snapshots: &'a [Vec<u64>],
     /// The probes of the firmware's layer markers (begin, end), if it has them.
     pub markers: Option<(ProbeId, ProbeId)>,
     /// The probes of the outermost kernel calls and their returns, if calls were followed
@@ -78,7 +80,9 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
         (None, None) => ("none", Vec::new()),
     };
     let mut layers = Vec::new();
-    for (begin, end) in spans {
+    for (from, to) in spans {
+        let (begin, end) = (&f.hits[from], &f.hits[to]);
+        let (hot_functions, hot_blocks) = inside(f, from, to);
         let info = if attribution == "markers" {
             f.layer_infos.get(&end.arg0).cloned().unwrap_or(LayerInfo {
                 index: layers.len() as u32,
@@ -106,7 +110,9 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
             traffic,
             energy_uj: model.energy_uj(&breakdown, &traffic),
             energy: model.parts(&breakdown, &traffic),
-            stack_peak_bytes: stack_depth(f, lowest_stack(f.hits, begin, end)),
+            stack_peak_bytes: stack_depth(f, lowest_stack(f.hits, from, to)),
+            hot_functions,
+            hot_blocks,
         });
     }
     let total = f.cycles.0.max(1) as f64;
@@ -193,19 +199,77 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
 
 /// Begin and end hits of the spans between `probes` (begin, end), matched by `arg0`, in the
 /// order they end.
-fn spans(hits: &[ProbeHit], probes: (ProbeId, ProbeId)) -> Vec<(&ProbeHit, &ProbeHit)> {
-    let mut open: Vec<&ProbeHit> = Vec::new();
+fn spans(hits: &[ProbeHit], probes: (ProbeId, ProbeId)) -> Vec<(usize, usize)> {
+    let mut open: Vec<usize> = Vec::new();
     let mut spans = Vec::new();
-    for hit in hits {
+    for (j, hit) in hits.iter().enumerate() {
         if hit.probe == probes.0 {
-            open.push(hit);
+            open.push(j);
         } else if hit.probe == probes.1
-            && let Some(i) = open.iter().rposition(|b| b.arg0 == hit.arg0)
+            && let Some(i) = open.iter().rposition(|&b| hits[b].arg0 == hit.arg0)
         {
-            spans.push((open.remove(i), hit));
+            spans.push((open.remove(i), j));
         }
     }
     spans
+}
+
+/// What ran between hits `from` and `to`, from the block snapshots: the functions by own
+/// issue cycles (top 5) and the hottest blocks (top 3).
+fn inside(
+    f: &RunFacts<'_>,
+    from: usize,
+    to: usize,
+) -> (Vec<profile::FunctionCycles>, Vec<profile::HotBlock>) {
+    let (Some(a), Some(b)) = (f.block_snapshots.get(from), f.block_snapshots.get(to)) else {
+        return (Vec::new(), Vec::new());
+    };
+    let count = |s: &[u64], id: u32| s.get(id as usize).copied().unwrap_or(0);
+    let ran: Vec<(&mcusim_traces::BlockCount, u64)> = f
+        .blocks
+        .iter()
+        .map(|blk| (blk, count(b, blk.id).saturating_sub(count(a, blk.id))))
+        .filter(|&(_, n)| n > 0)
+        .collect();
+    let mut by: BTreeMap<String, u64> = BTreeMap::new();
+    for &(blk, n) in &ran {
+        *by.entry(name_of(f, blk.start)).or_default() += n * blk.cycles_each;
+    }
+    let mut functions: Vec<profile::FunctionCycles> = by
+        .into_iter()
+        .map(|(name, cycles)| profile::FunctionCycles { name, cycles })
+        .collect();
+    functions.sort_by(|x, y| y.cycles.cmp(&x.cycles).then_with(|| x.name.cmp(&y.name)));
+    functions.truncate(5);
+    let mut blocks: Vec<profile::HotBlock> =
+        ran.iter().map(|&(blk, n)| hot_block(f, blk, n)).collect();
+    blocks.sort_by(|x, y| {
+        y.cycles
+            .cmp(&x.cycles)
+            .then_with(|| x.address.cmp(&y.address))
+    });
+    blocks.truncate(3);
+    (functions, blocks)
+}
+
+fn hot_block(
+    f: &RunFacts<'_>,
+    b: &mcusim_traces::BlockCount,
+    executions: u64,
+) -> profile::HotBlock {
+    profile::HotBlock {
+        address: b.start,
+        location: match f.image.function_at(b.start) {
+            Some(name) => {
+                let start = f.image.function_start(name).unwrap_or(b.start);
+                format!("{name}+{:#x}", b.start - start)
+            }
+            None => format!("{:#010x}", b.start),
+        },
+        executions,
+        instructions: executions * u64::from(b.instructions),
+        cycles: executions * b.cycles_each,
+    }
 }
 
 /// A layer found as a kernel call: named after the function, its operator from the name (or
@@ -354,19 +418,7 @@ fn hot_blocks(f: &RunFacts<'_>) -> Vec<profile::HotBlock> {
     let mut rows: Vec<profile::HotBlock> = f
         .blocks
         .iter()
-        .map(|b| profile::HotBlock {
-            address: b.start,
-            location: match f.image.function_at(b.start) {
-                Some(name) => {
-                    let start = f.image.function_start(name).unwrap_or(b.start);
-                    format!("{name}+{:#x}", b.start - start)
-                }
-                None => format!("{:#010x}", b.start),
-            },
-            executions: b.executions,
-            instructions: b.executions * u64::from(b.instructions),
-            cycles: b.executions * b.cycles_each,
-        })
+        .map(|b| hot_block(f, b, b.executions))
         .collect();
     rows.sort_by(|a, b| {
         b.cycles
@@ -379,9 +431,7 @@ fn hot_blocks(f: &RunFacts<'_>) -> Vec<profile::HotBlock> {
 
 /// The lowest stack address any hit after `begin` up to `end` saw (each hit reports the lowest
 /// since the one before it).
-fn lowest_stack(hits: &[ProbeHit], begin: &ProbeHit, end: &ProbeHit) -> Option<u32> {
-    let from = hits.iter().position(|h| std::ptr::eq(h, begin))?;
-    let to = hits.iter().position(|h| std::ptr::eq(h, end))?;
+fn lowest_stack(hits: &[ProbeHit], from: usize, to: usize) -> Option<u32> {
     hits.get(from + 1..=to)?
         .iter()
         .filter_map(|h| h.stack_low)

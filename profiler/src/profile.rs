@@ -227,4 +227,15 @@ pub struct Layer {
     pub energy: EnergyParts,
     /// The deepest stack use while the layer ran (`null` if not measured).
     pub stack_peak_bytes: Option<u32>,
+    /// The functions that ran in it, by their own blocks' issue cycles (top 5).
+    pub hot_functions: Vec<FunctionCycles>,
+    /// Its hottest basic blocks (top 3).
+    pub hot_blocks: Vec<HotBlock>,
+}
+
+/// A function's issue cycles within a layer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FunctionCycles {
+    pub name: String,
+    pub cycles: u64,
 }

@@ -295,6 +295,9 @@ struct State {
     /// Probe identities handed out so far.
     probe_ids: u16,
     probe_hits: Vec<ProbeHit>,
+    /// With `snapshot_blocks`: every block's executions at each probe hit, by block id.
+    snapshot_blocks: bool,
+    block_snapshots: Vec<Vec<u64>>,
     /// The stack region watched at probe hits (`lo..hi`) and its fill byte (see
     /// `Machine::watch_stack`).
     stack_watch: Option<(u32, u32, u8)>,
@@ -330,6 +333,16 @@ struct State {
 }
 
 impl State {
+    /// Records a probe hit, with every block's execution count so far when asked
+    /// (`Machine::snapshot_blocks`).
+    fn record_hit(&mut self, hit: ProbeHit) {
+        if self.snapshot_blocks {
+            let counts = self.blocks.iter().map(|b| b.executions).collect();
+            self.block_snapshots.push(counts);
+        }
+        self.probe_hits.push(hit);
+    }
+
     /// Data moved so far.
     fn traffic(&self) -> Traffic {
         Traffic {
@@ -589,6 +602,8 @@ impl Machine {
             traffic: Traffic::default(),
             calls: None,
             probe_hits: Vec::new(),
+            snapshot_blocks: false,
+            block_snapshots: Vec::new(),
             stack_watch: None,
             heap_peak_at: None,
             recent: vec![(0, 0); RECENT_BLOCKS].into_boxed_slice(),
@@ -739,6 +754,19 @@ impl Machine {
             .filter_map(|h| h.stack_low)
             .min();
         Some(low.map_or(lo + untouched, |l| l.min(lo + untouched)))
+    }
+
+    /// Records, at every probe hit, the execution count of every block seen so far (indexed by
+    /// [`mcusim_traces::BlockCount::id`]; blocks first seen later are missing from earlier
+    /// snapshots, their count there being 0): what ran between two hits, block by block. Costs
+    /// one pass over the blocks per hit. Call before the run.
+    pub fn snapshot_blocks(&mut self, on: bool) {
+        self.uc.get_data_mut().snapshot_blocks = on;
+    }
+
+    /// The snapshots of [`Machine::snapshot_blocks`], one per probe hit, in order.
+    pub fn block_snapshots(&self) -> &[Vec<u64>] {
+        &self.uc.get_data().block_snapshots
     }
 
     /// Every probed function entry so far, in order.
@@ -969,8 +997,10 @@ impl Machine {
             .get_data()
             .blocks
             .iter()
-            .filter(|b| b.executions > 0)
-            .map(|b| mcusim_traces::BlockCount {
+            .enumerate()
+            .filter(|(_, b)| b.executions > 0)
+            .map(|(id, b)| mcusim_traces::BlockCount {
+                id: id as u32,
                 start: b.start,
                 bytes: b.code.len() as u32,
                 instructions: b.n,
@@ -1444,6 +1474,8 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
         return;
     }
     block.executions += 1;
+    let (call_return, read_bytes, write_bytes) =
+        (block.call_return, block.read_bytes, block.write_bytes);
     st.branch_from = ends_in_branch.map(|refill| (addr as u32 + size, refill));
     st.clock += Cycles(refill + wait);
     st.breakdown.branch += Cycles(refill);
@@ -1456,7 +1488,7 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
         ..st.traffic
     };
     if let Some(probe) = probe {
-        st.probe_hits.push(ProbeHit {
+        let hit = ProbeHit {
             probe,
             cycle: st.clock,
             instructions: st.instructions,
@@ -1464,12 +1496,13 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
             breakdown: st.breakdown,
             stack_low,
             traffic,
-        });
+        };
+        st.record_hit(hit);
     }
     let watch = match &mut st.calls {
         Some(calls) => {
             let event = calls.block(addr as u32, st.clock, st.instructions);
-            calls.pending = block.call_return;
+            calls.pending = call_return;
             event
         }
         None => None,
@@ -1479,12 +1512,12 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
     st.breakdown.execute += Cycles(cost - stall);
     st.breakdown.stall += Cycles(stall);
     st.instructions += n;
-    st.traffic.read_bytes += u64::from(block.read_bytes);
-    st.traffic.write_bytes += u64::from(block.write_bytes);
+    st.traffic.read_bytes += u64::from(read_bytes);
+    st.traffic.write_bytes += u64::from(write_bytes);
     if let Some((probe, function)) = watch {
         // Rare (a top-level kernel call or its return): the stack reading can wait until here.
         let stack_low = stack_low_water(uc);
-        uc.get_data_mut().probe_hits.push(ProbeHit {
+        uc.get_data_mut().record_hit(ProbeHit {
             probe,
             cycle: at,
             instructions,
@@ -1943,7 +1976,7 @@ fn exception_entry(uc: &mut Uc<'_>, n: u32, ret: u32) -> bool {
     st.current = None;
     if let Some((probe, function)) = watch {
         let stack_low = stack_low_water(uc);
-        uc.get_data_mut().probe_hits.push(ProbeHit {
+        uc.get_data_mut().record_hit(ProbeHit {
             probe,
             cycle: at,
             instructions,

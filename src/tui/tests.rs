@@ -40,6 +40,11 @@ fn profile() -> Profile {
             sleep_uj: 0.0,
         },
         stack_peak_bytes: Some(400 + index),
+        hot_functions: vec![mcusim_profiler::profile::FunctionCycles {
+            name: format!("kernel_{index}"),
+            cycles: cycles / 2,
+        }],
+        hot_blocks: vec![],
     };
     let layers = vec![
         layer(0, "conv_1/out", "CONV_2D", 1000, 600_000, 300_000),
@@ -221,6 +226,7 @@ fn layers_sort_filter_and_open_their_detail() {
     let s = screen(&app, 80, 24);
     assert!(s.contains("Layer detail"), "{s}");
     assert!(s.contains("480,000"), "conv_1's execute cycles: {s}");
+    assert!(s.contains("kernel_0 50%"), "conv_1's hot function: {s}");
     key(&mut app, "\x1b");
     assert!(!app.detail);
     // A filter keeps the matching rows.

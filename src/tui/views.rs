@@ -274,6 +274,29 @@ fn layer_detail(f: &mut Frame<'_>, app: &App, i: usize, area: Rect) {
         "  {:.3} total: core {:.3}, flash {:.3}, SRAM {:.3}, sleep {:.3}",
         l.energy_uj, e.core_uj, e.flash_uj, e.sram_uj, e.sleep_uj
     )));
+    if !l.hot_functions.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "hot functions and loops",
+            Style::default().fg(ACCENT),
+        )));
+        lines.push(Line::from(format!(
+            "  {}",
+            l.hot_functions
+                .iter()
+                .take(3)
+                .map(|h| format!("{} {:.0}%", h.name, 100.0 * h.cycles as f64 / total))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+        for b in &l.hot_blocks {
+            lines.push(Line::from(format!(
+                "  {:<28} {:>9} runs {:>11} cycles",
+                b.location,
+                group(b.executions),
+                group(b.cycles)
+            )));
+        }
+    }
     lines.push(Line::from(format!(
         "stack peak {}",
         l.stack_peak_bytes.map_or_else(

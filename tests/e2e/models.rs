@@ -516,6 +516,16 @@ fn profile_exports_json_csv_perfetto_and_folded_deterministically() {
     for key in ["name", "op", "cycles", "macs", "energy_uj"] {
         assert!(layers.iter().all(|l| !l[key].is_null()), "{key}");
     }
+    // What ran inside each convolution: its multiply loop first.
+    for l in layers.iter().filter(|l| l["op"] == "CONV_2D") {
+        assert_eq!(l["hot_functions"][0]["name"], "mat_mult_dsp", "{l}");
+        assert!(
+            l["hot_blocks"][0]["location"]
+                .as_str()
+                .unwrap()
+                .starts_with("mat_mult_dsp+")
+        );
+    }
     // Model firmware links no allocator: its heap is empty.
     assert_eq!(p["memory"]["heap_peak_bytes"], 0);
     for key in ["peak_sram_bytes", "stack_peak_bytes", "flash_bytes"] {

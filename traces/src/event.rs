@@ -85,6 +85,8 @@ pub struct CallNode {
 /// How often a basic block ran and what one run of it costs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BlockCount {
+    /// The block's identity in this run (the index block snapshots use).
+    pub id: u32,
     pub start: u32,
     pub bytes: u32,
     pub instructions: u32,
