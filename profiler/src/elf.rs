@@ -3,7 +3,7 @@
 //! the heap and stack.
 
 use goblin::elf::Elf;
-use goblin::elf::section_header::{SHF_ALLOC, SHF_WRITE, SHT_NOBITS};
+use goblin::elf::section_header::{SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHT_NOBITS};
 use goblin::elf::sym::{STT_FUNC, STT_OBJECT};
 use std::path::Path;
 
@@ -30,6 +30,8 @@ pub struct Image {
     pub stack_top: Option<u32>,
     /// The compilers that built it, from the `.comment` section (`GCC: (...) 13.2.1 ...`).
     pub compiler: Option<String>,
+    /// The executable sections' bytes: (address, bytes).
+    code: Vec<(u32, Vec<u8>)>,
 }
 
 impl Image {
@@ -54,6 +56,12 @@ impl Image {
             // Flash holds every non-NOBITS section (initialised data as its load image).
             if !nobits {
                 image.flash_bytes += size;
+            }
+            if sh.sh_flags & u64::from(SHF_EXECINSTR) != 0 && !nobits {
+                let start = usize::try_from(sh.sh_offset).unwrap_or(usize::MAX);
+                if let Some(b) = bytes.get(start..start.saturating_add(size as usize)) {
+                    image.code.push((sh.sh_addr as u32, b.to_vec()));
+                }
             }
         }
         let comment = elf
@@ -123,6 +131,22 @@ impl Image {
     /// The start of the function called `name`.
     pub fn function_start(&self, name: &str) -> Option<u32> {
         self.functions.iter().find(|f| f.2 == name).map(|f| f.0)
+    }
+
+    /// The code bytes at `addr..addr + len`, if an executable section holds them all.
+    pub fn code_at(&self, addr: u32, len: u32) -> Option<&[u8]> {
+        self.code.iter().find_map(|(start, bytes)| {
+            let off = addr.checked_sub(*start)? as usize;
+            bytes.get(off..off.checked_add(len as usize)?)
+        })
+    }
+
+    /// The function called `name`: (start, end).
+    pub fn function_range(&self, name: &str) -> Option<(u32, u32)> {
+        self.functions
+            .iter()
+            .find(|f| f.2 == name)
+            .map(|f| (f.0, f.1))
     }
 
     /// Every function: (entry address, name), by address.

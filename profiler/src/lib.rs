@@ -4,6 +4,7 @@
 //! (JSON, CSV, Perfetto trace, folded stacks). It never depends on the simulator.
 
 pub mod budget;
+pub mod code;
 pub mod diff;
 pub mod elf;
 pub mod energy;
@@ -193,6 +194,10 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
             functions_from_calls(f)
         },
         call_tree: call_rows(f),
+        code: {
+            let names: Vec<String> = functions_for_code(f);
+            code::annotate(f.image, f.blocks, &names)
+        },
         hot_blocks: hot_blocks(f),
     }
 }
@@ -384,6 +389,19 @@ fn functions_from_calls(f: &RunFacts<'_>) -> Vec<profile::FunctionRow> {
         .collect();
     out.sort_by(|a, b| b.cycles.cmp(&a.cycles).then_with(|| a.name.cmp(&b.name)));
     out
+}
+
+/// The 10 functions with the most issue cycles in their own blocks.
+fn functions_for_code(f: &RunFacts<'_>) -> Vec<String> {
+    let mut by: BTreeMap<String, u64> = BTreeMap::new();
+    for b in f.blocks {
+        if let Some(name) = f.image.function_at(b.start) {
+            *by.entry(name.to_owned()).or_default() += b.executions * b.cycles_each;
+        }
+    }
+    let mut v: Vec<(String, u64)> = by.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v.into_iter().take(10).map(|(n, _)| n).collect()
 }
 
 fn functions(f: &RunFacts<'_>) -> Vec<profile::FunctionRow> {

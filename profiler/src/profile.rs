@@ -40,6 +40,30 @@ pub struct Profile {
     pub call_tree: Vec<CallRow>,
     /// The basic blocks with the most issue cycles, the top 10.
     pub hot_blocks: Vec<HotBlock>,
+    /// The code of the hottest functions (the top 10 by own cycles), disassembled and
+    /// annotated per instruction.
+    pub code: Vec<AnnotatedFunction>,
+}
+
+/// A function's instructions with what each cost in the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnnotatedFunction {
+    pub name: String,
+    pub start: u32,
+    pub instructions: Vec<AnnotatedInstruction>,
+}
+
+/// One instruction, disassembled, with its executions and issue cycles over the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnnotatedInstruction {
+    pub address: u32,
+    /// Its bytes in hex, in memory order.
+    pub bytes: String,
+    /// `smlad r0, r1, r2, r0`.
+    pub text: String,
+    pub executions: u64,
+    /// Issue cycles summed over its executions (refills and memory waits are the block's).
+    pub cycles: u64,
 }
 
 /// A function's cost.

@@ -1006,6 +1006,8 @@ impl Machine {
                 instructions: b.n,
                 executions: b.executions,
                 cycles_each: u64::from(b.total),
+                insn_cycles: b.prefix.windows(2).map(|w| w[1] - w[0]).collect(),
+                insn_offsets: b.offsets.to_vec(),
             })
             .collect();
         v.sort_unstable_by_key(|b| (b.start, b.bytes));

@@ -22,15 +22,17 @@ pub enum View {
     Timeline,
     Memory,
     Functions,
+    Code,
     Compare,
 }
 
 impl View {
-    pub const ALL: [View; 5] = [
+    pub const ALL: [View; 6] = [
         View::Layers,
         View::Timeline,
         View::Memory,
         View::Functions,
+        View::Code,
         View::Compare,
     ];
 
@@ -40,6 +42,7 @@ impl View {
             View::Timeline => "Timeline",
             View::Memory => "Memory",
             View::Functions => "Functions",
+            View::Code => "Code",
             View::Compare => "Compare",
         }
     }
@@ -108,6 +111,8 @@ pub struct App {
     /// Timeline: the visible share of the run (1 = all) and where it starts (0..1).
     pub zoom: f64,
     pub pan: f64,
+    /// Code: which annotated function is shown.
+    pub code_function: usize,
     pub quit: bool,
 }
 
@@ -132,6 +137,7 @@ impl App {
             filtering: false,
             zoom: 1.0,
             pan: 0.0,
+            code_function: 0,
             quit: false,
         }
     }
@@ -190,6 +196,11 @@ impl App {
             View::Functions => self.function_rows().len(),
             View::Compare => self.compare.as_ref().map_or(0, |(_, d)| d.layers.len()),
             View::Memory => self.profile.memory.top_flash_symbols.len(),
+            View::Code => self
+                .profile
+                .code
+                .get(self.code_function)
+                .map_or(0, |c| c.instructions.len()),
         }
     }
 
@@ -273,7 +284,7 @@ impl App {
             KeyCode::Char('?') => self.help = true,
             KeyCode::Tab => self.step_view(true),
             KeyCode::BackTab => self.step_view(false),
-            KeyCode::Char(c @ '1'..='5') => {
+            KeyCode::Char(c @ '1'..='6') => {
                 self.switch(View::ALL[c as usize - '1' as usize]);
             }
             KeyCode::Down | KeyCode::Char('j') => self.move_by(1),
@@ -284,6 +295,32 @@ impl App {
             KeyCode::End | KeyCode::Char('G') => self.move_by(isize::MAX / 2),
             KeyCode::Enter if self.view == View::Layers => {
                 self.detail = self.selected_layer().is_some();
+            }
+            // A function's annotated code, if it is among the annotated ones.
+            KeyCode::Enter if self.view == View::Functions => {
+                let name = self
+                    .function_rows()
+                    .get(self.selected)
+                    .map(|&i| self.profile.functions[i].name.clone());
+                if let Some(i) =
+                    name.and_then(|n| self.profile.code.iter().position(|c| c.name == n))
+                {
+                    self.switch(View::Code);
+                    self.code_function = i;
+                    self.selected = hottest(&self.profile.code[i]);
+                }
+            }
+            KeyCode::Char(']' | 'n' | '[' | 'p')
+                if self.view == View::Code && !self.profile.code.is_empty() =>
+            {
+                let n = self.profile.code.len();
+                let forward = matches!(key.code, KeyCode::Char(']' | 'n'));
+                self.code_function = if forward {
+                    (self.code_function + 1) % n
+                } else {
+                    (self.code_function + n - 1) % n
+                };
+                self.selected = hottest(&self.profile.code[self.code_function]);
             }
             KeyCode::Char('s') if self.view == View::Layers => {
                 self.sort = self.sort.next();
@@ -315,6 +352,15 @@ impl App {
             _ => {}
         }
     }
+}
+
+/// The row of a function's costliest instruction.
+fn hottest(f: &mcusim_profiler::profile::AnnotatedFunction) -> usize {
+    f.instructions
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, x)| (x.cycles, std::cmp::Reverse(*i)))
+        .map_or(0, |(i, _)| i)
 }
 
 /// Where key events come from.

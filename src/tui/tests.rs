@@ -132,6 +132,26 @@ fn profile() -> Profile {
             share: 0.5,
         }],
         call_tree: vec![],
+        code: vec![mcusim_profiler::profile::AnnotatedFunction {
+            name: "mat_mult_dsp".into(),
+            start: 0x0800_1000,
+            instructions: vec![
+                mcusim_profiler::profile::AnnotatedInstruction {
+                    address: 0x0800_1000,
+                    bytes: "2de9f041".into(),
+                    text: "push.w {r4, r5, r6, r7, r8, lr}".into(),
+                    executions: 315,
+                    cycles: 2205,
+                },
+                mcusim_profiler::profile::AnnotatedInstruction {
+                    address: 0x0800_1004,
+                    bytes: "23fb0200".into(),
+                    text: "smlad r0, r3, r2, r0".into(),
+                    executions: 74_592,
+                    cycles: 74_592,
+                },
+            ],
+        }],
         hot_blocks: vec![HotBlock {
             address: 0x0800_1000,
             location: "mat_mult_dsp+0xec".into(),
@@ -195,7 +215,8 @@ fn every_view_draws_at_80x24_and_200x60_with_the_profile_numbers() {
             ('2', "SRAM in use"),
             ('3', "weights_0"),
             ('4', "mat_mult_dsp+0xec"),
-            ('5', "baseline"),
+            ('5', "smlad r0, r3, r2, r0"),
+            ('6', "baseline"),
         ] {
             key(&mut app, &n.to_string());
             let s = screen(&app, w, h);
@@ -242,18 +263,32 @@ fn the_whole_app_runs_on_scripted_keys_and_never_panics() {
     let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
     // Every view, moves past both ends, zoom and pan, help, then quit.
     let mut events = ScriptedEvents::from_script(
-        "?xjjjjjkkkkkkG\n\x1b\t\t++++hhhhllll----\tjjj\t\tGg/zz\x1b12345q",
+        "?xjjjjjkkkkkkG\n\x1b\t\t++++hhhhllll----\tjjj\t\tGg/zz\x1b123456q",
     );
     run_app(&mut t, &mut app, &mut events).unwrap();
     assert!(app.quit);
     // Tiny terminals draw without panicking.
     for (w, h) in [(1, 1), (20, 5), (40, 10)] {
         let mut app = App::new(profile(), Some(profile()), regions());
-        for v in "12345".chars() {
+        for v in "123456".chars() {
             key(&mut app, &v.to_string());
             let _ = screen(&app, w, h);
         }
         key(&mut app, "1\n?");
         let _ = screen(&app, w, h);
     }
+}
+
+#[test]
+fn a_function_opens_its_annotated_code_at_the_hottest_instruction() {
+    let mut app = App::new(profile(), None, regions());
+    key(&mut app, "4\n");
+    assert_eq!(app.view, View::Code);
+    assert_eq!(app.selected, 1, "the SMLAD is the costliest line");
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("Code: mat_mult_dsp (1/1)"), "{s}");
+    assert!(s.contains("74,592"), "{s}");
+    assert!(s.contains("97.1%"), "74,592 of 76,797 cycles: {s}");
+    key(&mut app, "np");
+    assert_eq!(app.code_function, 0);
 }

@@ -75,6 +75,7 @@ pub fn draw(f: &mut Frame<'_>, app: &App) {
         View::Timeline => timeline(f, app, rows[1]),
         View::Memory => memory(f, app, rows[1]),
         View::Functions => functions(f, app, rows[1]),
+        View::Code => code(f, app, rows[1]),
         View::Compare => compare(f, app, rows[1]),
     }
     let p = &app.profile;
@@ -634,6 +635,83 @@ fn functions(f: &mut Frame<'_>, app: &App, area: Rect) {
     );
 }
 
+fn code(f: &mut Frame<'_>, app: &App, area: Rect) {
+    let Some(func) = app.profile.code.get(app.code_function) else {
+        f.render_widget(
+            Paragraph::new("No annotated code in this profile.")
+                .block(Block::default().borders(Borders::ALL).title(" Code ")),
+            area,
+        );
+        return;
+    };
+    let total: u64 = func
+        .instructions
+        .iter()
+        .map(|i| i.cycles)
+        .sum::<u64>()
+        .max(1);
+    let rows: Vec<Row<'_>> = func
+        .instructions
+        .iter()
+        .map(|i| {
+            let share = i.cycles as f64 / total as f64;
+            let style = if i.executions == 0 {
+                Style::default().fg(Color::DarkGray)
+            } else if share >= 0.10 {
+                Style::default().fg(WARN).add_modifier(Modifier::BOLD)
+            } else if share >= 0.02 {
+                Style::default().fg(Color::Yellow)
+            } else {
+                Style::default()
+            };
+            Row::new(vec![
+                format!("{:08x}", i.address),
+                if i.executions == 0 {
+                    String::new()
+                } else {
+                    group(i.executions)
+                },
+                if i.cycles == 0 {
+                    String::new()
+                } else {
+                    group(i.cycles)
+                },
+                if i.cycles == 0 {
+                    String::new()
+                } else {
+                    format!("{:.1}%", 100.0 * share)
+                },
+                i.text.clone(),
+            ])
+            .style(style)
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(8),
+            Constraint::Length(10),
+            Constraint::Length(11),
+            Constraint::Length(6),
+            Constraint::Min(16),
+        ],
+    )
+    .header(
+        Row::new(vec!["address", "runs", "cycles", "share", "instruction"])
+            .style(Style::default().fg(ACCENT).add_modifier(Modifier::BOLD)),
+    )
+    .block(Block::default().borders(Borders::ALL).title(format!(
+        " Code: {} ({}/{}) | n p next/previous function, j k move ",
+        func.name,
+        app.code_function + 1,
+        app.profile.code.len()
+    )))
+    .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED))
+    .column_spacing(1);
+    let mut state = TableState::default().with_selected(Some(app.selected));
+    f.render_stateful_widget(table, area, &mut state);
+}
+
 fn compare(f: &mut Frame<'_>, app: &App, area: Rect) {
     let Some((base, d)) = &app.compare else {
         f.render_widget(
@@ -761,10 +839,11 @@ fn compare(f: &mut Frame<'_>, app: &App, area: Rect) {
 
 fn help(f: &mut Frame<'_>, area: Rect) {
     let keys = [
-        ("1-5, Tab, Shift-Tab", "switch view"),
+        ("1-6, Tab, Shift-Tab", "switch view"),
         ("j k, Down Up", "move"),
         ("PgDn PgUp, g G", "page, first, last"),
-        ("Enter", "layer detail (Layers)"),
+        ("Enter", "layer detail; function's code"),
+        ("n p", "next, previous function (Code)"),
         ("Esc", "close detail, clear filter"),
         ("s, r", "sort key, reverse (Layers)"),
         ("/", "filter layers or functions"),

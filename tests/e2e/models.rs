@@ -526,6 +526,18 @@ fn profile_exports_json_csv_perfetto_and_folded_deterministically() {
                 .starts_with("mat_mult_dsp+")
         );
     }
+    // The hottest function's code, disassembled and annotated: the multiply loop's SMLADs ran.
+    let code = &p["code"][0];
+    assert_eq!(code["name"], "mat_mult_dsp");
+    let smlad = code["instructions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["text"].as_str().unwrap().starts_with("smlad"))
+        .map(|i| i["executions"].as_u64().unwrap())
+        .max()
+        .unwrap();
+    assert!(smlad > 50_000, "{smlad}");
     // Model firmware links no allocator: its heap is empty.
     assert_eq!(p["memory"]["heap_peak_bytes"], 0);
     for key in ["peak_sram_bytes", "stack_peak_bytes", "flash_bytes"] {

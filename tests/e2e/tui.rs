@@ -134,7 +134,8 @@ fn the_tui_shows_the_kws_profile_in_tmux_and_quits_cleanly() {
             ("2", "SRAM in use"),
             ("3", "Largest objects in flash"),
             ("4", "Hot blocks"),
-            ("5", "Layers by impact"),
+            ("5", "Code: "),
+            ("6", "Layers by impact"),
             ("?", "Keys (any key closes)"),
         ] {
             tmux.keys(&[key]);

@@ -83,7 +83,7 @@ pub struct CallNode {
 }
 
 /// How often a basic block ran and what one run of it costs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlockCount {
     /// The block's identity in this run (the index block snapshots use).
     pub id: u32,
@@ -93,4 +93,8 @@ pub struct BlockCount {
     pub executions: u64,
     /// Issue cycles of one execution (without refills and waits).
     pub cycles_each: u64,
+    /// The same per instruction, in address order (they sum to `cycles_each`).
+    pub insn_cycles: Vec<u32>,
+    /// Each instruction's offset from `start`.
+    pub insn_offsets: Vec<u16>,
 }
