@@ -29,11 +29,15 @@ pub fn run(args: &ProfileArgs) -> Result<Outcome> {
         timing: true,
         exact_flash: false,
         arguments: arguments(args),
-        progress: !args.quiet,
+        progress: !args.quiet && !args.tui,
         read_output: args.output.is_some(),
-        forward_output: true,
+        forward_output: !args.tui,
     };
-    let run = collect(&request)?;
+    let run = if args.tui {
+        crate::cmd_tui::collect_live(&request)?
+    } else {
+        collect(&request)?
+    };
     let profile = &run.profile;
     let to_stdout = args.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
     if !to_stdout && !args.tui {
@@ -50,6 +54,19 @@ pub fn run(args: &ProfileArgs) -> Result<Outcome> {
         args.folded.as_deref(),
         args.plots.as_deref(),
     )?;
+    let ok = matches!(profile.stop, StopReason::Exit { code: 0 });
+    if args.tui {
+        // The result, even of a run that failed or was stopped: what ran is shown.
+        if let (true, Some(path), Some((bytes, shape))) = (ok, &args.output, &run.output) {
+            model::write_output(path, bytes, shape)?;
+        }
+        crate::cmd_tui::open(run.profile, None)?;
+        return Ok(if ok {
+            Outcome::Success
+        } else {
+            Outcome::Failure
+        });
+    }
     if !args.quiet {
         eprintln!(
             "mcusim: {} on {} ({} MHz): {} cycles, {:.3} ms simulated, {:.2} s on the host",
@@ -61,7 +78,7 @@ pub fn run(args: &ProfileArgs) -> Result<Outcome> {
             run.host_seconds
         );
     }
-    if !matches!(profile.stop, StopReason::Exit { code: 0 }) {
+    if !ok {
         if args.quiet {
             eprintln!("mcusim: {}", profile.stop);
         }
@@ -69,9 +86,6 @@ pub fn run(args: &ProfileArgs) -> Result<Outcome> {
     }
     if let (Some(path), Some((bytes, shape))) = (&args.output, &run.output) {
         model::write_output(path, bytes, shape)?;
-    }
-    if args.tui {
-        return crate::cmd_tui::open(run.profile, None);
     }
     Ok(Outcome::Success)
 }
@@ -140,8 +154,29 @@ pub struct Collected {
     pub entry: u32,
 }
 
+/// A run in progress, for a live view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveStatus {
+    pub instructions: u64,
+    pub cycles: u64,
+    pub clock_hz: u64,
+    /// The layer running (from the last marker or kernel call), if known: `3 conv_3/out
+    /// (CONV_2D)`.
+    pub layer: Option<String>,
+    /// How many layers the firmware describes, if it has markers.
+    pub layers_total: Option<usize>,
+}
+
+/// Called about every million instructions while the firmware runs; false stops the run.
+pub type LiveHook<'a> = &'a mut dyn FnMut(&LiveStatus) -> bool;
+
 /// Compiles (for a model), runs and profiles.
 pub fn collect(r: &Request<'_>) -> Result<Collected> {
+    collect_live(r, None)
+}
+
+/// [`collect`], reporting the run's progress to `live`.
+pub fn collect_live(r: &Request<'_>, live: Option<LiveHook<'_>>) -> Result<Collected> {
     let say = |s: String| {
         if r.progress {
             eprintln!("mcusim: {s}");
@@ -177,7 +212,7 @@ pub fn collect(r: &Request<'_>) -> Result<Collected> {
     } else {
         (r.model.to_path_buf(), None)
     };
-    let result = profile(r, &elf, prepared.as_ref());
+    let result = profile(r, &elf, prepared.as_ref(), live);
     if let Some(dir) = temporary {
         let _ = std::fs::remove_dir_all(dir);
     }
@@ -187,7 +222,12 @@ pub fn collect(r: &Request<'_>) -> Result<Collected> {
 /// The byte the free RAM is filled with before the run, to find the stack's deepest point.
 const STACK_PATTERN: u8 = 0xA5;
 
-fn profile(r: &Request<'_>, elf: &Path, prepared: Option<&model::Prepared>) -> Result<Collected> {
+fn profile(
+    r: &Request<'_>,
+    elf: &Path,
+    prepared: Option<&model::Prepared>,
+    live: Option<LiveHook<'_>>,
+) -> Result<Collected> {
     let board = r.board;
     let firmware = Firmware::load(elf)?;
     let image = mcusim_profiler::elf::Image::load(elf)?;
@@ -198,6 +238,18 @@ fn profile(r: &Request<'_>, elf: &Path, prepared: Option<&model::Prepared>) -> R
     let has_sbrk = symbol("_sbrk").is_some();
     let foreign_heap = heap_peak_at.is_none() && has_sbrk;
     let output_data = symbol("mcusim_model_output_data");
+    // The layer descriptions the markers pass (`layer_N` objects), for the live view.
+    let layer_symbols: Vec<u32> = firmware
+        .symbols
+        .iter()
+        .filter(|s| {
+            !s.is_function
+                && s.name
+                    .strip_prefix("layer_")
+                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .map(|s| s.addr)
+        .collect();
     let (firmware_name, firmware_hash) = (firmware.name.clone(), firmware.hash.clone());
     let console: Box<dyn mcusim_sim::Console> = if r.forward_output {
         Box::new(StdConsole)
@@ -254,10 +306,52 @@ fn profile(r: &Request<'_>, elf: &Path, prepared: Option<&model::Prepared>) -> R
     let started = Instant::now();
     machine.set_timing(r.timing);
     machine.set_exact_flash(r.exact_flash);
-    let result = machine.run(Limits {
+    let limits = Limits {
         max_instructions: r.max_instructions,
         max_cycles: r.max_cycles,
-    });
+    };
+    let result = match live {
+        Some(hook) => {
+            let names: std::collections::BTreeMap<u32, String> = layer_symbols
+                .iter()
+                .map(|&a| {
+                    let i = layer_info(&machine, a);
+                    (a, format!("{} {} ({})", i.index, i.name, i.op))
+                })
+                .collect();
+            let total = (!names.is_empty()).then_some(names.len());
+            let (begin, end) = (marker_probes.map(|(b, _)| b), marker_probes.map(|(_, e)| e));
+            let (call, ret) = kernel_probes;
+            let clock_hz = board.clock_hz();
+            let image = &image;
+            machine.run_with_progress(limits, 1_000_000, &mut |p| {
+                // The last layer boundary: a layer runs if it was a beginning.
+                let layer = if begin.is_some() {
+                    p.hits
+                        .iter()
+                        .rev()
+                        .find(|h| Some(h.probe) == begin || Some(h.probe) == end)
+                        .filter(|h| Some(h.probe) == begin)
+                        .and_then(|h| names.get(&h.arg0).cloned())
+                } else {
+                    p.hits
+                        .iter()
+                        .rev()
+                        .find(|h| h.probe == call || h.probe == ret)
+                        .filter(|h| h.probe == call)
+                        .and_then(|h| image.function_at(h.arg0).map(str::to_owned))
+                };
+                hook(&LiveStatus {
+                    instructions: p.instructions,
+                    cycles: p.cycles.0,
+                    clock_hz,
+                    layer,
+                    layers_total: total,
+                })
+            })
+        }
+        None => machine.run(limits),
+    };
     let host_seconds = started.elapsed().as_secs_f64();
     let stack_peak_bytes = free.and_then(|(_, hi)| machine.stack_low_water().map(|low| hi - low));
     // Without an allocator linked in (no `_sbrk`), the heap is empty.

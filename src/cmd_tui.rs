@@ -3,11 +3,13 @@
 use crate::Outcome;
 use crate::cli::TuiArgs;
 use crate::cmd_diff::read_profile;
-use crate::tui::{self, App, Region};
+use crate::cmd_profile::{Collected, LiveStatus, Request};
+use crate::tui::{self, App, Region, live};
 use anyhow::{Result, bail};
 use mcusim_boards::{Board, RegionKind};
 use mcusim_profiler::Profile;
 use std::io::IsTerminal;
+use std::time::{Duration, Instant};
 
 pub fn run(args: &TuiArgs) -> Result<Outcome> {
     let profile = read_profile(&args.report)?;
@@ -37,6 +39,41 @@ pub fn regions(p: &Profile) -> Vec<Region> {
             size: r.size,
         })
         .collect()
+}
+
+/// Compiles, runs and profiles with the live view on the terminal.
+pub fn collect_live(request: &Request<'_>) -> Result<Collected> {
+    if !std::io::stdout().is_terminal() {
+        bail!("the terminal UI needs a terminal on standard output");
+    }
+    let title = format!(
+        "{} on {}",
+        request.model.file_name().map_or_else(
+            || request.model.display().to_string(),
+            |n| n.to_string_lossy().into_owned()
+        ),
+        request.board.name
+    );
+    tui::in_terminal(|terminal| {
+        terminal.draw(|f| live::draw_live(f, &title, None))?;
+        let mut drawn: Option<Instant> = None;
+        let mut hook = |s: &LiveStatus| -> bool {
+            // At most 20 frames a second.
+            if drawn.is_none_or(|t| t.elapsed() >= Duration::from_millis(50)) {
+                let _ = terminal.draw(|f| live::draw_live(f, &title, Some(s)));
+                drawn = Some(Instant::now());
+            }
+            !tui::stop_requested()
+        };
+        collect_live_with(request, &mut hook)
+    })
+}
+
+fn collect_live_with(
+    request: &Request<'_>,
+    hook: &mut dyn FnMut(&LiveStatus) -> bool,
+) -> Result<Collected> {
+    crate::cmd_profile::collect_live(request, Some(hook))
 }
 
 /// Opens the app on a profile in this terminal.

@@ -19,4 +19,6 @@ pub mod timing;
 
 pub use error::Error;
 pub use firmware::{Firmware, Segment, Symbol};
-pub use machine::{CaptureConsole, Console, Limits, Machine, RunResult, StdConsole, Stream};
+pub use machine::{
+    CaptureConsole, Console, Limits, Machine, Progress, RunResult, StdConsole, Stream,
+};

@@ -186,6 +186,18 @@ struct Mapped {
     model: Box<dyn Peripheral>,
 }
 
+/// What [`Machine::run_with_progress`] calls.
+type ProgressReport<'r> = &'r mut dyn FnMut(&Progress<'_>) -> bool;
+
+/// A run in progress, as [`Machine::run_with_progress`] reports it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress<'a> {
+    pub instructions: u64,
+    pub cycles: Cycles,
+    /// Every probe hit so far.
+    pub hits: &'a [ProbeHit],
+}
+
 /// Something the hooks ask the run loop to do once unicorn has returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Request {
@@ -199,6 +211,8 @@ enum Request {
     SleepOnExit,
     /// Remove the hooks of the watched loads in `State::retire`.
     RetireFlashSites,
+    /// Report progress (`Machine::run_with_progress`).
+    Progress,
 }
 
 /// A load instruction whose data reads are charged flash wait states by a hook of its own,
@@ -317,6 +331,8 @@ struct State {
     /// No instruction may start once `instructions` reaches this (u64::MAX: no limit).
     instruction_budget: u64,
     cycle_budget: u64,
+    /// The next instruction count at which to report progress (u64::MAX: never).
+    progress_at: u64,
     final_stretch: bool,
 
     /// Earliest time a peripheral or SysTick needs servicing (u64::MAX: none).
@@ -612,6 +628,7 @@ impl Machine {
             current_entry: Cycles::ZERO,
             mmio_last: None,
             instruction_budget: u64::MAX,
+            progress_at: u64::MAX,
             cycle_budget: u64::MAX,
             final_stretch: false,
             next_event: Cycles(u64::MAX),
@@ -834,6 +851,30 @@ impl Machine {
 
     /// Run until the firmware exits, faults, or reaches a limit.
     pub fn run(&mut self, limits: Limits) -> RunResult {
+        self.run_inner(limits, None)
+    }
+
+    /// Runs as [`Machine::run`] does, calling `report` about every `every` instructions (at a
+    /// block boundary, outside the emulation) with the run so far; when it returns false the
+    /// run stops with [`LimitKind::Cancelled`]. Reporting does not change any count.
+    pub fn run_with_progress(
+        &mut self,
+        limits: Limits,
+        every: u64,
+        report: &mut dyn FnMut(&Progress<'_>) -> bool,
+    ) -> RunResult {
+        self.run_inner(limits, Some((every.max(1), report)))
+    }
+
+    fn run_inner(
+        &mut self,
+        limits: Limits,
+        mut progress: Option<(u64, ProgressReport<'_>)>,
+    ) -> RunResult {
+        if let Some((every, _)) = &progress {
+            let st = self.uc.get_data_mut();
+            st.progress_at = st.instructions.saturating_add(*every);
+        }
         {
             let st = self.uc.get_data_mut();
             st.instruction_budget = limits.max_instructions.unwrap_or(u64::MAX);
@@ -926,6 +967,26 @@ impl Machine {
                     for (pc, hook) in hooks {
                         let _ = self.uc.remove_hook(hook);
                         let _ = self.uc.ctl_remove_cache(u64::from(pc), u64::from(pc) + 4);
+                    }
+                    continue;
+                }
+                Some(Request::Progress) => {
+                    let Some((every, report)) = progress.as_mut() else {
+                        st.progress_at = u64::MAX;
+                        continue;
+                    };
+                    st.progress_at = st.instructions.saturating_add(*every);
+                    let now = Progress {
+                        instructions: st.instructions,
+                        cycles: st.clock,
+                        hits: &st.probe_hits,
+                    };
+                    if !report(&now) {
+                        break StopReason::Limit {
+                            kind: LimitKind::Cancelled,
+                            pc: Addr(pc),
+                            limit: st.instructions,
+                        };
                     }
                     continue;
                 }
@@ -1032,6 +1093,7 @@ fn limit_stop(st: &State, kind: LimitKind, pc: u32) -> StopReason {
         LimitKind::Instructions => st.instruction_budget,
         LimitKind::Cycles => st.cycle_budget,
         LimitKind::SleepForever => 0,
+        LimitKind::Cancelled => st.instructions,
     };
     StopReason::Limit {
         kind,
@@ -1294,6 +1356,13 @@ fn install_hooks(uc: &mut Uc<'_>) -> Result<(), uc_error> {
 /// The hot path: once per executed block.
 fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
     let st = uc.get_data_mut();
+    if st.instructions >= st.progress_at && !st.final_stretch {
+        // Back to the run loop before this block runs, which reports and comes back here.
+        st.request = Some(Request::Progress);
+        st.current = None;
+        let _ = uc.emu_stop();
+        return;
+    }
     if !st.retire.is_empty() {
         // Hooks cannot be removed from inside the emulation: stop before this block, let the
         // run loop remove them, and come back here.

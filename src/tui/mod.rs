@@ -5,6 +5,7 @@
 //! ratatui's test backend, and the binary drives it from the terminal. The terminal is
 //! restored on exit, on error and on panic.
 
+pub mod live;
 mod views;
 
 use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
@@ -432,9 +433,13 @@ pub fn run_app<B: Backend>(
     Ok(())
 }
 
-/// Runs the app in the real terminal: raw mode and the alternate screen, both undone on exit,
+type CrosstermTerminal = Terminal<ratatui::backend::CrosstermBackend<std::io::Stdout>>;
+
+/// Runs `body` in the real terminal: raw mode and the alternate screen, both undone on exit,
 /// on error and on panic.
-pub fn run_in_terminal(app: &mut App) -> anyhow::Result<()> {
+pub fn in_terminal<T>(
+    body: impl FnOnce(&mut CrosstermTerminal) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
     use crossterm::terminal::{
         EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
     };
@@ -452,16 +457,35 @@ pub fn run_in_terminal(app: &mut App) -> anyhow::Result<()> {
         default_hook(info);
     }));
     enable_raw_mode()?;
-    let result = (|| -> anyhow::Result<()> {
+    let result = (|| -> anyhow::Result<T> {
         crossterm::execute!(std::io::stdout(), EnterAlternateScreen)?;
         let backend = ratatui::backend::CrosstermBackend::new(std::io::stdout());
         let mut terminal = Terminal::new(backend)?;
         terminal.clear()?;
-        run_app(&mut terminal, app, &mut TerminalEvents)?;
-        Ok(())
+        body(&mut terminal)
     })();
     restore();
+    let _ = std::panic::take_hook();
     result
+}
+
+/// Runs the app in the real terminal.
+pub fn run_in_terminal(app: &mut App) -> anyhow::Result<()> {
+    in_terminal(|terminal| Ok(run_app(terminal, app, &mut TerminalEvents)?))
+}
+
+/// Whether a key waiting in the terminal asks to stop (`q`, Esc, Ctrl-C); does not block.
+pub fn stop_requested() -> bool {
+    while event::poll(std::time::Duration::ZERO).unwrap_or(false) {
+        if let Ok(Event::Key(k)) = event::read()
+            && k.kind != KeyEventKind::Release
+            && (matches!(k.code, KeyCode::Char('q') | KeyCode::Esc)
+                || (k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL)))
+        {
+            return true;
+        }
+    }
+    false
 }
 
 #[cfg(test)]

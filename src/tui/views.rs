@@ -81,6 +81,13 @@ pub fn draw(f: &mut Frame<'_>, app: &App) {
     let p = &app.profile;
     let status = if app.filtering {
         format!("filter: {}▏ (Enter keeps it, Esc clears)", app.filter)
+    } else if !matches!(p.stop, mcusim_traces::StopReason::Exit { code: 0 }) {
+        // A run that failed or was stopped: say so first.
+        format!(
+            "{}: {} cycles so far   ? help  q quit",
+            p.stop,
+            group(p.totals.cycles.0)
+        )
     } else {
         format!(
             "{} on {}: {} cycles, {:.3} ms, {:.1} uJ   ? help  q quit",

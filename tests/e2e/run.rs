@@ -397,3 +397,59 @@ fn learned_flash_loads_agree_with_exact_charging() {
         );
     }
 }
+
+/// Progress reports (the TUI's live view) come about every N instructions, change no count,
+/// and can stop the run.
+#[test]
+fn progress_reports_change_nothing_and_can_cancel_the_run() {
+    use mcusim_sim::{CaptureConsole, Firmware, Limits, Machine};
+    use mcusim_traces::{LimitKind, StopReason};
+    let board = mcusim_boards::Board::resolve("nucleo-l4r5zi").unwrap();
+    let elf = firmware("nucleo-l4r5zi", "dwt", &[]);
+    let run = |every: Option<u64>, cancel_after: usize| {
+        let console = CaptureConsole::default();
+        let out = console.stdout.clone();
+        let mut m = Machine::new(&board, Firmware::load(&elf).unwrap(), Box::new(console)).unwrap();
+        let mut reports = Vec::new();
+        let limits = Limits {
+            max_instructions: None,
+            max_cycles: None,
+        };
+        let result = match every {
+            Some(n) => m.run_with_progress(limits, n, &mut |p| {
+                reports.push(p.instructions);
+                reports.len() < cancel_after
+            }),
+            None => m.run(limits),
+        };
+        let printed = out.borrow().clone();
+        (result, reports, printed)
+    };
+    let (plain, _, plain_out) = run(None, 0);
+    let (watched, reports, watched_out) = run(Some(100_000), usize::MAX);
+    assert_eq!(plain.stop, StopReason::Exit { code: 0 });
+    assert_eq!(
+        (plain.instructions, plain.cycles, plain.breakdown),
+        (watched.instructions, watched.cycles, watched.breakdown)
+    );
+    assert_eq!(
+        plain_out, watched_out,
+        "the firmware reads DWT: same values"
+    );
+    assert!(
+        reports.len() as u64 >= plain.instructions / 100_000 - 1,
+        "{}",
+        reports.len()
+    );
+    assert!(reports.windows(2).all(|w| w[1] >= w[0] + 100_000));
+    let (cancelled, reports, _) = run(Some(100_000), 3);
+    assert_eq!(reports.len(), 3);
+    match cancelled.stop {
+        StopReason::Limit {
+            kind: LimitKind::Cancelled,
+            limit,
+            ..
+        } => assert_eq!(limit, reports[2]),
+        other => panic!("{other:?}"),
+    }
+}

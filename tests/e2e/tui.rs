@@ -147,3 +147,40 @@ fn the_tui_shows_the_kws_profile_in_tmux_and_quits_cleanly() {
         assert!(!s.contains("Layers"), "{s}");
     }
 }
+
+/// `profile --tui`: the live view while the firmware builds and runs, then the full result.
+#[test]
+fn profile_tui_shows_the_run_live_then_the_result() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("skipped: tmux is not installed (apt-get install tmux)");
+        return;
+    }
+    let tmux = Tmux {
+        socket: format!("mcusim-test-{}-live", std::process::id()),
+    };
+    let model = root().join("examples/models/kws_ds_cnn.tflite");
+    let command = format!(
+        "{} profile {} --reference-kernels --tui; echo TUI-EXIT=$?; sleep 60",
+        env!("CARGO_BIN_EXE_mcusim"),
+        model.display()
+    );
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "t",
+        "-x",
+        "80",
+        "-y",
+        "24",
+        &command,
+    ]);
+    // The live view comes first (building takes a second or two), then the result.
+    tmux.wait_for("mcusim: running");
+    tmux.wait_for("Layers (13)");
+    tmux.keys(&["5"]);
+    tmux.wait_for("Code: ");
+    tmux.keys(&["q"]);
+    let s = tmux.wait_for("TUI-EXIT=0");
+    assert!(!s.contains("Layers"), "{s}");
+}

@@ -70,6 +70,8 @@ pub enum LimitKind {
     Cycles,
     /// The core slept with no event that could ever wake it.
     SleepForever,
+    /// The user stopped the run (the terminal UI's `q` while it ran).
+    Cancelled,
 }
 
 impl StopReason {
@@ -111,6 +113,12 @@ impl fmt::Display for StopReason {
                     write!(f, "instruction limit of {limit} reached at pc {pc}")
                 }
                 LimitKind::Cycles => write!(f, "cycle limit of {limit} reached at pc {pc}"),
+                LimitKind::Cancelled => {
+                    write!(
+                        f,
+                        "stopped by the user at pc {pc} after {limit} instructions"
+                    )
+                }
                 LimitKind::SleepForever => write!(
                     f,
                     "core sleeps at pc {pc} with no interrupt enabled that could wake it"
