@@ -567,11 +567,15 @@ fn table(p: &mcusim_profiler::Profile) -> String {
     let m = &p.memory;
     let _ = writeln!(
         t,
-        "memory: flash {} B ({} code, {} constants), static RAM {} B, stack peak {}, heap peak {}, peak SRAM {} B",
+        "memory: flash {} B ({} code, {} constants), static RAM {} B{}, stack peak {}, heap peak {}, peak SRAM {} B",
         group(u64::from(m.flash_bytes)),
         group(u64::from(m.flash_code_bytes)),
         group(u64::from(m.flash_data_bytes)),
         group(u64::from(m.static_ram_bytes)),
+        m.arena_bytes.map_or_else(String::new, |a| format!(
+            " (arena {} B)",
+            group(u64::from(a))
+        )),
         m.stack_peak_bytes.map_or_else(
             || "unknown".into(),
             |b| format!("{} B", group(u64::from(b)))

@@ -32,6 +32,11 @@ pub struct Image {
     pub compiler: Option<String>,
     /// The executable sections' bytes: (address, bytes).
     code: Vec<(u32, Vec<u8>)>,
+    /// Every section stored in flash (initialised data as its load image): (name, bytes), in
+    /// address order.
+    pub flash_sections: Vec<(String, u32)>,
+    /// The model's tensor arena (the RAM object `arena` mcusim's generated code plans), bytes.
+    pub arena_bytes: Option<u32>,
 }
 
 impl Image {
@@ -56,6 +61,8 @@ impl Image {
             // Flash holds every non-NOBITS section (initialised data as its load image).
             if !nobits {
                 image.flash_bytes += size;
+                let name = elf.shdr_strtab.get_at(sh.sh_name).unwrap_or("?");
+                image.flash_sections.push((name.to_owned(), size));
             }
             if sh.sh_flags & u64::from(SHF_EXECINSTR) != 0 && !nobits {
                 let start = usize::try_from(sh.sh_offset).unwrap_or(usize::MAX);
@@ -97,6 +104,9 @@ impl Image {
                 continue;
             };
             match name {
+                "arena" if sym.st_type() == STT_OBJECT => {
+                    image.arena_bytes = u32::try_from(sym.st_size).ok();
+                }
                 "__heap_start" => image.heap_start = u32::try_from(sym.st_value).ok(),
                 "__StackTop" => image.stack_top = u32::try_from(sym.st_value).ok(),
                 _ => {}

@@ -170,6 +170,8 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
             flash_bytes: f.image.flash_bytes,
             flash_code_bytes: f.image.flash_code_bytes,
             flash_data_bytes: f.image.flash_bytes.saturating_sub(f.image.flash_code_bytes),
+            flash_sections: f.image.flash_sections.clone(),
+            arena_bytes: f.image.arena_bytes,
             top_flash_symbols: f.image.top_flash_symbols(10),
             timeline: f
                 .hits

@@ -222,6 +222,11 @@ pub struct Memory {
     pub flash_code_bytes: u32,
     /// Of which constants and initial data (weights among them).
     pub flash_data_bytes: u32,
+    /// The sections stored in flash: (name, bytes), in address order.
+    pub flash_sections: Vec<(String, u32)>,
+    /// The model's planned tensor arena (within static RAM), bytes; `null` if the firmware
+    /// has none.
+    pub arena_bytes: Option<u32>,
     /// The largest objects in flash: (name, bytes).
     pub top_flash_symbols: Vec<(String, u32)>,
     /// SRAM in use (static RAM plus the deepest stack since the previous point) at every layer

@@ -502,8 +502,10 @@ fn memory(f: &mut Frame<'_>, app: &App, area: Rect) {
         ram.map(|r| r.size),
     ));
     lines.push(Line::from(format!(
-        "  static {}  stack {}  heap {}",
+        "  static {} (arena {})  stack {}  heap {}",
         kib(u64::from(m.static_ram_bytes)),
+        m.arena_bytes
+            .map_or_else(|| "-".into(), |b| kib(u64::from(b))),
         m.stack_peak_bytes
             .map_or_else(|| "?".into(), |b| kib(u64::from(b))),
         m.heap_peak_bytes
@@ -513,6 +515,14 @@ fn memory(f: &mut Frame<'_>, app: &App, area: Rect) {
         "  flash: code {}, constants {}",
         kib(u64::from(m.flash_code_bytes)),
         kib(u64::from(m.flash_data_bytes))
+    )));
+    lines.push(Line::from(format!(
+        "  sections: {}",
+        m.flash_sections
+            .iter()
+            .map(|(n, b)| format!("{n} {}", kib(u64::from(*b))))
+            .collect::<Vec<_>>()
+            .join(", ")
     )));
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(

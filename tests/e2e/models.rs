@@ -538,6 +538,15 @@ fn profile_exports_json_csv_perfetto_and_folded_deterministically() {
         .max()
         .unwrap();
     assert!(smlad > 50_000, "{smlad}");
+    // Flash by section adds up; the arena is the planner's (19,776 bytes: the liveness bound).
+    let sections: u64 = p["memory"]["flash_sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s[1].as_u64().unwrap())
+        .sum();
+    assert_eq!(sections, p["memory"]["flash_bytes"].as_u64().unwrap());
+    assert_eq!(p["memory"]["arena_bytes"], 19_776);
     // Model firmware links no allocator: its heap is empty.
     assert_eq!(p["memory"]["heap_peak_bytes"], 0);
     for key in ["peak_sram_bytes", "stack_peak_bytes", "flash_bytes"] {
