@@ -429,7 +429,8 @@ pub fn write_exports(
     write_export(perfetto, &mcusim_profiler::export::perfetto(p))?;
     write_export(folded, &mcusim_profiler::export::folded(p))?;
     if let Some(dir) = plots {
-        mcusim_profiler::plot::write_svgs(p, dir)?;
+        let svgs = mcusim_profiler::plot::write_svgs(p, dir)?;
+        mcusim_profiler::plot::write_pngs(&svgs)?;
     }
     Ok(())
 }

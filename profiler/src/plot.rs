@@ -1,6 +1,7 @@
 //! Charts of a profile, as SVG (plotters): cycles per layer, cycles per MAC per layer, energy
-//! per layer by component, SRAM in use over the run, and a roofline of the layers.
-//! Deterministic: the same profile gives the same files.
+//! per layer by component, SRAM in use over the run, and a roofline of the layers; and each as
+//! PNG, the SVG rasterised by resvg. Deterministic: the same profile gives the same files (the
+//! PNGs' text is drawn in the system's sans-serif font, DejaVu Sans where installed).
 
 use crate::profile::Profile;
 use plotters::prelude::*;
@@ -255,6 +256,40 @@ fn roofline(path: &Path, p: &Profile) -> Result<(), PlotError> {
         .draw()
         .map_err(|e| fail(&e))?;
     root.present().map_err(|e| fail(&e))
+}
+
+/// Rasterises each SVG chart into a PNG beside it (`name.svg` -> `name.png`); returns the PNGs.
+/// Text needs a system font; without one the PNGs have none.
+pub fn write_pngs(svgs: &[PathBuf]) -> Result<Vec<PathBuf>, PlotError> {
+    use resvg::{tiny_skia, usvg};
+    let mut options = usvg::Options::default();
+    let fonts = options.fontdb_mut();
+    fonts.load_system_fonts();
+    if fonts
+        .faces()
+        .any(|f| f.families.iter().any(|(n, _)| n == "DejaVu Sans"))
+    {
+        fonts.set_sans_serif_family("DejaVu Sans");
+    }
+    let mut out = Vec::new();
+    for svg in svgs {
+        let png = svg.with_extension("png");
+        let fail = |message: String| PlotError {
+            path: png.display().to_string(),
+            message,
+        };
+        let text = std::fs::read_to_string(svg).map_err(|e| fail(e.to_string()))?;
+        let tree = usvg::Tree::from_str(&text, &options).map_err(|e| fail(e.to_string()))?;
+        let size = tree.size().to_int_size();
+        let mut pixmap = tiny_skia::Pixmap::new(size.width(), size.height())
+            .ok_or_else(|| fail("empty chart".into()))?;
+        pixmap.fill(tiny_skia::Color::WHITE);
+        resvg::render(&tree, tiny_skia::Transform::default(), &mut pixmap.as_mut());
+        let bytes = pixmap.encode_png().map_err(|e| fail(e.to_string()))?;
+        std::fs::write(&png, bytes).map_err(|e| fail(e.to_string()))?;
+        out.push(png);
+    }
+    Ok(out)
 }
 
 /// Writes the charts into `dir` (created if needed); returns their paths.

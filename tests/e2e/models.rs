@@ -496,6 +496,24 @@ fn profile_exports_json_csv_perfetto_and_folded_deterministically() {
     for svg in &first[4..] {
         assert!(svg.contains("<svg") && svg.trim_end().ends_with("</svg>"));
     }
+    // Each chart as PNG too: an 800-pixel-wide image, the same bytes from both runs.
+    for name in [
+        "cycles_per_layer",
+        "cycles_per_mac",
+        "energy_per_layer",
+        "sram_timeline",
+        "roofline",
+    ] {
+        let png = |tag: &str| std::fs::read(dir.join(format!("{tag}-plots/{name}.png"))).unwrap();
+        let a = png("a");
+        assert_eq!(&a[..8], b"\x89PNG\r\n\x1a\n", "{name}");
+        assert_eq!(
+            u32::from_be_bytes([a[16], a[17], a[18], a[19]]),
+            800,
+            "{name}"
+        );
+        assert!(a == png("b"), "{name}.png differs between runs");
+    }
     let [json, csv, trace, folded] = <[String; 4]>::try_from(first[..4].to_vec()).unwrap();
     let p: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(p["schema"], "mcusim-profile/1");

@@ -19,14 +19,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 /// Debian packages the build and the tests need: unicorn's build (cmake, bindgen's libclang),
-/// the firmware toolchain, and QEMU for the cross-check tests.
-const PACKAGES: [(&str, &str); 6] = [
+/// the firmware toolchain, QEMU for the cross-check tests, tmux for the terminal UI's test, and
+/// a font for the text of the PNG charts.
+const PACKAGES: [(&str, &str); 7] = [
     ("cmake", "cmake"),
     ("clang", "libclang-dev"),
     ("arm-none-eabi-gcc", "gcc-arm-none-eabi"),
     ("newlib", "libnewlib-arm-none-eabi"),
     ("qemu-system-arm", "qemu-system-arm"),
     ("tmux", "tmux"),
+    ("fonts", "fonts-dejavu-core"),
 ];
 
 fn main() -> ExitCode {
@@ -70,7 +72,7 @@ fn installed(probe: &str, package: &str) -> bool {
         "clang" => {
             Path::new("/usr/lib/llvm-14/lib/libclang.so").exists() || dpkg_installed(package)
         }
-        "newlib" => dpkg_installed(package),
+        "newlib" | "fonts" => dpkg_installed(package),
         program => mcusim_toolchain::which(program).is_some(),
     }
 }
