@@ -222,6 +222,9 @@ pub fn collect_live(r: &Request<'_>, live: Option<LiveHook<'_>>) -> Result<Colle
 /// The byte the free RAM is filled with before the run, to find the stack's deepest point.
 const STACK_PATTERN: u8 = 0xA5;
 
+/// The byte the arena is filled with when `main` starts, to find what the run wrote.
+const ARENA_PATTERN: u8 = 0x5A;
+
 fn profile(
     r: &Request<'_>,
     elf: &Path,
@@ -235,6 +238,7 @@ fn profile(
     let markers = symbol("mcusim_layer_begin").zip(symbol("mcusim_layer_end"));
     let input_data = symbol("mcusim_model_input_data");
     let heap_peak_at = symbol("mcusim_heap_peak").map(|s| s.addr);
+    let main_entry = symbol("main").filter(|s| s.is_function).map(|s| s.addr);
     let has_sbrk = symbol("_sbrk").is_some();
     let foreign_heap = heap_peak_at.is_none() && has_sbrk;
     let output_data = symbol("mcusim_model_output_data");
@@ -275,6 +279,12 @@ fn profile(
     let free = free.filter(|_| !foreign_heap);
     if let Some((lo, hi)) = free {
         machine.watch_stack(lo, hi, STACK_PATTERN, heap_peak_at);
+    }
+    // The arena is cleared by start-up: mark it when `main` starts, to count what the run wrote.
+    let arena = image.arena_addr.zip(image.arena_bytes);
+    let arena = arena.filter(|_| main_entry.is_some());
+    if let (Some((addr, len)), Some(main)) = (arena, main_entry) {
+        machine.fill_on_entry(main, addr, len, ARENA_PATTERN);
     }
     if !r.inputs.is_empty() {
         let Some(input_data) = &input_data else {
@@ -354,6 +364,10 @@ fn profile(
     };
     let host_seconds = started.elapsed().as_secs_f64();
     let stack_peak_bytes = free.and_then(|(_, hi)| machine.stack_low_water().map(|low| hi - low));
+    let arena_touched_bytes = arena.and_then(|(addr, len)| {
+        let bytes = machine.read_memory(addr, len as usize)?;
+        Some(bytes.iter().filter(|&&b| b != ARENA_PATTERN).count() as u32)
+    });
     // Without an allocator linked in (no `_sbrk`), the heap is empty.
     let heap_peak_bytes = match heap_peak_at {
         Some(at) => machine
@@ -389,6 +403,7 @@ fn profile(
         layer_infos,
         stack_peak_bytes,
         heap_peak_bytes,
+        arena_touched_bytes,
         image: &image,
         blocks: &machine.block_profile(),
     });
@@ -574,8 +589,12 @@ fn table(p: &mcusim_profiler::Profile) -> String {
         group(u64::from(m.flash_data_bytes)),
         group(u64::from(m.static_ram_bytes)),
         m.arena_bytes.map_or_else(String::new, |a| format!(
-            " (arena {} B)",
-            group(u64::from(a))
+            " (arena {} B{})",
+            group(u64::from(a)),
+            m.arena_touched_bytes.map_or_else(String::new, |t| format!(
+                ", {} written",
+                group(u64::from(t))
+            ))
         )),
         m.stack_peak_bytes.map_or_else(
             || "unknown".into(),

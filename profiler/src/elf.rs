@@ -35,8 +35,10 @@ pub struct Image {
     /// Every section stored in flash (initialised data as its load image): (name, bytes), in
     /// address order.
     pub flash_sections: Vec<(String, u32)>,
-    /// The model's tensor arena (the RAM object `arena` mcusim's generated code plans), bytes.
+    /// The model's tensor arena (the RAM object `arena` mcusim's generated code plans), bytes,
+    /// and its address.
     pub arena_bytes: Option<u32>,
+    pub arena_addr: Option<u32>,
 }
 
 impl Image {
@@ -106,6 +108,7 @@ impl Image {
             match name {
                 "arena" if sym.st_type() == STT_OBJECT => {
                     image.arena_bytes = u32::try_from(sym.st_size).ok();
+                    image.arena_addr = u32::try_from(sym.st_value).ok();
                 }
                 "__heap_start" => image.heap_start = u32::try_from(sym.st_value).ok(),
                 "__StackTop" => image.stack_top = u32::try_from(sym.st_value).ok(),

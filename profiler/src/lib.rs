@@ -59,6 +59,8 @@ pub struct RunFacts<'a> {
     pub stack_peak_bytes: Option<u32>,
     /// The heap's highest break above its start, if the firmware says.
     pub heap_peak_bytes: Option<u32>,
+    /// The arena's bytes the run wrote, if measured.
+    pub arena_touched_bytes: Option<u32>,
     /// The firmware image.
     pub image: &'a elf::Image,
     /// Every executed block's counts.
@@ -172,6 +174,7 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
             flash_data_bytes: f.image.flash_bytes.saturating_sub(f.image.flash_code_bytes),
             flash_sections: f.image.flash_sections.clone(),
             arena_bytes: f.image.arena_bytes,
+            arena_touched_bytes: f.arena_touched_bytes,
             top_flash_symbols: f.image.top_flash_symbols(10),
             timeline: f
                 .hits

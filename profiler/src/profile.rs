@@ -227,6 +227,10 @@ pub struct Memory {
     /// The model's planned tensor arena (within static RAM), bytes; `null` if the firmware
     /// has none.
     pub arena_bytes: Option<u32>,
+    /// Of the arena, the bytes the run wrote (`null` if not measured): filled with a pattern
+    /// when `main` is entered, after start-up, and scanned after the run (a byte written with
+    /// the pattern's value counts as untouched: an approximation of at most a few bytes).
+    pub arena_touched_bytes: Option<u32>,
     /// The largest objects in flash: (name, bytes).
     pub top_flash_symbols: Vec<(String, u32)>,
     /// SRAM in use (static RAM plus the deepest stack since the previous point) at every layer

@@ -318,6 +318,8 @@ struct State {
     /// Where the firmware keeps its heap's highest break, if it says: the stack scan starts
     /// above it.
     heap_peak_at: Option<u32>,
+    /// Memory filled when a probed function is entered: (probe, address, length, byte).
+    entry_fills: Vec<(ProbeId, u32, u32, u8)>,
     /// Recently executed blocks by a hash of their address: (key, index), key 0 for none.
     recent: Box<[(u64, u32)]>,
     /// Instructions already carrying a hook of their own (see `hook_narrow_checks`).
@@ -622,6 +624,7 @@ impl Machine {
             block_snapshots: Vec::new(),
             stack_watch: None,
             heap_peak_at: None,
+            entry_fills: Vec::new(),
             recent: vec![(0, 0); RECENT_BLOCKS].into_boxed_slice(),
             narrow_hooked: Default::default(),
             current: None,
@@ -745,6 +748,18 @@ impl Machine {
             st.stack_watch = Some((lo, hi, fill));
             st.heap_peak_at = heap_peak_at;
         }
+    }
+
+    /// Fills `len` bytes at `addr` with `byte` each time the function at `entry` is entered
+    /// (the entry becomes a probe): memory that start-up code clears can be marked after it,
+    /// to find later which bytes the run wrote. Call before the run.
+    pub fn fill_on_entry(&mut self, entry: u32, addr: u32, len: u32, byte: u8) -> ProbeId {
+        let probe = self.add_probe(entry);
+        self.uc
+            .get_data_mut()
+            .entry_fills
+            .push((probe, addr, len, byte));
+        probe
     }
 
     /// The word at `addr`, if mapped.
@@ -1476,10 +1491,24 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
     // A probed function's entry: its first argument, read only for these rare blocks.
     let probe = uc.get_data().blocks[b as usize].probe;
     let (arg0, stack_low) = match probe {
-        Some(_) => (
-            uc.reg_read(RegisterARM::R0).unwrap_or(0) as u32,
-            stack_low_water(uc),
-        ),
+        Some(p) => {
+            // Fills asked for at this entry (`Machine::fill_on_entry`); idempotent, so a block
+            // restarted after this point fills again harmlessly.
+            let fills: Vec<(u32, u32, u8)> = uc
+                .get_data()
+                .entry_fills
+                .iter()
+                .filter(|f| f.0 == p)
+                .map(|f| (f.1, f.2, f.3))
+                .collect();
+            for (addr, len, byte) in fills {
+                let _ = uc.mem_write(u64::from(addr), &vec![byte; len as usize]);
+            }
+            (
+                uc.reg_read(RegisterARM::R0).unwrap_or(0) as u32,
+                stack_low_water(uc),
+            )
+        }
         None => (0, None),
     };
     let st = uc.get_data_mut();

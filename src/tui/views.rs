@@ -502,15 +502,21 @@ fn memory(f: &mut Frame<'_>, app: &App, area: Rect) {
         ram.map(|r| r.size),
     ));
     lines.push(Line::from(format!(
-        "  static {} (arena {})  stack {}  heap {}",
+        "  static {}  stack {}  heap {}",
         kib(u64::from(m.static_ram_bytes)),
-        m.arena_bytes
-            .map_or_else(|| "-".into(), |b| kib(u64::from(b))),
         m.stack_peak_bytes
             .map_or_else(|| "?".into(), |b| kib(u64::from(b))),
         m.heap_peak_bytes
             .map_or_else(|| "-".into(), |b| kib(u64::from(b)))
     )));
+    if let Some(a) = m.arena_bytes {
+        lines.push(Line::from(format!(
+            "  arena {} planned{}",
+            kib(u64::from(a)),
+            m.arena_touched_bytes
+                .map_or_else(String::new, |b| format!(", {} written", kib(u64::from(b))))
+        )));
+    }
     lines.push(Line::from(format!(
         "  flash: code {}, constants {}",
         kib(u64::from(m.flash_code_bytes)),
