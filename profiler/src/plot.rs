@@ -261,35 +261,67 @@ fn roofline(path: &Path, p: &Profile) -> Result<(), PlotError> {
 /// Rasterises each SVG chart into a PNG beside it (`name.svg` -> `name.png`); returns the PNGs.
 /// Text needs a system font; without one the PNGs have none.
 pub fn write_pngs(svgs: &[PathBuf]) -> Result<Vec<PathBuf>, PlotError> {
-    use resvg::{tiny_skia, usvg};
-    let mut options = usvg::Options::default();
-    let fonts = options.fontdb_mut();
-    fonts.load_system_fonts();
-    if fonts
+    let options = png_options();
+    // Each chart on a thread of its own: rasterising is most of a full profile's export time.
+    std::thread::scope(|scope| {
+        let jobs: Vec<_> = svgs
+            .iter()
+            .map(|svg| scope.spawn(|| write_png(svg, &options)))
+            .collect();
+        jobs.into_iter()
+            .map(|job| job.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
+/// Rendering options with the text font: DejaVu Sans when the system has it (the charts ask
+/// for sans-serif), its files read once into memory (fontdb would otherwise read a font file
+/// from disk again for every glyph it draws); otherwise whatever the system has.
+fn png_options() -> resvg::usvg::Options<'static> {
+    use resvg::usvg::fontdb;
+    let mut system = fontdb::Database::new();
+    system.load_system_fonts();
+    let dejavu: Vec<std::path::PathBuf> = system
         .faces()
-        .any(|f| f.families.iter().any(|(n, _)| n == "DejaVu Sans"))
-    {
+        .filter(|f| f.families.iter().any(|(n, _)| n == "DejaVu Sans"))
+        .filter_map(|f| match &f.source {
+            fontdb::Source::File(path) => Some(path.clone()),
+            _ => None,
+        })
+        .collect();
+    let mut fonts = fontdb::Database::new();
+    for path in &dejavu {
+        if let Ok(data) = std::fs::read(path) {
+            fonts.load_font_data(data);
+        }
+    }
+    if fonts.is_empty() {
+        fonts = system;
+    } else {
         fonts.set_sans_serif_family("DejaVu Sans");
     }
-    let mut out = Vec::new();
-    for svg in svgs {
-        let png = svg.with_extension("png");
-        let fail = |message: String| PlotError {
-            path: png.display().to_string(),
-            message,
-        };
-        let text = std::fs::read_to_string(svg).map_err(|e| fail(e.to_string()))?;
-        let tree = usvg::Tree::from_str(&text, &options).map_err(|e| fail(e.to_string()))?;
-        let size = tree.size().to_int_size();
-        let mut pixmap = tiny_skia::Pixmap::new(size.width(), size.height())
-            .ok_or_else(|| fail("empty chart".into()))?;
-        pixmap.fill(tiny_skia::Color::WHITE);
-        resvg::render(&tree, tiny_skia::Transform::default(), &mut pixmap.as_mut());
-        let bytes = pixmap.encode_png().map_err(|e| fail(e.to_string()))?;
-        std::fs::write(&png, bytes).map_err(|e| fail(e.to_string()))?;
-        out.push(png);
-    }
-    Ok(out)
+    let mut options = resvg::usvg::Options::default();
+    *options.fontdb_mut() = fonts;
+    options
+}
+
+fn write_png(svg: &Path, options: &resvg::usvg::Options<'_>) -> Result<PathBuf, PlotError> {
+    use resvg::{tiny_skia, usvg};
+    let png = svg.with_extension("png");
+    let fail = |message: String| PlotError {
+        path: png.display().to_string(),
+        message,
+    };
+    let text = std::fs::read_to_string(svg).map_err(|e| fail(e.to_string()))?;
+    let tree = usvg::Tree::from_str(&text, options).map_err(|e| fail(e.to_string()))?;
+    let size = tree.size().to_int_size();
+    let mut pixmap = tiny_skia::Pixmap::new(size.width(), size.height())
+        .ok_or_else(|| fail("empty chart".into()))?;
+    pixmap.fill(tiny_skia::Color::WHITE);
+    resvg::render(&tree, tiny_skia::Transform::default(), &mut pixmap.as_mut());
+    let bytes = pixmap.encode_png().map_err(|e| fail(e.to_string()))?;
+    std::fs::write(&png, bytes).map_err(|e| fail(e.to_string()))?;
+    Ok(png)
 }
 
 /// Writes the charts into `dir` (created if needed); returns their paths.

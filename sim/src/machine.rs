@@ -118,8 +118,9 @@ struct Block {
     stall: u32,
     /// Whether instruction fetch, literal or learned loads cost flash wait states.
     extras: bool,
-    /// Loads of this block whose flash reads are charged from a learned pattern.
-    learned: Vec<LearnedLoad>,
+    /// Loads of this block (their addresses, in program order) whose flash reads are charged
+    /// from a learned pattern, kept in `State::learned`.
+    learned: Vec<u32>,
     start: u32,
     /// The block's bytes (for decoding the instruction that made an MMIO access).
     code: Box<[u8]>,
@@ -231,13 +232,15 @@ struct FlashSite {
     /// Executions a learned pattern is trusted before it is checked: doubles while the checks
     /// pass.
     trust: u32,
-    /// Where the last prediction said the load would read next, to check it against.
-    predicted_next: Option<u32>,
+    /// The prediction that ran until the load was watched again, to check its next read.
+    predicted: Option<timing::stride::Predictor>,
+    /// Reads that agreed with `predicted` since the load was watched again.
+    agreed: u32,
 }
 
-/// A learned flash load in a block: the block charges its reads from the predicted pattern.
+/// A learned flash load: the blocks holding it charge its reads from the predicted pattern
+/// (one predictor per load, however many translated blocks hold it).
 struct LearnedLoad {
-    pc: u32,
     predictor: timing::stride::Predictor,
     executions: u32,
     /// After this many executions the load is watched again and the prediction checked.
@@ -249,6 +252,9 @@ const LEARN_SAMPLES: usize = 48;
 
 /// The most samples a pattern is learned from.
 const LEARN_SAMPLES_MAX: usize = 1024;
+
+/// Reads a learned pattern must predict right when checked, to be trusted again.
+const CHECK_READS: u32 = 8;
 
 /// The longest a learned pattern runs unchecked.
 const TRUST_MAX: u32 = 65536;
@@ -293,6 +299,8 @@ struct State {
     retire: Vec<u32>,
     /// Patterns learned since the run loop last ran, to hand to the blocks holding the load.
     learned_new: Vec<(u32, timing::stride::Predictor)>,
+    /// Loads charged from their learned pattern, by address.
+    learned: FxHashMap<u32, LearnedLoad>,
     /// Charge every flash data read through its hook (no learning): the exact reference.
     exact_flash: bool,
     exceptions: u64,
@@ -610,6 +618,7 @@ impl Machine {
             flash_sites: FxHashMap::default(),
             retire: Vec::new(),
             learned_new: Vec::new(),
+            learned: FxHashMap::default(),
             exact_flash: false,
             exceptions: 0,
             resets: 0,
@@ -964,17 +973,23 @@ impl Machine {
                         })
                         .collect();
                     for (pc, predictor) in std::mem::take(&mut st.learned_new) {
+                        let check_after = st.flash_sites.get(&pc).map_or(TRUST_MAX, |s| s.trust);
+                        st.learned.insert(
+                            pc,
+                            LearnedLoad {
+                                predictor,
+                                executions: 0,
+                                check_after,
+                            },
+                        );
                         for block in &mut st.blocks {
                             let end = block.start + block.code.len() as u32;
                             if (block.start..end).contains(&pc) {
-                                let check_after =
-                                    st.flash_sites.get(&pc).map_or(TRUST_MAX, |s| s.trust);
-                                block.learned.push(LearnedLoad {
-                                    pc,
-                                    predictor,
-                                    executions: 0,
-                                    check_after,
-                                });
+                                // In program order: the data cache sees the reads in the
+                                // order the block makes them.
+                                if let Err(at) = block.learned.binary_search(&pc) {
+                                    block.learned.insert(at, pc);
+                                }
                                 block.extras = true;
                             }
                         }
@@ -1437,6 +1452,17 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
                 _ => (None, Box::default()),
             };
             let n = offsets.len() as u32;
+            // Loads already learned in another block holding them (a branch into the middle of
+            // a block translates a new one).
+            let learned: Vec<u32> = if st.learned.is_empty() {
+                Vec::new()
+            } else {
+                offsets
+                    .iter()
+                    .map(|&o| addr as u32 + u32::from(o))
+                    .filter(|pc| st.learned.contains_key(pc))
+                    .collect()
+            };
             let (read_bytes, write_bytes) = timing::data_bytes(&code, &offsets);
             let call_return = match offsets.last() {
                 Some(&o) if thumb::is_call(&code[usize::from(o)..]) => addr as u32 + size,
@@ -1446,8 +1472,8 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
                 n,
                 total: cost.prefix[offsets.len()],
                 stall: cost.stall_prefix[offsets.len()],
-                extras: fetch.is_some() || !literals.is_empty(),
-                learned: Vec::new(),
+                extras: fetch.is_some() || !literals.is_empty() || !learned.is_empty(),
+                learned,
                 fetch,
                 literals,
                 start: addr as u32,
@@ -1480,11 +1506,11 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
         return;
     }
     let st = uc.get_data_mut();
-    if st.blocks[b as usize]
-        .learned
-        .iter()
-        .any(|l| l.executions >= l.check_after)
-    {
+    if st.blocks[b as usize].learned.iter().any(|pc| {
+        st.learned
+            .get(pc)
+            .is_some_and(|l| l.executions >= l.check_after)
+    }) {
         rewatch_learned_loads(uc, b);
         return;
     }
@@ -1540,14 +1566,13 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
                 .iter()
                 .map(|span| flash.data_read(span.clone()))
                 .sum();
-            let learned: u32 = block
-                .learned
-                .iter_mut()
-                .map(|l| {
+            let mut learned = 0;
+            for pc in &block.learned {
+                if let Some(l) = st.learned.get_mut(pc) {
                     l.executions += 1;
-                    flash.data_read(l.predictor.next_span())
-                })
-                .sum();
+                    learned += flash.data_read(l.predictor.next_span());
+                }
+            }
             u64::from(fetch + data + learned)
         }
         _ => 0,
@@ -1686,7 +1711,8 @@ fn hook_narrow_checks(
                     len: 0,
                     window: LEARN_SAMPLES,
                     trust: 8 * LEARN_SAMPLES as u32,
-                    predicted_next: None,
+                    predicted: None,
+                    agreed: 0,
                 },
             );
         }
@@ -1755,20 +1781,23 @@ fn rewatch_learned_loads(uc: &mut Uc<'_>, b: u32) {
     let st = uc.get_data_mut();
     let block = &mut st.blocks[b as usize];
     let (start, end) = (block.start, block.start + block.code.len() as u32);
-    let stale: Vec<(u32, u32)> = block
-        .learned
-        .drain(..)
-        .map(|mut l| (l.pc, l.predictor.next_span().start))
-        .collect();
+    let stale: Vec<u32> = block.learned.drain(..).collect();
     block.extras = block.fetch.is_some() || !block.literals.is_empty();
-    for (pc, predicted) in stale {
+    for pc in stale {
         // Other blocks holding the same load predict it no more either.
-        for other in &mut uc.get_data_mut().blocks {
-            other.learned.retain(|l| l.pc != pc);
+        let st = uc.get_data_mut();
+        let Some(predicted) = st.learned.remove(&pc).map(|l| l.predictor) else {
+            continue;
+        };
+        for other in &mut st.blocks {
+            other.learned.retain(|&l| l != pc);
+            other.extras =
+                other.fetch.is_some() || !other.literals.is_empty() || !other.learned.is_empty();
         }
         let Some(insn) = uc.get_data_mut().flash_sites.get_mut(&pc).map(|site| {
             site.samples.clear();
-            site.predicted_next = Some(predicted);
+            site.predicted = Some(predicted);
+            site.agreed = 0;
             site.insn.clone()
         }) else {
             continue;
@@ -1794,11 +1823,41 @@ fn stack_low_water(uc: &mut Uc<'_>) -> Option<u32> {
         Some(u32::from_le_bytes(b))
     });
     let sp = (uc.reg_read(RegisterARM::SP).unwrap_or(u64::from(hi)) as u32).clamp(lo, hi);
-    let mut region = vec![0u8; (hi - lo) as usize];
-    uc.mem_read(u64::from(lo), &mut region).ok()?;
-    let untouched = region.iter().take_while(|&&b| b == fill).count() as u32;
-    let _ = uc.mem_write(u64::from(lo), &vec![fill; (sp - lo) as usize]);
-    Some(lo + untouched)
+    // Read upwards a page at a time until the first written byte: the stack is usually a small
+    // part of the region, and nothing below that byte needs filling again.
+    const CHUNK: u32 = 4096;
+    let mut buf = [0u8; CHUNK as usize];
+    let mut low = lo;
+    while low < hi {
+        let n = (hi - low).min(CHUNK);
+        let chunk = &mut buf[..n as usize];
+        uc.mem_read(u64::from(low), chunk).ok()?;
+        match first_other(chunk, fill) {
+            Some(i) => {
+                low += i as u32;
+                break;
+            }
+            None => low += n,
+        }
+    }
+    buf.fill(fill);
+    let mut at = low;
+    while at < sp {
+        let n = (sp - at).min(CHUNK);
+        let _ = uc.mem_write(u64::from(at), &buf[..n as usize]);
+        at += n;
+    }
+    Some(low)
+}
+
+/// The index of the first byte of `bytes` that is not `fill`, eight at a time.
+fn first_other(bytes: &[u8], fill: u8) -> Option<usize> {
+    let word = [fill; 8];
+    let clean = bytes.chunks_exact(8).take_while(|w| *w == word).count() * 8;
+    bytes[clean..]
+        .iter()
+        .position(|&b| b != fill)
+        .map(|i| clean + i)
 }
 
 /// The lowest address of the watched region above the heap: the firmware's highest heap break,
@@ -1865,23 +1924,28 @@ fn charge_flash_load(uc: &mut Uc<'_>, pc: u32, insn: &[u8]) {
         if in_flash {
             site.flash_reads += 1;
             if !st.exact_flash && site.hook.is_some() {
-                // Check the prediction that ran until now: trust it longer if it held, learn
-                // from more samples if it did not.
-                if let Some(predicted) = site.predicted_next.take() {
-                    if predicted == span.start {
-                        site.trust = (site.trust * 2).min(TRUST_MAX);
-                    } else {
-                        site.window = (site.window * 2).min(LEARN_SAMPLES_MAX);
-                        site.trust = 8 * site.window as u32;
+                // Check the prediction that ran until now: if it holds, go on with it and trust
+                // it longer; if not, learn again from more samples.
+                if let Some(mut predicted) = site.predicted.take() {
+                    if predicted.next_span().start == span.start {
+                        site.agreed += 1;
+                        if site.agreed < CHECK_READS {
+                            site.predicted = Some(predicted);
+                        } else {
+                            site.trust = (site.trust * 2).min(TRUST_MAX);
+                            st.learned_new.push((pc, predicted));
+                            st.retire.push(pc);
+                        }
+                        return;
                     }
+                    site.window = (site.window * 2).min(LEARN_SAMPLES_MAX);
+                    site.trust = 8 * site.window as u32;
                 }
                 site.len = span.end - span.start;
                 site.samples.push(span.start);
                 if site.samples.len() >= site.window {
-                    match timing::stride::learn(&site.samples) {
-                        Some(pattern) => {
-                            let predictor =
-                                timing::stride::Predictor::after(pattern, &site.samples, site.len);
+                    match timing::stride::Predictor::learn(&site.samples, site.len) {
+                        Some(predictor) => {
                             st.learned_new.push((pc, predictor));
                             st.retire.push(pc);
                         }

@@ -3,7 +3,7 @@
 //! TensorFlow Lite Micro's; held-out models the same; bad models refused; `--emit-c` builds
 //! with make to the same firmware behaviour.
 
-use crate::support::mcusim;
+use crate::support::{mcusim, run_json};
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
@@ -827,4 +827,29 @@ fn run_profiles_with_the_same_exports_as_profile() {
     assert_eq!(r["totals"]["cycles"], a["totals"]["cycles"]);
     assert_eq!(std::fs::read_to_string(&csv).unwrap().lines().count(), 14);
     assert!(std::fs::read_to_string(&folded).unwrap().lines().count() > 10);
+}
+
+/// A compiled model's weights stay in flash and its convolutions read them in nested loops (a
+/// row of a filter, the next row, the next output channel): the learned charging must agree
+/// with charging every read through its hook (`--exact-flash`), and only in the memory part.
+#[test]
+fn model_weight_reads_learned_agree_with_exact_charging() {
+    let dir = root().join("examples/models");
+    for name in ["kws_ds_cnn", "mobilenet_tiny"] {
+        let elf = out_dir(&format!("exact-{name}")).join("model.elf");
+        compile(&dir.join(format!("{name}.tflite")), "nucleo-l4r5zi", &elf);
+        let (_, fast) = run_json("nucleo-l4r5zi", &elf, &[]);
+        let (_, exact) = run_json("nucleo-l4r5zi", &elf, &["--exact-flash"]);
+        let memory = |r: &serde_json::Value| r["totals"]["breakdown"]["memory"].as_u64().unwrap();
+        let cycles = |r: &serde_json::Value| r["totals"]["cycles"].as_u64().unwrap();
+        let (m_fast, m_exact) = (memory(&fast), memory(&exact));
+        assert!(m_exact > 10_000, "{name}: weight reads cost ({m_exact})");
+        // Measured: KWS 0.06% apart, the MobileNet 0.9% (reads of loads learned at different
+        // times reach the data cache in another order); the README promises 2%.
+        assert!(
+            m_fast.abs_diff(m_exact) * 50 <= m_exact,
+            "{name}: learned {m_fast} vs exact {m_exact} memory cycles (more than 2% apart)"
+        );
+        assert_eq!(cycles(&fast) - m_fast, cycles(&exact) - m_exact, "{name}");
+    }
 }
