@@ -31,6 +31,8 @@ pub enum Command {
     Tui(TuiArgs),
     /// List the built-in boards, or show one.
     Boards(BoardsArgs),
+    /// Print the JSON Schema of the profile `profile --json` writes.
+    Schema,
 }
 
 #[derive(Debug, Args)]

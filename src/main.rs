@@ -36,6 +36,15 @@ fn main() -> ExitCode {
         cli::Command::Check(c) => cmd_check::run(&c),
         cli::Command::Tui(t) => cmd_tui::run(&t),
         cli::Command::Boards(b) => cmd_boards::run(&b),
+        cli::Command::Schema => {
+            let schema = mcusim_profiler::profile_schema();
+            // A pretty-printed Value always serialises.
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&schema).unwrap_or_default()
+            );
+            Ok(Outcome::Success)
+        }
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

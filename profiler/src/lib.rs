@@ -14,7 +14,7 @@ pub mod plot;
 pub mod profile;
 pub mod roofline;
 
-pub use profile::{Layer, Memory, PROFILE_SCHEMA, Profile, Totals};
+pub use profile::{Layer, Memory, PROFILE_SCHEMA, Profile, Totals, profile_schema};
 
 use mcusim_boards::Board;
 use mcusim_traces::{Breakdown, CallNode, Cycles, ProbeHit, ProbeId, StopReason, Traffic};

@@ -3,13 +3,37 @@
 //! same bytes.
 
 use mcusim_traces::{Breakdown, Cycles, StopReason};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The schema name and version of [`Profile`].
 pub const PROFILE_SCHEMA: &str = "mcusim-profile/1";
 
+/// The JSON Schema (draft 2020-12) of [`Profile`] as `profile --json` writes it, derived from
+/// these types (so it follows every serde attribute); `profiler/schema/` holds a copy, kept
+/// equal by a test, and `mcusim schema` prints it.
+pub fn profile_schema() -> serde_json::Value {
+    let generator = schemars::generate::SchemaSettings::draft2020_12()
+        .for_serialize()
+        .into_generator();
+    let mut schema = generator.into_root_schema_for::<Profile>();
+    schema.insert(
+        "$id".into(),
+        format!(
+            "https://mcusim.dev/schema/{}.json",
+            PROFILE_SCHEMA.replace('/', "-")
+        )
+        .into(),
+    );
+    schema.insert("title".into(), PROFILE_SCHEMA.into());
+    let mut value = schema.to_value();
+    // A reader can tell the version from the `schema` field alone.
+    value["properties"]["schema"]["const"] = PROFILE_SCHEMA.into();
+    value
+}
+
 /// A run's profile.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Profile {
     /// `mcusim-profile/1`.
     pub schema: String,
@@ -46,7 +70,7 @@ pub struct Profile {
 }
 
 /// A function's instructions with what each cost in the run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct AnnotatedFunction {
     pub name: String,
     pub start: u32,
@@ -54,7 +78,7 @@ pub struct AnnotatedFunction {
 }
 
 /// One instruction, disassembled, with its executions and issue cycles over the run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct AnnotatedInstruction {
     pub address: u32,
     /// Its bytes in hex, in memory order.
@@ -67,7 +91,7 @@ pub struct AnnotatedInstruction {
 }
 
 /// A function's cost.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FunctionRow {
     pub name: String,
     /// Exclusive cycles: its own code's, not its callees'. From the call tree when calls were
@@ -85,7 +109,7 @@ pub struct FunctionRow {
 }
 
 /// A node of the call tree.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CallRow {
     /// The function (its symbol, or its address).
     pub name: String,
@@ -102,7 +126,7 @@ pub struct CallRow {
 
 /// Data moved by the core's loads and stores, in bytes, by region (instruction fetch not
 /// included; see `mcusim_traces::Traffic` for how it is counted).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct MemoryTraffic {
     pub sram_read_bytes: u64,
     pub sram_write_bytes: u64,
@@ -124,7 +148,7 @@ impl From<mcusim_traces::Traffic> for MemoryTraffic {
 }
 
 /// A hot basic block.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct HotBlock {
     pub address: u32,
     /// `function+offset`, or the address when no symbol covers it.
@@ -136,7 +160,7 @@ pub struct HotBlock {
 
 /// A roofline's roofs: the core's peak int8 MACs per cycle and the bytes per cycle SRAM and
 /// flash deliver. Approximations from the core and the board file (see `roofline::for_board`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Roofline {
     pub peak_macs_per_cycle: f64,
     pub sram_bytes_per_cycle: f64,
@@ -146,7 +170,7 @@ pub struct Roofline {
 }
 
 /// The board the run was on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct BoardInfo {
     pub name: String,
     pub core: String,
@@ -156,7 +180,7 @@ pub struct BoardInfo {
 }
 
 /// The firmware that ran.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct FirmwareInfo {
     /// The ELF's file name (no directories, so reports do not depend on where it was built).
     pub file: String,
@@ -167,7 +191,7 @@ pub struct FirmwareInfo {
 }
 
 /// Whole-run figures. Layers plus `outside_layers_cycles` sum to `cycles`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Totals {
     pub cycles: Cycles,
     pub instructions: u64,
@@ -192,7 +216,7 @@ pub struct Totals {
 }
 
 /// Estimated energy by component, in microjoules.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct EnergyParts {
     /// The core executing (execute, branch refills, stalls, exception entry).
     pub core_uj: f64,
@@ -205,7 +229,7 @@ pub struct EnergyParts {
 }
 
 /// Memory use.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Memory {
     /// `.data` + `.bss` + `.noinit`: static RAM, arena included.
     pub static_ram_bytes: u32,
@@ -239,7 +263,7 @@ pub struct Memory {
 }
 
 /// One layer: one kernel call, between the firmware's layer markers or found in the call tree.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Layer {
     /// The operator's index in the model.
     pub index: u32,
@@ -267,8 +291,34 @@ pub struct Layer {
 }
 
 /// A function's issue cycles within a layer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct FunctionCycles {
     pub name: String,
     pub cycles: u64,
+}
+
+#[cfg(test)]
+mod schema_tests {
+    use super::*;
+
+    /// `profiler/schema/` holds the schema users read; it must be the one the types give.
+    /// `MCUSIM_BLESS=1` rewrites it after a deliberate change (then bump the version if a
+    /// reader of the old one could break).
+    #[test]
+    fn the_committed_schema_is_the_derived_one() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("schema")
+            .join(format!("{}.schema.json", PROFILE_SCHEMA.replace('/', "-")));
+        let derived = serde_json::to_string_pretty(&profile_schema()).unwrap() + "\n";
+        if std::env::var_os("MCUSIM_BLESS").is_some() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &derived).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == derived,
+            "{} is not the schema the types give; run with MCUSIM_BLESS=1 to rewrite it",
+            path.display()
+        );
+    }
 }

@@ -853,3 +853,76 @@ fn model_weight_reads_learned_agree_with_exact_charging() {
         assert_eq!(cycles(&fast) - m_fast, cycles(&exact) - m_exact, "{name}");
     }
 }
+
+/// Profiles validate against the committed JSON Schema (`mcusim schema` prints the same), for a
+/// model with markers, firmware whose layers come from its calls, and runs that stop on a
+/// limit or a fault; and a profile that breaks the schema is caught.
+#[test]
+fn profiles_validate_against_their_json_schema() {
+    let schema_path = root().join("profiler/schema/mcusim-profile-1.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&schema_path).unwrap()).unwrap();
+    let printed = mcusim(["schema"]);
+    assert_eq!(printed.status, 0);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&printed.stdout).unwrap(),
+        schema
+    );
+    let validator = jsonschema::validator_for(&schema).expect("a valid draft 2020-12 schema");
+    let dir = out_dir("schema");
+    let model = root().join("examples/models/kws_ds_cnn.tflite");
+    let elf = dir.join("kws.elf");
+    compile(&model, "nucleo-l4r5zi", &elf);
+    let fault = crate::support::firmware("nucleo-l4r5zi", "fault", &["FAULT_UNMAPPED_READ"]);
+    let cases: [(&str, Vec<&std::ffi::OsStr>, i32); 3] = [
+        ("markers", vec!["profile".as_ref(), model.as_os_str()], 0),
+        (
+            "limit",
+            vec![
+                "run".as_ref(),
+                elf.as_os_str(),
+                "--board".as_ref(),
+                "nucleo-l4r5zi".as_ref(),
+                "--max-instructions".as_ref(),
+                "100000".as_ref(),
+            ],
+            1,
+        ),
+        (
+            "fault",
+            vec![
+                "run".as_ref(),
+                fault.as_os_str(),
+                "--board".as_ref(),
+                "nucleo-l4r5zi".as_ref(),
+            ],
+            1,
+        ),
+    ];
+    for (name, mut args, status) in cases {
+        let json = dir.join(format!("{name}.json"));
+        let flag = if args[0] == "run" {
+            "--profile"
+        } else {
+            "--json"
+        };
+        args.extend([flag.as_ref(), json.as_os_str()]);
+        let run = mcusim(&args);
+        assert_eq!(run.status, status, "{name}: {}", run.stderr);
+        let profile: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&profile)
+            .map(|e| format!("{} at {}", e, e.instance_path))
+            .collect();
+        assert!(errors.is_empty(), "{name}: {errors:#?}");
+        if name == "markers" {
+            let mut broken = profile.clone();
+            broken["totals"]["cycles"] = "many".into();
+            assert!(!validator.is_valid(&broken), "a string where cycles go");
+            let mut old = profile;
+            old["schema"] = "mcusim-profile/0".into();
+            assert!(!validator.is_valid(&old), "another schema version");
+        }
+    }
+}

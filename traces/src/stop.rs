@@ -1,10 +1,11 @@
 use crate::Addr;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Why a run ended. Running always ends in one of these; the simulator never panics on
 /// anything the firmware does.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum StopReason {
     /// The firmware exited through semihosting (SYS_EXIT or SYS_EXIT_EXTENDED).
@@ -36,7 +37,7 @@ pub enum StopReason {
 }
 
 /// Kinds of fault.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FaultKind {
     /// A read, write or fetch of an address no region or peripheral covers.
@@ -61,7 +62,7 @@ pub enum FaultKind {
 }
 
 /// Kinds of run limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LimitKind {
     /// `--max-instructions`.
