@@ -8,7 +8,10 @@
 pub mod live;
 mod views;
 
-use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{
+    self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent,
+    MouseEventKind,
+};
 use mcusim_profiler::Profile;
 use mcusim_profiler::diff::{self, Diff, Thresholds};
 use ratatui::Terminal;
@@ -36,6 +39,20 @@ impl View {
         View::Code,
         View::Compare,
     ];
+
+    /// The view whose tab is at column `x` of the tab bar, as [`draw`] lays it out: each
+    /// `N Title` padded by a space on either side, tabs divided by one `|`.
+    pub fn tab_at(x: u16) -> Option<View> {
+        let mut start = 0;
+        for (i, v) in View::ALL.iter().enumerate() {
+            let width = format!("{} {}", i + 1, v.title()).chars().count() as u16 + 2;
+            if (start..start + width).contains(&x) {
+                return Some(*v);
+            }
+            start += width + 1;
+        }
+        None
+    }
 
     pub fn title(self) -> &'static str {
         match self {
@@ -375,12 +392,34 @@ pub struct TerminalEvents;
 
 impl Events for TerminalEvents {
     fn next_key(&mut self) -> std::io::Result<Option<KeyEvent>> {
-        match event::read()? {
-            Event::Key(k) => Ok(Some(k)),
-            // Resizes and mouse events: a key that does nothing, so the app redraws.
-            _ => Ok(Some(KeyEvent::new(KeyCode::Null, KeyModifiers::NONE))),
-        }
+        let key = match event::read()? {
+            Event::Key(k) => Some(k),
+            Event::Mouse(m) => mouse_key(m),
+            _ => None,
+        };
+        // Resizes and other events: a key that does nothing, so the app redraws.
+        Ok(Some(key.unwrap_or(KeyEvent::new(
+            KeyCode::Null,
+            KeyModifiers::NONE,
+        ))))
     }
+}
+
+/// The key a mouse event stands for: the wheel moves the selection (pans the timeline), a
+/// click on the tab bar opens that view.
+pub fn mouse_key(m: MouseEvent) -> Option<KeyEvent> {
+    let code = match m.kind {
+        MouseEventKind::ScrollDown => KeyCode::Down,
+        MouseEventKind::ScrollUp => KeyCode::Up,
+        MouseEventKind::Down(MouseButton::Left) if m.row == 0 => {
+            let i = View::ALL
+                .iter()
+                .position(|v| Some(*v) == View::tab_at(m.column))?;
+            KeyCode::Char(char::from(b'1' + i as u8))
+        }
+        _ => return None,
+    };
+    Some(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
 /// Scripted keys, for tests.
@@ -447,6 +486,7 @@ pub fn in_terminal<T>(
         let _ = disable_raw_mode();
         let _ = crossterm::execute!(
             std::io::stdout(),
+            crossterm::event::DisableMouseCapture,
             LeaveAlternateScreen,
             crossterm::cursor::Show
         );
@@ -458,7 +498,12 @@ pub fn in_terminal<T>(
     }));
     enable_raw_mode()?;
     let result = (|| -> anyhow::Result<T> {
-        crossterm::execute!(std::io::stdout(), EnterAlternateScreen)?;
+        // The mouse: wheel and tab clicks (Shift+drag still selects text in most terminals).
+        crossterm::execute!(
+            std::io::stdout(),
+            EnterAlternateScreen,
+            crossterm::event::EnableMouseCapture
+        )?;
         let backend = ratatui::backend::CrosstermBackend::new(std::io::stdout());
         let mut terminal = Terminal::new(backend)?;
         terminal.clear()?;

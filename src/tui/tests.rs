@@ -296,3 +296,52 @@ fn a_function_opens_its_annotated_code_at_the_hottest_instruction() {
     key(&mut app, "np");
     assert_eq!(app.code_function, 0);
 }
+
+/// A click on a tab opens that view wherever the tab bar draws it; the wheel moves the
+/// selection; other mouse events do nothing.
+#[test]
+fn the_mouse_opens_tabs_and_scrolls() {
+    let mut app = App::new(profile(), Some(profile()), regions());
+    let bar = screen(&app, 200, 24).lines().next().unwrap().to_owned();
+    let mouse = |kind, column, row| MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    };
+    for (i, view) in View::ALL.iter().enumerate() {
+        let label = format!("{} {}", i + 1, view.title());
+        let at = bar.find(&label).expect("the tab is drawn") as u16;
+        for column in [at, at + label.len() as u16 - 1] {
+            let k = mouse_key(mouse(MouseEventKind::Down(MouseButton::Left), column, 0));
+            app.key(k.expect("a click on a tab"));
+            assert_eq!(app.view, *view, "click at column {column} of {bar:?}");
+        }
+    }
+    let divider = bar.find('|').unwrap() as u16;
+    assert_eq!(View::tab_at(divider), None, "the divider is no tab");
+    assert!(mouse_key(mouse(MouseEventKind::Down(MouseButton::Left), 3, 5)).is_none());
+    key(&mut app, "1");
+    assert_eq!(app.selected, 0);
+    app.key(mouse_key(mouse(MouseEventKind::ScrollDown, 10, 10)).unwrap());
+    assert_eq!(app.selected, 1);
+    app.key(mouse_key(mouse(MouseEventKind::ScrollUp, 10, 10)).unwrap());
+    assert_eq!(app.selected, 0);
+    assert!(mouse_key(mouse(MouseEventKind::Moved, 10, 10)).is_none());
+}
+
+/// The help overlay lists every key with its whole description at 80x24.
+#[test]
+fn the_help_fits_at_80x24() {
+    let mut app = App::new(profile(), None, regions());
+    key(&mut app, "?");
+    let s = screen(&app, 80, 24);
+    for text in [
+        "layer detail; function's code",
+        "next, previous function (Code)",
+        "click a tab, wheel to move",
+        "quit",
+    ] {
+        assert!(s.contains(text), "{text:?} in {s}");
+    }
+}

@@ -872,6 +872,7 @@ fn help(f: &mut Frame<'_>, area: Rect) {
         ("/", "filter layers or functions"),
         ("+ -, h l", "zoom, pan (Timeline)"),
         ("?", "this help"),
+        ("mouse", "click a tab, wheel to move"),
         ("q, Ctrl-C", "quit"),
     ];
     let lines: Vec<Line<'_>> = keys
@@ -883,7 +884,13 @@ fn help(f: &mut Frame<'_>, area: Rect) {
             ])
         })
         .collect();
-    let rect = centered(area, 50, lines.len() as u16 + 2);
+    // Wide enough for the longest line (key column, text, borders), within the screen.
+    let width = keys
+        .iter()
+        .map(|(_, what)| 21 + what.chars().count() as u16 + 3)
+        .max()
+        .unwrap_or(50);
+    let rect = centered(area, width, lines.len() as u16 + 2);
     f.render_widget(Clear, rect);
     f.render_widget(
         Paragraph::new(lines).block(
