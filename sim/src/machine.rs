@@ -121,6 +121,8 @@ struct Block {
     /// Loads of this block (their addresses, in program order) whose flash reads are charged
     /// from a learned pattern, kept in `State::learned`.
     learned: Vec<u32>,
+    /// It holds an instruction whose hook is parked: put back before the block runs.
+    parked: bool,
     start: u32,
     /// The block's bytes (for decoding the instruction that made an MMIO access).
     code: Box<[u8]>,
@@ -214,6 +216,8 @@ enum Request {
     RetireFlashSites,
     /// Report progress (`Machine::run_with_progress`).
     Progress,
+    /// Park the per-instruction hooks that have been idle since the last sweep.
+    Sweep,
 }
 
 /// A load instruction whose data reads are charged flash wait states by a hook of its own,
@@ -236,7 +240,28 @@ struct FlashSite {
     predicted: Option<timing::stride::Predictor>,
     /// Reads that agreed with `predicted` since the load was watched again.
     agreed: u32,
+    /// The instruction count at its last watched read (or when it was hooked).
+    last_hit: u64,
+    /// Its hook was removed for running idle (see `Request::Sweep`); a block holding it puts
+    /// it back before running.
+    parked: bool,
 }
+
+/// An instruction with a code hook of its own for an operand check (see `hook_narrow_checks`).
+struct Narrow {
+    /// `None` while parked (see `Request::Sweep`).
+    hook: Option<unicorn_engine::UcHookId>,
+    /// A divide (early termination) rather than an alignment check.
+    divide: bool,
+    insn: Box<[u8]>,
+    /// The instruction count at its last callback (or when it was hooked).
+    last_hit: u64,
+}
+
+/// Per-instruction hooks idle this many instructions are removed until their code runs again:
+/// unicorn walks its whole list of code hooks on every hooked instruction, so hooks on code
+/// that ran once (start-up, a layer's set-up) would slow down every other.
+const SWEEP: u64 = 1 << 20;
 
 /// A learned flash load: the blocks holding it charge its reads from the predicted pattern
 /// (one predictor per load, however many translated blocks hold it).
@@ -330,8 +355,14 @@ struct State {
     entry_fills: Vec<(ProbeId, u32, u32, u8)>,
     /// Recently executed blocks by a hash of their address: (key, index), key 0 for none.
     recent: Box<[(u64, u32)]>,
-    /// Instructions already carrying a hook of their own (see `hook_narrow_checks`).
-    narrow_hooked: rustc_hash::FxHashSet<u32>,
+    /// Instructions carrying a hook of their own for an operand check (see
+    /// `hook_narrow_checks`).
+    narrow: FxHashMap<u32, Narrow>,
+    /// Instructions whose hooks (operand check or watched load) are parked.
+    parked: rustc_hash::FxHashSet<u32>,
+    /// The instruction count at which idle hooks are next parked, and the interval.
+    next_sweep: u64,
+    sweep_every: u64,
     /// The block being executed, the clock at its entry, and how far MMIO matching got.
     current: Option<u32>,
     current_entry: Cycles,
@@ -635,7 +666,10 @@ impl Machine {
             heap_peak_at: None,
             entry_fills: Vec::new(),
             recent: vec![(0, 0); RECENT_BLOCKS].into_boxed_slice(),
-            narrow_hooked: Default::default(),
+            narrow: FxHashMap::default(),
+            parked: Default::default(),
+            next_sweep: SWEEP,
+            sweep_every: SWEEP,
             current: None,
             current_entry: Cycles::ZERO,
             mmio_last: None,
@@ -700,6 +734,15 @@ impl Machine {
     /// pattern: slower, and the reference the learned charging is tested against.
     pub fn set_exact_flash(&mut self, exact: bool) {
         self.uc.get_data_mut().exact_flash = exact;
+    }
+
+    /// How often per-instruction hooks idle since the previous sweep are parked (removed until
+    /// their code runs again; counts are the same either way): every `every` instructions
+    /// (default 2^20), or never with `None`.
+    pub fn set_hook_sweep(&mut self, every: Option<u64>) {
+        let st = self.uc.get_data_mut();
+        st.sweep_every = every.unwrap_or(u64::MAX).max(1);
+        st.next_sweep = st.instructions.saturating_add(st.sweep_every);
     }
 
     /// Records every entry into the function at `addr` (the Thumb bit is ignored) with the clock
@@ -993,6 +1036,38 @@ impl Machine {
                                 block.extras = true;
                             }
                         }
+                    }
+                    for (pc, hook) in hooks {
+                        let _ = self.uc.remove_hook(hook);
+                        let _ = self.uc.ctl_remove_cache(u64::from(pc), u64::from(pc) + 4);
+                    }
+                    continue;
+                }
+                Some(Request::Sweep) => {
+                    st.next_sweep = st.instructions.saturating_add(st.sweep_every);
+                    let idle_since = st.instructions.saturating_sub(st.sweep_every);
+                    let mut hooks = Vec::new();
+                    for (&pc, n) in &mut st.narrow {
+                        if n.last_hit < idle_since
+                            && let Some(h) = n.hook.take()
+                        {
+                            hooks.push((pc, h));
+                        }
+                    }
+                    for (&pc, site) in &mut st.flash_sites {
+                        if site.last_hit < idle_since
+                            && let Some(h) = site.hook.take()
+                        {
+                            site.parked = true;
+                            hooks.push((pc, h));
+                        }
+                    }
+                    if hooks.is_empty() {
+                        continue;
+                    }
+                    st.parked.extend(hooks.iter().map(|&(pc, _)| pc));
+                    for block in &mut st.blocks {
+                        block.parked = holds_any(block, &st.parked);
                     }
                     for (pc, hook) in hooks {
                         let _ = self.uc.remove_hook(hook);
@@ -1401,6 +1476,12 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
         let _ = uc.emu_stop();
         return;
     }
+    if st.instructions >= st.next_sweep && !st.final_stretch {
+        st.request = Some(Request::Sweep);
+        st.current = None;
+        let _ = uc.emu_stop();
+        return;
+    }
     if st.clock >= st.next_event {
         st.service_events();
     }
@@ -1474,6 +1555,10 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
                 stall: cost.stall_prefix[offsets.len()],
                 extras: fetch.is_some() || !literals.is_empty() || !learned.is_empty(),
                 learned,
+                parked: !st.parked.is_empty()
+                    && offsets
+                        .iter()
+                        .any(|&o| st.parked.contains(&(addr as u32 + u32::from(o)))),
                 fetch,
                 literals,
                 start: addr as u32,
@@ -1500,6 +1585,10 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
     if st.final_stretch && st.instructions >= st.instruction_budget {
         // Safety net: the counted run must not go past the budget.
         let _ = uc.emu_stop();
+        return;
+    }
+    if st.blocks[b as usize].parked {
+        unpark(uc, b);
         return;
     }
     if !st.blocks[b as usize].align.is_empty() && misaligned_access_ahead(uc, b) {
@@ -1699,6 +1788,7 @@ fn hook_narrow_checks(
         }
         if flash_data && may_read_flash(&insn) && !uc.get_data().flash_sites.contains_key(&at) {
             let hook = watch_flash_load(uc, at, &insn);
+            let last_hit = uc.get_data().instructions;
             added |= hook.is_some();
             uc.get_data_mut().flash_sites.insert(
                 at,
@@ -1713,6 +1803,8 @@ fn hook_narrow_checks(
                     trust: 8 * LEARN_SAMPLES as u32,
                     predicted: None,
                     agreed: 0,
+                    last_hit,
+                    parked: false,
                 },
             );
         }
@@ -1721,7 +1813,7 @@ fn hook_narrow_checks(
         }
         let align = thumb::requires_word_alignment(&insn);
         let divide = timing_on && decoded.class == timing::decode::Class::Div;
-        if align && !uc.get_data().narrow_hooked.contains(&at) {
+        if align && !uc.get_data().narrow.contains_key(&at) {
             let regs: Option<Vec<(u16, i32)>> = (0..16u16)
                 .filter(|r| decoded.addr & (1 << r) != 0)
                 .map(|r| before[usize::from(r)].map(|k| (r, k)))
@@ -1731,19 +1823,21 @@ fn hook_narrow_checks(
                 continue;
             }
         }
-        if !(align || divide) || !uc.get_data_mut().narrow_hooked.insert(at) {
+        if !(align || divide) || uc.get_data().narrow.contains_key(&at) {
             continue;
         }
-        let hooked = if align {
-            uc.add_code_hook(u64::from(at), u64::from(at), move |uc, pc, _size| {
-                check_alignment(uc, pc as u32, &insn);
-            })
-        } else {
-            uc.add_code_hook(u64::from(at), u64::from(at), move |uc, _pc, _size| {
-                charge_divide(uc, &insn);
-            })
-        };
-        added |= hooked.is_ok();
+        let hook = add_narrow_hook(uc, at, !align, insn.clone());
+        added |= hook.is_some();
+        let last_hit = uc.get_data().instructions;
+        uc.get_data_mut().narrow.insert(
+            at,
+            Narrow {
+                hook,
+                divide: !align,
+                insn,
+                last_hit,
+            },
+        );
     }
     if added {
         let end = u64::from(start) + code.len() as u64;
@@ -1866,6 +1960,87 @@ fn heap_top(peak_at: Option<u32>, lo: u32, hi: u32, read: impl Fn(u32) -> Option
     peak_at.and_then(read).map_or(lo, |brk| brk.clamp(lo, hi))
 }
 
+/// Hooks one instruction for an operand check: an alignment check, or a divide's early
+/// termination.
+fn add_narrow_hook(
+    uc: &mut Uc<'_>,
+    at: u32,
+    divide: bool,
+    insn: Box<[u8]>,
+) -> Option<unicorn_engine::UcHookId> {
+    let hooked = if divide {
+        uc.add_code_hook(u64::from(at), u64::from(at), move |uc, pc, _size| {
+            charge_divide(uc, pc as u32, &insn);
+        })
+    } else {
+        uc.add_code_hook(u64::from(at), u64::from(at), move |uc, pc, _size| {
+            check_alignment(uc, pc as u32, &insn);
+        })
+    };
+    hooked.ok()
+}
+
+/// Whether a block holds one of `pcs`.
+fn holds_any(block: &Block, pcs: &rustc_hash::FxHashSet<u32>) -> bool {
+    !pcs.is_empty()
+        && block
+            .offsets
+            .iter()
+            .any(|&o| pcs.contains(&(block.start + u32::from(o))))
+}
+
+/// A block about to run holds instructions whose hooks were parked: put them back and restart
+/// the block, so they run hooked (the block has not been charged yet).
+fn unpark(uc: &mut Uc<'_>, b: u32) {
+    let st = uc.get_data_mut();
+    let block = &st.blocks[b as usize];
+    let (start, end) = (block.start, block.start + block.code.len() as u32);
+    let pcs: Vec<u32> = block
+        .offsets
+        .iter()
+        .map(|&o| start + u32::from(o))
+        .filter(|pc| st.parked.remove(pc))
+        .collect();
+    let now = st.instructions;
+    for pc in pcs {
+        let narrow = uc
+            .get_data()
+            .narrow
+            .get(&pc)
+            .filter(|n| n.hook.is_none())
+            .map(|n| (n.divide, n.insn.clone()));
+        if let Some((divide, insn)) = narrow {
+            let hook = add_narrow_hook(uc, pc, divide, insn);
+            if let Some(n) = uc.get_data_mut().narrow.get_mut(&pc) {
+                n.hook = hook;
+                n.last_hit = now;
+            }
+        }
+        let site = uc
+            .get_data()
+            .flash_sites
+            .get(&pc)
+            .filter(|site| site.parked)
+            .map(|site| site.insn.clone());
+        if let Some(insn) = site {
+            let hook = watch_flash_load(uc, pc, &insn);
+            if let Some(site) = uc.get_data_mut().flash_sites.get_mut(&pc) {
+                site.hook = hook;
+                site.parked = false;
+                site.last_hit = now;
+            }
+        }
+    }
+    let st = uc.get_data_mut();
+    for block in &mut st.blocks {
+        if block.parked {
+            block.parked = holds_any(block, &st.parked);
+        }
+    }
+    let _ = uc.ctl_remove_cache(u64::from(start), u64::from(end));
+    set_reg(uc, RegisterARM::PC, start | 1);
+}
+
 /// Runs a block's alignment checks with the registers at its entry. If one fails, that
 /// instruction gets its own hook (which raises the fault at it) and the block restarts: true.
 fn misaligned_access_ahead(uc: &mut Uc<'_>, b: u32) -> bool {
@@ -1889,13 +2064,15 @@ fn misaligned_access_ahead(uc: &mut Uc<'_>, b: u32) -> bool {
     let block = &mut st.blocks[b as usize];
     let check = block.align.remove(i);
     let (start, end) = (block.start, block.start + block.code.len() as u32);
-    st.narrow_hooked.insert(check.at);
-    let insn = check.insn;
-    let _ = uc.add_code_hook(
-        u64::from(check.at),
-        u64::from(check.at),
-        move |uc, pc, _size| {
-            check_alignment(uc, pc as u32, &insn);
+    let last_hit = st.instructions;
+    let hook = add_narrow_hook(uc, check.at, false, check.insn.clone());
+    uc.get_data_mut().narrow.insert(
+        check.at,
+        Narrow {
+            hook,
+            divide: false,
+            insn: check.insn,
+            last_hit,
         },
     );
     let _ = uc.ctl_remove_cache(u64::from(start), u64::from(end));
@@ -1920,7 +2097,9 @@ fn charge_flash_load(uc: &mut Uc<'_>, pc: u32, insn: &[u8]) {
         st.clock += wait;
         st.breakdown.memory += wait;
     }
+    let now = st.instructions;
     if let Some(site) = st.flash_sites.get_mut(&pc) {
+        site.last_hit = now;
         if in_flash {
             site.flash_reads += 1;
             if !st.exact_flash && site.hook.is_some() {
@@ -1966,6 +2145,11 @@ fn charge_flash_load(uc: &mut Uc<'_>, pc: u32, insn: &[u8]) {
 }
 
 fn check_alignment(uc: &mut Uc<'_>, pc: u32, insn: &[u8]) {
+    let st = uc.get_data_mut();
+    let now = st.instructions;
+    if let Some(n) = st.narrow.get_mut(&pc) {
+        n.last_hit = now;
+    }
     let regs = |r: u16| reg(uc, GPR[usize::from(r & 15)]);
     let Some(span) = thumb::data_access(insn, regs) else {
         return;
@@ -1988,13 +2172,17 @@ fn check_alignment(uc: &mut Uc<'_>, pc: u32, insn: &[u8]) {
 }
 
 /// SDIV/UDIV (`1111 1011 1001/1011 Rn`, `1111 Rd 1111 Rm`): charge the early-terminating part.
-fn charge_divide(uc: &mut Uc<'_>, insn: &[u8]) {
+fn charge_divide(uc: &mut Uc<'_>, pc: u32, insn: &[u8]) {
     let hw1 = u16::from_le_bytes([insn[0], insn[1]]);
     let hw2 = u16::from_le_bytes([insn[2], insn[3]]);
     let dividend = reg(uc, GPR[usize::from(hw1 & 15)]);
     let divisor = reg(uc, GPR[usize::from(hw2 & 15)]);
     let signed = (hw1 >> 4) & 7 == 0b001;
     let st = uc.get_data_mut();
+    let now = st.instructions;
+    if let Some(n) = st.narrow.get_mut(&pc) {
+        n.last_hit = now;
+    }
     let extra = Cycles(u64::from(timing::divide_extra(
         &st.timing, dividend, divisor, signed,
     )));

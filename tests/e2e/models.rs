@@ -926,3 +926,56 @@ fn profiles_validate_against_their_json_schema() {
         }
     }
 }
+
+/// Per-instruction hooks left idle are parked and put back when their code runs again; that
+/// must change nothing: the same counts, cycles and output with hooks swept after every block,
+/// every few thousand instructions, or never, and a late unaligned LDRD still faults at its PC.
+#[test]
+fn parked_hooks_change_nothing() {
+    use mcusim_sim::{CaptureConsole, Firmware, Limits, Machine};
+    let board = mcusim_boards::Board::resolve("nucleo-l4r5zi").unwrap();
+    let run = |elf: &Path, sweep: Option<u64>| {
+        let console = CaptureConsole::default();
+        let out = console.stdout.clone();
+        let mut m = Machine::new(&board, Firmware::load(elf).unwrap(), Box::new(console)).unwrap();
+        m.set_hook_sweep(sweep);
+        let r = m.run(Limits {
+            max_instructions: None,
+            max_cycles: None,
+        });
+        let printed = out.borrow().clone();
+        (r.stop, r.instructions, r.cycles, r.breakdown, printed)
+    };
+    let model = out_dir("parked").join("kws.elf");
+    compile(
+        &root().join("examples/models/kws_ds_cnn.tflite"),
+        "nucleo-l4r5zi",
+        &model,
+    );
+    let support =
+        |name: &str, defines: &[&str]| crate::support::firmware("nucleo-l4r5zi", name, defines);
+    let fault = support("fault", &["FAULT_UNALIGNED_LDRD_LATE"]);
+    let cases = [
+        (model, 20_000),
+        (support("intmix", &[]), 5_000),
+        (support("loops", &["LOOPS_TABLE_FLASH", "PASSES=4"]), 1),
+        (support("loops", &["LOOPS_FILTER_FLASH"]), 1),
+        (fault.clone(), 1),
+    ];
+    for (elf, every) in &cases {
+        let never = run(elf, None);
+        let often = run(elf, Some(*every));
+        assert_eq!(never, often, "{} swept every {every}", elf.display());
+    }
+    let (stop, ..) = run(&fault, Some(1));
+    assert!(
+        matches!(
+            stop,
+            mcusim_traces::StopReason::Fault {
+                kind: mcusim_traces::FaultKind::Unaligned,
+                ..
+            }
+        ),
+        "{stop:?}"
+    );
+}
