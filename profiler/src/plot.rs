@@ -242,11 +242,23 @@ fn roofline(path: &Path, p: &Profile) -> Result<(), PlotError> {
             .label(name)
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour));
     }
+    // Layers of the same shape sit on the same point: one label names them all ("2,4,6").
+    let mut labelled: Vec<(f64, f64, String)> = Vec::new();
+    for &(x, y, i) in &points {
+        let near = |a: f64, b: f64| (a / b - 1.0).abs() < 0.02;
+        match labelled
+            .iter_mut()
+            .find(|(lx, ly, _)| near(*lx, x) && near(*ly, y))
+        {
+            Some((_, _, label)) => *label = format!("{label},{i}"),
+            None => labelled.push((x, y, i.to_string())),
+        }
+    }
     chart
-        .draw_series(points.iter().map(|&(x, y, i)| {
+        .draw_series(labelled.into_iter().map(|(x, y, label)| {
             EmptyElement::at((x, y))
                 + Circle::new((0, 0), 4, RGBColor(70, 110, 180).filled())
-                + Text::new(i.to_string(), (6, -6), ("sans-serif", 12))
+                + Text::new(label, (6, -6), ("sans-serif", 12))
         }))
         .map_err(|e| fail(&e))?;
     chart
