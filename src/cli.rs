@@ -31,8 +31,28 @@ pub enum Command {
     Tui(TuiArgs),
     /// List the built-in boards, or show one.
     Boards(BoardsArgs),
-    /// Print the JSON Schema of the profile `profile --json` writes.
-    Schema,
+    /// Print the JSON Schema of a report mcusim writes (draft 2020-12).
+    Schema(SchemaArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Which report.
+    #[arg(value_enum, default_value_t = SchemaKind::Profile)]
+    pub kind: SchemaKind,
+}
+
+/// The reports with a JSON Schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    /// `profile --json`, `run --profile` (`mcusim-profile/1`).
+    Profile,
+    /// `run --json` (`mcusim-run/1`).
+    Run,
+    /// `diff --format json` (`mcusim-diff/1`).
+    Diff,
+    /// `check --format json` (`mcusim-check/1`).
+    Check,
 }
 
 #[derive(Debug, Args)]

@@ -112,7 +112,7 @@ impl Entry {
 }
 
 /// One entry's outcome.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct EntryReport {
     name: String,
     board: String,
@@ -132,8 +132,9 @@ struct EntryReport {
     failed: bool,
 }
 
-#[derive(Debug, Serialize)]
-struct Report {
+/// What `check --format json` writes (`mcusim-check/1`).
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Report {
     schema: String,
     mcusim_version: String,
     entries: Vec<EntryReport>,
@@ -526,4 +527,9 @@ fn junit(report: &Report) -> String {
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"mcusim check\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" time=\"0\">\n{suites}</testsuites>\n"
     )
+}
+
+/// The JSON Schema of `check --format json`.
+pub fn schema() -> serde_json::Value {
+    mcusim_traces::json_schema::<Report>(CHECK_SCHEMA)
 }

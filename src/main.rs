@@ -13,6 +13,7 @@ mod cmd_profile;
 mod cmd_run;
 mod cmd_tui;
 mod model;
+mod schema;
 mod tui;
 
 use clap::Parser;
@@ -36,12 +37,11 @@ fn main() -> ExitCode {
         cli::Command::Check(c) => cmd_check::run(&c),
         cli::Command::Tui(t) => cmd_tui::run(&t),
         cli::Command::Boards(b) => cmd_boards::run(&b),
-        cli::Command::Schema => {
-            let schema = mcusim_profiler::profile_schema();
+        cli::Command::Schema(s) => {
             // A pretty-printed Value always serialises.
             println!(
                 "{}",
-                serde_json::to_string_pretty(&schema).unwrap_or_default()
+                serde_json::to_string_pretty(&schema::of(s.kind).1).unwrap_or_default()
             );
             Ok(Outcome::Success)
         }

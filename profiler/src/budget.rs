@@ -2,10 +2,11 @@
 //! states them, checked against a profile.
 
 use crate::profile::Profile;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Limits for a whole run; every one optional.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Budget {
     pub max_cycles: Option<u64>,
@@ -18,7 +19,7 @@ pub struct Budget {
 }
 
 /// Limits for one layer, found by name.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LayerBudget {
     pub name: String,
@@ -29,7 +30,7 @@ pub struct LayerBudget {
 }
 
 /// One limit checked.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Verdict {
     /// `total` or the layer's name.
     pub scope: String,

@@ -3,6 +3,7 @@
 //! as text, markdown, JSON (`mcusim-diff/1`) and JUnit XML; all deterministic.
 
 use crate::profile::{Layer, Profile};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -11,7 +12,9 @@ use std::fmt::Write as _;
 pub const DIFF_SCHEMA: &str = "mcusim-diff/1";
 
 /// What is compared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
     Cycles,
@@ -80,7 +83,7 @@ impl Metric {
 }
 
 /// How far a metric may grow: by a share of the baseline or by an amount.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Limit {
     /// Percent of the baseline (`2%`, `+1%`).
@@ -126,7 +129,7 @@ impl std::fmt::Display for Limit {
 }
 
 /// Limits per metric; a metric without one is reported, never failed.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Thresholds(pub BTreeMap<Metric, Limit>);
 
 impl Thresholds {
@@ -154,7 +157,7 @@ impl Thresholds {
 }
 
 /// One metric, before and after.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Delta {
     pub metric: Metric,
     pub baseline: f64,
@@ -188,7 +191,7 @@ impl Delta {
 }
 
 /// How a layer of the current profile relates to the baseline's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Change {
     Same,
@@ -200,7 +203,7 @@ pub enum Change {
 }
 
 /// A layer compared.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct LayerDiff {
     /// The current name (the baseline's for a removed layer).
     pub name: String,
@@ -227,7 +230,7 @@ impl LayerDiff {
 }
 
 /// What each side was made with: a change here explains a change in the numbers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Provenance {
     pub mcusim_version: String,
     pub board: String,
@@ -251,7 +254,7 @@ impl Provenance {
 }
 
 /// Two profiles compared.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Diff {
     /// `mcusim-diff/1`.
     pub schema: String,

@@ -9,27 +9,11 @@ use serde::{Deserialize, Serialize};
 /// The schema name and version of [`Profile`].
 pub const PROFILE_SCHEMA: &str = "mcusim-profile/1";
 
-/// The JSON Schema (draft 2020-12) of [`Profile`] as `profile --json` writes it, derived from
-/// these types (so it follows every serde attribute); `profiler/schema/` holds a copy, kept
-/// equal by a test, and `mcusim schema` prints it.
+/// The JSON Schema (draft 2020-12) of [`Profile`] as `profile --json` writes it (see
+/// [`mcusim_traces::json_schema`]); `schema/` at the repository's root holds a copy, kept equal
+/// by a test, and `mcusim schema` prints it.
 pub fn profile_schema() -> serde_json::Value {
-    let generator = schemars::generate::SchemaSettings::draft2020_12()
-        .for_serialize()
-        .into_generator();
-    let mut schema = generator.into_root_schema_for::<Profile>();
-    schema.insert(
-        "$id".into(),
-        format!(
-            "https://mcusim.dev/schema/{}.json",
-            PROFILE_SCHEMA.replace('/', "-")
-        )
-        .into(),
-    );
-    schema.insert("title".into(), PROFILE_SCHEMA.into());
-    let mut value = schema.to_value();
-    // A reader can tell the version from the `schema` field alone.
-    value["properties"]["schema"]["const"] = PROFILE_SCHEMA.into();
-    value
+    mcusim_traces::json_schema::<Profile>(PROFILE_SCHEMA)
 }
 
 /// A run's profile.
@@ -295,30 +279,4 @@ pub struct Layer {
 pub struct FunctionCycles {
     pub name: String,
     pub cycles: u64,
-}
-
-#[cfg(test)]
-mod schema_tests {
-    use super::*;
-
-    /// `profiler/schema/` holds the schema users read; it must be the one the types give.
-    /// `MCUSIM_BLESS=1` rewrites it after a deliberate change (then bump the version if a
-    /// reader of the old one could break).
-    #[test]
-    fn the_committed_schema_is_the_derived_one() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("schema")
-            .join(format!("{}.schema.json", PROFILE_SCHEMA.replace('/', "-")));
-        let derived = serde_json::to_string_pretty(&profile_schema()).unwrap() + "\n";
-        if std::env::var_os("MCUSIM_BLESS").is_some() {
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(&path, &derived).unwrap();
-        }
-        let committed = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            committed == derived,
-            "{} is not the schema the types give; run with MCUSIM_BLESS=1 to rewrite it",
-            path.display()
-        );
-    }
 }

@@ -138,6 +138,7 @@ fn diff_passes_an_unchanged_rebuild_and_names_the_layers_of_a_slowdown() {
     assert_eq!(r.status, 0, "no limits, no failure");
     let d: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(d["schema"], "mcusim-diff/1");
+    crate::support::assert_valid("diff", &d);
     assert_eq!(d["layers"].as_array().unwrap().len(), 13);
 
     // Tool errors: status 2 with the file named.
@@ -167,6 +168,7 @@ fn diff_matches_layers_by_name_and_reports_added_removed_and_renamed() {
     std::fs::write(&cur, serde_json::to_string(&p).unwrap()).unwrap();
     let r = run(&[&"diff", &base, &cur, &"--format", &"json"]);
     let d: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    crate::support::assert_valid("diff", &d);
     let change = |name: &str| {
         d["layers"]
             .as_array()
@@ -258,6 +260,7 @@ fn check_runs_entries_in_parallel_checks_budgets_and_catches_regressions() {
     assert_eq!(reports[0], reports[2]);
     let report: serde_json::Value = serde_json::from_str(&reports[0]).unwrap();
     assert_eq!(report["schema"], "mcusim-check/1");
+    crate::support::assert_valid("check", &report);
     assert_eq!(report["entries"].as_array().unwrap().len(), 3);
 
     // One optimised kernel family off (the reference kernels for KWS): caught, status 1, the

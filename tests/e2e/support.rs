@@ -121,7 +121,9 @@ pub fn run_json(board: &str, elf: &Path, extra: &[&str]) -> (Run, serde_json::Va
     let run = mcusim(&args);
     let text = std::fs::read_to_string(&json)
         .unwrap_or_else(|e| panic!("no JSON report ({e}); stderr: {}", run.stderr));
-    (run, serde_json::from_str(&text).expect("valid JSON"))
+    let report = serde_json::from_str(&text).expect("valid JSON");
+    assert_valid("run", &report);
+    (run, report)
 }
 
 /// The address range of a function in an ELF (or of its clone, `name.isra.0` and the like).
@@ -134,4 +136,30 @@ pub fn function_range(elf: &Path, name: &str) -> std::ops::Range<u64> {
         .find(|s| s.is_function && (s.name == name || s.name.starts_with(&clone)))
         .unwrap_or_else(|| panic!("{name} in {}", elf.display()));
     u64::from(sym.addr)..u64::from(sym.addr + sym.size)
+}
+
+/// Panics unless `report` validates against the committed JSON Schema of its kind (`run`,
+/// `profile`, `diff`, `check`: `schema/mcusim-KIND-1.schema.json`).
+pub fn assert_valid(kind: &str, report: &serde_json::Value) {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static VALIDATORS: OnceLock<Mutex<HashMap<String, jsonschema::Validator>>> = OnceLock::new();
+    let mut validators = VALIDATORS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let validator = validators.entry(kind.to_owned()).or_insert_with(|| {
+        let path = root().join(format!("schema/mcusim-{kind}-1.schema.json"));
+        let schema: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        jsonschema::validator_for(&schema).expect("a valid draft 2020-12 schema")
+    });
+    let errors: Vec<String> = validator
+        .iter_errors(report)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "the {kind} report breaks its schema: {errors:#?}"
+    );
 }

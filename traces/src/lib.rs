@@ -12,3 +12,25 @@ mod units;
 pub use event::{BlockCount, CallNode, ProbeHit, ProbeId, Traffic};
 pub use stop::{FaultKind, LimitKind, StopReason};
 pub use units::{Addr, Breakdown, Cycles};
+
+/// The JSON Schema (draft 2020-12) of a report type as serde writes it, for the report format
+/// `version` (e.g. `mcusim-run/1`): derived from the type, so it follows every serde attribute;
+/// its `schema` property is a const of the version, so a reader can tell the version from it.
+pub fn json_schema<T: schemars::JsonSchema>(version: &str) -> serde_json::Value {
+    let generator = schemars::generate::SchemaSettings::draft2020_12()
+        .for_serialize()
+        .into_generator();
+    let mut schema = generator.into_root_schema_for::<T>();
+    schema.insert(
+        "$id".into(),
+        format!(
+            "https://mcusim.dev/schema/{}.json",
+            version.replace('/', "-")
+        )
+        .into(),
+    );
+    schema.insert("title".into(), version.into());
+    let mut value = schema.to_value();
+    value["properties"]["schema"]["const"] = version.into();
+    value
+}

@@ -5,13 +5,14 @@
 //! firmware, board and arguments give byte-identical JSON.
 
 use crate::{Breakdown, Cycles, StopReason};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The schema identifier written into every run report.
 pub const RUN_SCHEMA: &str = "mcusim-run/1";
 
 /// A finished run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RunReport {
     /// Always [`RUN_SCHEMA`].
     pub schema: String,
@@ -28,7 +29,7 @@ pub struct RunReport {
 }
 
 /// Which board, precisely.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct BoardRef {
     /// The board's name.
     pub name: String,
@@ -41,7 +42,7 @@ pub struct BoardRef {
 }
 
 /// Which firmware, precisely.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FirmwareRef {
     /// The file name of the ELF (no directory, so reports do not depend on where it lies).
     pub file: String,
@@ -52,7 +53,7 @@ pub struct FirmwareRef {
 }
 
 /// Counters over the whole run.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Totals {
     /// Instructions executed to completion.
     pub instructions: u64,
