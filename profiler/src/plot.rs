@@ -291,6 +291,15 @@ pub fn write_pngs(svgs: &[PathBuf]) -> Result<Vec<PathBuf>, PlotError> {
 /// from disk again for every glyph it draws); otherwise whatever the system has.
 fn png_options() -> resvg::usvg::Options<'static> {
     use resvg::usvg::fontdb;
+    // Debian's fonts-dejavu-core puts it here: read that one file and nothing else.
+    if let Ok(data) = std::fs::read("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf") {
+        let mut fonts = fontdb::Database::new();
+        fonts.load_font_data(data);
+        fonts.set_sans_serif_family("DejaVu Sans");
+        let mut options = resvg::usvg::Options::default();
+        *options.fontdb_mut() = fonts;
+        return options;
+    }
     let mut system = fontdb::Database::new();
     system.load_system_fonts();
     let dejavu: Vec<std::path::PathBuf> = system
@@ -325,6 +334,10 @@ fn write_png(svg: &Path, options: &resvg::usvg::Options<'_>) -> Result<PathBuf, 
         message,
     };
     let text = std::fs::read_to_string(svg).map_err(|e| fail(e.to_string()))?;
+    // plotters gives its faint grid lines element opacity, which resvg draws as a layer of its
+    // own per line (hundreds per chart, most of the rasterising time); on a line, which has
+    // only a stroke, stroke opacity draws the same.
+    let text = text.replace("<line opacity=", "<line stroke-opacity=");
     let tree = usvg::Tree::from_str(&text, options).map_err(|e| fail(e.to_string()))?;
     let size = tree.size().to_int_size();
     let mut pixmap = tiny_skia::Pixmap::new(size.width(), size.height())
