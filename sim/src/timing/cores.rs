@@ -210,6 +210,16 @@ impl CoreTiming {
             if self.load_pipelining && is_access && prev.class == Load && !depends_on_prev {
                 cost = cost.saturating_sub(1).max(1);
             }
+            // The other way round a store holds the load back: jnk0le (STM32F103, STM32F407)
+            // measured "stores cannot be pipelined with following load instructions (adds
+            // extra cycle to store)", LDM included; the TRMs give no figure. A register-offset
+            // store already costs 2 and nothing pipelines after it.
+            if self.load_pipelining
+                && prev.class == Store
+                && matches!(insn.class, Load | LoadDouble | LoadMultiple(_))
+            {
+                cost += 1;
+            }
             let alu = matches!(prev.class, Alu | Mul | Mac | Dsp);
             let is_any_access = is_access
                 || matches!(

@@ -52,11 +52,12 @@
     str r2, [r3]
 # expect: cortex-m3=2 cortex-m4=2 cortex-m0plus=4
 
-# rule: M4 TRM: a load after a store issues normally (STR 1, LDR 2).
+# rule: jnk0le pipeline cycle test (STM32F103, STM32F407): a store cannot pipeline with a
+# rule: following load, which adds a cycle to the store (STR 1 + 1, LDR 2); the TRM is silent.
 # case: store-then-load
     str r0, [r1]
     ldr r2, [r3]
-# expect: cortex-m3=3 cortex-m4=3 cortex-m0plus=4
+# expect: cortex-m3=4 cortex-m4=4 cortex-m0plus=4
 
 # rule: M4 TRM: a store after a load pipelines (LDR 2, STR 1).
 # case: load-then-store
