@@ -207,18 +207,8 @@ impl CoreTiming {
         if let Some(prev) = prev {
             let is_access = matches!(insn.class, Load | Store | StoreRegOffset);
             let depends_on_prev = insn.addr & prev.writes != 0;
-            if self.load_pipelining && is_access && prev.class == Load && !depends_on_prev {
+            if self.pipelines(insn, prev) {
                 cost = cost.saturating_sub(1).max(1);
-            }
-            // The other way round a store holds the load back: jnk0le (STM32F103, STM32F407)
-            // measured "stores cannot be pipelined with following load instructions (adds
-            // extra cycle to store)", LDM included; the TRMs give no figure. A register-offset
-            // store already costs 2 and nothing pipelines after it.
-            if self.load_pipelining
-                && prev.class == Store
-                && matches!(insn.class, Load | LoadDouble | LoadMultiple(_))
-            {
-                cost += 1;
             }
             let alu = matches!(prev.class, Alu | Mul | Mac | Dsp);
             let is_any_access = is_access
@@ -244,6 +234,29 @@ impl CoreTiming {
             }
         }
         (cost, stall)
+    }
+
+    /// Whether `insn` pipelines with the load before it (M3/M4): a load or store whose address
+    /// does not depend on that load's result (TRM load/store timing notes).
+    pub fn pipelines(&self, insn: &Insn, prev: &Insn) -> bool {
+        use Class::*;
+        self.load_pipelining
+            && matches!(insn.class, Load | Store | StoreRegOffset)
+            && prev.class == Load
+            && insn.addr & prev.writes == 0
+    }
+
+    /// Cycles a store takes beyond its issue cost because of the instruction after it: on
+    /// M3/M4 a load. jnk0le (STM32F103, STM32F407) measured "stores cannot be pipelined with
+    /// following load instructions (adds extra cycle to store)", LDM included; the TRMs give
+    /// no figure. A register-offset store already costs 2 and nothing pipelines after it.
+    pub fn store_held_by(&self, store: &Insn, next: &Insn) -> u32 {
+        use Class::*;
+        u32::from(
+            self.load_pipelining
+                && store.class == Store
+                && matches!(next.class, Load | LoadDouble | LoadMultiple(_)),
+        )
     }
 
     /// Whether `second` issues together with `first`.

@@ -86,11 +86,34 @@ pub fn block_cost(timing: &CoreTiming, start: u32, code: &[u8], offsets: &[u16])
     let mut stall_prefix = Vec::with_capacity(insns.len() + 1);
     let (mut total, mut stalls) = (0u32, 0u32);
     let mut paired_with_previous = false;
+    // M3/M4 fetch 32 bits at a time; consecutive 32-bit instructions at half-word addresses
+    // each straddle two fetch words.
+    let mut unaligned_wide_run = 0;
     for (i, insn) in insns.iter().enumerate() {
+        let prev = i.checked_sub(1).map(|p| &insns[p]);
+        // The store before this instruction may take longer because of it: the previous
+        // instruction's time, so charged before this one starts.
+        total += prev.map_or(0, |p| timing.store_held_by(p, insn));
         prefix.push(total);
         stall_prefix.push(stalls);
-        let prev = i.checked_sub(1).map(|p| &insns[p]);
         let (mut cost, stall) = timing.cost(insn, prev);
+        if timing.load_pipelining {
+            let unaligned_wide = insn.size == 4 && (start + u32::from(offsets[i])) % 4 == 2;
+            // jnk0le (STM32F407), TIMING.md: a 32-bit load at a half-word address may not
+            // pipeline (model: it does not), and a run of three or more unaligned 32-bit
+            // instructions costs one cycle more (model: once per run).
+            if unaligned_wide && prev.is_some_and(|p| timing.pipelines(insn, p)) {
+                cost += 1;
+            }
+            unaligned_wide_run = if unaligned_wide {
+                unaligned_wide_run + 1
+            } else {
+                0
+            };
+            if unaligned_wide_run == 3 {
+                cost += 1;
+            }
+        }
         // Dual issue: the second of a pair issues in the first one's cycle, unless a value it
         // needs from a load two instructions back is not there yet.
         let waits_for_load = i.checked_sub(2).is_some_and(|p2| {

@@ -105,3 +105,38 @@
     nop
     nop
 # expect: cortex-m0plus=2 cortex-m3=2 cortex-m4=2
+
+# rule: jnk0le pipeline cycle test (STM32F407), TIMING.md: 32-bit loads at half-word addresses
+# rule: may fail to pipeline (model: they do not). Word-aligned, the second pipelines (NOP 1,
+# rule: LDR 2, LDR 1).
+# case: wide-loads-aligned
+    nop
+    nop
+    ldr.w r0, [r1]
+    ldr.w r2, [r3]
+# expect: cortex-m3=5 cortex-m4=5
+
+# rule: The same two loads one half-word further on: no pipelining (NOP 1, LDR 2, LDR 2).
+# case: wide-loads-unaligned
+    nop
+    ldr.w r0, [r1]
+    ldr.w r2, [r3]
+# expect: cortex-m3=5 cortex-m4=5
+
+# rule: jnk0le (STM32F407), TIMING.md: groups of three or more unaligned 32-bit instructions
+# rule: cost one cycle more (NOP 1, three ADD.W 1 each, +1).
+# case: unaligned-wide-run
+    nop
+    add.w r0, r0, #1
+    add.w r1, r1, #1
+    add.w r2, r2, #1
+# expect: cortex-m3=5 cortex-m4=5
+
+# rule: Aligned, the same run costs one cycle each (two NOPs 1 each, three ADD.W 1 each).
+# case: aligned-wide-run
+    nop
+    nop
+    add.w r0, r0, #1
+    add.w r1, r1, #1
+    add.w r2, r2, #1
+# expect: cortex-m3=5 cortex-m4=5
