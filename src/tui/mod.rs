@@ -230,7 +230,11 @@ impl App {
     fn switch(&mut self, view: View) {
         if self.view != view {
             self.view = view;
-            self.selected = 0;
+            // The code view opens at its function's hottest instruction.
+            self.selected = match view {
+                View::Code => self.profile.code.get(self.code_function).map_or(0, hottest),
+                _ => 0,
+            };
             self.detail = false;
         }
     }

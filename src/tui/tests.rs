@@ -345,3 +345,18 @@ fn the_help_fits_at_80x24() {
         assert!(s.contains(text), "{text:?} in {s}");
     }
 }
+
+/// Opened by its key or tab, the code view also starts at the hottest instruction.
+#[test]
+fn the_code_view_opens_at_the_hottest_instruction() {
+    let mut app = App::new(profile(), None, regions());
+    key(&mut app, "5");
+    assert_eq!(app.view, View::Code);
+    let f = &app.profile.code[0];
+    let hot = f.instructions.iter().map(|i| i.cycles).max().unwrap();
+    assert_eq!(f.instructions[app.selected].cycles, hot);
+    assert!(
+        hot > f.instructions[0].cycles,
+        "the test profile's hottest line is not the first"
+    );
+}
