@@ -6,6 +6,7 @@ use crate::cli::ProfileArgs;
 use crate::model::{self, Options};
 use anyhow::{Context, Result, bail};
 use mcusim_boards::Board;
+use mcusim_profiler::group;
 use mcusim_sim::{Firmware, Limits, Machine, StdConsole};
 use mcusim_traces::StopReason;
 use std::fmt::Write as _;
@@ -491,19 +492,6 @@ fn c_string(machine: &Machine, addr: u32) -> String {
         bytes.extend_from_slice(&part);
     }
     String::from_utf8_lossy(&bytes).into_owned()
-}
-
-/// `1234567` as `1,234,567`.
-pub fn group(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
 }
 
 fn table(p: &mcusim_profiler::Profile) -> String {

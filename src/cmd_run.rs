@@ -4,6 +4,7 @@ use crate::Outcome;
 use crate::cli::{RunArgs, Timing};
 use anyhow::{Context, Result, bail};
 use mcusim_boards::Board;
+use mcusim_profiler::group;
 use mcusim_sim::{Firmware, Limits, Machine, StdConsole};
 use mcusim_traces::StopReason;
 use mcusim_traces::report::{self, BoardRef, FirmwareRef, RunReport, Totals};
@@ -208,33 +209,21 @@ fn summary(r: &RunReport, host_seconds: f64) -> String {
         .map_or_else(|| "-".to_string(), |c| c.to_string());
     format!(
         "\nmcusim: {stop}\n  board         {board} ({core}, {mhz} MHz)\n  exit code     {code}\n  instructions  {instr}\n  cycles        {cycles} ({sleep} asleep)\n  breakdown     execute {exec}, branch {branch}, stall {stall}, memory {memory}, exception {exception}\n  simulated     {time}\n  host          {host:.3} s, {mips:.1} M instructions/s\n",
-        exec = thousands(t.breakdown.execute.0),
-        branch = thousands(t.breakdown.branch.0),
-        stall = thousands(t.breakdown.stall.0),
-        memory = thousands(t.breakdown.memory.0),
-        exception = thousands(t.breakdown.exception.0),
+        exec = group(t.breakdown.execute.0),
+        branch = group(t.breakdown.branch.0),
+        stall = group(t.breakdown.stall.0),
+        memory = group(t.breakdown.memory.0),
+        exception = group(t.breakdown.exception.0),
         stop = r.stop,
         board = r.board.name,
         core = r.board.core,
         mhz = r.board.clock_hz as f64 / 1e6,
-        instr = thousands(t.instructions),
-        cycles = thousands(t.cycles.0),
-        sleep = thousands(t.sleep_cycles.0),
+        instr = group(t.instructions),
+        cycles = group(t.cycles.0),
+        sleep = group(t.sleep_cycles.0),
         time = human_time(t.time_us),
         host = host_seconds,
     )
-}
-
-fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn human_time(us: f64) -> String {

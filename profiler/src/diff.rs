@@ -462,19 +462,10 @@ fn percent(d: &Delta) -> String {
     }
 }
 
+/// A signed count grouped in thousands (`-1,200`).
 fn group(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    if n < 0 {
-        out.push('-');
-    }
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
+    let digits = crate::group(n.unsigned_abs());
+    if n < 0 { format!("-{digits}") } else { digits }
 }
 
 /// Where a layer's cycles went, in words: `memory wait +1,200, execute +300`.

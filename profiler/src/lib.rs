@@ -20,6 +20,19 @@ use mcusim_boards::Board;
 use mcusim_traces::{Breakdown, CallNode, Cycles, ProbeHit, ProbeId, StopReason, Traffic};
 use std::collections::BTreeMap;
 
+/// `1234567` as `1,234,567`: how the reports and views write counts.
+pub fn group(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
 /// A layer's description as the firmware's `mcusim_layer_info` holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LayerInfo {
@@ -474,5 +487,21 @@ fn diff(a: Breakdown, b: Breakdown) -> Breakdown {
         memory: a.memory - b.memory,
         exception: a.exception - b.exception,
         sleep: a.sleep - b.sleep,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn counts_are_grouped_in_thousands() {
+        let cases = [
+            (0, "0"),
+            (999, "999"),
+            (1000, "1,000"),
+            (1_234_567, "1,234,567"),
+        ];
+        for (n, text) in cases {
+            assert_eq!(super::group(n), text);
+        }
     }
 }

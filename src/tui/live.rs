@@ -2,23 +2,12 @@
 //! the layer running; `q` stops the run (its profile so far is still shown).
 
 use crate::cmd_profile::LiveStatus;
+use mcusim_profiler::group;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Gauge, Paragraph};
-
-fn group(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
 
 /// The layer's index at the start of its description (`3 conv_3/out (CONV_2D)`).
 fn layer_index(layer: &str) -> Option<usize> {

@@ -3,6 +3,7 @@
 
 use super::{App, SortKey, View};
 use mcusim_profiler::diff::{Change, Metric};
+use mcusim_profiler::group;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -17,18 +18,6 @@ const ACCENT: Color = Color::Cyan;
 const BAR: Color = Color::Blue;
 const WARN: Color = Color::Red;
 const GOOD: Color = Color::Green;
-
-fn group(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
 
 fn kib(bytes: u64) -> String {
     if bytes >= 10 * 1024 {
