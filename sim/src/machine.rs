@@ -434,6 +434,14 @@ impl State {
             .flatten()
     }
 
+    /// A narrow hook at `pc` ran: it is not idle (see `Request::Sweep`).
+    fn narrow_hit(&mut self, pc: u32) {
+        let now = self.instructions;
+        if let Some(n) = self.narrow.get_mut(&pc) {
+            n.last_hit = now;
+        }
+    }
+
     fn recompute_next_event(&mut self) {
         let mut next = self.scs.systick.next_event().unwrap_or(Cycles(u64::MAX));
         for p in &self.peripherals {
@@ -823,12 +831,8 @@ impl Machine {
     /// The lowest address of the watched stack region written so far (the whole run's stack
     /// peak), or `None` without a watch.
     pub fn stack_low_water(&self) -> Option<u32> {
-        let (lo, hi, fill) = self.uc.get_data().stack_watch?;
-        let lo = heap_top(self.uc.get_data().heap_peak_at, lo, hi, |a| {
-            self.read_u32(a)
-        });
-        let region = self.read_memory(lo, (hi - lo) as usize)?;
-        let untouched = region.iter().take_while(|&&b| b == fill).count() as u32;
+        let (lo, hi, fill) = stack_region(&self.uc)?;
+        let now = lowest_written(&self.uc, lo, hi, fill)?;
         // Probe hits refill the free part: the lowest of their readings and this one.
         let low = self
             .uc
@@ -837,7 +841,7 @@ impl Machine {
             .iter()
             .filter_map(|h| h.stack_low)
             .min();
-        Some(low.map_or(lo + untouched, |l| l.min(lo + untouched)))
+        Some(low.map_or(now, |l| l.min(now)))
     }
 
     /// Records, at every probe hit, the execution count of every block seen so far (indexed by
@@ -1555,10 +1559,7 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
                 stall: cost.stall_prefix[offsets.len()],
                 extras: fetch.is_some() || !literals.is_empty() || !learned.is_empty(),
                 learned,
-                parked: !st.parked.is_empty()
-                    && offsets
-                        .iter()
-                        .any(|&o| st.parked.contains(&(addr as u32 + u32::from(o)))),
+                parked: false,
                 fetch,
                 literals,
                 start: addr as u32,
@@ -1576,6 +1577,9 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
                 write_bytes,
                 executions: 0,
             });
+            if let Some(block) = st.blocks.last_mut() {
+                block.parked = holds_any(block, &st.parked);
+            }
             let b = (st.blocks.len() - 1) as u32;
             st.block_index.insert(key, b);
             b
@@ -1730,16 +1734,7 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
     st.traffic.write_bytes += u64::from(write_bytes);
     if let Some((probe, function)) = watch {
         // Rare (a top-level kernel call or its return): the stack reading can wait until here.
-        let stack_low = stack_low_water(uc);
-        uc.get_data_mut().record_hit(ProbeHit {
-            probe,
-            cycle: at,
-            instructions,
-            arg0: function,
-            breakdown,
-            stack_low,
-            traffic,
-        });
+        record_watched_hit(uc, probe, function, (at, instructions, breakdown, traffic));
     }
 }
 
@@ -1905,43 +1900,74 @@ fn rewatch_learned_loads(uc: &mut Uc<'_>, b: u32) {
     set_reg(uc, RegisterARM::PC, start | 1);
 }
 
+/// Records a hit of a watched call or return (see `CallTracker`) with the counters taken
+/// when it happened, and the stack's low-water mark since the previous hit.
+fn record_watched_hit(
+    uc: &mut Uc<'_>,
+    probe: ProbeId,
+    function: u32,
+    (cycle, instructions, breakdown, traffic): (Cycles, u64, timing::Breakdown, Traffic),
+) {
+    let stack_low = stack_low_water(uc);
+    uc.get_data_mut().record_hit(ProbeHit {
+        probe,
+        cycle,
+        instructions,
+        arg0: function,
+        breakdown,
+        stack_low,
+        traffic,
+    });
+}
+
 /// At a probe hit, with a stack region watched: the lowest address of it written since the
 /// previous hit (or since the run began), found as the first byte that is no longer the fill
 /// byte; then the region below the current stack pointer is filled again, so the next hit sees
 /// only what ran in between. The region below SP holds nothing live.
 fn stack_low_water(uc: &mut Uc<'_>) -> Option<u32> {
+    let (lo, hi, fill) = stack_region(uc)?;
+    let sp = (uc.reg_read(RegisterARM::SP).unwrap_or(u64::from(hi)) as u32).clamp(lo, hi);
+    let low = lowest_written(uc, lo, hi, fill)?;
+    // Nothing below `low` needs filling again.
+    let buf = [fill; SCAN_CHUNK as usize];
+    let mut at = low;
+    while at < sp {
+        let n = (sp - at).min(SCAN_CHUNK);
+        let _ = uc.mem_write(u64::from(at), &buf[..n as usize]);
+        at += n;
+    }
+    Some(low)
+}
+
+/// The watched stack region, from above the heap's highest break, and its fill byte.
+fn stack_region(uc: &Uc<'_>) -> Option<(u32, u32, u8)> {
     let (lo, hi, fill) = uc.get_data().stack_watch?;
     let lo = heap_top(uc.get_data().heap_peak_at, lo, hi, |a| {
         let mut b = [0u8; 4];
         uc.mem_read(u64::from(a), &mut b).ok()?;
         Some(u32::from_le_bytes(b))
     });
-    let sp = (uc.reg_read(RegisterARM::SP).unwrap_or(u64::from(hi)) as u32).clamp(lo, hi);
-    // Read upwards a page at a time until the first written byte: the stack is usually a small
-    // part of the region, and nothing below that byte needs filling again.
-    const CHUNK: u32 = 4096;
-    let mut buf = [0u8; CHUNK as usize];
+    Some((lo, hi, fill))
+}
+
+/// Bytes read at a time when scanning the stack region.
+const SCAN_CHUNK: u32 = 4096;
+
+/// The lowest address in `lo..hi` that no longer holds `fill` (`hi` if none), read upwards a
+/// chunk at a time: the stack is usually a small part of the region.
+fn lowest_written(uc: &Uc<'_>, lo: u32, hi: u32, fill: u8) -> Option<u32> {
+    let mut buf = [0u8; SCAN_CHUNK as usize];
     let mut low = lo;
     while low < hi {
-        let n = (hi - low).min(CHUNK);
+        let n = (hi - low).min(SCAN_CHUNK);
         let chunk = &mut buf[..n as usize];
         uc.mem_read(u64::from(low), chunk).ok()?;
-        match first_other(chunk, fill) {
-            Some(i) => {
-                low += i as u32;
-                break;
-            }
-            None => low += n,
+        if let Some(i) = first_other(chunk, fill) {
+            return Some(low + i as u32);
         }
+        low += n;
     }
-    buf.fill(fill);
-    let mut at = low;
-    while at < sp {
-        let n = (sp - at).min(CHUNK);
-        let _ = uc.mem_write(u64::from(at), &buf[..n as usize]);
-        at += n;
-    }
-    Some(low)
+    Some(hi)
 }
 
 /// The index of the first byte of `bytes` that is not `fill`, eight at a time.
@@ -2146,10 +2172,7 @@ fn charge_flash_load(uc: &mut Uc<'_>, pc: u32, insn: &[u8]) {
 
 fn check_alignment(uc: &mut Uc<'_>, pc: u32, insn: &[u8]) {
     let st = uc.get_data_mut();
-    let now = st.instructions;
-    if let Some(n) = st.narrow.get_mut(&pc) {
-        n.last_hit = now;
-    }
+    st.narrow_hit(pc);
     let regs = |r: u16| reg(uc, GPR[usize::from(r & 15)]);
     let Some(span) = thumb::data_access(insn, regs) else {
         return;
@@ -2179,10 +2202,7 @@ fn charge_divide(uc: &mut Uc<'_>, pc: u32, insn: &[u8]) {
     let divisor = reg(uc, GPR[usize::from(hw2 & 15)]);
     let signed = (hw1 >> 4) & 7 == 0b001;
     let st = uc.get_data_mut();
-    let now = st.instructions;
-    if let Some(n) = st.narrow.get_mut(&pc) {
-        n.last_hit = now;
-    }
+    st.narrow_hit(pc);
     let extra = Cycles(u64::from(timing::divide_extra(
         &st.timing, dividend, divisor, signed,
     )));
@@ -2327,16 +2347,7 @@ fn exception_entry(uc: &mut Uc<'_>, n: u32, ret: u32) -> bool {
     st.branch_from = None;
     st.current = None;
     if let Some((probe, function)) = watch {
-        let stack_low = stack_low_water(uc);
-        uc.get_data_mut().record_hit(ProbeHit {
-            probe,
-            cycle: at,
-            instructions,
-            arg0: function,
-            breakdown,
-            stack_low,
-            traffic,
-        });
+        record_watched_hit(uc, probe, function, (at, instructions, breakdown, traffic));
     }
     true
 }
