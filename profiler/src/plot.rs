@@ -291,25 +291,22 @@ pub fn write_pngs(svgs: &[PathBuf]) -> Result<Vec<PathBuf>, PlotError> {
 /// from disk again for every glyph it draws); otherwise whatever the system has.
 fn png_options() -> resvg::usvg::Options<'static> {
     use resvg::usvg::fontdb;
-    // Debian's fonts-dejavu-core puts it here: read that one file and nothing else.
-    if let Ok(data) = std::fs::read("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf") {
-        let mut fonts = fontdb::Database::new();
-        fonts.load_font_data(data);
-        fonts.set_sans_serif_family("DejaVu Sans");
-        let mut options = resvg::usvg::Options::default();
-        *options.fontdb_mut() = fonts;
-        return options;
-    }
+    // Debian's fonts-dejavu-core puts it here; elsewhere, find it among the system's fonts.
+    const DEBIAN_DEJAVU: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
     let mut system = fontdb::Database::new();
-    system.load_system_fonts();
-    let dejavu: Vec<std::path::PathBuf> = system
-        .faces()
-        .filter(|f| f.families.iter().any(|(n, _)| n == "DejaVu Sans"))
-        .filter_map(|f| match &f.source {
-            fontdb::Source::File(path) => Some(path.clone()),
-            _ => None,
-        })
-        .collect();
+    let dejavu: Vec<PathBuf> = if Path::new(DEBIAN_DEJAVU).is_file() {
+        vec![DEBIAN_DEJAVU.into()]
+    } else {
+        system.load_system_fonts();
+        system
+            .faces()
+            .filter(|f| f.families.iter().any(|(n, _)| n == "DejaVu Sans"))
+            .filter_map(|f| match &f.source {
+                fontdb::Source::File(path) => Some(path.clone()),
+                _ => None,
+            })
+            .collect()
+    };
     let mut fonts = fontdb::Database::new();
     for path in &dejavu {
         if let Ok(data) = std::fs::read(path) {
@@ -317,6 +314,9 @@ fn png_options() -> resvg::usvg::Options<'static> {
         }
     }
     if fonts.is_empty() {
+        if system.is_empty() {
+            system.load_system_fonts();
+        }
         fonts = system;
     } else {
         fonts.set_sans_serif_family("DejaVu Sans");
