@@ -138,9 +138,9 @@ pub fn function_range(elf: &Path, name: &str) -> std::ops::Range<u64> {
     u64::from(sym.addr)..u64::from(sym.addr + sym.size)
 }
 
-/// Panics unless `report` validates against the committed JSON Schema of its kind (`run`,
-/// `profile`, `diff`, `check`: `schema/mcusim-KIND-1.schema.json`).
-pub fn assert_valid(kind: &str, report: &serde_json::Value) {
+/// Runs `f` with the validator of the committed JSON Schema of a report kind (`run`,
+/// `profile`, `diff`, `check`: `schema/mcusim-KIND-1.schema.json`), compiled once.
+fn with_validator<R>(kind: &str, f: impl FnOnce(&jsonschema::Validator) -> R) -> R {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
     static VALIDATORS: OnceLock<Mutex<HashMap<String, jsonschema::Validator>>> = OnceLock::new();
@@ -154,12 +154,23 @@ pub fn assert_valid(kind: &str, report: &serde_json::Value) {
             serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         jsonschema::validator_for(&schema).expect("a valid draft 2020-12 schema")
     });
-    let errors: Vec<String> = validator
-        .iter_errors(report)
-        .map(|e| format!("{e} at {}", e.instance_path))
-        .collect();
+    f(validator)
+}
+
+/// Panics unless `report` validates against the committed JSON Schema of its kind.
+pub fn assert_valid(kind: &str, report: &serde_json::Value) {
+    let errors: Vec<String> = with_validator(kind, |v| {
+        v.iter_errors(report)
+            .map(|e| format!("{e} at {}", e.instance_path))
+            .collect()
+    });
     assert!(
         errors.is_empty(),
         "the {kind} report breaks its schema: {errors:#?}"
     );
+}
+
+/// Whether `report` validates against the committed JSON Schema of its kind.
+pub fn is_valid(kind: &str, report: &serde_json::Value) -> bool {
+    with_validator(kind, |v| v.is_valid(report))
 }
