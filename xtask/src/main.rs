@@ -232,6 +232,28 @@ fn best_of_three(program: &str, args: &[&str]) -> Result<f64> {
     Ok(best)
 }
 
+/// The instruction count of a run report (`mcusim run --json`).
+fn report_instructions(json: &Path) -> Result<f64> {
+    let report = std::fs::read_to_string(json).map_err(|e| e.to_string())?;
+    report
+        .split("\"instructions\": ")
+        .nth(1)
+        .and_then(|t| t.split([',', '\n']).next())
+        .and_then(|n| n.trim().parse().ok())
+        .ok_or_else(|| "no instruction count in the report".into())
+}
+
+/// One line of the bench table: what ran, its instructions, its time and its speed.
+fn row(engine: &str, instructions: f64, secs: f64) -> String {
+    format!(
+        "{:<30} {:>14} {:>10.3} {:>12.1}",
+        engine,
+        instructions as u64,
+        secs,
+        instructions / secs / 1e6
+    )
+}
+
 fn bench() -> Result {
     cargo(&["build", "--release", "--quiet", "--bin", "mcusim"])?;
     let mcusim = root().join("target/release/mcusim");
@@ -255,19 +277,14 @@ fn bench() -> Result {
             "run", "-q", "--board", board, &elf, "--json", &json_s, "--timing", timing,
         ];
         let secs = best_of_three(&mcusim, &args)?;
-        let report = std::fs::read_to_string(&json).map_err(|e| e.to_string())?;
-        let instructions: f64 = report
-            .split("\"instructions\": ")
-            .nth(1)
-            .and_then(|t| t.split([',', '\n']).next())
-            .and_then(|n| n.trim().parse().ok())
-            .ok_or("no instruction count in the report")?;
+        let instructions = report_instructions(&json)?;
         println!(
-            "{:<30} {:>14} {:>10.3} {:>12.1}",
-            format!("mcusim {board} --timing {timing}"),
-            instructions as u64,
-            secs,
-            instructions / secs / 1e6
+            "{}",
+            row(
+                &format!("mcusim {board} --timing {timing}"),
+                instructions,
+                secs
+            )
         );
         match (board, timing) {
             ("nucleo-l4r5zi", "on") => dot_timed = instructions / secs / 1e6,
@@ -294,11 +311,8 @@ fn bench() -> Result {
                 ],
             )?;
             println!(
-                "{:<30} {:>14} {:>10.3} {:>12.1}",
-                "qemu-system-arm -icount shift=0",
-                instructions as u64,
-                qemu,
-                instructions / qemu / 1e6
+                "{}",
+                row("qemu-system-arm -icount shift=0", instructions, qemu)
             );
         }
     }
@@ -333,20 +347,8 @@ fn bench() -> Result {
             &json_s,
         ],
     )?;
-    let report = std::fs::read_to_string(&json).map_err(|e| e.to_string())?;
-    let instructions: f64 = report
-        .split("\"instructions\": ")
-        .nth(1)
-        .and_then(|t| t.split([',', '\n']).next())
-        .and_then(|n| n.trim().parse().ok())
-        .ok_or("no instruction count in the report")?;
-    println!(
-        "{:<30} {:>14} {:>10.3} {:>12.1}",
-        "mcusim run KWS (L4, flash)",
-        instructions as u64,
-        secs,
-        instructions / secs / 1e6
-    );
+    let instructions = report_instructions(&json)?;
+    println!("{}", row("mcusim run KWS (L4, flash)", instructions, secs));
     // The same inference without the cycle model: how fast unicorn runs this code at all.
     let functional = best_of_three(
         &mcusim,
@@ -361,11 +363,8 @@ fn bench() -> Result {
         ],
     )?;
     println!(
-        "{:<30} {:>14} {:>10.3} {:>12.1}",
-        "mcusim run KWS --timing off",
-        instructions as u64,
-        functional,
-        instructions / functional / 1e6
+        "{}",
+        row("mcusim run KWS --timing off", instructions, functional)
     );
     // The same firmware profiled with every export: the profiler's overhead over a plain run
     // (issue 6 bounds it at 1.5x).
@@ -398,11 +397,8 @@ fn bench() -> Result {
         ],
     )?;
     println!(
-        "{:<30} {:>14} {:>10.3} {:>12.1}   ({:.2}x the plain run)",
-        "mcusim profile KWS, all exports",
-        instructions as u64,
-        profiled,
-        instructions / profiled / 1e6,
+        "{}   ({:.2}x the plain run)",
+        row("mcusim profile KWS, all exports", instructions, profiled),
         profiled / secs
     );
     let kws_profile = instructions / profiled / 1e6;
