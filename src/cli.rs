@@ -55,6 +55,35 @@ pub enum SchemaKind {
     Check,
 }
 
+/// The profile's exports besides its JSON, shared by `profile` and `run`.
+#[derive(Debug, Args)]
+pub struct Exports {
+    /// Write one CSV row per layer (Vela's column names where they mean the same).
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Write a Chrome trace event file that ui.perfetto.dev opens: layers as slices, energy
+    /// and SRAM in use as counters.
+    #[arg(long, value_name = "FILE")]
+    pub perfetto: Option<PathBuf>,
+    /// Write folded stacks in cycles, for flamegraph tools.
+    #[arg(long, value_name = "FILE")]
+    pub folded: Option<PathBuf>,
+    /// Write charts (SVG and PNG) into this folder: cycles, cycles per MAC and energy per
+    /// layer, SRAM in use over the run, a roofline.
+    #[arg(long, value_name = "DIR")]
+    pub plots: Option<PathBuf>,
+}
+
+impl Exports {
+    /// Whether any export was asked for.
+    pub fn any(&self) -> bool {
+        self.csv.is_some()
+            || self.perfetto.is_some()
+            || self.folded.is_some()
+            || self.plots.is_some()
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct TuiArgs {
     /// The profile to open.
@@ -193,20 +222,8 @@ pub struct ProfileArgs {
     /// output, instead of the table).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
-    /// Write one CSV row per layer (Vela's column names where they mean the same).
-    #[arg(long, value_name = "FILE")]
-    pub csv: Option<PathBuf>,
-    /// Write a Chrome trace event file that ui.perfetto.dev opens: layers as slices, energy
-    /// as a counter.
-    #[arg(long, value_name = "FILE")]
-    pub perfetto: Option<PathBuf>,
-    /// Write folded stacks in cycles, for flamegraph tools.
-    #[arg(long, value_name = "FILE")]
-    pub folded: Option<PathBuf>,
-    /// Write charts (SVG) into this folder: cycles, cycles per MAC and energy per layer, SRAM
-    /// in use over the run.
-    #[arg(long, value_name = "DIR")]
-    pub plots: Option<PathBuf>,
+    #[command(flatten)]
+    pub exports: Exports,
     /// Open the result in the terminal UI (`mcusim tui`).
     #[arg(long)]
     pub tui: bool,
@@ -251,18 +268,8 @@ pub struct RunArgs {
     /// run report). The profile exports below imply profiling too.
     #[arg(long, value_name = "FILE")]
     pub profile: Option<PathBuf>,
-    /// Write one CSV row per layer (as `profile --csv`).
-    #[arg(long, value_name = "FILE")]
-    pub csv: Option<PathBuf>,
-    /// Write a Chrome trace event file for ui.perfetto.dev (as `profile --perfetto`).
-    #[arg(long, value_name = "FILE")]
-    pub perfetto: Option<PathBuf>,
-    /// Write folded stacks in cycles (as `profile --folded`).
-    #[arg(long, value_name = "FILE")]
-    pub folded: Option<PathBuf>,
-    /// Write SVG charts into this folder (as `profile --plots`).
-    #[arg(long, value_name = "DIR")]
-    pub plots: Option<PathBuf>,
+    #[command(flatten)]
+    pub exports: Exports,
 }
 
 #[derive(Debug, Args)]

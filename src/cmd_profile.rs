@@ -48,13 +48,7 @@ pub fn run(args: &ProfileArgs) -> Result<Outcome> {
         args.json.as_deref(),
         &mcusim_profiler::export::json(profile),
     )?;
-    write_exports(
-        profile,
-        args.csv.as_deref(),
-        args.perfetto.as_deref(),
-        args.folded.as_deref(),
-        args.plots.as_deref(),
-    )?;
+    write_exports(profile, &args.exports)?;
     let ok = matches!(profile.stop, StopReason::Exit { code: 0 });
     if args.tui {
         // The result, even of a run that failed or was stopped: what ran is shown.
@@ -434,17 +428,17 @@ fn profile(
 }
 
 /// Writes the exports asked for (`--csv`, `--perfetto`, `--folded`, `--plots`).
-pub fn write_exports(
-    p: &mcusim_profiler::Profile,
-    csv: Option<&Path>,
-    perfetto: Option<&Path>,
-    folded: Option<&Path>,
-    plots: Option<&Path>,
-) -> Result<()> {
-    write_export(csv, &mcusim_profiler::export::csv(p))?;
-    write_export(perfetto, &mcusim_profiler::export::perfetto(p))?;
-    write_export(folded, &mcusim_profiler::export::folded(p))?;
-    if let Some(dir) = plots {
+pub fn write_exports(p: &mcusim_profiler::Profile, exports: &crate::cli::Exports) -> Result<()> {
+    write_export(exports.csv.as_deref(), &mcusim_profiler::export::csv(p))?;
+    write_export(
+        exports.perfetto.as_deref(),
+        &mcusim_profiler::export::perfetto(p),
+    )?;
+    write_export(
+        exports.folded.as_deref(),
+        &mcusim_profiler::export::folded(p),
+    )?;
+    if let Some(dir) = exports.plots.as_deref() {
         let svgs = mcusim_profiler::plot::write_svgs(p, dir)?;
         mcusim_profiler::plot::write_pngs(&svgs)?;
     }

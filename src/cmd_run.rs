@@ -24,11 +24,7 @@ struct Ran {
 
 pub fn run(args: &RunArgs) -> Result<Outcome> {
     let board = Board::resolve(&args.board)?;
-    let profiling = args.profile.is_some()
-        || args.csv.is_some()
-        || args.perfetto.is_some()
-        || args.folded.is_some()
-        || args.plots.is_some();
+    let profiling = args.profile.is_some() || args.exports.any();
     let ran = if profiling {
         profiled(args, &board)?
     } else {
@@ -127,13 +123,7 @@ fn profiled(args: &RunArgs, board: &Board) -> Result<Ran> {
         args.profile.as_deref(),
         &mcusim_profiler::export::json(&c.profile),
     )?;
-    crate::cmd_profile::write_exports(
-        &c.profile,
-        args.csv.as_deref(),
-        args.perfetto.as_deref(),
-        args.folded.as_deref(),
-        args.plots.as_deref(),
-    )?;
+    crate::cmd_profile::write_exports(&c.profile, &args.exports)?;
     Ok(Ran {
         result: c.result,
         host_seconds: c.host_seconds,
