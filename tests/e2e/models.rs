@@ -56,6 +56,22 @@ fn compile(model: &Path, board: &str, elf: &Path) {
     );
 }
 
+/// `mcusim profile INPUT -q --json OUT`, which must succeed; the profile, checked against its
+/// schema.
+fn profile_json(input: &Path, out: &Path) -> serde_json::Value {
+    let run = mcusim([
+        "profile".as_ref(),
+        input.as_os_str(),
+        "-q".as_ref(),
+        "--json".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let p = serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
+    crate::support::assert_valid("profile", &p);
+    p
+}
+
 /// Profiles `elf` on `inputs`, returns the output bytes.
 fn profile(elf: &Path, board: &str, inputs: &[PathBuf], output: &Path) -> Vec<i8> {
     let mut args: Vec<std::ffi::OsString> = vec![
@@ -665,15 +681,7 @@ fn layers_are_found_from_kernel_calls_without_markers() {
         let built = mcusim(&args);
         assert_eq!(built.status, 0, "{}", built.stderr);
         let out = dir.join(format!("{tag}.json"));
-        let run = mcusim([
-            "profile".as_ref(),
-            elf.as_os_str(),
-            "-q".as_ref(),
-            "--json".as_ref(),
-            out.as_os_str(),
-        ]);
-        assert_eq!(run.status, 0, "{}", run.stderr);
-        serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap()
+        profile_json(&elf, &out)
     };
     let marked = json(&[], "marked");
     let bare = json(&["--no-layer-markers"], "bare");
@@ -721,16 +729,7 @@ fn kws_energy_is_within_a_factor_of_1_5_of_the_measured_energy() {
         return;
     }
     let out = out_dir("energy").join("kws.json");
-    let run = mcusim([
-        "profile".as_ref(),
-        model.as_os_str(),
-        "-q".as_ref(),
-        "--json".as_ref(),
-        out.as_os_str(),
-    ]);
-    assert_eq!(run.status, 0, "{}", run.stderr);
-    let p: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
+    let p = profile_json(&model, &out);
     let ms = p["totals"]["time_us"].as_f64().unwrap() / 1e3;
     let expected = 1820.0 * ms / 43.2;
     let ratio = p["totals"]["energy_uj"].as_f64().unwrap() / expected;
@@ -744,16 +743,7 @@ fn kws_energy_is_within_a_factor_of_1_5_of_the_measured_energy() {
 fn plain_firmware_profiles_with_heap_and_stack_apart() {
     let elf = crate::support::firmware("nucleo-l4r5zi", "hello", &[]);
     let out = out_dir("plain").join("hello.json");
-    let run = mcusim([
-        "profile".as_ref(),
-        elf.as_os_str(),
-        "-q".as_ref(),
-        "--json".as_ref(),
-        out.as_os_str(),
-    ]);
-    assert_eq!(run.status, 0, "{}", run.stderr);
-    let p: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
+    let p = profile_json(&elf, &out);
     assert_eq!(p["attribution"], "none");
     assert_eq!(p["layers"].as_array().unwrap().len(), 0);
     let heap = p["memory"]["heap_peak_bytes"].as_u64().unwrap();
