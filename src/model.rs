@@ -107,8 +107,75 @@ fn write(dir: &Path, name: &str, text: &str) -> Result<()> {
     std::fs::write(&path, text).with_context(|| format!("{}: cannot write", path.display()))
 }
 
-/// Builds the ELF `out` (generated sources in `OUT.model/` beside it).
+/// The stack the firmware reserves below the top of RAM (the toolchain's default).
+const STACK_BYTES: u32 = 8 * 1024;
+
+/// Refuses, before anything is built, a model whose weights and arena alone exceed the board's
+/// flash or RAM, saying what takes the room; what the code adds is measured by the linker.
+pub fn check_fits(p: &Prepared, board: &Board, options: &Options) -> Result<()> {
+    let bytes = |t: Option<usize>| {
+        t.and_then(|t| p.model.tensors[t].data.as_ref())
+            .map_or(0, |d| d.len() as u64)
+    };
+    let weights: u64 = p.layers.iter().map(|l| bytes(l.weights)).sum();
+    let constants: u64 = p.layers.iter().map(|l| bytes(l.bias)).sum::<u64>()
+        + p.input_sizes().iter().sum::<usize>() as u64;
+    let outputs: u64 = p
+        .model
+        .outputs
+        .iter()
+        .map(|&t| u64::from(plan::tensor_bytes(&p.model.tensors[t])))
+        .sum();
+    let arena = u64::from(p.plan.arena_bytes);
+    let stack = u64::from(STACK_BYTES);
+    let in_ram = if options.weights_in_sram { weights } else { 0 };
+    let flash_needed = weights + constants;
+    let ram_needed = arena + in_ram + outputs + stack;
+    let flash = board.boot_region().size;
+    let ram = board.ram_range().end - board.ram_range().start;
+    let g = mcusim_profiler::group;
+    let mut problems = Vec::new();
+    if flash_needed > flash {
+        problems.push(format!(
+            "flash needs at least {} bytes (weights {}, biases and the input {}), the board has {}",
+            g(flash_needed),
+            g(weights),
+            g(constants),
+            g(flash)
+        ));
+    }
+    if ram_needed > ram {
+        let mut what = format!("arena {}", g(arena));
+        if in_ram > 0 {
+            what.push_str(&format!(", weights copied to RAM {}", g(in_ram)));
+        }
+        let mut problem = format!(
+            "RAM needs at least {} bytes ({what}, output {}, stack {}), the board has {}",
+            g(ram_needed),
+            g(outputs),
+            g(stack),
+            g(ram)
+        );
+        if in_ram > 0 && ram_needed - in_ram <= ram {
+            problem.push_str(" (without --weights-in-sram the weights stay in flash)");
+        }
+        problems.push(problem);
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "{} does not fit board '{}': {}",
+        p.source_name,
+        board.name,
+        problems.join("; ")
+    )
+}
+
+/// Builds the ELF `out` (generated sources in `OUT.model/` beside it). Errors name the model,
+/// not the build's files.
 pub fn build(p: &Prepared, board: &Board, options: &Options, out: &Path) -> Result<()> {
+    check_fits(p, board, options)?;
     let g = generate(p, options);
     let dir = out.with_extension("model");
     write(&dir, "mcusim_model.h", &g.header)?;
@@ -136,8 +203,25 @@ pub fn build(p: &Prepared, board: &Board, options: &Options, out: &Path) -> Resu
             .extra_args
             .push(format!("-ffile-prefix-map={}=.", parent.display()));
     }
-    build.run()?;
-    Ok(())
+    build.stack_bytes = STACK_BYTES;
+    build.run().map_err(|e| match e {
+        mcusim_toolchain::Error::DoesNotFit { shortfalls, .. } => anyhow::anyhow!(
+            "{} does not fit board '{}': {}",
+            p.source_name,
+            board.name,
+            shortfalls
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        mcusim_toolchain::Error::Compile { stderr, .. } => anyhow::anyhow!(
+            "{}: building the firmware for board '{}' failed:\n{stderr}",
+            p.source_name,
+            board.name
+        ),
+        other => other.into(),
+    })
 }
 
 /// Writes everything a user's own toolchain needs into `dir`: the generated model, the entry
@@ -162,7 +246,7 @@ pub fn emit_c(p: &Prepared, board: &Board, options: &Options, dir: &Path) -> Res
     write(
         dir,
         "link.ld",
-        &mcusim_toolchain::linker_script(board, 8 * 1024),
+        &mcusim_toolchain::linker_script(board, STACK_BYTES),
     )?;
     let mut sources = vec![
         "mcusim_model.c".to_string(),

@@ -126,11 +126,17 @@ impl Builder {
     }
 
     fn conv(&mut self, n: usize) {
-        let (h, w, c) = (self.shape[1], self.shape[2], self.shape[3]);
+        let (h, w) = (self.shape[1], self.shape[2]);
         let k = self.rng.range(1, 3).min(h).min(w);
         let stride = self.rng.range(1, 2);
         let same = self.rng.range(0, 1) == 0;
         let out_c = self.rng.range(1, 12);
+        self.conv_with(n, k, stride, same, out_c);
+    }
+
+    /// A `k`x`k` convolution to `out_c` channels; activation and scales drawn.
+    fn conv_with(&mut self, n: usize, k: i32, stride: i32, same: bool, out_c: i32) {
+        let (h, w, c) = (self.shape[1], self.shape[2], self.shape[3]);
         let name = format!("conv_{n}");
         let (wt, b, _) =
             self.weights_and_bias(&name, vec![out_c, k, k, c], out_c as usize, 0, k * k * c);
@@ -195,10 +201,16 @@ impl Builder {
     }
 
     fn pool(&mut self, n: usize) {
-        let (h, w, c) = (self.shape[1], self.shape[2], self.shape[3]);
+        let (h, w) = (self.shape[1], self.shape[2]);
         let k = self.rng.range(2, 3).min(h).min(w);
         let same = self.rng.range(0, 1) == 0;
         let average = self.rng.range(0, 1) == 0;
+        self.pool_with(n, k, same, average);
+    }
+
+    /// A `k`x`k` pool with stride 2.
+    fn pool_with(&mut self, n: usize, k: i32, same: bool, average: bool) {
+        let (h, w, c) = (self.shape[1], self.shape[2], self.shape[3]);
         let (oh, ow) = (Self::out_size(same, h, k, 2), Self::out_size(same, w, k, 2));
         let name = format!("pool_{n}");
         let (scale, zp) = (self.scale, self.zp);
@@ -391,6 +403,41 @@ impl Builder {
         });
         self.x = y;
     }
+}
+
+/// A ResNet-style image classifier (32x32x3 input, residual joins, 3x3 convolutions up to
+/// 128 channels, a dense head) with about 470 KB of weights and an arena of 120 KB: a
+/// model that fills a Cortex-M0+ board with 512 KiB of flash and 144 KiB of SRAM nearly to the
+/// last byte, as a large model does. About 11 M MACs.
+pub fn large_resnet(seed: u64) -> ModelSpec {
+    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let shape = vec![1, 32, 32, 3];
+    let (scale, zp) = (0.02 + 0.1 * rng.unit(), i64::from(rng.range(-30, 30)));
+    let mut b = Builder {
+        spec: ModelSpec {
+            description: format!("mcusim synthetic large ResNet, seed {seed}"),
+            ..ModelSpec::default()
+        },
+        rng,
+        x: 0,
+        shape: shape.clone(),
+        scale,
+        zp,
+    };
+    b.x = b.activation("input", shape, scale, zp);
+    b.spec.inputs = vec![b.x];
+    b.conv_with(0, 3, 1, true, 40);
+    b.join(1);
+    b.pool_with(2, 2, false, false);
+    b.conv_with(3, 3, 2, true, 64);
+    b.conv_with(4, 3, 2, true, 128);
+    b.conv_with(5, 3, 1, true, 128);
+    b.conv_with(6, 3, 1, true, 128);
+    b.join(7);
+    b.conv_with(8, 3, 1, true, 40);
+    b.head(9);
+    b.spec.outputs = vec![b.x];
+    b.spec
 }
 
 /// A random small int8 model from `seed`: an input of up to 12x12x8, one to four layers

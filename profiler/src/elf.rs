@@ -15,6 +15,38 @@ pub struct ImageError {
     pub message: String,
 }
 
+/// A function of the image.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Function {
+    /// Entry address (without the Thumb bit).
+    pub start: u32,
+    /// One past its last byte.
+    pub end: u32,
+    /// The name to show: demangled (C++ and Rust), with the source file or the address added
+    /// where several functions would show the same name (C++ anonymous namespaces).
+    pub name: String,
+    /// The symbol as the ELF spells it.
+    pub symbol: String,
+    /// The source file and line of its entry, from the DWARF line table, if the ELF has one
+    /// (the path as the compiler recorded it).
+    pub source: Option<(String, u32)>,
+}
+
+/// A symbol's name for people: C++ (Itanium ABI) and Rust (legacy and v0) symbols demangled,
+/// Rust's hash left out; any other name as it is.
+pub fn demangle(symbol: &str) -> String {
+    if let Ok(d) = rustc_demangle::try_demangle(symbol) {
+        return format!("{d:#}");
+    }
+    if symbol.starts_with("_Z")
+        && let Ok(sym) = cpp_demangle::Symbol::new(symbol)
+        && let Ok(text) = sym.demangle(&cpp_demangle::DemangleOptions::default())
+    {
+        return text;
+    }
+    symbol.to_owned()
+}
+
 /// The sizes the profile reports.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Image {
@@ -23,8 +55,8 @@ pub struct Image {
     pub static_ram_bytes: u32,
     /// Objects stored in flash (constants), largest first: (name, bytes).
     flash_objects: Vec<(String, u32)>,
-    /// Functions: (start, end, name), sorted by start.
-    functions: Vec<(u32, u32, String)>,
+    /// Functions, sorted by start.
+    functions: Vec<Function>,
     /// Where the free RAM above static data starts and where the stack starts (its top).
     pub heap_start: Option<u32>,
     pub stack_top: Option<u32>,
@@ -39,6 +71,20 @@ pub struct Image {
     /// and its address.
     pub arena_bytes: Option<u32>,
     pub arena_addr: Option<u32>,
+}
+
+impl Function {
+    /// The symbol, if it differs from the name shown.
+    pub fn mangled(&self) -> Option<String> {
+        (self.symbol != self.name).then(|| self.symbol.clone())
+    }
+
+    /// `file:line` of the entry, if known.
+    pub fn location(&self) -> Option<String> {
+        self.source
+            .as_ref()
+            .map(|(file, line)| format!("{file}:{line}"))
+    }
 }
 
 impl Image {
@@ -128,22 +174,33 @@ impl Image {
             }
             if sym.st_type() == STT_FUNC {
                 let start = (sym.st_value as u32) & !1;
-                image
-                    .functions
-                    .push((start, start + (sym.st_size as u32).max(1), name.to_owned()));
+                image.functions.push(Function {
+                    start,
+                    end: start + (sym.st_size as u32).max(1),
+                    name: demangle(name),
+                    symbol: name.to_owned(),
+                    source: None,
+                });
             }
         }
         image
             .flash_objects
             .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        image.functions.sort();
-        image.functions.dedup_by(|a, b| a.0 == b.0);
+        image
+            .functions
+            .sort_by(|a, b| (a.start, &a.symbol).cmp(&(b.start, &b.symbol)));
+        image.functions.dedup_by(|a, b| a.start == b.start);
+        source_lines(&elf, &bytes, &mut image.functions);
+        disambiguate(&mut image.functions);
         Ok(image)
     }
 
     /// The start of the function called `name`.
     pub fn function_start(&self, name: &str) -> Option<u32> {
-        self.functions.iter().find(|f| f.2 == name).map(|f| f.0)
+        self.functions
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| f.start)
     }
 
     /// The code bytes at `addr..addr + len`, if an executable section holds them all.
@@ -158,26 +215,104 @@ impl Image {
     pub fn function_range(&self, name: &str) -> Option<(u32, u32)> {
         self.functions
             .iter()
-            .find(|f| f.2 == name)
-            .map(|f| (f.0, f.1))
+            .find(|f| f.name == name)
+            .map(|f| (f.start, f.end))
     }
 
-    /// Every function: (entry address, name), by address.
-    pub fn function_names(&self) -> impl Iterator<Item = (u32, &str)> {
-        self.functions.iter().map(|f| (f.0, f.2.as_str()))
+    /// The function shown as `name`.
+    pub fn function_named(&self, name: &str) -> Option<&Function> {
+        self.functions.iter().find(|f| f.name == name)
+    }
+
+    /// Every function, by address.
+    pub fn functions(&self) -> &[Function] {
+        &self.functions
     }
 
     /// The function containing `addr`, if any.
+    pub fn function_containing(&self, addr: u32) -> Option<&Function> {
+        let i = self.functions.partition_point(|f| f.start <= addr);
+        self.functions[..i].last().filter(|f| addr < f.end)
+    }
+
+    /// The name of the function containing `addr`, if any.
     pub fn function_at(&self, addr: u32) -> Option<&str> {
-        let i = self.functions.partition_point(|f| f.0 <= addr);
-        self.functions[..i]
-            .last()
-            .filter(|f| addr < f.1)
-            .map(|f| f.2.as_str())
+        self.function_containing(addr).map(|f| f.name.as_str())
     }
 
     /// The `n` largest objects in flash.
     pub fn top_flash_symbols(&self, n: usize) -> Vec<(String, u32)> {
         self.flash_objects.iter().take(n).cloned().collect()
+    }
+}
+
+/// Fills in each function's source file and line from the DWARF line table, if the ELF has
+/// one. A missing or broken table leaves them unknown.
+fn source_lines(elf: &Elf<'_>, bytes: &[u8], functions: &mut [Function]) {
+    use addr2line::gimli;
+    let section = |id: gimli::SectionId| -> Result<gimli::EndianSlice<'_, gimli::LittleEndian>, gimli::Error> {
+        let data = elf
+            .section_headers
+            .iter()
+            .find(|sh| elf.shdr_strtab.get_at(sh.sh_name) == Some(id.name()))
+            .filter(|sh| sh.sh_type != SHT_NOBITS)
+            .and_then(|sh| {
+                let start = usize::try_from(sh.sh_offset).ok()?;
+                bytes.get(start..start.checked_add(usize::try_from(sh.sh_size).ok()?)?)
+            })
+            .unwrap_or(&[]);
+        Ok(gimli::EndianSlice::new(data, gimli::LittleEndian))
+    };
+    let has_lines = elf
+        .section_headers
+        .iter()
+        .any(|sh| elf.shdr_strtab.get_at(sh.sh_name) == Some(".debug_line"));
+    if !has_lines {
+        return;
+    }
+    let Ok(dwarf) = gimli::Dwarf::load(section) else {
+        return;
+    };
+    let Ok(context) = addr2line::Context::from_dwarf(dwarf) else {
+        return;
+    };
+    for f in functions {
+        if let Ok(Some(loc)) = context.find_location(u64::from(f.start))
+            && let (Some(file), Some(line)) = (loc.file, loc.line)
+        {
+            f.source = Some((file.to_owned(), line));
+        }
+    }
+}
+
+/// Functions that would show the same name (C++'s anonymous namespaces give every operator's
+/// `Eval` one) get their source file, or their address, added to it.
+fn disambiguate(functions: &mut [Function]) {
+    let mut count: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for f in functions.iter() {
+        *count.entry(f.name.clone()).or_default() += 1;
+    }
+    for f in functions.iter_mut() {
+        if count.get(&f.name).is_some_and(|&n| n > 1) {
+            let file = f
+                .source
+                .as_ref()
+                .and_then(|(path, _)| path.rsplit(['/', '\\']).next())
+                .map(str::to_owned);
+            f.name = match file {
+                Some(file) => format!("{} [{file}]", f.name),
+                None => format!("{} [{:#010x}]", f.name, f.start),
+            };
+        }
+    }
+    // Two functions of one name in one file (rare): the address settles it.
+    let mut again: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for f in functions.iter() {
+        *again.entry(f.name.clone()).or_default() += 1;
+    }
+    for f in functions.iter_mut() {
+        if again.get(&f.name).is_some_and(|&n| n > 1) {
+            f.name = format!("{} [{:#010x}]", f.name, f.start);
+        }
     }
 }

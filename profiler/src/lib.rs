@@ -20,18 +20,7 @@ use mcusim_boards::Board;
 use mcusim_traces::{Breakdown, CallNode, Cycles, ProbeHit, ProbeId, StopReason, Traffic};
 use std::collections::BTreeMap;
 
-/// `1234567` as `1,234,567`: how the reports and views write counts.
-pub fn group(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
+pub use mcusim_traces::group;
 
 /// A layer's description as the firmware's `mcusim_layer_info` holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,9 +101,14 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
         let cycles = end.cycle - begin.cycle;
         let breakdown = diff(end.breakdown, begin.breakdown);
         let traffic = profile::MemoryTraffic::from(end.traffic.since(&begin.traffic));
+        let symbol = (attribution == "calls")
+            .then(|| f.image.function_containing(end.arg0))
+            .flatten()
+            .and_then(elf::Function::mangled);
         layers.push(Layer {
             index: info.index,
             name: info.name,
+            symbol,
             op: info.op,
             start_cycle: begin.cycle,
             cycles,
@@ -295,16 +289,16 @@ fn hot_block(
     }
 }
 
-/// A layer found as a kernel call: named after the function, its operator from the name (or
-/// from the kernels it calls, for TFLite Micro's `Eval` functions).
+/// A layer found as a kernel call: named after the function, its operator from the name or
+/// source file (or, for a TFLite Micro invoke function that says nothing, from the first
+/// kernel it calls).
 fn kernel_layer(f: &RunFacts<'_>, index: u32, function: u32) -> LayerInfo {
-    let name = f
-        .image
-        .function_at(function)
-        .map_or_else(|| format!("{function:#010x}"), str::to_owned);
-    let op = kernels::op_of(&name)
+    let found = f.image.function_containing(function);
+    let name = found.map_or_else(|| format!("{function:#010x}"), |k| k.name.clone());
+    let op = found
+        .and_then(kernels::op_of)
         .or_else(|| {
-            // The first callee (depth first) whose name says what it computes.
+            // The first kernel callee (depth first) whose name says what it computes.
             let roots: Vec<u32> = (0..f.call_tree.len() as u32)
                 .filter(|&i| f.call_tree[i as usize].function == function)
                 .collect();
@@ -312,7 +306,11 @@ fn kernel_layer(f: &RunFacts<'_>, index: u32, function: u32) -> LayerInfo {
             while let Some(n) = stack.pop() {
                 for (i, c) in f.call_tree.iter().enumerate() {
                     if c.parent == Some(n) {
-                        if let Some(op) = f.image.function_at(c.function).and_then(kernels::op_of) {
+                        let callee = f.image.function_containing(c.function);
+                        if let Some(op) = callee
+                            .filter(|k| kernels::is_kernel(k))
+                            .and_then(kernels::op_of)
+                        {
                             return Some(op);
                         }
                         stack.push(i as u32);
@@ -348,6 +346,10 @@ fn call_rows(f: &RunFacts<'_>) -> Vec<profile::CallRow> {
         .zip(children_cycles)
         .map(|(n, below)| profile::CallRow {
             name: name_of(f, n.function),
+            symbol: f
+                .image
+                .function_containing(n.function)
+                .and_then(elf::Function::mangled),
             parent: n.parent,
             calls: n.calls,
             cycles: n.cycles,
@@ -397,6 +399,14 @@ fn functions_from_calls(f: &RunFacts<'_>) -> Vec<profile::FunctionRow> {
         .map(
             |(name, (cycles, inclusive, calls, instructions))| profile::FunctionRow {
                 name: name.to_owned(),
+                symbol: f
+                    .image
+                    .function_named(name)
+                    .and_then(elf::Function::mangled),
+                source: f
+                    .image
+                    .function_named(name)
+                    .and_then(elf::Function::location),
                 cycles,
                 inclusive_cycles: Some(inclusive),
                 calls: Some(calls),
@@ -438,6 +448,14 @@ fn functions(f: &RunFacts<'_>) -> Vec<profile::FunctionRow> {
     let mut rows: Vec<profile::FunctionRow> = by
         .into_iter()
         .map(|(name, (cycles, instructions))| profile::FunctionRow {
+            symbol: f
+                .image
+                .function_named(&name)
+                .and_then(elf::Function::mangled),
+            source: f
+                .image
+                .function_named(&name)
+                .and_then(elf::Function::location),
             name,
             cycles,
             inclusive_cycles: None,

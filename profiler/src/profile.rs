@@ -77,7 +77,15 @@ pub struct AnnotatedInstruction {
 /// A function's cost.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FunctionRow {
+    /// Its name: demangled (C++, Rust), with its source file or address added where two
+    /// functions would show the same name.
     pub name: String,
+    /// The symbol as the ELF spells it, where it differs from `name` (a mangled name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub symbol: Option<String>,
+    /// `file:line` of its entry from the ELF's DWARF line table, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
     /// Exclusive cycles: its own code's, not its callees'. From the call tree when calls were
     /// followed (every cycle, refills and waits included); otherwise the issue cycles of its
     /// blocks.
@@ -95,8 +103,11 @@ pub struct FunctionRow {
 /// A node of the call tree.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CallRow {
-    /// The function (its symbol, or its address).
+    /// The function (its name as in `functions`, or its address).
     pub name: String,
+    /// The symbol as the ELF spells it, where it differs from `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub symbol: Option<String>,
     /// The caller's index in `call_tree` (`null` for the root).
     pub parent: Option<u32>,
     pub calls: u64,
@@ -251,7 +262,13 @@ pub struct Memory {
 pub struct Layer {
     /// The operator's index in the model.
     pub index: u32,
+    /// The output tensor's name (from the markers), or the kernel function's name (from the
+    /// call tree).
     pub name: String,
+    /// For a layer found in the call tree: the kernel function's symbol as the ELF spells it,
+    /// where it differs from `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub symbol: Option<String>,
     /// The TFLite operator, e.g. `CONV_2D`.
     pub op: String,
     /// The clock when the layer began.

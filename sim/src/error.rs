@@ -18,19 +18,21 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
-    /// A loadable segment lies outside every memory region of the board.
-    #[error(
-        "{path}: segment {start:#010x}..{end:#010x} lies outside every memory region of board '{board}'"
-    )]
-    SegmentOutside {
+    /// A loadable segment does not fit the board's memory.
+    #[error("{path}: {what} ({start:#010x}..{end:#010x}) does not fit board '{board}': {problem}")]
+    DoesNotFit {
         /// The firmware path.
         path: String,
-        /// First address of the segment.
-        start: u32,
-        /// One past its last address.
+        /// The sections concerned (`.data, .bss`), or `segment`.
+        what: String,
+        /// First address.
+        start: u64,
+        /// One past the last address.
         end: u64,
         /// The board's name.
         board: String,
+        /// What is missing, in bytes and regions.
+        problem: String,
     },
     /// The image has no usable vector table at the board's boot address.
     #[error("{path}: {message}")]

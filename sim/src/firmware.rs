@@ -22,15 +22,43 @@ pub struct Firmware {
     pub elf_entry: u32,
 }
 
-/// One PT_LOAD segment: `data` at `addr`, then zeros up to `mem_size`.
+/// One PT_LOAD segment. As a real loader (a flash programmer) does, the file's bytes go to the
+/// load address; the program uses `mem_size` bytes at the run address, which its start-up code
+/// fills (initialised data is copied from flash to RAM, `.bss` is cleared). For code and
+/// constants the two addresses are the same.
 #[derive(Debug, Clone)]
 pub struct Segment {
-    /// Physical (load) address.
+    /// The load (physical) address: where `data` is placed.
     pub addr: u32,
-    /// The initialised bytes.
+    /// The bytes the file holds for the segment (possibly none, as for `.bss`).
     pub data: Vec<u8>,
-    /// Size in memory, at least `data.len()`.
+    /// The run (virtual) address: where the program uses the segment.
+    pub run_addr: u32,
+    /// Bytes the segment takes at the run address, at least `data.len()`.
     pub mem_size: u32,
+    /// The allocated sections the segment holds, in address order (`.data`, `.bss`).
+    pub sections: Vec<String>,
+}
+
+impl Segment {
+    /// The file bytes' range at the load address (empty for `.bss`).
+    pub fn load_range(&self) -> std::ops::Range<u64> {
+        u64::from(self.addr)..u64::from(self.addr) + self.data.len() as u64
+    }
+
+    /// The range the program uses at the run address.
+    pub fn run_range(&self) -> std::ops::Range<u64> {
+        u64::from(self.run_addr)..u64::from(self.run_addr) + u64::from(self.mem_size)
+    }
+
+    /// `.data, .bss`, or `segment` when the ELF has no section headers.
+    fn what(&self) -> String {
+        if self.sections.is_empty() {
+            "segment".into()
+        } else {
+            self.sections.join(", ")
+        }
+    }
 }
 
 /// A named address from the ELF symbol table.
@@ -82,7 +110,7 @@ impl Firmware {
                 elf.header.e_machine
             )));
         }
-        let mut segments = Vec::new();
+        let mut segments: Vec<Segment> = Vec::new();
         for ph in elf.program_headers.iter().filter(|p| p.p_type == PT_LOAD) {
             if ph.p_memsz == 0 {
                 continue;
@@ -101,21 +129,58 @@ impl Firmware {
                     )));
                 }
             };
-            let (Ok(addr), Ok(mem_size)) = (u32::try_from(ph.p_paddr), u32::try_from(ph.p_memsz))
-            else {
+            let (Ok(addr), Ok(run_addr), Ok(mem_size)) = (
+                u32::try_from(ph.p_paddr),
+                u32::try_from(ph.p_vaddr),
+                u32::try_from(ph.p_memsz),
+            ) else {
                 return Err(bad(format!(
                     "segment at {:#x} lies outside the 32-bit address space",
-                    ph.p_paddr
+                    ph.p_vaddr
                 )));
             };
-            if ph.p_filesz > ph.p_memsz || u64::from(addr) + u64::from(mem_size) > 1 << 32 {
-                return Err(bad(format!("segment at {addr:#x} has impossible sizes")));
+            if ph.p_filesz > ph.p_memsz
+                || u64::from(addr) + ph.p_filesz > 1 << 32
+                || u64::from(run_addr) + u64::from(mem_size) > 1 << 32
+            {
+                return Err(bad(format!(
+                    "segment at {run_addr:#x} has impossible sizes"
+                )));
             }
-            segments.push(Segment {
+            // The allocated sections inside the segment's run range, to name it in messages.
+            let run = u64::from(run_addr)..u64::from(run_addr) + u64::from(mem_size);
+            let sections = elf
+                .section_headers
+                .iter()
+                .filter(|sh| sh.is_alloc() && sh.sh_size > 0 && run.contains(&sh.sh_addr))
+                .filter_map(|sh| elf.shdr_strtab.get_at(sh.sh_name))
+                .map(str::to_owned)
+                .collect();
+            let segment = Segment {
                 addr,
                 data,
+                run_addr,
                 mem_size,
-            });
+                sections,
+            };
+            // Two segments with bytes for the same addresses: which one the part would hold
+            // depends on the programmer, so the image is refused.
+            if let Some(other) = segments.iter().find(|o| {
+                let (a, b) = (o.load_range(), segment.load_range());
+                a.start < b.end && b.start < a.end
+            }) {
+                let (a, b) = (other.load_range(), segment.load_range());
+                return Err(bad(format!(
+                    "segments overlap: {} at {:#010x}..{:#010x} and {} at {:#010x}..{:#010x}",
+                    other.what(),
+                    a.start,
+                    a.end,
+                    segment.what(),
+                    b.start,
+                    b.end
+                )));
+            }
+            segments.push(segment);
         }
         if segments.is_empty() {
             return Err(bad("no loadable segments".into()));
@@ -148,38 +213,49 @@ impl Firmware {
         })
     }
 
-    /// Check that every segment lies inside one of the board's non-MMIO regions.
+    /// Check that every segment's file bytes lie in the board's memory at their load address
+    /// and that the memory the program uses at its run address exists, in flash, SRAM or TCM
+    /// (adjacent regions count as one, as the linker script joins them).
     pub fn check_fits(&self, board: &Board) -> Result<(), Error> {
         for seg in &self.segments {
-            let end = u64::from(seg.addr) + u64::from(seg.mem_size);
-            let fits = board.regions().iter().any(|r| {
-                r.kind != mcusim_boards::RegionKind::Mmio
-                    && r.base <= u64::from(seg.addr)
-                    && end <= r.end()
-            });
-            if !fits {
-                return Err(Error::SegmentOutside {
+            for (range, place) in [(seg.load_range(), "load"), (seg.run_range(), "run")] {
+                if range.is_empty() || (place == "run" && range == seg.load_range()) {
+                    continue;
+                }
+                fits(board, range.clone()).map_err(|(region, missing)| Error::DoesNotFit {
                     path: self.path.clone(),
-                    start: seg.addr,
-                    end,
+                    what: seg.what(),
+                    start: range.start,
+                    end: range.end,
                     board: board.name.clone(),
-                });
+                    problem: match region {
+                        Some(r) => format!(
+                            "it needs {} bytes from {:#010x}, region '{}' has {} ({:#010x}..{:#010x}): {} bytes too many",
+                            mcusim_traces::group(range.end - range.start),
+                            range.start,
+                            r.name,
+                            mcusim_traces::group(r.end().min(range.end) - range.start),
+                            r.base,
+                            r.end(),
+                            mcusim_traces::group(missing),
+                        ),
+                        None => format!(
+                            "no flash, SRAM or TCM region of the board holds {:#010x}",
+                            range.start
+                        ),
+                    },
+                })?;
             }
         }
         Ok(())
     }
 
-    /// The 32-bit word the image places at `addr`, if a segment covers it.
+    /// The 32-bit word the image places at `addr`, if a segment's file bytes cover it.
     pub fn word_at(&self, addr: u32) -> Option<u32> {
         self.segments.iter().find_map(|s| {
             let off = addr.checked_sub(s.addr)? as usize;
-            if off + 4 <= s.data.len() {
-                Some(u32::from_le_bytes(s.data[off..off + 4].try_into().ok()?))
-            } else if off + 4 <= s.mem_size as usize {
-                Some(0)
-            } else {
-                None
-            }
+            let word = s.data.get(off..off.checked_add(4)?)?;
+            Some(u32::from_le_bytes(word.try_into().ok()?))
         })
     }
 
@@ -197,4 +273,28 @@ impl Firmware {
     pub fn symbol(&self, name: &str) -> Option<&Symbol> {
         self.symbols.iter().find(|s| s.name == name)
     }
+}
+
+/// Whether `range` lies in flash, SRAM or TCM, crossing from one region into the next where
+/// they are adjacent. If not: the region it starts in (if any) and how many bytes are missing.
+fn fits(
+    board: &Board,
+    range: std::ops::Range<u64>,
+) -> Result<(), (Option<&mcusim_boards::MemoryRegion>, u64)> {
+    let memory = |addr: u64| {
+        board
+            .region_at(addr)
+            .filter(|r| r.kind != mcusim_boards::RegionKind::Mmio)
+    };
+    let Some(first) = memory(range.start) else {
+        return Err((None, range.end - range.start));
+    };
+    let mut at = first.end();
+    while at < range.end {
+        match memory(at) {
+            Some(next) => at = next.end(),
+            None => return Err((Some(first), range.end - at)),
+        }
+    }
+    Ok(())
 }

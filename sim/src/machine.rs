@@ -7,7 +7,7 @@
 //! other hooks fire only on rare events: MMIO accesses, semihosting, SVC, exception return,
 //! faults.
 
-use crate::calls::CallTracker;
+use crate::calls::{CallTracker, Exit};
 use crate::firmware::Firmware;
 use crate::nvic::exc;
 use crate::peripherals::{self, Peripheral};
@@ -142,8 +142,8 @@ struct Block {
     refill: u32,
     /// Whether its first instruction is 32-bit at a half-word address (slower refill).
     first_wide_unaligned: bool,
-    /// The return address if the block ends in a call (BL, BLX), else 0.
-    call_return: u32,
+    /// How it ends, for the call tracker (`Exit::Plain` unless calls are followed).
+    exit: Exit,
     /// Bytes its loads read and its stores write (`timing::data_bytes`).
     read_bytes: u32,
     write_bytes: u32,
@@ -773,11 +773,19 @@ impl Machine {
     /// whose hits carry the function's address as `arg0`. Call before the run.
     pub fn track_calls(&mut self, watched: &[u32]) -> (ProbeId, ProbeId) {
         let entry = self.entry;
+        let functions = &self.firmware.symbols;
         let st = self.uc.get_data_mut();
         let (call, ret) = (ProbeId(st.probe_ids), ProbeId(st.probe_ids + 1));
         st.probe_ids += 2;
         let watched: FxHashSet<u32> = watched.iter().map(|a| a & !1).collect();
-        st.calls = Some(Box::new(CallTracker::new(entry, watched, call, ret)));
+        let functions = functions
+            .iter()
+            .filter(|s| s.is_function)
+            .map(|s| s.addr)
+            .collect();
+        st.calls = Some(Box::new(CallTracker::new(
+            entry, watched, functions, call, ret,
+        )));
         (call, ret)
     }
 
@@ -1549,9 +1557,13 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
                     .collect()
             };
             let (read_bytes, write_bytes) = timing::data_bytes(&code, &offsets);
-            let call_return = match offsets.last() {
-                Some(&o) if thumb::is_call(&code[usize::from(o)..]) => addr as u32 + size,
-                _ => 0,
+            let exit = match (offsets.last(), &st.calls) {
+                (Some(&o), Some(calls)) => calls.classify(
+                    &code[usize::from(o)..],
+                    addr as u32 + u32::from(o),
+                    addr as u32 + size,
+                ),
+                _ => Exit::Plain,
             };
             st.blocks.push(Block {
                 n,
@@ -1572,7 +1584,7 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
                 ends_in_branch: cost.ends_in_branch,
                 refill: cost.refill,
                 first_wide_unaligned: cost.first_wide_unaligned,
-                call_return,
+                exit,
                 read_bytes,
                 write_bytes,
                 executions: 0,
@@ -1607,6 +1619,11 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
         rewatch_learned_loads(uc, b);
         return;
     }
+    // The stack pointer, for the call tracker at a call's entry or an unexpected return.
+    let sp = match &uc.get_data().calls {
+        Some(calls) if calls.needs_sp(addr as u32) => reg(uc, RegisterARM::SP),
+        _ => 0,
+    };
     // A probed function's entry: its first argument, read only for these rare blocks.
     let probe = uc.get_data().blocks[b as usize].probe;
     let (arg0, stack_low) = match probe {
@@ -1692,8 +1709,7 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
         return;
     }
     block.executions += 1;
-    let (call_return, read_bytes, write_bytes) =
-        (block.call_return, block.read_bytes, block.write_bytes);
+    let (exit, read_bytes, write_bytes) = (block.exit, block.read_bytes, block.write_bytes);
     st.branch_from = ends_in_branch.map(|refill| (addr as u32 + size, refill));
     st.clock += Cycles(refill + wait);
     st.breakdown.branch += Cycles(refill);
@@ -1719,8 +1735,8 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
     }
     let watch = match &mut st.calls {
         Some(calls) => {
-            let event = calls.block(addr as u32, st.clock, st.instructions);
-            calls.pending = call_return;
+            let event = calls.block(addr as u32, st.clock, st.instructions, sp);
+            calls.pending = exit;
             event
         }
         None => None,
@@ -2336,10 +2352,17 @@ fn exception_entry(uc: &mut Uc<'_>, n: u32, ret: u32) -> bool {
     } else {
         Cycles::ZERO
     };
+    let handler_sp = if use_psp {
+        reg(uc, RegisterARM::MSP)
+    } else {
+        frame
+    };
+    let st = uc.get_data_mut();
+    let (clock, retired) = (st.clock, st.instructions);
     let watch = st
         .calls
         .as_mut()
-        .and_then(|c| c.exception(vector, ret, st.clock, st.instructions));
+        .and_then(|c| c.exception(vector, ret, sp, handler_sp, clock, retired));
     let (at, instructions, breakdown, traffic) =
         (st.clock, st.instructions, st.breakdown, st.traffic());
     st.clock += latency;
@@ -2453,6 +2476,16 @@ fn exception_return(uc: &mut Uc<'_>, exc_return: u32) {
     if to_thread && st.scs.sleep_on_exit() {
         st.request = Some(Request::SleepOnExit);
         let _ = uc.emu_stop();
+    }
+    let st = uc.get_data_mut();
+    let (clock, retired, breakdown, traffic) =
+        (st.clock, st.instructions, st.breakdown, st.traffic());
+    if let Some((probe, function)) = st
+        .calls
+        .as_mut()
+        .and_then(|c| c.exception_return(clock, retired))
+    {
+        record_watched_hit(uc, probe, function, (clock, retired, breakdown, traffic));
     }
 }
 

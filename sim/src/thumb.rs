@@ -44,6 +44,69 @@ pub fn is_call(insn: &[u8]) -> bool {
     }
 }
 
+/// The target of a direct branch B (encodings T1 to T4, A7.7.12) at `pc`, if `insn` is one.
+/// BL, CBZ/CBNZ and everything else: `None`.
+pub fn branch_target(insn: &[u8], pc: u32) -> Option<u32> {
+    let hw1 = u16::from_le_bytes([*insn.first()?, *insn.get(1)?]);
+    let sext = |v: u32, bits: u32| ((v << (32 - bits)) as i32 >> (32 - bits)) as u32;
+    let at = pc.wrapping_add(4);
+    if !is_wide(hw1) {
+        return match hw1 >> 12 {
+            // T1: 1101 cond imm8, cond neither 1110 (undefined) nor 1111 (SVC).
+            0b1101 if (hw1 >> 9) & 7 != 7 => {
+                Some(at.wrapping_add(sext(u32::from(hw1 & 0xFF) << 1, 9)))
+            }
+            // T2: 11100 imm11.
+            0b1110 if hw1 & 0x0800 == 0 => {
+                Some(at.wrapping_add(sext(u32::from(hw1 & 0x7FF) << 1, 12)))
+            }
+            _ => None,
+        };
+    }
+    let hw2 = u16::from_le_bytes([*insn.get(2)?, *insn.get(3)?]);
+    if hw1 & 0xF800 != 0xF000 || hw2 & 0x8000 == 0 {
+        return None;
+    }
+    let s = u32::from(hw1 >> 10) & 1;
+    let (j1, j2) = (u32::from(hw2 >> 13) & 1, u32::from(hw2 >> 11) & 1);
+    let imm11 = u32::from(hw2 & 0x7FF);
+    match hw2 & 0x5000 {
+        // T3: conditional, cond not 111x (those encodings are other instructions).
+        0x0000 if (hw1 >> 7) & 7 != 7 => {
+            let imm6 = u32::from(hw1 & 0x3F);
+            let imm = s << 20 | j2 << 19 | j1 << 18 | imm6 << 12 | imm11 << 1;
+            Some(at.wrapping_add(sext(imm, 21)))
+        }
+        // T4: unconditional.
+        0x1000 => {
+            let imm10 = u32::from(hw1 & 0x3FF);
+            let (i1, i2) = (!(j1 ^ s) & 1, !(j2 ^ s) & 1);
+            let imm = s << 24 | i1 << 23 | i2 << 22 | imm10 << 12 | imm11 << 1;
+            Some(at.wrapping_add(sext(imm, 25)))
+        }
+        _ => None,
+    }
+}
+
+/// Whether `insn` may return from a function: it writes the PC from a register or from
+/// memory and is neither a call nor a table branch (BX Rm, POP/LDM with the PC, LDR PC not
+/// relative to the PC, MOV PC, Rm).
+pub fn may_return(insn: &[u8]) -> bool {
+    if insn.len() < 2 {
+        return false;
+    }
+    let d = crate::timing::decode::decode(insn);
+    let pc_relative_load = {
+        let hw1 = u16::from_le_bytes([insn[0], insn[1]]);
+        // LDR.W pc, [pc, ...] (a jump table), A7.7.43: 1111 1000 x101 1111.
+        is_wide(hw1) && hw1 & 0xFF7F == 0xF85F
+    };
+    d.indirect
+        && d.class != crate::timing::decode::Class::TableBranch
+        && d.writes & (1 << 14) == 0
+        && !pc_relative_load
+}
+
 /// The hint instructions that end a unicorn run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Hint {
@@ -337,6 +400,49 @@ mod tests {
 
     fn le(halfwords: &[u16]) -> Vec<u8> {
         halfwords.iter().flat_map(|h| h.to_le_bytes()).collect()
+    }
+
+    #[test]
+    fn direct_branch_targets() {
+        // b.n to itself (e7fe) and 4 bytes back (e7fc).
+        assert_eq!(branch_target(&le(&[0xE7FE]), 0x100), Some(0x100));
+        assert_eq!(branch_target(&le(&[0xE7FC]), 0x100), Some(0xFC));
+        // beq.n +8: d004.
+        assert_eq!(branch_target(&le(&[0xD004]), 0x100), Some(0x10C));
+        // b.w 0x800e904 from 0x800e7aa (bgt.w, T3: f300 80ab).
+        assert_eq!(
+            branch_target(&le(&[0xF300, 0x80AB]), 0x0800_E7AA),
+            Some(0x0800_E904)
+        );
+        // b.w forward (T4): f000 b800 at 0x200 -> 0x204.
+        assert_eq!(branch_target(&le(&[0xF000, 0xB800]), 0x200), Some(0x204));
+        // b.w backward: f7ff bffe is a branch to itself.
+        assert_eq!(branch_target(&le(&[0xF7FF, 0xBFFE]), 0x300), Some(0x300));
+        // Not branches: bl, svc, udf, bx lr.
+        assert_eq!(branch_target(&le(&[0xF000, 0xF800]), 0x200), None);
+        assert_eq!(branch_target(&le(&[0xDF00]), 0x200), None);
+        assert_eq!(branch_target(&le(&[0xDE00]), 0x200), None);
+        assert_eq!(branch_target(&le(&[0x4770]), 0x200), None);
+    }
+
+    #[test]
+    fn returns_are_told_from_calls_and_tables() {
+        for (hw, returns) in [
+            (&[0x4770][..], true),       // bx lr
+            (&[0x4718], true),           // bx r3
+            (&[0xBD70], true),           // pop {r4, r5, r6, pc}
+            (&[0xE8BD, 0x8070], true),   // pop.w {r4, r5, r6, pc}
+            (&[0xF85D, 0xFB04], true),   // ldr.w pc, [sp], #4
+            (&[0x46F7], true),           // mov pc, lr
+            (&[0x4798], false),          // blx r3
+            (&[0xF000, 0xF800], false),  // bl
+            (&[0xE8DF, 0xF001], false),  // tbb [pc, r1]
+            (&[0xF85F, 0xF020], false),  // ldr.w pc, [pc, r0, lsl #2]
+            (&[0xE7FE], false),          // b .
+            (&[0xBD00 & 0xFEFF], false), // pop {} without the pc is not a return
+        ] {
+            assert_eq!(may_return(&le(hw)), returns, "{hw:04x?}");
+        }
     }
 
     #[test]

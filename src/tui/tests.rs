@@ -13,6 +13,7 @@ fn profile() -> Profile {
     let layer = |index: u32, name: &str, op: &str, start: u64, cycles: u64, macs: u64| Layer {
         index,
         name: name.into(),
+        symbol: None,
         op: op.into(),
         start_cycle: Cycles(start),
         cycles: Cycles(cycles),
@@ -128,6 +129,8 @@ fn profile() -> Profile {
         layers,
         functions: vec![FunctionRow {
             name: "mat_mult_dsp".into(),
+            symbol: None,
+            source: None,
             cycles: 500_000,
             inclusive_cycles: Some(500_000),
             calls: Some(315),

@@ -81,7 +81,8 @@ fn firmware_for_another_memory_map_is_refused() {
         &["run", "--board", "nucleo-l4r5zi", elf.to_str().unwrap()],
         &[
             "hello.elf",
-            "lies outside every memory region of board 'nucleo-l4r5zi'",
+            "does not fit board 'nucleo-l4r5zi'",
+            "no flash, SRAM or TCM region of the board holds 0x00000000",
         ],
     );
 }

@@ -6,7 +6,9 @@ mod support;
 
 mod bad_input;
 mod boards_cmd;
+mod calls;
 mod check;
+mod fit;
 mod kernels;
 mod models;
 mod qemu;

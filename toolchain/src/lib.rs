@@ -4,6 +4,7 @@
 //! `mcusim` needs no source tree.
 
 use mcusim_boards::{Board, Core, PeripheralKind};
+use mcusim_traces::group;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -44,6 +45,17 @@ pub enum Error {
         /// What the compiler printed.
         stderr: String,
     },
+    /// The firmware needs more flash or RAM than the board has (measured by linking it again
+    /// against unbounded memory).
+    #[error("{output} does not fit board '{board}': {}", shortfalls.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    DoesNotFit {
+        /// The ELF that was being built.
+        output: String,
+        /// The board's name.
+        board: String,
+        /// Each memory that is too small.
+        shortfalls: Vec<Shortfall>,
+    },
     /// A file could not be written.
     #[error("{path}")]
     Io {
@@ -52,6 +64,31 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+}
+
+/// One memory a firmware needs more of than the board has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shortfall {
+    /// `flash` (code, constants and initialised data's load image) or `RAM` (data, `.bss`,
+    /// and the stack reserved below the top).
+    pub memory: &'static str,
+    /// Bytes the firmware needs.
+    pub needed: u64,
+    /// Bytes the board has.
+    pub available: u64,
+}
+
+impl std::fmt::Display for Shortfall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} needs {} bytes, the board has {} ({} too many)",
+            self.memory,
+            group(self.needed),
+            group(self.available),
+            group(self.needed.saturating_sub(self.available))
+        )
+    }
 }
 
 /// Compiler flags selecting the core, its FPU and float ABI.
@@ -108,6 +145,13 @@ pub fn board_header(board: &Board) -> String {
 /// A GNU ld script placing code and read-only data in the boot region and data, heap and
 /// stack in the board's RAM.
 pub fn linker_script(board: &Board, stack_bytes: u32) -> String {
+    let code = board.boot_region();
+    let ram = board.ram_range();
+    script(board, stack_bytes, code.size, ram.end - ram.start)
+}
+
+/// The linker script with the code and RAM regions given these lengths.
+fn script(board: &Board, stack_bytes: u32, code_size: u64, ram_size: u64) -> String {
     let code = board.boot_region();
     let ram = board.ram_range();
     format!(
@@ -170,9 +214,7 @@ SECTIONS
 ",
         name = board.name,
         code_base = code.base,
-        code_size = code.size,
         ram_base = ram.start,
-        ram_size = ram.end - ram.start,
     )
 }
 
@@ -245,6 +287,38 @@ impl<'a> Build<'a> {
             kernel_args.insert(0, mnn.join("include"));
             kernel_args.insert(0, PathBuf::from("-I"));
         }
+        let out = self.command(&gen_dir.join("link.ld"), &kernel_args, &self.output)?;
+        if out.status.success() {
+            return Ok(());
+        }
+        let stderr = String::from_utf8_lossy(&out.stderr).trim_end().to_owned();
+        // The linker says a region overflowed (or the stack's reserve does not fit): link
+        // again against unbounded memory to say by how much, in the user's terms.
+        if ["overflowed by", "RAM overflow", "will not fit in region"]
+            .iter()
+            .any(|m| stderr.contains(m))
+            && let Some(shortfalls) = self.measure(&gen_dir, &kernel_args)
+        {
+            return Err(Error::DoesNotFit {
+                output: self.output.display().to_string(),
+                board: self.board.name.clone(),
+                shortfalls,
+            });
+        }
+        Err(Error::Compile {
+            output: self.output.display().to_string(),
+            stderr,
+        })
+    }
+
+    /// The compiler invocation that builds the ELF `output` with the linker script `script`.
+    fn command(
+        &self,
+        script: &Path,
+        kernel_args: &[PathBuf],
+        output: &Path,
+    ) -> Result<std::process::Output, Error> {
+        let gen_dir = self.output.with_extension("gen");
         let mut cmd = Command::new(GCC);
         cmd.args(core_flags(self.board.core))
             .arg(&self.opt)
@@ -265,24 +339,70 @@ impl<'a> Build<'a> {
             .arg("-I")
             .arg(&gen_dir)
             .arg("-T")
-            .arg(gen_dir.join("link.ld"))
+            .arg(script)
             .arg(gen_dir.join("startup.c"))
             .arg(gen_dir.join("runtime.c"))
-            .args(&kernel_args)
+            .args(kernel_args)
             .args(&self.sources)
             .arg("-o")
-            .arg(&self.output);
-        let out = cmd.output().map_err(|source| Error::Io {
+            .arg(output);
+        cmd.output().map_err(|source| Error::Io {
             path: GCC.into(),
             source,
-        })?;
+        })
+    }
+
+    /// Links the firmware against code and RAM regions of 256 MiB and reads from its symbols
+    /// how much of each it takes: the shortfalls against the board's, or `None` if that link
+    /// fails too or everything fits.
+    fn measure(&self, gen_dir: &Path, kernel_args: &[PathBuf]) -> Option<Vec<Shortfall>> {
+        const UNBOUNDED: u64 = 256 << 20;
+        let script = gen_dir.join("link-measure.ld");
+        let elf = gen_dir.join("measure.elf");
+        let text = self::script(self.board, self.stack_bytes, UNBOUNDED, UNBOUNDED);
+        std::fs::write(&script, text).ok()?;
+        let out = self.command(&script, kernel_args, &elf).ok()?;
+        let bytes = std::fs::read(&elf).ok();
+        let _ = std::fs::remove_file(&elf);
+        let _ = std::fs::remove_file(&script);
         if !out.status.success() {
-            return Err(Error::Compile {
-                output: self.output.display().to_string(),
-                stderr: String::from_utf8_lossy(&out.stderr).trim_end().to_owned(),
-            });
+            return None;
         }
-        Ok(())
+        let bytes = bytes?;
+        let parsed = goblin::elf::Elf::parse(&bytes).ok()?;
+        let symbol = |name: &str| {
+            parsed
+                .syms
+                .iter()
+                .find(|s| parsed.strtab.get_at(s.st_name) == Some(name))
+                .map(|s| s.st_value)
+        };
+        let (load, start, end, heap) = (
+            symbol("__data_load")?,
+            symbol("__data_start")?,
+            symbol("__data_end")?,
+            symbol("__heap_start")?,
+        );
+        let code = self.board.boot_region();
+        let ram = self.board.ram_range();
+        let needs = [
+            ("flash", load + (end - start) - code.base, code.size),
+            (
+                "RAM",
+                heap - ram.start + u64::from(self.stack_bytes),
+                ram.end - ram.start,
+            ),
+        ];
+        let shortfalls: Vec<Shortfall> = needs
+            .into_iter()
+            .filter(|&(_, needed, available)| needed > available)
+            .map(|(memory, needed, available)| Shortfall {
+                memory,
+                needed,
+                available,
+            })
+            .collect();
+        (!shortfalls.is_empty()).then_some(shortfalls)
     }
 }
 

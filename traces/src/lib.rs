@@ -13,6 +13,19 @@ pub use event::{BlockCount, CallNode, ProbeHit, ProbeId, Traffic};
 pub use stop::{FaultKind, LimitKind, StopReason};
 pub use units::{Addr, Breakdown, Cycles};
 
+/// `1234567` as `1,234,567`: how the reports, views and messages write counts.
+pub fn group(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
 /// The JSON Schema (draft 2020-12) of a report type as serde writes it, for the report format
 /// `version` (e.g. `mcusim-run/1`): derived from the type, so it follows every serde attribute;
 /// its `schema` property is a const of the version, so a reader can tell the version from it.
