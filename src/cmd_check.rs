@@ -121,7 +121,8 @@ struct EntryReport {
     latency_ms: f64,
     peak_sram_bytes: u32,
     flash_bytes: u32,
-    energy_uj: f64,
+    /// `null` when the board has no energy coefficients.
+    energy_uj: Option<f64>,
     /// How the firmware ended (`null` when it exited with 0).
     stop_problem: Option<String>,
     budgets: Vec<Verdict>,
@@ -185,10 +186,19 @@ fn read_config(path: &Path) -> Result<(Vec<Entry>, Thresholds)> {
             .clone()
             .or_else(|| m.board.clone().map(|b| vec![b]))
             .unwrap_or_else(|| default_boards.clone());
+        let energy_budget =
+            m.budget.max_energy_uj.is_some() || m.layer.iter().any(|l| l.max_energy_uj.is_some());
         for board in boards {
             if !labels.insert(format!("{name}@{board}")) {
                 return Err(fail(format!(
                     "model {i}: `{name}` on `{board}` is listed twice (give it another name)"
+                )));
+            }
+            // An energy budget cannot pass or fail where energy is unknown.
+            let resolved = Board::resolve(&board).with_context(|| path.display().to_string())?;
+            if energy_budget && resolved.file.energy.is_none() {
+                return Err(fail(format!(
+                    "model `{name}`: an energy budget (max_energy_uj) on board `{board}`, whose board file gives no energy coefficients ([energy])"
                 )));
             }
             entries.push(Entry {
@@ -379,7 +389,7 @@ fn text(report: &Report) -> String {
     for r in &report.entries {
         let _ = writeln!(
             t,
-            "{:<4} {}@{}: {} cycles, {:.3} ms, peak SRAM {} B, flash {} B, {:.3} uJ",
+            "{:<4} {}@{}: {} cycles, {:.3} ms, peak SRAM {} B, flash {} B, {} uJ",
             status(r),
             r.name,
             r.board,
@@ -387,7 +397,7 @@ fn text(report: &Report) -> String {
             r.latency_ms,
             r.peak_sram_bytes,
             r.flash_bytes,
-            r.energy_uj
+            mcusim_profiler::uj(r.energy_uj, 3)
         );
         if let Some(stop) = &r.stop_problem {
             let _ = writeln!(t, "     firmware: {stop}");
@@ -430,7 +440,7 @@ fn markdown(report: &Report) -> String {
         });
         let _ = writeln!(
             t,
-            "| {} | {} | {} | {} | {} | {:.3} | {} | {} | {:.3} |",
+            "| {} | {} | {} | {} | {} | {:.3} | {} | {} | {} |",
             if r.failed {
                 ":x:"
             } else {
@@ -443,7 +453,7 @@ fn markdown(report: &Report) -> String {
             r.latency_ms,
             r.peak_sram_bytes,
             r.flash_bytes,
-            r.energy_uj
+            mcusim_profiler::uj(r.energy_uj, 3)
         );
     }
     for r in &report.entries {

@@ -509,7 +509,7 @@ fn table(p: &mcusim_profiler::Profile) -> String {
         let name: String = r.name.chars().take(name_w).collect();
         let _ = writeln!(
             t,
-            "{:>3}  {:<18} {:<name_w$} {:>11} {:>12} {:>7} {:>5.1}% {:>9.3}",
+            "{:>3}  {:<18} {:<name_w$} {:>11} {:>12} {:>7} {:>5.1}% {:>9}",
             r.index,
             r.op,
             name,
@@ -517,7 +517,7 @@ fn table(p: &mcusim_profiler::Profile) -> String {
             group(r.cycles.0),
             per,
             100.0 * r.share,
-            r.energy_uj
+            mcusim_profiler::uj(r.energy_uj, 3)
         );
     }
     let total = p.totals.cycles.0.max(1) as f64;
@@ -552,7 +552,7 @@ fn table(p: &mcusim_profiler::Profile) -> String {
         .map_or_else(|| "-".into(), |c| format!("{c:.2}"));
     let _ = writeln!(
         t,
-        "{:>3}  {:<18} {:<name_w$} {:>11} {:>12} {:>7} {:>5.1}% {:>9.3}",
+        "{:>3}  {:<18} {:<name_w$} {:>11} {:>12} {:>7} {:>5.1}% {:>9}",
         "",
         "total",
         format!("{} instructions", group(p.totals.instructions)),
@@ -560,7 +560,7 @@ fn table(p: &mcusim_profiler::Profile) -> String {
         group(p.totals.cycles.0),
         per,
         100.0,
-        p.totals.energy_uj
+        mcusim_profiler::uj(p.totals.energy_uj, 3)
     );
     let m = &p.memory;
     let _ = writeln!(
@@ -597,16 +597,6 @@ fn table(p: &mcusim_profiler::Profile) -> String {
             .collect();
         let _ = writeln!(t, "hot functions: {}", top.join(", "));
     }
-    let e = &p.totals.energy;
-    let mw = if p.totals.time_us > 0.0 {
-        p.totals.energy_uj / p.totals.time_us * 1e3
-    } else {
-        0.0
-    };
-    let _ = writeln!(
-        t,
-        "energy: {:.3} uJ (core {:.3}, flash {:.3}, SRAM {:.3}, sleep {:.3}), {:.3} mW average",
-        p.totals.energy_uj, e.core_uj, e.flash_uj, e.sram_uj, e.sleep_uj, mw
-    );
+    let _ = writeln!(t, "{}", mcusim_profiler::energy_line(p));
     t
 }

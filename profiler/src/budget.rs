@@ -92,7 +92,7 @@ pub fn check(p: &Profile, budget: &Budget, layers: &[LayerBudget]) -> Vec<Verdic
             "total",
             "max_energy_uj",
             budget.max_energy_uj,
-            Some(p.totals.energy_uj),
+            p.totals.energy_uj,
         ),
     ]
     .into_iter()
@@ -120,7 +120,7 @@ pub fn check(p: &Profile, budget: &Budget, layers: &[LayerBudget]) -> Vec<Verdic
                     &lb.name,
                     "max_energy_uj",
                     lb.max_energy_uj,
-                    layer.map(|l| l.energy_uj),
+                    layer.and_then(|l| l.energy_uj),
                 ),
             ]
             .into_iter()

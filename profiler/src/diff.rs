@@ -67,7 +67,7 @@ impl Metric {
             Metric::PeakSram => f64::from(p.memory.peak_sram_bytes),
             Metric::Stack => f64::from(p.memory.stack_peak_bytes?),
             Metric::Flash => f64::from(p.memory.flash_bytes),
-            Metric::Energy => p.totals.energy_uj,
+            Metric::Energy => p.totals.energy_uj?,
         })
     }
 
@@ -76,7 +76,7 @@ impl Metric {
             Metric::Cycles => l.cycles.0 as f64,
             Metric::Instructions => l.instructions as f64,
             Metric::Stack => f64::from(l.stack_peak_bytes?),
-            Metric::Energy => l.energy_uj,
+            Metric::Energy => l.energy_uj?,
             Metric::PeakSram | Metric::Flash => return None,
         })
     }

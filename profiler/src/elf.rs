@@ -316,3 +316,50 @@ fn disambiguate(functions: &mut [Function]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symbols_are_demangled_for_people() {
+        assert_eq!(
+            demangle("_ZN6tflite12_GLOBAL__N_14EvalEP13TfLiteContextP10TfLiteNode"),
+            "tflite::(anonymous namespace)::Eval(TfLiteContext*, TfLiteNode*)"
+        );
+        // Rust, legacy mangling: the hash is left out.
+        assert_eq!(
+            demangle("_ZN4core9panicking5panic17h0123456789abcdefE"),
+            "core::panicking::panic"
+        );
+        // Rust, v0 mangling.
+        assert_eq!(demangle("_RNvCs15kBYyAo9fc_7mycrate4main"), "mycrate::main");
+        // C names and anything unmangled stay as they are.
+        assert_eq!(demangle("arm_convolve_s8"), "arm_convolve_s8");
+        assert_eq!(demangle("_Z3"), "_Z3");
+    }
+
+    #[test]
+    fn functions_of_one_name_get_their_file_or_address() {
+        let f = |start, source: Option<&str>| Function {
+            start,
+            end: start + 4,
+            name: "tflite::(anonymous namespace)::Eval(TfLiteContext*, TfLiteNode*)".into(),
+            symbol: "_ZN6tflite12_GLOBAL__N_14EvalEP13TfLiteContextP10TfLiteNode".into(),
+            source: source.map(|s| (s.to_owned(), 1)),
+        };
+        let mut v = vec![
+            f(0x100, Some("kernels/conv.cpp")),
+            f(0x200, Some("kernels/cmsis_nn/depthwise_conv.cpp")),
+            f(0x300, None),
+        ];
+        disambiguate(&mut v);
+        assert!(v[0].name.ends_with(" [conv.cpp]"), "{}", v[0].name);
+        assert!(
+            v[1].name.ends_with(" [depthwise_conv.cpp]"),
+            "{}",
+            v[1].name
+        );
+        assert!(v[2].name.ends_with(" [0x00000300]"), "{}", v[2].name);
+    }
+}

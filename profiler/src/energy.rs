@@ -26,35 +26,24 @@ pub struct Model {
 }
 
 impl Model {
-    pub fn for_board(board: &Board) -> Model {
-        let (volts, run_ua_per_mhz, sleep_ua, sram, flash, source) = match &board.file.energy {
-            Some(e) => (
-                e.supply_volts,
-                e.run_ua_per_mhz,
-                e.sleep_ua,
-                e.sram_pj_per_byte,
-                e.flash_pj_per_byte,
-                e.source.clone(),
-            ),
-            None => (
-                0.0,
-                0.0,
-                0.0,
-                0.0,
-                0.0,
-                "the board file gives no energy coefficients".into(),
-            ),
-        };
-        Model {
-            volts,
-            run_ua_per_mhz,
-            sleep_ua,
-            sram_pj_per_byte: sram,
-            flash_pj_per_byte: flash,
+    /// The board's model, or `None` if its file gives no energy coefficients (energy is
+    /// then unknown, never zero).
+    pub fn for_board(board: &Board) -> Option<Model> {
+        let e = board.file.energy.as_ref()?;
+        Some(Model {
+            volts: e.supply_volts,
+            run_ua_per_mhz: e.run_ua_per_mhz,
+            sleep_ua: e.sleep_ua,
+            sram_pj_per_byte: e.sram_pj_per_byte,
+            flash_pj_per_byte: e.flash_pj_per_byte,
             clock_hz: board.clock_hz() as f64,
-            source,
-        }
+            source: e.source.clone(),
+        })
     }
+
+    /// What a profile says of energy on a board without coefficients.
+    pub const ABSENT: &'static str =
+        "unknown: the board file gives no energy coefficients ([energy] section)";
 
     /// Microjoules of `cycles` active cycles: V x (uA/MHz x MHz) x (cycles / Hz), which is
     /// V x uA/MHz x cycles x 1e-6 uJ whatever the clock.
@@ -116,7 +105,7 @@ mod tests {
     #[test]
     fn energy_follows_the_board_coefficients() {
         let board = Board::builtin("nucleo-l4r5zi").unwrap().unwrap();
-        let m = Model::for_board(&board);
+        let m = Model::for_board(&board).unwrap();
         let none = MemoryTraffic::default();
         // 120 M active cycles = 1 s at 120 MHz: 1.8 V x 194 uA/MHz x 120 MHz = 41.9 mW -> 41904 uJ.
         let b = Breakdown {

@@ -30,7 +30,7 @@ pub fn csv(p: &Profile) -> String {
     for l in &p.layers {
         let _ = writeln!(
             t,
-            "{},{},{},{},{:.4},{},{:.4},{},{},{},{},{},{},{:.6}",
+            "{},{},{},{},{:.4},{},{:.4},{},{},{},{},{},{},{}",
             l.index,
             csv_field(&l.op),
             csv_field(&l.name),
@@ -45,7 +45,7 @@ pub fn csv(p: &Profile) -> String {
             l.breakdown.branch.0,
             l.breakdown.stall.0,
             l.breakdown.memory.0,
-            l.energy_uj
+            l.energy_uj.map_or(String::new(), |e| format!("{e:.6}"))
         );
     }
     t
@@ -74,10 +74,14 @@ pub fn perfetto(p: &Profile) -> String {
             p.totals.cycles.0
         ),
     ];
-    let mut energy = 0.0;
-    events.push(
-        "{\"name\":\"energy (uJ)\",\"ph\":\"C\",\"pid\":1,\"ts\":0,\"args\":{\"uJ\":0}}".to_owned(),
-    );
+    // Energy counters only where the board has energy coefficients.
+    let mut energy = p.totals.energy_uj.map(|_| 0.0);
+    if energy.is_some() {
+        events.push(
+            "{\"name\":\"energy (uJ)\",\"ph\":\"C\",\"pid\":1,\"ts\":0,\"args\":{\"uJ\":0}}"
+                .to_owned(),
+        );
+    }
     for &(at, bytes) in &p.memory.timeline {
         events.push(format!(
             "{{\"name\":\"SRAM in use (bytes)\",\"ph\":\"C\",\"pid\":1,\"ts\":{:.3},\"args\":{{\"bytes\":{bytes}}}}}",
@@ -86,7 +90,7 @@ pub fn perfetto(p: &Profile) -> String {
     }
     for l in &p.layers {
         events.push(format!(
-            "{{\"name\":{},\"cat\":{},\"ph\":\"X\",\"pid\":1,\"tid\":1,\"ts\":{:.3},\"dur\":{:.3},\"args\":{{\"index\":{},\"cycles\":{},\"macs\":{},\"energy_uj\":{:.6}}}}}",
+            "{{\"name\":{},\"cat\":{},\"ph\":\"X\",\"pid\":1,\"tid\":1,\"ts\":{:.3},\"dur\":{:.3},\"args\":{{\"index\":{},\"cycles\":{},\"macs\":{}{}}}}}",
             json_string(&l.name),
             json_string(&l.op),
             us(l.start_cycle.0),
@@ -95,13 +99,16 @@ pub fn perfetto(p: &Profile) -> String {
             l.cycles.0,
             l.macs,
             l.energy_uj
+                .map_or(String::new(), |e| format!(",\"energy_uj\":{e:.6}"))
         ));
-        energy += l.energy_uj;
-        events.push(format!(
-            "{{\"name\":\"energy (uJ)\",\"ph\":\"C\",\"pid\":1,\"ts\":{:.3},\"args\":{{\"uJ\":{:.6}}}}}",
-            us(l.start_cycle.0 + l.cycles.0),
-            energy
-        ));
+        if let (Some(sum), Some(e)) = (energy.as_mut(), l.energy_uj) {
+            *sum += e;
+            events.push(format!(
+                "{{\"name\":\"energy (uJ)\",\"ph\":\"C\",\"pid\":1,\"ts\":{:.3},\"args\":{{\"uJ\":{:.6}}}}}",
+                us(l.start_cycle.0 + l.cycles.0),
+                sum
+            ));
+        }
     }
     format!(
         "{{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n{}\n]}}\n",

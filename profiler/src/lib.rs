@@ -22,6 +22,31 @@ use std::collections::BTreeMap;
 
 pub use mcusim_traces::group;
 
+/// An energy figure in microjoules with `decimals` decimals, or `-` when it is unknown (the
+/// board file gives no energy coefficients).
+pub fn uj(v: Option<f64>, decimals: usize) -> String {
+    v.map_or_else(|| "-".into(), |e| format!("{e:.decimals$}"))
+}
+
+/// One line on the whole run's energy: the total, its parts and the average power, or why it
+/// is unknown.
+pub fn energy_line(p: &Profile) -> String {
+    match (p.totals.energy_uj, &p.totals.energy) {
+        (Some(total), Some(e)) => {
+            let mw = if p.totals.time_us > 0.0 {
+                total / p.totals.time_us * 1e3
+            } else {
+                0.0
+            };
+            format!(
+                "energy: {total:.3} uJ (core {:.3}, flash {:.3}, SRAM {:.3}, sleep {:.3}), {mw:.3} mW average",
+                e.core_uj, e.flash_uj, e.sram_uj, e.sleep_uj
+            )
+        }
+        _ => format!("energy: {}", energy::Model::ABSENT),
+    }
+}
+
 /// A layer's description as the firmware's `mcusim_layer_info` holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LayerInfo {
@@ -118,8 +143,8 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
             share: 0.0,
             breakdown,
             traffic,
-            energy_uj: model.energy_uj(&breakdown, &traffic),
-            energy: model.parts(&breakdown, &traffic),
+            energy_uj: model.as_ref().map(|m| m.energy_uj(&breakdown, &traffic)),
+            energy: model.as_ref().map(|m| m.parts(&breakdown, &traffic)),
             stack_peak_bytes: stack_depth(f, lowest_stack(f.hits, from, to)),
             hot_functions,
             hot_blocks,
@@ -132,7 +157,7 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
     let in_layers: u64 = layers.iter().map(|l| l.cycles.0).sum();
     let macs: u64 = layers.iter().map(|l| l.macs).sum();
     let traffic = profile::MemoryTraffic::from(f.traffic);
-    let energy_uj = model.energy_uj(&f.breakdown, &traffic);
+    let energy_uj = model.as_ref().map(|m| m.energy_uj(&f.breakdown, &traffic));
     Profile {
         schema: PROFILE_SCHEMA.into(),
         mcusim_version: env!("CARGO_PKG_VERSION").into(),
@@ -167,7 +192,7 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
             breakdown: f.breakdown,
             traffic,
             energy_uj,
-            energy: model.parts(&f.breakdown, &traffic),
+            energy: model.as_ref().map(|m| m.parts(&f.breakdown, &traffic)),
         },
         memory: Memory {
             static_ram_bytes: f.image.static_ram_bytes,
@@ -196,7 +221,9 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
                 })
                 .collect(),
         },
-        energy_model: model.describe(),
+        energy_model: model
+            .as_ref()
+            .map_or_else(|| energy::Model::ABSENT.to_owned(), energy::Model::describe),
         roofline: roofline::for_board(f.board),
         attribution: attribution.into(),
         layers,

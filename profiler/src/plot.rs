@@ -114,13 +114,20 @@ fn energy_stack(path: &Path, p: &Profile) -> Result<(), PlotError> {
     let max = p
         .layers
         .iter()
-        .map(|l| l.energy_uj)
+        .filter_map(|l| l.energy_uj)
         .fold(0.0f64, f64::max)
         .max(1e-9)
         * 1.1;
     let n = p.layers.len().max(1) as u32;
     let mut chart = ChartBuilder::on(&root)
-        .caption("energy per layer", ("sans-serif", 20))
+        .caption(
+            if p.totals.energy_uj.is_some() {
+                "energy per layer"
+            } else {
+                "energy per layer: unknown (the board file gives no energy coefficients)"
+            },
+            ("sans-serif", 20),
+        )
         .margin(12)
         .x_label_area_size(36)
         .y_label_area_size(80)
@@ -149,7 +156,10 @@ fn energy_stack(path: &Path, p: &Profile) -> Result<(), PlotError> {
     ];
     for (k, &(name, colour, part)) in parts.iter().enumerate() {
         let below = |l: &crate::profile::Layer| -> f64 {
-            parts[..k].iter().map(|(_, _, f)| f(&l.energy)).sum()
+            parts[..k]
+                .iter()
+                .map(|(_, _, f)| l.energy.as_ref().map_or(0.0, f))
+                .sum()
         };
         chart
             .draw_series(p.layers.iter().enumerate().map(|(i, l)| {
@@ -158,7 +168,10 @@ fn energy_stack(path: &Path, p: &Profile) -> Result<(), PlotError> {
                 Rectangle::new(
                     [
                         (SegmentValue::Exact(i), base),
-                        (SegmentValue::Exact(i + 1), base + part(&l.energy)),
+                        (
+                            SegmentValue::Exact(i + 1),
+                            base + l.energy.as_ref().map_or(0.0, part),
+                        ),
                     ],
                     colour.filled(),
                 )

@@ -204,10 +204,11 @@ pub struct Totals {
     pub after_layers_cycles: Cycles,
     pub breakdown: Breakdown,
     pub traffic: MemoryTraffic,
-    /// Estimated energy of the whole run.
-    pub energy_uj: f64,
+    /// Estimated energy of the whole run (`null` when the board file gives no energy
+    /// coefficients: unknown, not zero).
+    pub energy_uj: Option<f64>,
     /// The same, by component.
-    pub energy: EnergyParts,
+    pub energy: Option<EnergyParts>,
 }
 
 /// Estimated energy by component, in microjoules.
@@ -281,8 +282,9 @@ pub struct Layer {
     pub share: f64,
     pub breakdown: Breakdown,
     pub traffic: MemoryTraffic,
-    pub energy_uj: f64,
-    pub energy: EnergyParts,
+    /// Estimated energy (`null` when the board file gives no energy coefficients).
+    pub energy_uj: Option<f64>,
+    pub energy: Option<EnergyParts>,
     /// The deepest stack use while the layer ran (`null` if not measured).
     pub stack_peak_bytes: Option<u32>,
     /// The functions that ran in it, by their own blocks' issue cycles (top 5).

@@ -182,7 +182,7 @@ impl App {
                     let t = &l.traffic;
                     (t.sram_read_bytes + t.sram_write_bytes + t.flash_read_bytes) as f64
                 }
-                SortKey::Energy => l.energy_uj,
+                SortKey::Energy => l.energy_uj.unwrap_or(0.0),
             }
         };
         if self.sort != SortKey::Order {

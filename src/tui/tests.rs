@@ -33,13 +33,13 @@ fn profile() -> Profile {
             flash_read_bytes: macs / 8,
             mmio_bytes: 0,
         },
-        energy_uj: cycles as f64 / 3000.0,
-        energy: EnergyParts {
+        energy_uj: Some(cycles as f64 / 3000.0),
+        energy: Some(EnergyParts {
             core_uj: cycles as f64 / 4000.0,
             flash_uj: cycles as f64 / 12000.0,
             sram_uj: 0.0,
             sleep_uj: 0.0,
-        },
+        }),
         stack_peak_bytes: Some(400 + index),
         hot_functions: vec![mcusim_profiler::profile::FunctionCycles {
             name: format!("kernel_{index}"),
@@ -96,13 +96,13 @@ fn profile() -> Profile {
                 ..Breakdown::default()
             },
             traffic: MemoryTraffic::default(),
-            energy_uj: 333.5,
-            energy: EnergyParts {
+            energy_uj: Some(333.5),
+            energy: Some(EnergyParts {
                 core_uj: 333.5,
                 flash_uj: 0.0,
                 sram_uj: 0.0,
                 sleep_uj: 0.0,
-            },
+            }),
         },
         memory: Memory {
             static_ram_bytes: 20_000,

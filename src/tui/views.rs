@@ -79,12 +79,12 @@ pub fn draw(f: &mut Frame<'_>, app: &App) {
         )
     } else {
         format!(
-            "{} on {}: {} cycles, {:.3} ms, {:.1} uJ   ? help  q quit",
+            "{} on {}: {} cycles, {:.3} ms, {} uJ   ? help  q quit",
             p.firmware.file,
             p.board.name,
             group(p.totals.cycles.0),
             p.totals.time_us / 1e3,
-            p.totals.energy_uj
+            mcusim_profiler::uj(p.totals.energy_uj, 1)
         )
     };
     f.render_widget(
@@ -155,7 +155,7 @@ fn layers(f: &mut Frame<'_>, app: &App, area: Rect) {
                     + t.sram_write_bytes
                     + t.flash_read_bytes));
             }
-            cells.push(format!("{:.1}", l.energy_uj));
+            cells.push(mcusim_profiler::uj(l.energy_uj, 1));
             cells.push(bar(l.share / max_share, bar_width));
             Row::new(cells)
         })
@@ -228,7 +228,6 @@ fn layer_detail(f: &mut Frame<'_>, app: &App, i: usize, area: Rect) {
         ])
     };
     let t = &l.traffic;
-    let e = &l.energy;
     let mut lines = vec![
         Line::from(Span::styled(
             format!("{} ({}), layer {}", l.name, l.op, l.index),
@@ -267,10 +266,13 @@ fn layer_detail(f: &mut Frame<'_>, app: &App, i: usize, area: Rect) {
         "energy (uJ)",
         Style::default().fg(ACCENT),
     )));
-    lines.push(Line::from(format!(
-        "  {:.3} total: core {:.3}, flash {:.3}, SRAM {:.3}, sleep {:.3}",
-        l.energy_uj, e.core_uj, e.flash_uj, e.sram_uj, e.sleep_uj
-    )));
+    lines.push(Line::from(match (l.energy_uj, &l.energy) {
+        (Some(total), Some(e)) => format!(
+            "  {total:.3} total: core {:.3}, flash {:.3}, SRAM {:.3}, sleep {:.3}",
+            e.core_uj, e.flash_uj, e.sram_uj, e.sleep_uj
+        ),
+        _ => "  unknown: the board file gives no energy coefficients".to_owned(),
+    }));
     if !l.hot_functions.is_empty() {
         lines.push(Line::from(Span::styled(
             "hot functions and loops",
@@ -425,10 +427,9 @@ fn timeline(f: &mut Frame<'_>, app: &App, area: Rect) {
             layer_at(c).map_or(0, |i| {
                 let l = &p.layers[i];
                 let us = l.cycles.0 as f64 / hz * 1e6;
-                if us > 0.0 {
-                    (l.energy_uj / us * 1e6) as u64
-                } else {
-                    0
+                match l.energy_uj {
+                    Some(e) if us > 0.0 => (e / us * 1e6) as u64,
+                    _ => 0,
                 }
             })
         })
@@ -439,7 +440,11 @@ fn timeline(f: &mut Frame<'_>, app: &App, area: Rect) {
             .block(
                 Block::default()
                     .borders(Borders::ALL)
-                    .title(format!(" power, up to {:.1} mW ", peak as f64 / 1e3)),
+                    .title(if p.totals.energy_uj.is_some() {
+                        format!(" power, up to {:.1} mW ", peak as f64 / 1e3)
+                    } else {
+                        " power: unknown (no energy coefficients for this board) ".to_owned()
+                    }),
             )
             .data(&power)
             .style(Style::default().fg(Color::Yellow)),
