@@ -84,6 +84,28 @@ impl Exports {
     }
 }
 
+/// For a firmware ELF built with other tools (TensorFlow Lite Micro, your own): what mcusim
+/// cannot find out by itself. Shared by `profile` and `run`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct Foreign {
+    /// The .tflite model the firmware runs: its layers found in the call tree take the
+    /// operators' names and MACs, and `--output` writes the output tensor's shape.
+    #[arg(long = "model", value_name = "MODEL")]
+    pub tflite: Option<PathBuf>,
+    /// The global the firmware reads its input from, where `--input` is written before the
+    /// run (default: `mcusim_model_input_data`, as mcusim's model firmware has).
+    #[arg(long, value_name = "SYMBOL")]
+    pub input_symbol: Option<String>,
+    /// The global the firmware leaves its output in, which `--output` reads after the run
+    /// (default: `mcusim_model_output_data`).
+    #[arg(long, value_name = "SYMBOL")]
+    pub output_symbol: Option<String>,
+    /// The RAM object that is the tensor arena, whose bytes the run writes are counted
+    /// (default: `arena` of mcusim's firmware, or TensorFlow Lite Micro's `tensor_arena`).
+    #[arg(long, value_name = "SYMBOL")]
+    pub arena_symbol: Option<String>,
+}
+
 #[derive(Debug, Args)]
 pub struct TuiArgs {
     /// The profile to open.
@@ -224,6 +246,8 @@ pub struct ProfileArgs {
     pub json: Option<PathBuf>,
     #[command(flatten)]
     pub exports: Exports,
+    #[command(flatten)]
+    pub foreign: Foreign,
     /// Open the result in the terminal UI (`mcusim tui`).
     #[arg(long)]
     pub tui: bool,
@@ -270,6 +294,8 @@ pub struct RunArgs {
     pub profile: Option<PathBuf>,
     #[command(flatten)]
     pub exports: Exports,
+    #[command(flatten)]
+    pub foreign: Foreign,
 }
 
 #[derive(Debug, Args)]

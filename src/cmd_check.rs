@@ -235,6 +235,7 @@ fn profile_entry(e: &Entry) -> Result<Profile> {
         progress: false,
         read_output: false,
         forward_output: false,
+        foreign: Default::default(),
     })?;
     Ok(run.profile)
 }

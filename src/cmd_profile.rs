@@ -33,6 +33,7 @@ pub fn run(args: &ProfileArgs) -> Result<Outcome> {
         progress: !args.quiet && !args.tui,
         read_output: args.output.is_some(),
         forward_output: !args.tui,
+        foreign: args.foreign.clone(),
     };
     let run = if args.tui {
         crate::cmd_tui::collect_live(&request)?
@@ -110,6 +111,7 @@ fn arguments(args: &ProfileArgs) -> Vec<String> {
         a.push("--input".into());
         a.push(i.display().to_string());
     }
+    a.extend(args.foreign.arguments());
     if let Some(n) = args.max_instructions {
         a.push(format!("--max-instructions={n}"));
     }
@@ -136,6 +138,40 @@ pub struct Request<'a> {
     pub read_output: bool,
     /// Forward what the firmware prints to standard output and error.
     pub forward_output: bool,
+    /// For a firmware ELF: its model and the symbols of its input, output and arena.
+    pub foreign: crate::cli::Foreign,
+}
+
+/// The symbols of mcusim's model firmware that `--input` and `--output` use by default.
+pub const INPUT_SYMBOL: &str = "mcusim_model_input_data";
+pub const OUTPUT_SYMBOL: &str = "mcusim_model_output_data";
+
+impl crate::cli::Foreign {
+    /// The input and output symbols, given or mcusim's.
+    pub fn symbols(&self) -> (&str, &str) {
+        (
+            self.input_symbol.as_deref().unwrap_or(INPUT_SYMBOL),
+            self.output_symbol.as_deref().unwrap_or(OUTPUT_SYMBOL),
+        )
+    }
+
+    /// The options as the report records them.
+    pub fn arguments(&self) -> Vec<String> {
+        let mut a = Vec::new();
+        if let Some(m) = &self.tflite {
+            a.push(format!("--model={}", m.display()));
+        }
+        for (flag, v) in [
+            ("--input-symbol", &self.input_symbol),
+            ("--output-symbol", &self.output_symbol),
+            ("--arena-symbol", &self.arena_symbol),
+        ] {
+            if let Some(v) = v {
+                a.push(format!("{flag}={v}"));
+            }
+        }
+        a
+    }
 }
 
 /// A profiled run.
@@ -228,15 +264,41 @@ fn profile(
 ) -> Result<Collected> {
     let board = r.board;
     let firmware = Firmware::load(elf)?;
-    let image = mcusim_profiler::elf::Image::load(elf)?;
+    let mut image = mcusim_profiler::elf::Image::load(elf)?;
+    if let Some(name) = &r.foreign.arena_symbol
+        && !image.use_arena(name)
+    {
+        bail!(
+            "{}: no RAM object `{name}` to take as the arena (--arena-symbol)",
+            elf.display()
+        );
+    }
+    // The model the firmware runs: compiled here, or given with --model for an ELF.
+    let given = match (prepared, &r.foreign.tflite) {
+        (None, Some(path)) => Some(model::prepare(path, board)?),
+        _ => None,
+    };
+    let prepared = prepared.or(given.as_ref());
+    let model_layers: Option<Vec<mcusim_profiler::LayerInfo>> = prepared.map(|p| {
+        p.layers
+            .iter()
+            .map(|l| mcusim_profiler::LayerInfo {
+                index: l.index as u32,
+                op: l.op.name(),
+                name: mcusim_compiler::codegen::layer_name(&p.model, l),
+                macs: l.macs,
+            })
+            .collect()
+    });
+    let (input_symbol, output_symbol) = r.foreign.symbols();
     let symbol = |name: &str| firmware.symbol(name).cloned();
     let markers = symbol("mcusim_layer_begin").zip(symbol("mcusim_layer_end"));
-    let input_data = symbol("mcusim_model_input_data");
+    let input_data = symbol(input_symbol);
     let heap_peak_at = symbol("mcusim_heap_peak").map(|s| s.addr);
     let main_entry = symbol("main").filter(|s| s.is_function).map(|s| s.addr);
     let has_sbrk = symbol("_sbrk").is_some();
     let foreign_heap = heap_peak_at.is_none() && has_sbrk;
-    let output_data = symbol("mcusim_model_output_data");
+    let output_data = symbol(output_symbol);
     // The layer descriptions the markers pass (`layer_N` objects), for the live view.
     let layer_symbols: Vec<u32> = firmware
         .symbols
@@ -284,7 +346,7 @@ fn profile(
     if !r.inputs.is_empty() {
         let Some(input_data) = &input_data else {
             bail!(
-                "{}: the firmware has no mcusim_model_input_data to write --input into",
+                "{}: the firmware has no `{input_symbol}` to write --input into (name the firmware's input buffer with --input-symbol)",
                 elf.display()
             );
         };
@@ -396,6 +458,7 @@ fn profile(
         kernel_calls: Some(kernel_probes),
         call_tree: &machine.call_tree(),
         layer_infos,
+        model_layers: model_layers.as_deref(),
         stack_peak_bytes,
         heap_peak_bytes,
         arena_touched_bytes,
@@ -406,7 +469,7 @@ fn profile(
     if r.read_output && matches!(result.stop, StopReason::Exit { code: 0 }) {
         let Some(output_data) = &output_data else {
             bail!(
-                "{}: the firmware has no mcusim_model_output_data to read --output from",
+                "{}: the firmware has no `{output_symbol}` to read --output from (name the firmware's output buffer with --output-symbol)",
                 elf.display()
             );
         };
@@ -506,7 +569,7 @@ fn table(p: &mcusim_profiler::Profile) -> String {
         let per = r
             .cycles_per_mac
             .map_or_else(|| "-".into(), |c| format!("{c:.2}"));
-        let name: String = r.name.chars().take(name_w).collect();
+        let name = mcusim_profiler::abbreviate(&r.name, name_w);
         let _ = writeln!(
             t,
             "{:>3}  {:<18} {:<name_w$} {:>11} {:>12} {:>7} {:>5.1}% {:>9}",

@@ -73,7 +73,16 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
         eprintln!("mcusim: {}", result.stop);
     }
     if let (Some(path), Some(bytes)) = (&args.output, &ran.output) {
-        crate::model::write_output(path, bytes, &[bytes.len()])?;
+        // The model's output shape, when the firmware's model is given.
+        let shape = match &args.foreign.tflite {
+            Some(m) => crate::model::prepare(m, &board)?
+                .output_shapes()
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| vec![bytes.len()]),
+            None => vec![bytes.len()],
+        };
+        crate::model::write_output(path, bytes, &shape)?;
     }
     Ok(if result.stop.exit_status() == 0 {
         Outcome::Success
@@ -100,6 +109,7 @@ fn profiled(args: &RunArgs, board: &Board) -> Result<Ran> {
     for i in &inputs {
         arguments.extend(["--input".to_owned(), i.display().to_string()]);
     }
+    arguments.extend(args.foreign.arguments());
     let c = crate::cmd_profile::collect(&crate::cmd_profile::Request {
         model: &args.firmware,
         board,
@@ -118,6 +128,7 @@ fn profiled(args: &RunArgs, board: &Board) -> Result<Ran> {
         progress: false,
         read_output: args.output.is_some(),
         forward_output: true,
+        foreign: args.foreign.clone(),
     })?;
     crate::cmd_profile::write_export(
         args.profile.as_deref(),
@@ -137,14 +148,15 @@ fn profiled(args: &RunArgs, board: &Board) -> Result<Ran> {
 /// A plain run: no probes, no call tracking.
 fn plain(args: &RunArgs, board: &Board) -> Result<Ran> {
     let firmware = Firmware::load(&args.firmware)?;
-    let input_data = firmware.symbol("mcusim_model_input_data").cloned();
-    let output_data = firmware.symbol("mcusim_model_output_data").cloned();
+    let (input_symbol, output_symbol) = args.foreign.symbols();
+    let input_data = firmware.symbol(input_symbol).cloned();
+    let output_data = firmware.symbol(output_symbol).cloned();
     let (file, hash) = (firmware.name.clone(), firmware.hash.clone());
     let mut machine = Machine::new(board, firmware, Box::new(StdConsole))?;
     if let Some(path) = &args.input {
         let Some(sym) = &input_data else {
             bail!(
-                "{}: not model firmware (no mcusim_model_input_data to write --input into)",
+                "{}: the firmware has no `{input_symbol}` to write --input into (name the firmware's input buffer with --input-symbol)",
                 args.firmware.display()
             );
         };
@@ -168,7 +180,7 @@ fn plain(args: &RunArgs, board: &Board) -> Result<Ran> {
     if args.output.is_some() && result.stop.exit_status() == 0 {
         let Some(sym) = &output_data else {
             bail!(
-                "{}: not model firmware (no mcusim_model_output_data to read --output from)",
+                "{}: the firmware has no `{output_symbol}` to read --output from (name the firmware's output buffer with --output-symbol)",
                 args.firmware.display()
             );
         };

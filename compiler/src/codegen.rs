@@ -673,6 +673,7 @@ fn scratch_check(layer: &Layer, reference: bool) -> Option<String> {
     }
 }
 
-fn layer_name(model: &Model, layer: &Layer) -> String {
+/// The name a layer goes by: its output tensor's, shortened as the markers carry it.
+pub fn layer_name(model: &Model, layer: &Layer) -> String {
     short_name(&model.tensors[layer.outputs[0]].name)
 }

@@ -57,6 +57,8 @@ pub struct Image {
     flash_objects: Vec<(String, u32)>,
     /// Functions, sorted by start.
     functions: Vec<Function>,
+    /// Data objects with a size: (name, address, bytes).
+    objects: Vec<(String, u32, u32)>,
     /// Where the free RAM above static data starts and where the stack starts (its top).
     pub heap_start: Option<u32>,
     pub stack_top: Option<u32>,
@@ -67,7 +69,8 @@ pub struct Image {
     /// Every section stored in flash (initialised data as its load image): (name, bytes), in
     /// address order.
     pub flash_sections: Vec<(String, u32)>,
-    /// The model's tensor arena (the RAM object `arena` mcusim's generated code plans), bytes,
+    /// The model's tensor arena (the RAM object `arena` mcusim's generated code plans, or
+    /// TensorFlow Lite Micro's `tensor_arena`, or the one [`Image::use_arena`] names), bytes,
     /// and its address.
     pub arena_bytes: Option<u32>,
     pub arena_addr: Option<u32>,
@@ -152,7 +155,7 @@ impl Image {
                 continue;
             };
             match name {
-                "arena" if sym.st_type() == STT_OBJECT => {
+                "arena" | "tensor_arena" if sym.st_type() == STT_OBJECT => {
                     image.arena_bytes = u32::try_from(sym.st_size).ok();
                     image.arena_addr = u32::try_from(sym.st_value).ok();
                 }
@@ -163,6 +166,11 @@ impl Image {
             let in_flash = flash_sections
                 .iter()
                 .any(|&(a, b)| (a..b).contains(&sym.st_value));
+            if sym.st_type() == STT_OBJECT && sym.st_size > 0 {
+                image
+                    .objects
+                    .push((name.to_owned(), sym.st_value as u32, sym.st_size as u32));
+            }
             if sym.st_type() == STT_OBJECT && in_flash && sym.st_size > 0 {
                 image
                     .flash_objects
@@ -193,6 +201,18 @@ impl Image {
         source_lines(&elf, &bytes, &mut image.functions);
         disambiguate(&mut image.functions);
         Ok(image)
+    }
+
+    /// Takes the RAM object `name` as the tensor arena, false if the image has no such object.
+    pub fn use_arena(&mut self, name: &str) -> bool {
+        match self.objects.iter().find(|o| o.0 == name) {
+            Some(&(_, addr, size)) => {
+                self.arena_addr = Some(addr);
+                self.arena_bytes = Some(size);
+                true
+            }
+            None => false,
+        }
     }
 
     /// The start of the function called `name`.

@@ -22,6 +22,23 @@ use std::collections::BTreeMap;
 
 pub use mcusim_traces::group;
 
+/// `name` in at most `width` characters: as it is if it fits, else its start and its end
+/// around a `…`, since names differ at either end (`conv_3/Relu`, `Eval(...) [conv.cpp]`).
+pub fn abbreviate(name: &str, width: usize) -> String {
+    let n = name.chars().count();
+    if n <= width {
+        return name.to_owned();
+    }
+    if width < 2 {
+        return name.chars().take(width).collect();
+    }
+    let head = (width - 1) / 2;
+    let tail = width - 1 - head;
+    let start: String = name.chars().take(head).collect();
+    let end: String = name.chars().skip(n - tail).collect();
+    format!("{start}…{end}")
+}
+
 /// An energy figure in microjoules with `decimals` decimals, or `-` when it is unknown (the
 /// board file gives no energy coefficients).
 pub fn uj(v: Option<f64>, decimals: usize) -> String {
@@ -82,6 +99,9 @@ pub struct RunFacts<'a> {
     pub call_tree: &'a [CallNode],
     /// The layer descriptions, by the address the markers pass.
     pub layer_infos: BTreeMap<u32, LayerInfo>,
+    /// For firmware without markers: the layers of the model it runs (from the `.tflite`),
+    /// in order, to give the layers found in the call tree their names and MACs.
+    pub model_layers: Option<&'a [LayerInfo]>,
     /// Deepest stack use seen (bytes below the initial stack pointer), if measured.
     pub stack_peak_bytes: Option<u32>,
     /// The heap's highest break above its start, if the firmware says.
@@ -126,14 +146,14 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
         let cycles = end.cycle - begin.cycle;
         let breakdown = diff(end.breakdown, begin.breakdown);
         let traffic = profile::MemoryTraffic::from(end.traffic.since(&begin.traffic));
-        let symbol = (attribution == "calls")
+        let kernel = (attribution == "calls")
             .then(|| f.image.function_containing(end.arg0))
-            .flatten()
-            .and_then(elf::Function::mangled);
+            .flatten();
         layers.push(Layer {
             index: info.index,
+            kernel: kernel.map(|k| k.name.clone()),
+            symbol: kernel.and_then(elf::Function::mangled),
             name: info.name,
-            symbol,
             op: info.op,
             start_cycle: begin.cycle,
             cycles,
@@ -149,6 +169,11 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
             hot_functions,
             hot_blocks,
         });
+    }
+    if attribution == "calls"
+        && let Some(model) = f.model_layers
+    {
+        name_from_model(&mut layers, model);
     }
     let total = f.cycles.0.max(1) as f64;
     for l in &mut layers {
@@ -239,6 +264,32 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
         },
         hot_blocks: hot_blocks(f),
     }
+}
+
+/// Layers found in the call tree take the names, indices and MACs of the model's operators
+/// when they are the model's in order (operators that call no kernel, such as a RESHAPE done in
+/// place, may be missing): each found layer matches the next model layer of its operator.
+/// Returns whether they matched; if not, nothing changes.
+pub fn name_from_model(layers: &mut [Layer], model: &[LayerInfo]) -> bool {
+    let mut next = 0;
+    let mut matched = Vec::with_capacity(layers.len());
+    for l in layers.iter() {
+        match model[next..].iter().position(|m| m.op == l.op) {
+            Some(k) => {
+                matched.push(next + k);
+                next += k + 1;
+            }
+            None => return false,
+        }
+    }
+    for (l, &m) in layers.iter_mut().zip(&matched) {
+        let info = &model[m];
+        l.index = info.index;
+        l.name = info.name.clone();
+        l.macs = info.macs;
+        l.cycles_per_mac = (info.macs > 0).then(|| l.cycles.0 as f64 / info.macs as f64);
+    }
+    true
 }
 
 /// Begin and end hits of the spans between `probes` (begin, end), matched by `arg0`, in the
@@ -537,6 +588,16 @@ fn diff(a: Breakdown, b: Breakdown) -> Breakdown {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn long_names_keep_both_ends() {
+        assert_eq!(super::abbreviate("conv_1", 10), "conv_1");
+        let long = "functional_1/activation_3/Relu;functional_1/conv2d_3/BiasAdd";
+        let short = super::abbreviate(long, 21);
+        assert_eq!(short.chars().count(), 21);
+        assert_eq!(short, "functional…_3/BiasAdd");
+        assert_eq!(super::abbreviate("abc", 1), "a");
+    }
+
     #[test]
     fn counts_are_grouped_in_thousands() {
         let cases = [

@@ -266,8 +266,10 @@ pub struct Layer {
     /// The output tensor's name (from the markers), or the kernel function's name (from the
     /// call tree).
     pub name: String,
-    /// For a layer found in the call tree: the kernel function's symbol as the ELF spells it,
-    /// where it differs from `name`.
+    /// For a layer found in the call tree: the kernel function (demangled) ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<String>,
+    /// ... and its symbol as the ELF spells it, where that differs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub symbol: Option<String>,
     /// The TFLite operator, e.g. `CONV_2D`.

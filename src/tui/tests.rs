@@ -13,6 +13,7 @@ fn profile() -> Profile {
     let layer = |index: u32, name: &str, op: &str, start: u64, cycles: u64, macs: u64| Layer {
         index,
         name: name.into(),
+        kernel: None,
         symbol: None,
         op: op.into(),
         start_cycle: Cycles(start),

@@ -707,6 +707,26 @@ fn layers_are_found_from_kernel_calls_without_markers() {
             b["name"]
         );
     }
+    // Given the model, the layers found take its operators' names and MACs.
+    let named = dir.join("named.json");
+    let run = mcusim([
+        "profile".as_ref(),
+        dir.join("bare.elf").as_os_str(),
+        "--model".as_ref(),
+        model.as_os_str(),
+        "-q".as_ref(),
+        "--json".as_ref(),
+        named.as_os_str(),
+    ]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let named: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&named).unwrap()).unwrap();
+    for (m, n) in with_kernels.iter().zip(named["layers"].as_array().unwrap()) {
+        for key in ["name", "index", "macs", "op"] {
+            assert_eq!(m[key], n[key], "{key}: {n}");
+        }
+        assert!(n["kernel"].as_str().unwrap().starts_with("mnn_"), "{n}");
+    }
     let total = bare["totals"]["cycles"].as_u64().unwrap();
     let in_layers: u64 = found.iter().map(|l| l["cycles"].as_u64().unwrap()).sum();
     assert_eq!(
