@@ -120,7 +120,8 @@ pub fn perfetto(p: &Profile) -> String {
 /// (`Reset_Handler;main;mnn_conv_s8;mat_mult_dsp cycles`, the path's exclusive cycles);
 /// without it, `firmware;OP;name cycles` per layer plus the cycles outside layers.
 pub fn folded(p: &Profile) -> String {
-    let clean = |s: &str| s.replace([';', ' '], "_");
+    // A frame may hold spaces (demangled C++ names); the count is after the line's last space.
+    let clean = |s: &str| s.replace([';', '\n'], "_");
     let mut t = String::new();
     if !p.call_tree.is_empty() {
         let mut paths: Vec<String> = Vec::with_capacity(p.call_tree.len());

@@ -8,6 +8,7 @@ mod bad_input;
 mod boards_cmd;
 mod calls;
 mod check;
+mod cpp;
 mod energy;
 mod fit;
 mod kernels;

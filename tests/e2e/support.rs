@@ -28,6 +28,68 @@ pub fn firmware(board: &str, name: &str, defines: &[&str]) -> PathBuf {
     build_once(board, &file, sources, defines, false)
 }
 
+/// A C++ firmware from the folder `tests/firmware/NAME/`: every `.cpp` in it (subfolders too)
+/// compiled by arm-none-eabi-g++ as a bare-metal C++ build would (no exceptions, no RTTI),
+/// linked with its `.c` files and mcusim's runtime. Built once per test run.
+pub fn cpp_firmware(board: &str, name: &str) -> PathBuf {
+    fn sources(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                sources(&p, ext, out);
+            } else if p.extension().is_some_and(|e| e == ext) {
+                out.push(p);
+            }
+        }
+    }
+    let dir = root().join("tests/firmware").join(name);
+    let objects = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("firmware")
+        .join(board)
+        .join(format!("{name}.obj"));
+    let resolved = Board::resolve(board).unwrap();
+    let mut cpp = Vec::new();
+    sources(&dir, "cpp", &mut cpp);
+    let mut inputs = Vec::new();
+    std::fs::create_dir_all(&objects).unwrap();
+    for source in &cpp {
+        let rel = source.strip_prefix(&dir).unwrap().display().to_string();
+        let object = objects.join(rel.replace('/', "_")).with_extension("o");
+        let out = Command::new("arm-none-eabi-g++")
+            .args(mcusim_toolchain::core_flags(resolved.core))
+            .args([
+                "-O2",
+                "-g",
+                "-std=c++17",
+                "-fno-exceptions",
+                "-fno-rtti",
+                "-fno-threadsafe-statics",
+                "-fno-use-cxa-atexit",
+                "-ffunction-sections",
+                "-fdata-sections",
+                "-c",
+            ])
+            .arg(source)
+            .arg("-o")
+            .arg(&object)
+            .output()
+            .expect("arm-none-eabi-g++ runs");
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            source.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        inputs.push(object);
+    }
+    sources(&dir, "c", &mut inputs);
+    build_once(board, &format!("{name}.elf"), inputs, &[], false)
+}
+
 /// The mnn self-check firmware (kernels/tests/selfcheck) for BOARD, with the kernel library.
 pub fn selfcheck_firmware(board: &str) -> PathBuf {
     let dir = root().join("kernels/tests/selfcheck");

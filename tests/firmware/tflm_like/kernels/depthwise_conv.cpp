@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* DEPTHWISE_CONV_2D as TensorFlow Lite Micro lays it out: Eval in an anonymous namespace, one per file. */
+#include "../tflm_like.h"
+
+namespace tflite {
+namespace {
+
+TfLiteStatus Eval(TfLiteContext *context, TfLiteNode *node) {
+    int32_t sum = arm_depthwise_conv_s8(context->arena + node->in, context->arena + node->out, node->size);
+    return sum == INT32_MIN ? kTfLiteError : kTfLiteOk;
+}
+
+} // namespace
+
+TfLiteRegistration Register_DEPTHWISE_CONV_2D() { return {Eval, "DEPTHWISE_CONV_2D"}; }
+
+} // namespace tflite
