@@ -234,9 +234,11 @@ pub struct ProfileArgs {
     /// Write the model's output here after the run (.npy or raw bytes, by extension).
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Stop after this many instructions.
-    #[arg(long, value_name = "N")]
-    pub max_instructions: Option<u64>,
+    /// Stop after this many instructions: a bound on every run, so none runs forever
+    /// (default 2,000,000,000: twelve times ResNet-8 with reference kernels on the Cortex-M0+
+    /// board, 157 M); `none` lifts it.
+    #[arg(long, value_name = "N|none", default_value = "2000000000")]
+    pub max_instructions: InstructionLimit,
     /// Print only the layer table (no progress lines, no summary).
     #[arg(long, short)]
     pub quiet: bool,
@@ -257,15 +259,27 @@ pub struct ProfileArgs {
 pub struct RunArgs {
     /// The firmware ELF to run.
     pub firmware: PathBuf,
+    /// Arguments for the firmware: its semihosting command line (SYS_GET_CMDLINE) is the
+    /// ELF's file name and these. mcusim's own options go before the ELF (or before these);
+    /// after a `--` everything is the firmware's. As a cargo runner, `cargo run -- a b`
+    /// passes `a b`.
+    #[arg(
+        value_name = "ARGS",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub args: Vec<String>,
     /// A built-in board name (see `mcusim boards`) or the path of a board file.
     #[arg(long, short, default_value = mcusim_boards::DEFAULT_BOARD)]
     pub board: String,
     /// Write the run report as JSON to this file (`-` for standard output).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
-    /// Stop after this many instructions.
-    #[arg(long, value_name = "N")]
-    pub max_instructions: Option<u64>,
+    /// Stop after this many instructions: a bound on every run, so none runs forever
+    /// (default 2,000,000,000: twelve times ResNet-8 with reference kernels on the Cortex-M0+
+    /// board, 157 M); `none` lifts it.
+    #[arg(long, value_name = "N|none", default_value = "2000000000")]
+    pub max_instructions: InstructionLimit,
     /// Stop once this many cycles have passed.
     #[arg(long, value_name = "N")]
     pub max_cycles: Option<u64>,
@@ -315,6 +329,45 @@ pub enum BoardsCommand {
     },
 }
 
+/// The most instructions a run may take (`--max-instructions`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InstructionLimit(pub Option<u64>);
+
+/// The bound every run has unless told otherwise.
+pub const DEFAULT_MAX_INSTRUCTIONS: u64 = 2_000_000_000;
+
+impl std::str::FromStr for InstructionLimit {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == "none" {
+            return Ok(InstructionLimit(None));
+        }
+        s.replace('_', "")
+            .parse::<u64>()
+            .map(|n| InstructionLimit(Some(n)))
+            .map_err(|_| format!("`{s}` is neither a count of instructions nor `none`"))
+    }
+}
+
+impl InstructionLimit {
+    /// A hint for a run stopped by the default bound, empty otherwise.
+    pub fn hint(self, stop: &mcusim_traces::StopReason) -> Option<&'static str> {
+        let default = self.0 == Some(DEFAULT_MAX_INSTRUCTIONS);
+        matches!(
+            stop,
+            mcusim_traces::StopReason::Limit {
+                kind: mcusim_traces::LimitKind::Instructions,
+                ..
+            }
+        )
+        .then_some(default)
+        .filter(|&d| d)
+        .map(|_| {
+            "mcusim: that is the default bound on every run: raise it with --max-instructions N, or lift it with --max-instructions none"
+        })
+    }
+}
+
 /// `--timing`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Timing {
@@ -322,4 +375,29 @@ pub enum Timing {
     On,
     /// One cycle per instruction.
     Off,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instruction_limits_are_counts_or_none() {
+        assert_eq!("1_000".parse(), Ok(InstructionLimit(Some(1000))));
+        assert_eq!("none".parse(), Ok(InstructionLimit(None)));
+        assert!("ten".parse::<InstructionLimit>().is_err());
+        let stop = mcusim_traces::StopReason::Limit {
+            kind: mcusim_traces::LimitKind::Instructions,
+            pc: mcusim_traces::Addr(0x100),
+            limit: DEFAULT_MAX_INSTRUCTIONS,
+            symbol: None,
+        };
+        // Only the default bound gets the hint.
+        assert!(
+            InstructionLimit(Some(DEFAULT_MAX_INSTRUCTIONS))
+                .hint(&stop)
+                .is_some()
+        );
+        assert!(InstructionLimit(Some(5)).hint(&stop).is_none());
+    }
 }

@@ -227,7 +227,7 @@ fn profile_entry(e: &Entry) -> Result<Profile> {
         board: &board,
         options: e.options.clone(),
         inputs: &e.inputs,
-        max_instructions: None,
+        max_instructions: Some(crate::cli::DEFAULT_MAX_INSTRUCTIONS),
         max_cycles: None,
         timing: true,
         exact_flash: false,
@@ -236,6 +236,7 @@ fn profile_entry(e: &Entry) -> Result<Profile> {
         read_output: false,
         forward_output: false,
         foreign: Default::default(),
+        firmware_args: Vec::new(),
     })?;
     Ok(run.profile)
 }

@@ -25,7 +25,7 @@ pub fn run(args: &ProfileArgs) -> Result<Outcome> {
             layer_markers: !args.build.no_layer_markers,
         },
         inputs: &args.input,
-        max_instructions: args.max_instructions,
+        max_instructions: args.max_instructions.0,
         max_cycles: None,
         timing: true,
         exact_flash: false,
@@ -34,6 +34,7 @@ pub fn run(args: &ProfileArgs) -> Result<Outcome> {
         read_output: args.output.is_some(),
         forward_output: !args.tui,
         foreign: args.foreign.clone(),
+        firmware_args: Vec::new(),
     };
     let run = if args.tui {
         crate::cmd_tui::collect_live(&request)?
@@ -78,6 +79,9 @@ pub fn run(args: &ProfileArgs) -> Result<Outcome> {
         if args.quiet {
             eprintln!("mcusim: {}", profile.stop);
         }
+        if let Some(hint) = args.max_instructions.hint(&profile.stop) {
+            eprintln!("{hint}");
+        }
         return Ok(Outcome::Failure);
     }
     if let (Some(path), Some((bytes, shape))) = (&args.output, &run.output) {
@@ -112,7 +116,11 @@ fn arguments(args: &ProfileArgs) -> Vec<String> {
         a.push(i.display().to_string());
     }
     a.extend(args.foreign.arguments());
-    if let Some(n) = args.max_instructions {
+    if let Some(n) = args
+        .max_instructions
+        .0
+        .filter(|&n| n != crate::cli::DEFAULT_MAX_INSTRUCTIONS)
+    {
         a.push(format!("--max-instructions={n}"));
     }
     a
@@ -140,6 +148,8 @@ pub struct Request<'a> {
     pub forward_output: bool,
     /// For a firmware ELF: its model and the symbols of its input, output and arena.
     pub foreign: crate::cli::Foreign,
+    /// The firmware's command line arguments (SYS_GET_CMDLINE).
+    pub firmware_args: Vec<String>,
 }
 
 /// The symbols of mcusim's model firmware that `--input` and `--output` use by default.
@@ -318,6 +328,7 @@ fn profile(
         Box::new(mcusim_sim::CaptureConsole::default())
     };
     let mut machine = Machine::new(board, firmware, console)?;
+    machine.set_args(&r.firmware_args);
     let marker_probes =
         markers.map(|(begin, end)| (machine.add_probe(begin.addr), machine.add_probe(end.addr)));
     // Calls are followed for the function profile, and the outermost kernel calls are the

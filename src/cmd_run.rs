@@ -72,6 +72,9 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
         // Even quiet, a fault or a limit is said: it is why the status is 1.
         eprintln!("mcusim: {}", result.stop);
     }
+    if let Some(hint) = args.max_instructions.hint(&result.stop) {
+        eprintln!("{hint}");
+    }
     if let (Some(path), Some(bytes)) = (&args.output, &ran.output) {
         // The model's output shape, when the firmware's model is given.
         let shape = match &args.foreign.tflite {
@@ -110,6 +113,10 @@ fn profiled(args: &RunArgs, board: &Board) -> Result<Ran> {
         arguments.extend(["--input".to_owned(), i.display().to_string()]);
     }
     arguments.extend(args.foreign.arguments());
+    if !args.args.is_empty() {
+        arguments.push("--".into());
+        arguments.extend(args.args.iter().cloned());
+    }
     let c = crate::cmd_profile::collect(&crate::cmd_profile::Request {
         model: &args.firmware,
         board,
@@ -120,7 +127,7 @@ fn profiled(args: &RunArgs, board: &Board) -> Result<Ran> {
             layer_markers: true,
         },
         inputs: &inputs,
-        max_instructions: args.max_instructions,
+        max_instructions: args.max_instructions.0,
         max_cycles: args.max_cycles,
         timing: args.timing == Timing::On,
         exact_flash: args.exact_flash,
@@ -129,6 +136,7 @@ fn profiled(args: &RunArgs, board: &Board) -> Result<Ran> {
         read_output: args.output.is_some(),
         forward_output: true,
         foreign: args.foreign.clone(),
+        firmware_args: args.args.clone(),
     })?;
     crate::cmd_profile::write_export(
         args.profile.as_deref(),
@@ -153,6 +161,7 @@ fn plain(args: &RunArgs, board: &Board) -> Result<Ran> {
     let output_data = firmware.symbol(output_symbol).cloned();
     let (file, hash) = (firmware.name.clone(), firmware.hash.clone());
     let mut machine = Machine::new(board, firmware, Box::new(StdConsole))?;
+    machine.set_args(&args.args);
     if let Some(path) = &args.input {
         let Some(sym) = &input_data else {
             bail!(
@@ -172,7 +181,7 @@ fn plain(args: &RunArgs, board: &Board) -> Result<Ran> {
     machine.set_exact_flash(args.exact_flash);
     let started = Instant::now();
     let result = machine.run(Limits {
-        max_instructions: args.max_instructions,
+        max_instructions: args.max_instructions.0,
         max_cycles: args.max_cycles,
     });
     let host_seconds = started.elapsed().as_secs_f64();

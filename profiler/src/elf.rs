@@ -32,20 +32,7 @@ pub struct Function {
     pub source: Option<(String, u32)>,
 }
 
-/// A symbol's name for people: C++ (Itanium ABI) and Rust (legacy and v0) symbols demangled,
-/// Rust's hash left out; any other name as it is.
-pub fn demangle(symbol: &str) -> String {
-    if let Ok(d) = rustc_demangle::try_demangle(symbol) {
-        return format!("{d:#}");
-    }
-    if symbol.starts_with("_Z")
-        && let Ok(sym) = cpp_demangle::Symbol::new(symbol)
-        && let Ok(text) = sym.demangle(&cpp_demangle::DemangleOptions::default())
-    {
-        return text;
-    }
-    symbol.to_owned()
-}
+pub use mcusim_traces::demangle;
 
 /// The sizes the profile reports.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -55,6 +55,8 @@ struct Frame {
     called: u32,
     /// A handler's frame, opened by exception entry: only the exception return closes it.
     exception: bool,
+    /// Opened by a tail call: when it closes, the frame that made the tail call does too.
+    tail: bool,
 }
 
 /// A watched call began or returned: (probe, function entry address).
@@ -95,6 +97,7 @@ impl CallTracker {
                 watched: false,
                 called: root & !1,
                 exception: false,
+                tail: false,
             }],
             nodes: vec![CallNode {
                 function: root & !1,
@@ -229,6 +232,7 @@ impl CallTracker {
             watched,
             called: function,
             exception,
+            tail: false,
         });
         watched.then_some((self.call_probe, function))
     }
@@ -250,43 +254,44 @@ impl CallTracker {
         node
     }
 
-    /// The innermost function branched to `function`'s entry: that call ends, and one to
-    /// `function` returning where it would have continues it (keeping whether it is a layer).
-    /// A handler's tail call opens a frame above the handler's: the exception return closes
-    /// both.
+    /// The innermost function branched to `function`'s entry: a call of `function` nested in
+    /// the one that made the tail call, returning where it would have (as the source reads:
+    /// the caller's inclusive time holds the callee's), closing with it. A tail call from a
+    /// tail-called function replaces it, so chains of tail calls stay one frame deep. A
+    /// handler's tail call opens a frame above the handler's that its exception return closes.
     fn tail_call(&mut self, function: u32, now: Cycles, instructions: u64) {
-        match self.stack.last() {
-            None => {}
-            Some(top) if top.exception => {
-                let node = self.node(function);
-                if self.stack.len() < MAX_DEPTH {
-                    self.stack.push(Frame {
-                        node,
-                        ret: u32::MAX,
-                        // Never below the stack pointer: only the exception return closes it.
-                        sp: u32::MAX,
-                        entry: now,
-                        instructions,
-                        watched: false,
-                        called: function,
-                        exception: false,
-                    });
-                }
-            }
-            Some(_) if self.stack.len() < 2 => {}
-            Some(_) => {
-                if let Some(frame) = self.stack.pop() {
-                    self.close(&frame, now, instructions);
-                    let node = self.node(function);
-                    self.stack.push(Frame {
-                        node,
-                        entry: now,
-                        instructions,
-                        ..frame
-                    });
-                }
-            }
+        let Some(top) = self.stack.last() else {
+            return;
+        };
+        let (ret, sp) = if top.exception {
+            // Never below the stack pointer, never a block's address: only the exception
+            // return closes it.
+            (u32::MAX, u32::MAX)
+        } else if self.stack.len() < 2 {
+            return;
+        } else {
+            (top.ret, top.sp)
+        };
+        if top.tail
+            && let Some(frame) = self.stack.pop()
+        {
+            self.close(&frame, now, instructions);
         }
+        if self.stack.len() >= MAX_DEPTH {
+            return;
+        }
+        let node = self.node(function);
+        self.stack.push(Frame {
+            node,
+            ret,
+            sp,
+            entry: now,
+            instructions,
+            watched: false,
+            called: function,
+            exception: false,
+            tail: ret != u32::MAX,
+        });
     }
 
     /// After a possible return to `addr` (not the innermost return address) with the stack
@@ -318,11 +323,19 @@ impl CallTracker {
     }
 
     fn pop(&mut self, now: Cycles, instructions: u64) -> Option<WatchEvent> {
-        if self.stack.len() < 2 {
-            return None;
+        let mut event = None;
+        loop {
+            if self.stack.len() < 2 {
+                return event;
+            }
+            let Some(frame) = self.stack.pop() else {
+                return event;
+            };
+            event = self.close(&frame, now, instructions).or(event);
+            if !frame.tail {
+                return event;
+            }
         }
-        let frame = self.stack.pop()?;
-        self.close(&frame, now, instructions)
     }
 
     fn close(&mut self, frame: &Frame, now: Cycles, instructions: u64) -> Option<WatchEvent> {
@@ -468,15 +481,25 @@ mod tests {
         );
         t.pending = Exit::TailCall(0x500);
         assert_eq!(t.block(0x500, Cycles(20), 2, 0), None);
-        // The tail-called function returns to main: the layer (0x200's call) ends.
+        // The tail-called function returns to main: both calls end, the layer (0x200's call)
+        // with them; 0x200's inclusive time holds 0x500's.
         t.pending = Exit::Return;
         assert_eq!(t.block(0x104, Cycles(30), 3, 0), Some((ProbeId(8), 0x200)));
+        assert_eq!(t.stack.len(), 1);
         let tree = t.tree(Cycles(30), 3);
-        assert_eq!((tree[1].function, tree[1].cycles), (0x200, 10));
+        assert_eq!((tree[1].function, tree[1].cycles), (0x200, 20));
         assert_eq!(
             (tree[2].function, tree[2].cycles, tree[2].parent),
-            (0x500, 10, Some(0))
+            (0x500, 10, Some(1))
         );
+        // A tail call from the tail-called function replaces it: one frame deep.
+        t.pending = Exit::Call(0x105);
+        t.block(0x200, Cycles(40), 4, 0x1000);
+        t.pending = Exit::TailCall(0x500);
+        t.block(0x500, Cycles(45), 5, 0);
+        t.pending = Exit::TailCall(0x600);
+        t.block(0x600, Cycles(50), 6, 0);
+        assert_eq!(t.stack.len(), 3);
     }
 
     #[test]

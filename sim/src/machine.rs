@@ -144,6 +144,8 @@ struct Block {
     first_wide_unaligned: bool,
     /// How it ends, for the call tracker (`Exit::Plain` unless calls are followed).
     exit: Exit,
+    /// Whether it ends in a branch back to its own start (a loop of one block).
+    self_loop: bool,
     /// Bytes its loads read and its stores write (`timing::data_bytes`).
     read_bytes: u32,
     write_bytes: u32,
@@ -263,6 +265,42 @@ struct Narrow {
 /// that ran once (start-up, a layer's set-up) would slow down every other.
 const SWEEP: u64 = 1 << 20;
 
+/// How often the run loop checks whether the core is stuck (`Machine::stuck`): two checks
+/// agreeing stop a `while (1);` after about two million instructions.
+const STUCK_EVERY: u64 = 1 << 20;
+
+/// The registers a stuck check compares: a loop whose registers come back the same, which
+/// stores nothing and sees no interrupt, can never leave.
+const STUCK_REGS: [RegisterARM; 16] = [
+    RegisterARM::R0,
+    RegisterARM::R1,
+    RegisterARM::R2,
+    RegisterARM::R3,
+    RegisterARM::R4,
+    RegisterARM::R5,
+    RegisterARM::R6,
+    RegisterARM::R7,
+    RegisterARM::R8,
+    RegisterARM::R9,
+    RegisterARM::R10,
+    RegisterARM::R11,
+    RegisterARM::R12,
+    RegisterARM::SP,
+    RegisterARM::LR,
+    RegisterARM::XPSR,
+];
+
+/// What a stuck check saw at a block boundary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct StuckWatch {
+    key: u64,
+    regs: [u32; 16],
+    executions: u64,
+    instructions: u64,
+    exceptions: u64,
+    mmio_bytes: u64,
+}
+
 /// A learned flash load: the blocks holding it charge its reads from the predicted pattern
 /// (one predictor per load, however many translated blocks hold it).
 struct LearnedLoad {
@@ -348,6 +386,8 @@ struct State {
     /// The stack region watched at probe hits (`lo..hi`) and its fill byte (see
     /// `Machine::watch_stack`).
     stack_watch: Option<(u32, u32, u8)>,
+    /// The command line SYS_GET_CMDLINE gives (`Machine::set_args`).
+    cmdline: String,
     /// Where the firmware keeps its heap's highest break, if it says: the stack scan starts
     /// above it.
     heap_peak_at: Option<u32>,
@@ -361,8 +401,16 @@ struct State {
     /// Instructions whose hooks (operand check or watched load) are parked.
     parked: rustc_hash::FxHashSet<u32>,
     /// The instruction count at which idle hooks are next parked, and the interval.
+    /// The next instruction count at which the run loop does its housekeeping: the earlier
+    /// of the next hook sweep and the next stuck check.
     next_sweep: u64,
+    next_hook_sweep: u64,
     sweep_every: u64,
+    next_stuck_check: u64,
+    /// The block about to run when housekeeping was asked for (its cache key).
+    sweep_key: u64,
+    /// What the last stuck check saw, to compare with the next.
+    stuck: Option<StuckWatch>,
     /// The block being executed, the clock at its entry, and how far MMIO matching got.
     current: Option<u32>,
     current_entry: Cycles,
@@ -509,6 +557,7 @@ impl State {
                 pc: Addr(pc),
                 address: address.map(Addr),
                 message,
+                symbol: None,
             });
         }
     }
@@ -671,13 +720,18 @@ impl Machine {
             snapshot_blocks: false,
             block_snapshots: Vec::new(),
             stack_watch: None,
+            cmdline: String::new(),
             heap_peak_at: None,
             entry_fills: Vec::new(),
             recent: vec![(0, 0); RECENT_BLOCKS].into_boxed_slice(),
             narrow: FxHashMap::default(),
             parked: Default::default(),
-            next_sweep: SWEEP,
+            next_sweep: SWEEP.min(STUCK_EVERY),
+            next_hook_sweep: SWEEP,
             sweep_every: SWEEP,
+            next_stuck_check: STUCK_EVERY,
+            sweep_key: 0,
+            stuck: None,
             current: None,
             current_entry: Cycles::ZERO,
             mmio_last: None,
@@ -732,6 +786,23 @@ impl Machine {
         Ok(machine)
     }
 
+    /// The firmware's command line for SYS_GET_CMDLINE: its file name, then `args`, separated
+    /// by spaces (as QEMU's semihosting gives it; an argument with a space is quoted).
+    pub fn set_args(&mut self, args: &[String]) {
+        let mut line = self.firmware.name.clone();
+        for a in args {
+            line.push(' ');
+            if a.is_empty() || a.contains([' ', '"']) {
+                line.push('"');
+                line.push_str(&a.replace('"', "\\\""));
+                line.push('"');
+            } else {
+                line.push_str(a);
+            }
+        }
+        self.uc.get_data_mut().cmdline = line;
+    }
+
     /// Turn the cycle model off (one cycle per instruction, no stalls, refills or latencies:
     /// the functional reference) or back on. Takes effect for code not yet run.
     pub fn set_timing(&mut self, on: bool) {
@@ -750,7 +821,8 @@ impl Machine {
     pub fn set_hook_sweep(&mut self, every: Option<u64>) {
         let st = self.uc.get_data_mut();
         st.sweep_every = every.unwrap_or(u64::MAX).max(1);
-        st.next_sweep = st.instructions.saturating_add(st.sweep_every);
+        st.next_hook_sweep = st.instructions.saturating_add(st.sweep_every);
+        st.next_sweep = st.next_hook_sweep.min(st.next_stuck_check);
     }
 
     /// Records every entry into the function at `addr` (the Thumb bit is ignored) with the clock
@@ -1056,35 +1128,20 @@ impl Machine {
                     continue;
                 }
                 Some(Request::Sweep) => {
-                    st.next_sweep = st.instructions.saturating_add(st.sweep_every);
-                    let idle_since = st.instructions.saturating_sub(st.sweep_every);
-                    let mut hooks = Vec::new();
-                    for (&pc, n) in &mut st.narrow {
-                        if n.last_hit < idle_since
-                            && let Some(h) = n.hook.take()
-                        {
-                            hooks.push((pc, h));
+                    let now = st.instructions;
+                    if now >= st.next_hook_sweep {
+                        st.next_hook_sweep = now.saturating_add(st.sweep_every);
+                        self.park_idle_hooks();
+                    }
+                    let st = self.uc.get_data_mut();
+                    if now >= st.next_stuck_check {
+                        st.next_stuck_check = now.saturating_add(STUCK_EVERY);
+                        if let Some(stop) = self.stuck(pc) {
+                            break stop;
                         }
                     }
-                    for (&pc, site) in &mut st.flash_sites {
-                        if site.last_hit < idle_since
-                            && let Some(h) = site.hook.take()
-                        {
-                            site.parked = true;
-                            hooks.push((pc, h));
-                        }
-                    }
-                    if hooks.is_empty() {
-                        continue;
-                    }
-                    st.parked.extend(hooks.iter().map(|&(pc, _)| pc));
-                    for block in &mut st.blocks {
-                        block.parked = holds_any(block, &st.parked);
-                    }
-                    for (pc, hook) in hooks {
-                        let _ = self.uc.remove_hook(hook);
-                        let _ = self.uc.ctl_remove_cache(u64::from(pc), u64::from(pc) + 4);
-                    }
+                    let st = self.uc.get_data_mut();
+                    st.next_sweep = st.next_hook_sweep.min(st.next_stuck_check);
                     continue;
                 }
                 Some(Request::Progress) => {
@@ -1103,6 +1160,7 @@ impl Machine {
                             kind: LimitKind::Cancelled,
                             pc: Addr(pc),
                             limit: st.instructions,
+                            symbol: None,
                         };
                     }
                     continue;
@@ -1144,6 +1202,7 @@ impl Machine {
                         pc: Addr(pc),
                         address: None,
                         message: "the emulator stopped without progress".into(),
+                        symbol: None,
                     };
                 }
             } else {
@@ -1151,6 +1210,14 @@ impl Machine {
             }
         };
         self.uc.get_data_mut().console.flush();
+        let mut stop = stop;
+        if let Some(pc) = stop.pc() {
+            stop.set_symbol(
+                self.firmware
+                    .function_at(pc.0)
+                    .map(|f| format!("{}+{:#x}", mcusim_traces::demangle(&f.name), pc.0 - f.addr)),
+            );
+        }
         let st = self.uc.get_data();
         RunResult {
             stop,
@@ -1161,6 +1228,81 @@ impl Machine {
             exceptions: st.exceptions,
             resets: st.resets,
         }
+    }
+
+    /// Parks the per-instruction hooks idle since the previous sweep (see
+    /// [`Machine::set_hook_sweep`]).
+    fn park_idle_hooks(&mut self) {
+        let st = self.uc.get_data_mut();
+        let idle_since = st.instructions.saturating_sub(st.sweep_every);
+        let mut hooks = Vec::new();
+        for (&pc, n) in &mut st.narrow {
+            if n.last_hit < idle_since
+                && let Some(h) = n.hook.take()
+            {
+                hooks.push((pc, h));
+            }
+        }
+        for (&pc, site) in &mut st.flash_sites {
+            if site.last_hit < idle_since
+                && let Some(h) = site.hook.take()
+            {
+                site.parked = true;
+                hooks.push((pc, h));
+            }
+        }
+        if hooks.is_empty() {
+            return;
+        }
+        st.parked.extend(hooks.iter().map(|&(pc, _)| pc));
+        for block in &mut st.blocks {
+            block.parked = holds_any(block, &st.parked);
+        }
+        for (pc, hook) in hooks {
+            let _ = self.uc.remove_hook(hook);
+            let _ = self.uc.ctl_remove_cache(u64::from(pc), u64::from(pc) + 4);
+        }
+    }
+
+    /// Whether the core is stuck (see [`LimitKind::Stuck`]): the block about to run loops to
+    /// itself, stores nothing, and since the last check only it ran, with the same registers
+    /// at its start, no peripheral access and no exception, while no interrupt is pending or
+    /// can ever become so. Checked every `STUCK_EVERY` instructions at a block boundary.
+    fn stuck(&mut self, pc: u32) -> Option<StopReason> {
+        let st = self.uc.get_data();
+        let key = st.sweep_key;
+        let b = *st.block_index.get(&key)?;
+        let block = &st.blocks[b as usize];
+        if !block.self_loop || block.write_bytes > 0 {
+            self.uc.get_data_mut().stuck = None;
+            return None;
+        }
+        let (n, executions) = (u64::from(block.n), block.executions);
+        let mut regs = [0u32; 16];
+        for (i, r) in STUCK_REGS.iter().enumerate() {
+            regs[i] = reg(&self.uc, *r);
+        }
+        let st = self.uc.get_data_mut();
+        let now = StuckWatch {
+            key,
+            regs,
+            executions,
+            instructions: st.instructions,
+            exceptions: st.exceptions,
+            mmio_bytes: st.traffic.mmio_read_bytes + st.traffic.mmio_write_bytes,
+        };
+        let before = st.stuck.replace(now.clone())?;
+        let only_this_block = now.executions.saturating_sub(before.executions) * n
+            == now.instructions - before.instructions;
+        let nothing_can_interrupt =
+            st.scs.nvic.highest_pending().is_none() && st.next_event.0 == u64::MAX;
+        (before.key == now.key
+            && before.regs == now.regs
+            && before.exceptions == now.exceptions
+            && before.mmio_bytes == now.mmio_bytes
+            && only_this_block
+            && nothing_can_interrupt)
+            .then(|| limit_stop(st, LimitKind::Stuck, pc))
     }
 
     /// Every translated block so far, as (start address, its code, executions), sorted by
@@ -1209,13 +1351,14 @@ fn limit_stop(st: &State, kind: LimitKind, pc: u32) -> StopReason {
     let limit = match kind {
         LimitKind::Instructions => st.instruction_budget,
         LimitKind::Cycles => st.cycle_budget,
-        LimitKind::SleepForever => 0,
+        LimitKind::SleepForever | LimitKind::Stuck => 0,
         LimitKind::Cancelled => st.instructions,
     };
     StopReason::Limit {
         kind,
         pc: Addr(pc),
         limit,
+        symbol: None,
     }
 }
 
@@ -1235,6 +1378,7 @@ fn sleep(st: &mut State, kind: thumb::Hint, pc: u32) -> Option<StopReason> {
                 kind: LimitKind::SleepForever,
                 pc: Addr(pc),
                 limit: 0,
+                symbol: None,
             });
         }
         let wake = st.next_event.max(st.clock);
@@ -1316,6 +1460,7 @@ fn classify_error(st: &mut State, e: uc_error, pc: u32, sp: u32) -> StopReason {
         pc: Addr(pc),
         address: address.map(Addr),
         message,
+        symbol: None,
     }
 }
 
@@ -1490,6 +1635,7 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
     }
     if st.instructions >= st.next_sweep && !st.final_stretch {
         st.request = Some(Request::Sweep);
+        st.sweep_key = addr << 32 | u64::from(size);
         st.current = None;
         let _ = uc.emu_stop();
         return;
@@ -1557,6 +1703,9 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
                     .collect()
             };
             let (read_bytes, write_bytes) = timing::data_bytes(&code, &offsets);
+            let self_loop = offsets.last().and_then(|&o| {
+                thumb::branch_target(&code[usize::from(o)..], addr as u32 + u32::from(o))
+            }) == Some(addr as u32);
             let exit = match (offsets.last(), &st.calls) {
                 (Some(&o), Some(calls)) => calls.classify(
                     &code[usize::from(o)..],
@@ -1585,6 +1734,7 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
                 refill: cost.refill,
                 first_wide_unaligned: cost.first_wide_unaligned,
                 exit,
+                self_loop,
                 read_bytes,
                 write_bytes,
                 executions: 0,
@@ -2576,6 +2726,9 @@ impl semihosting::Guest for SemihostingGuest<'_, '_> {
     }
     fn clock_hz(&self) -> u64 {
         self.uc.get_data().clock_hz
+    }
+    fn cmdline(&self) -> &str {
+        &self.uc.get_data().cmdline
     }
 }
 

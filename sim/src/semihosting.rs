@@ -28,6 +28,8 @@ pub trait Guest {
     fn cycles(&self) -> u64;
     /// The core clock in Hz.
     fn clock_hz(&self) -> u64;
+    /// The command line SYS_GET_CMDLINE gives: the program's name and its arguments.
+    fn cmdline(&self) -> &str;
 }
 
 /// How a semihosting call ends.
@@ -177,10 +179,19 @@ fn perform(op: u32, param: u32, guest: &mut dyn Guest) -> Result<Outcome, Outcom
         0x11 => Ok(Outcome::Return((guest.cycles() / guest.clock_hz()) as u32)),
         // SYS_ERRNO.
         0x13 => ok,
-        // SYS_GET_CMDLINE: {buffer, length} receives an empty command line.
+        // SYS_GET_CMDLINE: {buffer, length} receives the command line, NUL-terminated, and
+        // its length; -1 if the buffer is too small for it.
         0x15 => {
             let [buf, len] = args::<2>(guest, param)?;
-            if len == 0 || !guest.write(buf, &[0]) || !guest.write(param.wrapping_add(4), &[0; 4]) {
+            let line = guest.cmdline().as_bytes().to_vec();
+            if (len as usize) <= line.len() {
+                return Ok(Outcome::Return(MINUS_ONE));
+            }
+            let mut text = line.clone();
+            text.push(0);
+            if !guest.write(buf, &text)
+                || !guest.write(param.wrapping_add(4), &(line.len() as u32).to_le_bytes())
+            {
                 return Err(Outcome::Refused(
                     "SYS_GET_CMDLINE buffer is unusable".into(),
                 ));
@@ -270,6 +281,9 @@ mod tests {
         fn clock_hz(&self) -> u64 {
             100_000_000
         }
+        fn cmdline(&self) -> &str {
+            "fw.elf a b"
+        }
     }
 
     fn fake() -> Fake {
@@ -306,6 +320,20 @@ mod tests {
         assert_eq!(call(0x18, APPLICATION_EXIT, &mut g), Outcome::Exit(0));
         assert_eq!(call(0x18, 0x20023, &mut g), Outcome::Exit(1));
         assert_eq!(call(0x20, 0x90, &mut g), Outcome::Exit(42));
+    }
+
+    #[test]
+    fn the_command_line_reaches_the_firmware() {
+        let mut g = fake();
+        // {buffer 0xA0, length 32} at 0xC0.
+        g.mem[0xC0..0xC4].copy_from_slice(&0xA0u32.to_le_bytes());
+        g.mem[0xC4..0xC8].copy_from_slice(&32u32.to_le_bytes());
+        assert_eq!(call(0x15, 0xC0, &mut g), Outcome::Return(0));
+        assert_eq!(&g.mem[0xA0..0xAB], b"fw.elf a b\0");
+        assert_eq!(g.mem[0xC4], 10);
+        // Too small a buffer: -1, nothing written.
+        g.mem[0xC4..0xC8].copy_from_slice(&10u32.to_le_bytes());
+        assert_eq!(call(0x15, 0xC0, &mut g), Outcome::Return(u32::MAX));
     }
 
     #[test]

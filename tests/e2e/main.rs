@@ -15,4 +15,5 @@ mod kernels;
 mod models;
 mod qemu;
 mod run;
+mod runner;
 mod tui;

@@ -399,7 +399,12 @@ fn run_takes_input_and_output_for_model_firmware() {
         dir.join("autoencoder.input_0.npy").as_os_str(),
     ]);
     assert_eq!(run.status, 2);
-    assert!(run.stderr.contains("not model firmware"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("has no `mcusim_model_input_data` to write --input into"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

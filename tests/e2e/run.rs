@@ -286,6 +286,38 @@ fn sleeping_with_nothing_to_wake_the_core_stops() {
     }
 }
 
+/// A `while (1);` and a wait for a flag nothing will set (interrupts off) stop at once as
+/// stuck, naming the function, the same way every time; a loop interrupts still reach is not
+/// stuck and runs into the instruction limit.
+#[test]
+fn a_core_that_can_never_leave_its_loop_stops_as_stuck() {
+    for board in ["nucleo-g0b1re", "nucleo-l4r5zi", "nucleo-u575zi"] {
+        for variant in ["RUNAWAY_SPIN", "RUNAWAY_POLL"] {
+            let elf = firmware(board, "runaway", &[variant]);
+            let (run, report) = run_json(board, &elf, &[]);
+            assert_eq!(run.status, 1, "{board} {variant}: {}", run.stderr);
+            assert_eq!(report["stop"]["kind"], "stuck", "{board} {variant}");
+            let symbol = report["stop"]["symbol"].as_str().unwrap();
+            assert!(symbol.starts_with("main+0x"), "{symbol}");
+            assert!(
+                run.stderr.contains("core is stuck at pc 0x") && run.stderr.contains(symbol),
+                "{}",
+                run.stderr
+            );
+            // Found within a few million instructions, deterministically.
+            let n = report["totals"]["instructions"].as_u64().unwrap();
+            assert!(n < 5_000_000, "{board} {variant}: {n}");
+            let (_, again) = run_json(board, &elf, &[]);
+            assert_eq!(report, again);
+        }
+    }
+    let elf = firmware("nucleo-l4r5zi", "runaway", &["RUNAWAY_SPIN_TICKING"]);
+    let (run, report) = run_json("nucleo-l4r5zi", &elf, &["--max-instructions", "3000000"]);
+    assert_eq!(run.status, 1);
+    assert_eq!(report["stop"]["kind"], "instructions", "{}", run.stderr);
+    assert!(run.stderr.contains("(main+0x"), "{}", run.stderr);
+}
+
 #[test]
 fn runs_are_deterministic_byte_for_byte() {
     let elf = firmware("stm32f746g-disco", "exceptions", &[]);

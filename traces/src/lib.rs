@@ -13,6 +13,21 @@ pub use event::{BlockCount, CallNode, ProbeHit, ProbeId, Traffic};
 pub use stop::{FaultKind, LimitKind, StopReason};
 pub use units::{Addr, Breakdown, Cycles};
 
+/// A symbol's name for people: C++ (Itanium ABI) and Rust (legacy and v0) symbols demangled,
+/// Rust's hash left out; any other name as it is.
+pub fn demangle(symbol: &str) -> String {
+    if let Ok(d) = rustc_demangle::try_demangle(symbol) {
+        return format!("{d:#}");
+    }
+    if symbol.starts_with("_Z")
+        && let Ok(sym) = cpp_demangle::Symbol::new(symbol)
+        && let Ok(text) = sym.demangle(&cpp_demangle::DemangleOptions::default())
+    {
+        return text;
+    }
+    symbol.to_owned()
+}
+
 /// `1234567` as `1,234,567`: how the reports, views and messages write counts.
 pub fn group(n: u64) -> String {
     let digits = n.to_string();

@@ -101,6 +101,7 @@ mod tests {
             pc: Addr(0x800_0100),
             address: Some(Addr(0x6000_0000)),
             message: "read of unmapped address".into(),
+            symbol: None,
         };
         let json = serde_json::to_string(&fault).unwrap();
         assert_eq!(

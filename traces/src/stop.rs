@@ -24,6 +24,10 @@ pub enum StopReason {
         address: Option<Addr>,
         /// A sentence for people.
         message: String,
+        /// The function holding `pc` and the offset into it (`main+0x1c`), if the ELF's
+        /// symbols say.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        symbol: Option<String>,
     },
     /// A limit given on the command line was reached.
     Limit {
@@ -33,6 +37,9 @@ pub enum StopReason {
         pc: Addr,
         /// The limit's value.
         limit: u64,
+        /// The function holding `pc` and the offset into it, if the ELF's symbols say.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        symbol: Option<String>,
     },
 }
 
@@ -73,6 +80,10 @@ pub enum LimitKind {
     SleepForever,
     /// The user stopped the run (the terminal UI's `q` while it ran).
     Cancelled,
+    /// The core loops where nothing can change its state: a loop that stores nothing and
+    /// touches no peripheral, its registers the same at every pass, with no interrupt that
+    /// could ever be taken (a `while (1);`, Rust's `panic-halt`).
+    Stuck,
 }
 
 impl StopReason {
@@ -93,6 +104,22 @@ impl StopReason {
         }
     }
 
+    /// The program counter the run stopped at (for faults and limits).
+    pub fn pc(&self) -> Option<Addr> {
+        match self {
+            StopReason::Exit { .. } => None,
+            StopReason::Fault { pc, .. } | StopReason::Limit { pc, .. } => Some(*pc),
+        }
+    }
+
+    /// Names the function the run stopped in (`main+0x1c`).
+    pub fn set_symbol(&mut self, name: Option<String>) {
+        match self {
+            StopReason::Exit { .. } => {}
+            StopReason::Fault { symbol, .. } | StopReason::Limit { symbol, .. } => *symbol = name,
+        }
+    }
+
     /// The firmware's exit code, when it exited.
     pub fn code(&self) -> Option<i64> {
         match self {
@@ -107,26 +134,59 @@ impl fmt::Display for StopReason {
         match self {
             StopReason::Exit { code } => write!(f, "exit with code {code}"),
             StopReason::Fault {
-                kind, pc, message, ..
-            } => write!(f, "{} fault at pc {pc}: {message}", kind.name()),
-            StopReason::Limit { kind, pc, limit } => match kind {
-                LimitKind::Instructions => {
-                    write!(f, "instruction limit of {limit} reached at pc {pc}")
-                }
-                LimitKind::Cycles => write!(f, "cycle limit of {limit} reached at pc {pc}"),
-                LimitKind::Cancelled => {
-                    write!(
+                kind,
+                pc,
+                message,
+                symbol,
+                ..
+            } => write!(
+                f,
+                "{} fault at pc {pc}{}: {message}",
+                kind.name(),
+                at(symbol)
+            ),
+            StopReason::Limit {
+                kind,
+                pc,
+                limit,
+                symbol,
+            } => {
+                let s = at(symbol);
+                match kind {
+                    LimitKind::Instructions => write!(
                         f,
-                        "stopped by the user at pc {pc} after {limit} instructions"
-                    )
+                        "instruction limit of {} reached at pc {pc}{s}",
+                        crate::group(*limit)
+                    ),
+                    LimitKind::Cycles => write!(
+                        f,
+                        "cycle limit of {} reached at pc {pc}{s}",
+                        crate::group(*limit)
+                    ),
+                    LimitKind::Cancelled => write!(
+                        f,
+                        "stopped by the user at pc {pc}{s} after {} instructions",
+                        crate::group(*limit)
+                    ),
+                    LimitKind::SleepForever => write!(
+                        f,
+                        "core sleeps at pc {pc}{s} with no interrupt enabled that could wake it"
+                    ),
+                    LimitKind::Stuck => write!(
+                        f,
+                        "core is stuck at pc {pc}{s}: a loop that stores nothing, touches no peripheral and no interrupt can end"
+                    ),
                 }
-                LimitKind::SleepForever => write!(
-                    f,
-                    "core sleeps at pc {pc} with no interrupt enabled that could wake it"
-                ),
-            },
+            }
         }
     }
+}
+
+/// ` (main+0x1c)`, or nothing.
+fn at(symbol: &Option<String>) -> String {
+    symbol
+        .as_ref()
+        .map_or_else(String::new, |s| format!(" ({s})"))
 }
 
 impl FaultKind {

@@ -84,8 +84,41 @@ fn dpkg_installed(package: &str) -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
 }
 
-/// Install the missing Debian packages (as root, with apt-get).
+/// The Rust target of the cargo-runner test's firmware.
+const RUST_TARGET: &str = "thumbv7em-none-eabihf";
+
+/// Adds the firmware's Rust target with rustup where it is missing and rustup can fetch it;
+/// without it, the test that needs it says it skipped.
+fn rust_target() {
+    let sysroot = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .current_dir(root())
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    if Path::new(&sysroot)
+        .join("lib/rustlib")
+        .join(RUST_TARGET)
+        .is_dir()
+    {
+        return;
+    }
+    let added = Command::new("rustup")
+        .args(["target", "add", RUST_TARGET])
+        .current_dir(root())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !added {
+        eprintln!(
+            "xtask: could not add the Rust target {RUST_TARGET}; the cargo runner test will skip"
+        );
+    }
+}
+
+/// Install the missing Debian packages (as root, with apt-get), and the Rust target the
+/// cargo-runner test builds for.
 fn deps() -> Result {
+    rust_target();
     let missing: Vec<&str> = PACKAGES
         .iter()
         .filter(|(probe, package)| !installed(probe, package))
