@@ -212,9 +212,14 @@ pub struct CompileArgs {
     pub model: PathBuf,
     #[command(flatten)]
     pub build: BuildArgs,
-    /// The firmware ELF to write (the generated C goes into OUTPUT.model/ beside it).
+    /// The firmware ELF to write. It is built in a temporary folder (removed afterwards), so
+    /// the same model gives the same bytes as `profile` and `check` build.
     #[arg(long, short, value_name = "ELF", required_unless_present = "emit_c")]
     pub output: Option<PathBuf>,
+    /// Keep what the build made (generated C, runtime, kernels, linker script) in this
+    /// folder instead of a temporary one.
+    #[arg(long, value_name = "DIR", requires = "output")]
+    pub keep_build: Option<PathBuf>,
     /// Write the generated C, the runtime, the kernels, the linker script and a Makefile into
     /// this folder instead of building (for your own toolchain).
     #[arg(long, value_name = "DIR")]

@@ -147,9 +147,9 @@ fn read_config(path: &Path) -> Result<(Vec<Entry>, Thresholds)> {
         .with_context(|| format!("{}: cannot read", path.display()))?;
     let config: Config = toml::from_str(&text).map_err(|e| {
         anyhow!(
-            "{}: {}",
+            "{}:{}",
             path.display(),
-            e.to_string().lines().next().unwrap_or("invalid").trim()
+            mcusim_boards::toml_error(&e, &text)
         )
     })?;
     let base = path.parent().unwrap_or(Path::new(""));

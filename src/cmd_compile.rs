@@ -3,7 +3,7 @@
 use crate::Outcome;
 use crate::cli::CompileArgs;
 use crate::model::{self, Options};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use mcusim_boards::Board;
 
 pub fn run(args: &CompileArgs) -> Result<Outcome> {
@@ -33,7 +33,24 @@ pub fn run(args: &CompileArgs) -> Result<Outcome> {
     }
     if let Some(out) = &args.output {
         eprintln!("mcusim: building {} for {} ...", out.display(), board.name);
-        model::build(p, &board, &options, out)?;
+        // Built where profile and check build, under the model's name: the same bytes.
+        let (elf, temporary) = match &args.keep_build {
+            Some(dir) => (model::elf_in(dir, &p.source_name)?, None),
+            None => {
+                let elf = model::temporary_elf(&p.source_name)?;
+                let dir = elf.parent().map(std::path::Path::to_path_buf);
+                (elf, dir)
+            }
+        };
+        let built = model::build(p, &board, &options, &elf).and_then(|()| {
+            std::fs::copy(&elf, out)
+                .map(|_| ())
+                .with_context(|| format!("{}: cannot write", out.display()))
+        });
+        if let Some(dir) = temporary {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        built?;
         eprintln!("mcusim: wrote {}", out.display());
     }
     Ok(Outcome::Success)

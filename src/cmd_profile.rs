@@ -44,7 +44,7 @@ pub fn run(args: &ProfileArgs) -> Result<Outcome> {
     let profile = &run.profile;
     let to_stdout = args.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
     if !to_stdout && !args.tui {
-        print!("{}", table(profile));
+        print!("{}", table(profile, !args.quiet));
     }
     write_export(
         args.json.as_deref(),
@@ -562,7 +562,9 @@ fn c_string(machine: &Machine, addr: u32) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
-fn table(p: &mcusim_profiler::Profile) -> String {
+/// The layer table; with `summary`, the memory, hot functions and energy lines after it
+/// (`-q` prints the table alone).
+fn table(p: &mcusim_profiler::Profile, summary: bool) -> String {
     let mut t = String::new();
     let name_w = p
         .layers
@@ -636,6 +638,9 @@ fn table(p: &mcusim_profiler::Profile) -> String {
         100.0,
         mcusim_profiler::uj(p.totals.energy_uj, 3)
     );
+    if !summary {
+        return t;
+    }
     let m = &p.memory;
     let _ = writeln!(
         t,

@@ -292,7 +292,13 @@ pub fn temporary_elf(source_name: &str) -> Result<PathBuf> {
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let dir = std::env::temp_dir().join(format!("mcusim-{}-{n}", std::process::id()));
-    std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    elf_in(&dir, source_name)
+}
+
+/// The ELF a build of `model` in `dir` writes: the model's stem, so every command building
+/// the same model writes the same file name into the debug information.
+pub fn elf_in(dir: &Path, source_name: &str) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
     let stem = Path::new(source_name)
         .file_stem()
         .map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned());

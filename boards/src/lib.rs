@@ -64,11 +64,11 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The file is not valid TOML of the board schema.
-    #[error("{path}: {message}")]
+    #[error("{path}:{message}")]
     Parse {
         /// The board file.
         path: String,
-        /// The parser's message, with the line and key.
+        /// `line:column: ` and the parser's message, naming the key.
         message: String,
     },
     /// The file parsed but describes an impossible board.
@@ -155,7 +155,7 @@ impl Board {
     pub fn parse(text: &str, origin: &str) -> Result<Board, Error> {
         let file: BoardFile = toml::from_str(text).map_err(|e| Error::Parse {
             path: origin.to_owned(),
-            message: one_line_toml_error(&e, text),
+            message: toml_error(&e, text),
         })?;
         let (core, problems) = validate(&file);
         match core {
@@ -228,15 +228,32 @@ impl Board {
     }
 }
 
-/// TOML errors span several lines (a source excerpt); keep the first line and the location.
-fn one_line_toml_error(e: &toml::de::Error, text: &str) -> String {
-    let message = e.message().trim().replace('\n', " ");
+/// A TOML error as one line, `line:column: message` (appended to the file's path, the form
+/// editors and compilers use), a misspelled key named with the keys that fit there:
+/// `12:1: unknown key ``budgt`` (expected one of ``path``, ``name``, ...)`.
+pub fn toml_error(e: &toml::de::Error, text: &str) -> String {
+    let first = e
+        .message()
+        .trim()
+        .lines()
+        .next()
+        .unwrap_or("invalid TOML")
+        .trim();
+    let message = match first.strip_prefix("unknown field `") {
+        Some(rest) => match rest.split_once("`, expected ") {
+            Some((key, expected)) => format!("unknown key `{key}` (expected {expected})"),
+            None => format!("unknown key `{rest}"),
+        },
+        None => first.replace("missing field `", "missing key `"),
+    };
     match e.span() {
         Some(span) => {
-            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-            format!("line {line}: {message}")
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("{line}:{column}: {message}")
         }
-        None => message,
+        None => format!(" {message}"),
     }
 }
 

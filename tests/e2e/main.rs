@@ -17,3 +17,4 @@ mod qemu;
 mod run;
 mod runner;
 mod tui;
+mod usability;

@@ -335,6 +335,13 @@ impl<'a> Build<'a> {
                 "-Wl,--gc-sections",
             ])
             .args(self.defines.iter().map(|d| format!("-D{d}")))
+            // The debug information records the directory gcc ran in: mapped to `.`, so the
+            // same sources give the same bytes from wherever mcusim is started.
+            .args(
+                std::env::current_dir()
+                    .ok()
+                    .map(|d| format!("-ffile-prefix-map={}=.", d.display())),
+            )
             .args(&self.extra_args)
             .arg("-I")
             .arg(&gen_dir)
