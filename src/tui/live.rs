@@ -24,7 +24,10 @@ pub fn draw_live(f: &mut Frame<'_>, title: &str, status: Option<&LiveStatus>) {
             Constraint::Min(0),
         ])
         .split(f.area());
-    let mut lines = vec![Line::from(title.to_owned())];
+    // Every line fits inside the box: long names are abbreviated in the middle, never cut.
+    let inner = usize::from(f.area().width.saturating_sub(2));
+    let fit = |s: String| Line::from(mcusim_profiler::abbreviate(&s, inner));
+    let mut lines = vec![fit(title.to_owned())];
     match status {
         None => lines.push(Line::from("building the firmware and starting the run ...")),
         Some(s) => {
@@ -37,14 +40,14 @@ pub fn draw_live(f: &mut Frame<'_>, title: &str, status: Option<&LiveStatus>) {
                 "simulated {:.3} ms",
                 s.cycles as f64 / s.clock_hz.max(1) as f64 * 1e3
             )));
-            lines.push(Line::from(format!(
+            lines.push(fit(format!(
                 "running: {}",
                 s.layer.as_deref().unwrap_or("start-up or between layers")
             )));
         }
     }
-    lines.push(Line::from(
-        "q stops the run (what ran so far is still shown)",
+    lines.push(fit(
+        "q stops the run (what ran so far is still shown)".to_owned()
     ));
     f.render_widget(
         Paragraph::new(lines).block(

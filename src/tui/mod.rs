@@ -262,6 +262,11 @@ impl App {
 
     /// Handles one key.
     pub fn key(&mut self, key: KeyEvent) {
+        self.apply(key);
+        self.follow_selection();
+    }
+
+    fn apply(&mut self, key: KeyEvent) {
         if key.kind == KeyEventKind::Release {
             return;
         }
@@ -359,11 +364,11 @@ impl App {
             }
             KeyCode::Char('+') | KeyCode::Char('=') if self.view == View::Timeline => {
                 self.zoom = (self.zoom / 2.0).max(1.0 / 64.0);
-                self.pan = self.pan.min(1.0 - self.zoom);
+                self.center_on_selected();
             }
             KeyCode::Char('-') if self.view == View::Timeline => {
                 self.zoom = (self.zoom * 2.0).min(1.0);
-                self.pan = self.pan.min(1.0 - self.zoom).max(0.0);
+                self.center_on_selected();
             }
             KeyCode::Left | KeyCode::Char('h') if self.view == View::Timeline => {
                 self.pan = (self.pan - self.zoom / 4.0).max(0.0);
@@ -372,6 +377,38 @@ impl App {
                 self.pan = (self.pan + self.zoom / 4.0).min(1.0 - self.zoom);
             }
             _ => {}
+        }
+    }
+}
+
+impl App {
+    /// The selected layer's span as shares of the run, if a layer is selected.
+    fn selected_span(&self) -> Option<(f64, f64)> {
+        let l = &self.profile.layers[self.selected_layer()?];
+        let total = self.profile.totals.cycles.0.max(1) as f64;
+        Some((
+            l.start_cycle.0 as f64 / total,
+            (l.start_cycle.0 + l.cycles.0) as f64 / total,
+        ))
+    }
+
+    /// Zooming keeps the selected layer in the middle of the window.
+    fn center_on_selected(&mut self) {
+        let mid = self
+            .selected_span()
+            .map_or(self.pan + self.zoom / 2.0, |(a, b)| (a + b) / 2.0);
+        self.pan = (mid - self.zoom / 2.0).clamp(0.0, (1.0 - self.zoom).max(0.0));
+    }
+
+    /// Moving to a layer outside the window pans to it.
+    pub fn follow_selection(&mut self) {
+        if self.view != View::Timeline {
+            return;
+        }
+        if let Some((a, b)) = self.selected_span()
+            && (b < self.pan || a > self.pan + self.zoom)
+        {
+            self.center_on_selected();
         }
     }
 }

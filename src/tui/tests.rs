@@ -1,6 +1,7 @@
 //! The views drawn on ratatui's test backend, and the whole app driven by scripted keys.
 
 use super::*;
+use mcusim_profiler::group;
 use mcusim_profiler::profile::{
     BoardInfo, EnergyParts, FirmwareInfo, FunctionRow, HotBlock, Layer, Memory, MemoryTraffic,
     Roofline, Totals,
@@ -362,5 +363,95 @@ fn the_code_view_opens_at_the_hottest_instruction() {
     assert!(
         hot > f.instructions[0].cycles,
         "the test profile's hottest line is not the first"
+    );
+}
+
+/// Long names and large numbers: nothing is cut silently at 80x24 or at 200x50. Figures
+/// appear whole, names whole or abbreviated in the middle (with `…`), the status line fits.
+#[test]
+fn the_views_never_cut_figures_or_names_silently() {
+    let mut p = profile();
+    for (i, l) in p.layers.iter_mut().enumerate() {
+        l.name = format!("functional_1/activation_{i}/Relu;functional_1/conv2d_{i}/BiasAdd");
+        l.cycles = Cycles(1_099_023_456 / (i as u64 + 1));
+    }
+    p.functions[0].name =
+        "tflite::(anonymous namespace)::Eval(TfLiteContext*, TfLiteNode*) [depthwise_conv.cpp]"
+            .into();
+    p.functions[0].cycles = 1_234_567_890;
+    for (w, h) in [(80, 24), (200, 50)] {
+        let mut app = App::new(p.clone(), Some(p.clone()), regions());
+        let s = screen(&app, w, h);
+        for l in &p.layers {
+            assert!(
+                s.contains(&group(l.cycles.0)),
+                "{w}x{h}: {} cut: {s}",
+                group(l.cycles.0)
+            );
+            let row = s.lines().find(|r| r.contains(&group(l.cycles.0))).unwrap();
+            assert!(row.contains(&l.name) || row.contains('…'), "{row}");
+            assert!(row.contains("functional_1/act"), "{row}");
+        }
+        let status = s.lines().last().unwrap();
+        assert!(status.chars().count() <= usize::from(w), "{status}");
+        assert!(
+            ["q quit", "? help", "uJ"]
+                .iter()
+                .any(|e| status.ends_with(e))
+                || status.contains('…'),
+            "{status}"
+        );
+        key(&mut app, "4");
+        let s = screen(&app, w, h);
+        assert!(s.contains("1,234,567,890"), "{w}x{h}: {s}");
+        assert!(s.contains("tflite::(anonym"), "{s}");
+        assert!(
+            s.contains("depthwise_conv.cpp]"),
+            "the end of the name is kept: {s}"
+        );
+    }
+}
+
+#[test]
+fn a_terminal_below_80x24_gets_a_notice() {
+    let app = App::new(profile(), None, regions());
+    let s = screen(&app, 60, 20);
+    assert!(s.contains("terminal too small: 60x20"), "{s}");
+    assert!(s.contains("80x24"), "{s}");
+}
+
+#[test]
+fn timeline_zoom_keeps_the_selected_layer_and_the_sram_line_in_view() {
+    let mut app = App::new(profile(), None, regions());
+    // The last layer, then zoom in as far as it goes.
+    key(&mut app, "2jj++++++");
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("layer 2 dense_3/out"), "{s}");
+    let l = &app.profile.layers[2];
+    let ms = |c: u64| c as f64 / 120_000.0;
+    let title = s
+        .lines()
+        .find(|r| r.contains("Timeline ") && r.contains(".."))
+        .unwrap();
+    let range: Vec<f64> = title
+        .split_whitespace()
+        .find(|w| w.contains(".."))
+        .unwrap()
+        .split("..")
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let mid = ms(l.start_cycle.0 + l.cycles.0 / 2);
+    assert!(range[0] <= mid && mid <= range[1], "{title} vs {mid}");
+    // The SRAM line is drawn across the zoomed window (braille dots in the chart).
+    let chart: String = s
+        .lines()
+        .skip_while(|r| !r.contains("SRAM in use"))
+        .take(10)
+        .collect();
+    assert!(
+        chart
+            .chars()
+            .any(|c| ('\u{2801}'..='\u{28FF}').contains(&c)),
+        "{s}"
     );
 }

@@ -37,9 +37,60 @@ fn bar(fraction: f64, width: usize) -> String {
     s
 }
 
+/// Column widths from the content, so no figure is ever cut: each column as wide as its widest
+/// cell or its header; column `flex` (a name) takes the room left of `width` (the table's inner
+/// width, one space between columns), and its cells are abbreviated from the middle to fit.
+fn fit_columns(
+    header: &[&str],
+    rows: &mut [Vec<String>],
+    flex: usize,
+    width: usize,
+) -> Vec<Constraint> {
+    let mut w: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows.iter() {
+        for (i, cell) in row.iter().enumerate() {
+            w[i] = w[i].max(cell.chars().count());
+        }
+    }
+    let fixed: usize = w
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != flex)
+        .map(|(_, &x)| x)
+        .sum::<usize>()
+        + w.len().saturating_sub(1);
+    let room = width
+        .saturating_sub(fixed)
+        .max(header[flex].chars().count());
+    for row in rows.iter_mut() {
+        row[flex] = mcusim_profiler::abbreviate(&row[flex], room);
+    }
+    w.iter()
+        .enumerate()
+        .map(|(i, &x)| {
+            if i == flex {
+                Constraint::Min(room as u16)
+            } else {
+                Constraint::Length(x as u16)
+            }
+        })
+        .collect()
+}
+
+/// The smallest terminal the views are laid out for.
+pub const MIN_SIZE: (u16, u16) = (80, 24);
+
 /// Draws the whole app.
 pub fn draw(f: &mut Frame<'_>, app: &App) {
     let area = f.area();
+    if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
+        let text = format!(
+            "terminal too small: {}x{}; mcusim tui needs {}x{} (q quits)",
+            area.width, area.height, MIN_SIZE.0, MIN_SIZE.1
+        );
+        f.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
+        return;
+    }
     let rows = Layout::default()
         .direction(Direction::Vertical)
         .constraints([
@@ -70,22 +121,29 @@ pub fn draw(f: &mut Frame<'_>, app: &App) {
     let p = &app.profile;
     let status = if app.filtering {
         format!("filter: {}▏ (Enter keeps it, Esc clears)", app.filter)
-    } else if !matches!(p.stop, mcusim_traces::StopReason::Exit { code: 0 }) {
-        // A run that failed or was stopped: say so first.
-        format!(
-            "{}: {} cycles so far   ? help  q quit",
-            p.stop,
-            group(p.totals.cycles.0)
-        )
     } else {
-        format!(
-            "{} on {}: {} cycles, {:.3} ms, {} uJ   ? help  q quit",
-            p.firmware.file,
-            p.board.name,
-            group(p.totals.cycles.0),
-            p.totals.time_us / 1e3,
-            mcusim_profiler::uj(p.totals.energy_uj, 1)
-        )
+        let keys = "   ? help  q quit";
+        let facts = if !matches!(p.stop, mcusim_traces::StopReason::Exit { code: 0 }) {
+            // A run that failed or was stopped: say so first.
+            format!("{}: {} cycles so far", p.stop, group(p.totals.cycles.0))
+        } else {
+            format!(
+                "{} on {}: {} cycles, {:.3} ms, {} uJ",
+                p.firmware.file,
+                p.board.name,
+                group(p.totals.cycles.0),
+                p.totals.time_us / 1e3,
+                mcusim_profiler::uj(p.totals.energy_uj, 1)
+            )
+        };
+        // When the line is too long the key hints go first (help, then quit), then the facts
+        // are abbreviated.
+        let width = usize::from(area.width);
+        [keys, "   ? help", ""]
+            .iter()
+            .map(|k| format!("{facts}{k}"))
+            .find(|line| line.chars().count() <= width)
+            .unwrap_or_else(|| mcusim_profiler::abbreviate(&facts, width))
     };
     f.render_widget(
         Paragraph::new(status).style(Style::default().add_modifier(Modifier::DIM)),
@@ -121,18 +179,13 @@ fn layers(f: &mut Frame<'_>, app: &App, area: Rect) {
     let rows = app.layer_rows();
     // Wide terminals get the memory column, full operator names and a longer bar.
     let wide = area.width >= 110;
-    let bar_width = if wide {
-        (area.width as usize).saturating_sub(100).clamp(10, 30)
-    } else {
-        8
-    };
     let max_share = p
         .layers
         .iter()
         .map(|l| l.share)
         .fold(0.0f64, f64::max)
         .max(1e-9);
-    let table_rows: Vec<Row<'_>> = rows
+    let mut cells: Vec<Vec<String>> = rows
         .iter()
         .map(|&i| {
             let l = &p.layers[i];
@@ -156,25 +209,48 @@ fn layers(f: &mut Frame<'_>, app: &App, area: Rect) {
                     + t.flash_read_bytes));
             }
             cells.push(mcusim_profiler::uj(l.energy_uj, 1));
-            cells.push(bar(l.share / max_share, bar_width));
-            Row::new(cells)
+            cells
         })
         .collect();
     let mut header = vec!["#", "op", "layer", "cycles", "share", "c/MAC"];
-    let mut widths = vec![
-        Constraint::Length(3),
-        Constraint::Length(if wide { 17 } else { 10 }),
-        Constraint::Min(8),
-        Constraint::Length(10),
-        Constraint::Length(6),
-        Constraint::Length(6),
-    ];
     if wide {
         header.push("memory");
-        widths.push(Constraint::Length(9));
     }
-    header.extend(["uJ", ""]);
-    widths.extend([Constraint::Length(7), Constraint::Length(bar_width as u16)]);
+    header.push("uJ");
+    // The bar takes what the names leave: up to 30 columns, none on a narrow terminal.
+    let inner = area.width.saturating_sub(2) as usize;
+    let longest = p
+        .layers
+        .iter()
+        .map(|l| l.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut probe = cells.clone();
+    let needed: usize = fit_columns(&header, &mut probe, 2, usize::MAX / 2)
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != 2)
+        .map(|(_, c)| match c {
+            Constraint::Length(n) => usize::from(*n) + 1,
+            _ => 1,
+        })
+        .sum();
+    let spare = inner.saturating_sub(needed + longest.min(40) + 1);
+    let bar_width = spare.min(if wide { 30 } else { 8 });
+    let mut widths = fit_columns(
+        &header,
+        &mut cells,
+        2,
+        inner.saturating_sub(if bar_width > 0 { bar_width + 1 } else { 0 }),
+    );
+    if bar_width > 0 {
+        header.push("");
+        widths.push(Constraint::Length(bar_width as u16));
+        for (row, &i) in cells.iter_mut().zip(&rows) {
+            row.push(bar(p.layers[i].share / max_share, bar_width));
+        }
+    }
+    let table_rows: Vec<Row<'_>> = cells.into_iter().map(Row::new).collect();
     let header = Row::new(header).style(Style::default().fg(ACCENT).add_modifier(Modifier::BOLD));
     let title = format!(
         " Layers ({}) by {}{}{} | Enter detail, s sort, r reverse ",
@@ -390,12 +466,29 @@ fn timeline(f: &mut Frame<'_>, app: &App, area: Rect) {
         parts[0],
     );
     // SRAM in use.
-    let points: Vec<(f64, f64)> = p
-        .memory
-        .timeline
-        .iter()
-        .map(|&(c, b)| (ms(c.0 as f64), f64::from(b) / 1024.0))
-        .collect();
+    // A step line: each point's value holds until the next, so the window's edges take the
+    // value in force there and the line spans the window at any zoom.
+    let timeline = &p.memory.timeline;
+    let value_at = |c: f64| {
+        timeline
+            .iter()
+            .rev()
+            .find(|&&(at, _)| at.0 as f64 <= c)
+            .or(timeline.first())
+            .map(|&(_, b)| f64::from(b) / 1024.0)
+    };
+    let mut points: Vec<(f64, f64)> = Vec::new();
+    points.extend(value_at(from).map(|v| (ms(from), v)));
+    for &(c, b) in timeline {
+        let c = c.0 as f64;
+        if c > from && c < to {
+            if let Some(&(_, before)) = points.last() {
+                points.push((ms(c), before));
+            }
+            points.push((ms(c), f64::from(b) / 1024.0));
+        }
+    }
+    points.extend(value_at(to).map(|v| (ms(to), v)));
     let y_max = points.iter().map(|v| v.1).fold(0.0f64, f64::max).max(1.0) * 1.1;
     let dataset = Dataset::default()
         .name("SRAM KiB")
@@ -549,32 +642,33 @@ fn memory(f: &mut Frame<'_>, app: &App, area: Rect) {
         cols[0],
     );
     let biggest = m.top_flash_symbols.first().map_or(1, |s| s.1).max(1);
-    let rows: Vec<Row<'_>> = m
+    let mut cells: Vec<Vec<String>> = m
         .top_flash_symbols
         .iter()
         .map(|(name, bytes)| {
-            Row::new(vec![
+            vec![
                 name.clone(),
                 group(u64::from(*bytes)),
                 bar(f64::from(*bytes) / f64::from(biggest), 8),
-            ])
+            ]
         })
         .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Min(10),
-            Constraint::Length(8),
-            Constraint::Length(8),
-        ],
-    )
-    .header(Row::new(vec!["symbol", "bytes", ""]).style(Style::default().fg(ACCENT)))
-    .block(
-        Block::default()
-            .borders(Borders::ALL)
-            .title(" Largest objects in flash "),
-    )
-    .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED));
+    let header = ["symbol", "bytes", ""];
+    let widths = fit_columns(
+        &header,
+        &mut cells,
+        0,
+        cols[1].width.saturating_sub(2) as usize,
+    );
+    let rows: Vec<Row<'_>> = cells.into_iter().map(Row::new).collect();
+    let table = Table::new(rows, widths)
+        .header(Row::new(header.to_vec()).style(Style::default().fg(ACCENT)))
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" Largest objects in flash "),
+        )
+        .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED));
     let mut state = TableState::default().with_selected(Some(app.selected));
     f.render_stateful_widget(table, cols[1], &mut state);
 }
@@ -585,69 +679,51 @@ fn functions(f: &mut Frame<'_>, app: &App, area: Rect) {
         .direction(Direction::Vertical)
         .constraints([Constraint::Min(5), Constraint::Length(8)])
         .split(area);
-    let rows: Vec<Row<'_>> = app
+    let mut cells: Vec<Vec<String>> = app
         .function_rows()
         .iter()
         .map(|&i| {
             let fr = &p.functions[i];
-            Row::new(vec![
+            vec![
                 fr.name.clone(),
                 fr.calls.map_or_else(|| "-".into(), group),
                 group(fr.cycles),
                 format!("{:.1}%", 100.0 * fr.share),
                 fr.inclusive_cycles.map_or_else(|| "-".into(), group),
-            ])
+            ]
         })
         .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Min(12),
-            Constraint::Length(8),
-            Constraint::Length(11),
-            Constraint::Length(6),
-            Constraint::Length(11),
-        ],
-    )
-    .header(
-        Row::new(vec!["function", "calls", "self", "share", "inclusive"])
-            .style(Style::default().fg(ACCENT).add_modifier(Modifier::BOLD)),
-    )
-    .block(Block::default().borders(Borders::ALL).title(format!(
-        " Functions by own cycles | / filter{} ",
-        if app.filter.is_empty() {
-            String::new()
-        } else {
-            format!(" [{}]", app.filter)
-        }
-    )))
-    .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED));
+    let header = ["function", "calls", "self", "share", "inclusive"];
+    let inner = area.width.saturating_sub(2) as usize;
+    let widths = fit_columns(&header, &mut cells, 0, inner);
+    let rows: Vec<Row<'_>> = cells.into_iter().map(Row::new).collect();
+    let table = Table::new(rows, widths)
+        .header(
+            Row::new(header.to_vec())
+                .style(Style::default().fg(ACCENT).add_modifier(Modifier::BOLD)),
+        )
+        .block(Block::default().borders(Borders::ALL).title(format!(
+            " Functions by own cycles | / filter{} ",
+            if app.filter.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", app.filter)
+            }
+        )))
+        .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED));
     let mut state = TableState::default().with_selected(Some(app.selected));
     f.render_stateful_widget(table, parts[0], &mut state);
-    let hot: Vec<Row<'_>> = p
+    let mut hot: Vec<Vec<String>> = p
         .hot_blocks
         .iter()
-        .map(|b| {
-            Row::new(vec![
-                b.location.clone(),
-                group(b.executions),
-                group(b.cycles),
-            ])
-        })
+        .map(|b| vec![b.location.clone(), group(b.executions), group(b.cycles)])
         .collect();
+    let hot_header = ["hot loop (block)", "runs", "cycles"];
+    let hot_widths = fit_columns(&hot_header, &mut hot, 0, inner);
     f.render_widget(
-        Table::new(
-            hot,
-            [
-                Constraint::Min(12),
-                Constraint::Length(11),
-                Constraint::Length(11),
-            ],
-        )
-        .header(
-            Row::new(vec!["hot loop (block)", "runs", "cycles"]).style(Style::default().fg(ACCENT)),
-        )
-        .block(Block::default().borders(Borders::ALL).title(" Hot blocks ")),
+        Table::new(hot.into_iter().map(Row::new), hot_widths)
+            .header(Row::new(hot_header.to_vec()).style(Style::default().fg(ACCENT)))
+            .block(Block::default().borders(Borders::ALL).title(" Hot blocks ")),
         parts[1],
     );
 }
@@ -667,7 +743,7 @@ fn code(f: &mut Frame<'_>, app: &App, area: Rect) {
         .map(|i| i.cycles)
         .sum::<u64>()
         .max(1);
-    let rows: Vec<Row<'_>> = func
+    let (mut cells, styles): (Vec<Vec<String>>, Vec<Style>) = func
         .instructions
         .iter()
         .map(|i| {
@@ -681,50 +757,55 @@ fn code(f: &mut Frame<'_>, app: &App, area: Rect) {
             } else {
                 Style::default()
             };
-            Row::new(vec![
-                format!("{:08x}", i.address),
-                if i.executions == 0 {
-                    String::new()
-                } else {
-                    group(i.executions)
-                },
-                if i.cycles == 0 {
-                    String::new()
-                } else {
-                    group(i.cycles)
-                },
-                if i.cycles == 0 {
-                    String::new()
-                } else {
-                    format!("{:.1}%", 100.0 * share)
-                },
-                i.text.clone(),
-            ])
-            .style(style)
+            (
+                vec![
+                    format!("{:08x}", i.address),
+                    if i.executions == 0 {
+                        String::new()
+                    } else {
+                        group(i.executions)
+                    },
+                    if i.cycles == 0 {
+                        String::new()
+                    } else {
+                        group(i.cycles)
+                    },
+                    if i.cycles == 0 {
+                        String::new()
+                    } else {
+                        format!("{:.1}%", 100.0 * share)
+                    },
+                    i.text.clone(),
+                ],
+                style,
+            )
         })
+        .unzip();
+    let header = ["address", "runs", "cycles", "share", "instruction"];
+    let widths = fit_columns(
+        &header,
+        &mut cells,
+        4,
+        area.width.saturating_sub(2) as usize,
+    );
+    let rows: Vec<Row<'_>> = cells
+        .into_iter()
+        .zip(styles)
+        .map(|(c, style)| Row::new(c).style(style))
         .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(8),
-            Constraint::Length(10),
-            Constraint::Length(11),
-            Constraint::Length(6),
-            Constraint::Min(16),
-        ],
-    )
-    .header(
-        Row::new(vec!["address", "runs", "cycles", "share", "instruction"])
-            .style(Style::default().fg(ACCENT).add_modifier(Modifier::BOLD)),
-    )
-    .block(Block::default().borders(Borders::ALL).title(format!(
-        " Code: {} ({}/{}) | n p next/previous function, j k move ",
-        func.name,
-        app.code_function + 1,
-        app.profile.code.len()
-    )))
-    .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED))
-    .column_spacing(1);
+    let table = Table::new(rows, widths)
+        .header(
+            Row::new(header.to_vec())
+                .style(Style::default().fg(ACCENT).add_modifier(Modifier::BOLD)),
+        )
+        .block(Block::default().borders(Borders::ALL).title(format!(
+            " Code: {} ({}/{}) | n p next/previous function, j k move ",
+            func.name,
+            app.code_function + 1,
+            app.profile.code.len()
+        )))
+        .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED))
+        .column_spacing(1);
     let mut state = TableState::default().with_selected(Some(app.selected));
     f.render_stateful_widget(table, area, &mut state);
 }
@@ -771,43 +852,44 @@ fn compare(f: &mut Frame<'_>, app: &App, area: Rect) {
             Color::Reset
         }
     };
-    let totals: Vec<Row<'_>> = d
+    let (mut total_cells, total_styles): (Vec<Vec<String>>, Vec<Style>) = d
         .totals
         .iter()
         .map(|x| {
-            Row::new(vec![
-                x.metric.name().to_owned(),
-                fmt(x.baseline, x.metric),
-                fmt(x.current, x.metric),
-                signed(x.delta, x.metric),
-                x.percent
-                    .map_or_else(|| "-".into(), |p| format!("{p:+.2}%")),
-            ])
-            .style(Style::default().fg(colour(x.delta)))
+            (
+                vec![
+                    x.metric.name().to_owned(),
+                    fmt(x.baseline, x.metric),
+                    fmt(x.current, x.metric),
+                    signed(x.delta, x.metric),
+                    x.percent
+                        .map_or_else(|| "-".into(), |p| format!("{p:+.2}%")),
+                ],
+                Style::default().fg(colour(x.delta)),
+            )
         })
+        .unzip();
+    let inner = area.width.saturating_sub(2) as usize;
+    let total_header = ["total", "baseline", "current", "delta", "%"];
+    let total_widths = fit_columns(&total_header, &mut total_cells, 0, inner);
+    let totals: Vec<Row<'_>> = total_cells
+        .into_iter()
+        .zip(total_styles)
+        .map(|(c, style)| Row::new(c).style(style))
         .collect();
     f.render_widget(
-        Table::new(
-            totals,
-            [
-                Constraint::Length(13),
-                Constraint::Length(13),
-                Constraint::Length(13),
-                Constraint::Length(13),
-                Constraint::Length(9),
-            ],
-        )
-        .header(
-            Row::new(vec!["total", "baseline", "current", "delta", "%"])
-                .style(Style::default().fg(ACCENT).add_modifier(Modifier::BOLD)),
-        )
-        .block(Block::default().borders(Borders::ALL).title(format!(
-            " Compare: {} (baseline) -> {} ",
-            base.firmware.file, app.profile.firmware.file
-        ))),
+        Table::new(totals, total_widths)
+            .header(
+                Row::new(total_header.to_vec())
+                    .style(Style::default().fg(ACCENT).add_modifier(Modifier::BOLD)),
+            )
+            .block(Block::default().borders(Borders::ALL).title(format!(
+                " Compare: {} (baseline) -> {} ",
+                base.firmware.file, app.profile.firmware.file
+            ))),
         parts[0],
     );
-    let rows: Vec<Row<'_>> = d
+    let (mut cells, styles): (Vec<Vec<String>>, Vec<Style>) = d
         .layers
         .iter()
         .map(|l| {
@@ -819,37 +901,37 @@ fn compare(f: &mut Frame<'_>, app: &App, area: Rect) {
                 Change::Removed => "removed",
                 Change::Renamed => "renamed",
             };
-            Row::new(vec![
-                l.name.clone(),
-                l.op.clone(),
-                c.map_or_else(String::new, |x| signed(x.delta, Metric::Cycles)),
-                c.and_then(|x| x.percent)
-                    .map_or_else(|| "-".into(), |p| format!("{p:+.2}%")),
-                change.to_owned(),
-            ])
-            .style(Style::default().fg(colour(c.map_or(0.0, |x| x.delta))))
+            (
+                vec![
+                    l.name.clone(),
+                    l.op.clone(),
+                    c.map_or_else(String::new, |x| signed(x.delta, Metric::Cycles)),
+                    c.and_then(|x| x.percent)
+                        .map_or_else(|| "-".into(), |p| format!("{p:+.2}%")),
+                    change.to_owned(),
+                ],
+                Style::default().fg(colour(c.map_or(0.0, |x| x.delta))),
+            )
         })
+        .unzip();
+    let header = ["layer", "op", "cycles", "%", ""];
+    let widths = fit_columns(&header, &mut cells, 0, inner);
+    let rows: Vec<Row<'_>> = cells
+        .into_iter()
+        .zip(styles)
+        .map(|(c, style)| Row::new(c).style(style))
         .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Min(10),
-            Constraint::Length(17),
-            Constraint::Length(12),
-            Constraint::Length(9),
-            Constraint::Length(8),
-        ],
-    )
-    .header(
-        Row::new(vec!["layer", "op", "cycles", "%", ""])
-            .style(Style::default().fg(ACCENT).add_modifier(Modifier::BOLD)),
-    )
-    .block(
-        Block::default()
-            .borders(Borders::ALL)
-            .title(" Layers by impact "),
-    )
-    .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED));
+    let table = Table::new(rows, widths)
+        .header(
+            Row::new(header.to_vec())
+                .style(Style::default().fg(ACCENT).add_modifier(Modifier::BOLD)),
+        )
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" Layers by impact "),
+        )
+        .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED));
     let mut state = TableState::default().with_selected(Some(app.selected));
     f.render_stateful_widget(table, parts[1], &mut state);
 }
