@@ -31,6 +31,10 @@ pub enum Command {
     Tui(TuiArgs),
     /// List the built-in boards, or show one.
     Boards(BoardsArgs),
+    /// Write the firmware runtime for a board into a folder, for your own firmware: start-up
+    /// code and vector table, console and semihosting, newlib's system calls, the board header,
+    /// a linker script (with ITCM/DTCM placement where the board has them) and a Makefile.
+    Runtime(RuntimeArgs),
     /// Print the JSON Schema of a report mcusim writes (draft 2020-12).
     Schema(SchemaArgs),
 }
@@ -81,6 +85,63 @@ impl Exports {
             || self.perfetto.is_some()
             || self.folded.is_some()
             || self.plots.is_some()
+    }
+}
+
+/// What-if changes to the board, so a question needs no copied board file. Recorded in the
+/// report (the board's hash changes with them).
+#[derive(Debug, Args, Clone, Default)]
+pub struct WhatIf {
+    /// Run the core at this clock, in MHz (flash wait states stay as the board file says
+    /// unless --flash-wait-states changes them too).
+    #[arg(long, value_name = "MHZ")]
+    pub clock_mhz: Option<f64>,
+    /// Wait states of the board's flash.
+    #[arg(long, value_name = "N")]
+    pub flash_wait_states: Option<u32>,
+    /// `off`: no flash accelerator (ART, ICACHE) and no L1 caches.
+    #[arg(long, value_name = "on|off")]
+    pub accelerator: Option<OnOff>,
+}
+
+/// `on` or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
+}
+
+impl WhatIf {
+    /// The board named by `board` (a built-in name or a file), with these changes.
+    pub fn board(&self, board: &str) -> anyhow::Result<mcusim_boards::Board> {
+        let base = mcusim_boards::Board::resolve(board)?;
+        let clock_hz = match self.clock_mhz {
+            Some(mhz) if !(mhz.is_finite() && (0.001..=10_000.0).contains(&mhz)) => {
+                anyhow::bail!("--clock-mhz {mhz}: expected a clock between 0.001 and 10000 MHz")
+            }
+            Some(mhz) => Some((mhz * 1e6).round() as u64),
+            None => None,
+        };
+        Ok(base.with_overrides(&mcusim_boards::Overrides {
+            clock_hz,
+            flash_wait_states: self.flash_wait_states,
+            accelerator: self.accelerator.map(|a| a == OnOff::On),
+        })?)
+    }
+
+    /// The changes as the report records them.
+    pub fn arguments(&self) -> Vec<String> {
+        let mut a = Vec::new();
+        if let Some(mhz) = self.clock_mhz {
+            a.push(format!("--clock-mhz={mhz}"));
+        }
+        if let Some(ws) = self.flash_wait_states {
+            a.push(format!("--flash-wait-states={ws}"));
+        }
+        if self.accelerator == Some(OnOff::Off) {
+            a.push("--accelerator=off".into());
+        }
+        a
     }
 }
 
@@ -204,6 +265,8 @@ pub struct BuildArgs {
     /// (as it does for firmware built with other tools).
     #[arg(long)]
     pub no_layer_markers: bool,
+    #[command(flatten)]
+    pub what_if: WhatIf,
 }
 
 #[derive(Debug, Args)]
@@ -277,6 +340,8 @@ pub struct RunArgs {
     /// A built-in board name (see `mcusim boards`) or the path of a board file.
     #[arg(long, short, default_value = mcusim_boards::DEFAULT_BOARD)]
     pub board: String,
+    #[command(flatten)]
+    pub what_if: WhatIf,
     /// Write the run report as JSON to this file (`-` for standard output).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -315,6 +380,20 @@ pub struct RunArgs {
     pub exports: Exports,
     #[command(flatten)]
     pub foreign: Foreign,
+}
+
+#[derive(Debug, Args)]
+pub struct RuntimeArgs {
+    /// The folder to write into (created if missing; the files are overwritten).
+    pub dir: PathBuf,
+    /// A built-in board name (see `mcusim boards`) or the path of a board file.
+    #[arg(long, short, default_value = mcusim_boards::DEFAULT_BOARD)]
+    pub board: String,
+    #[command(flatten)]
+    pub what_if: WhatIf,
+    /// Stack reserved below the top of RAM, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 8192)]
+    pub stack_bytes: u32,
 }
 
 #[derive(Debug, Args)]

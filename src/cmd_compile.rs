@@ -4,10 +4,9 @@ use crate::Outcome;
 use crate::cli::CompileArgs;
 use crate::model::{self, Options};
 use anyhow::{Context, Result};
-use mcusim_boards::Board;
 
 pub fn run(args: &CompileArgs) -> Result<Outcome> {
-    let board = Board::resolve(&args.build.board)?;
+    let board = args.build.what_if.board(&args.build.board)?;
     let prepared = model::prepare(&args.model, &board)?;
     let options = Options {
         opt: args.build.opt.clone(),

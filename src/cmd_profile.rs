@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 pub fn run(args: &ProfileArgs) -> Result<Outcome> {
-    let board = Board::resolve(&args.build.board)?;
+    let board = args.build.what_if.board(&args.build.board)?;
     let request = Request {
         model: &args.model,
         board: &board,
@@ -115,6 +115,7 @@ fn arguments(args: &ProfileArgs) -> Vec<String> {
         a.push("--input".into());
         a.push(i.display().to_string());
     }
+    a.extend(args.build.what_if.arguments());
     a.extend(args.foreign.arguments());
     if let Some(n) = args
         .max_instructions

@@ -23,7 +23,7 @@ struct Ran {
 }
 
 pub fn run(args: &RunArgs) -> Result<Outcome> {
-    let board = Board::resolve(&args.board)?;
+    let board = args.what_if.board(&args.board)?;
     let profiling = args.profile.is_some() || args.exports.any();
     let ran = if profiling {
         profiled(args, &board)?
@@ -112,6 +112,7 @@ fn profiled(args: &RunArgs, board: &Board) -> Result<Ran> {
     for i in &inputs {
         arguments.extend(["--input".to_owned(), i.display().to_string()]);
     }
+    arguments.extend(args.what_if.arguments());
     arguments.extend(args.foreign.arguments());
     if !args.args.is_empty() {
         arguments.push("--".into());

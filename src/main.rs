@@ -11,6 +11,7 @@ mod cmd_compile;
 mod cmd_diff;
 mod cmd_profile;
 mod cmd_run;
+mod cmd_runtime;
 mod cmd_tui;
 mod model;
 mod schema;
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
         cli::Command::Check(c) => cmd_check::run(&c),
         cli::Command::Tui(t) => cmd_tui::run(&t),
         cli::Command::Boards(b) => cmd_boards::run(&b),
+        cli::Command::Runtime(r) => cmd_runtime::run(&r),
         cli::Command::Schema(s) => {
             // A pretty-printed Value always serialises.
             println!(

@@ -98,6 +98,41 @@ impl fmt::Display for ProblemList<'_> {
     }
 }
 
+/// What-if changes to a board (`--clock-mhz`, `--flash-wait-states`, `--accelerator off`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// The core clock, in Hz.
+    pub clock_hz: Option<u64>,
+    /// Wait states of every flash region.
+    pub flash_wait_states: Option<u32>,
+    /// `Some(false)`: no flash accelerator and no L1 caches.
+    pub accelerator: Option<bool>,
+}
+
+impl Overrides {
+    /// Whether nothing changes.
+    pub fn is_empty(&self) -> bool {
+        self.clock_hz.is_none()
+            && self.flash_wait_states.is_none()
+            && self.accelerator != Some(false)
+    }
+
+    /// `clock 80 MHz, 2 flash wait states, accelerator off`.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(hz) = self.clock_hz {
+            parts.push(format!("clock {} MHz", hz as f64 / 1e6));
+        }
+        if let Some(ws) = self.flash_wait_states {
+            parts.push(format!("{ws} flash wait states"));
+        }
+        if self.accelerator == Some(false) {
+            parts.push("accelerator and caches off".to_owned());
+        }
+        parts.join(", ")
+    }
+}
+
 /// A validated board.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Board {
@@ -171,6 +206,38 @@ impl Board {
                 problems,
             }),
         }
+    }
+
+    /// This board with what-if changes (a clock, flash wait states, the flash accelerator and
+    /// caches off): the file is rewritten with them, so its hash in reports says it changed, and
+    /// validated again.
+    pub fn with_overrides(&self, o: &Overrides) -> Result<Board, Error> {
+        if o.is_empty() {
+            return Ok(self.clone());
+        }
+        let mut file = self.file.clone();
+        if let Some(hz) = o.clock_hz {
+            file.clock_hz = hz;
+        }
+        if let Some(ws) = o.flash_wait_states {
+            for r in file
+                .memory
+                .iter_mut()
+                .filter(|r| r.kind == RegionKind::Flash)
+            {
+                r.wait_states = ws;
+            }
+        }
+        if o.accelerator == Some(false) {
+            file.flash_accelerator = None;
+            file.l1_cache = None;
+        }
+        let body = toml::to_string(&file).map_err(|e| Error::Parse {
+            path: self.origin.clone(),
+            message: format!(" cannot write the changed board: {e}"),
+        })?;
+        let text = format!("# {} with {}\n{body}", self.name, o.describe());
+        Board::parse(&text, &format!("{} ({})", self.origin, o.describe()))
     }
 
     /// The core clock in Hz (never zero).

@@ -22,6 +22,13 @@
 extern "C" {
 #endif
 
+/* ---- Placement in tightly coupled memory (Cortex-M7 boards with ITCM and DTCM) ----
+ * MCUSIM_ITCM on a function runs it from the instruction TCM (copied there at start-up: no
+ * flash wait states, no cache misses); MCUSIM_DTCM on data places it in the data TCM. Where
+ * the board has no such memory the code stays in flash and the data in RAM. */
+#define MCUSIM_ITCM __attribute__((section(".itcm"), noinline))
+#define MCUSIM_DTCM __attribute__((section(".dtcm")))
+
 /* ---- Semihosting (Arm "Semihosting for AArch32 and AArch64", release 2.0) ---- */
 
 #define MCUSIM_SYS_OPEN 0x01

@@ -12,6 +12,7 @@
 extern uint32_t __StackTop;
 extern uint32_t __data_load, __data_start, __data_end;
 extern uint32_t __bss_start, __bss_end;
+extern uint32_t __itcm_load, __itcm_start, __itcm_end;
 extern void __libc_init_array(void);
 int main(void);
 
@@ -52,6 +53,9 @@ void Reset_Handler(void) {
     /* The loader placed .data's initial values in flash; RAM holds garbage until copied. */
     memcpy(&__data_start, &__data_load, (size_t)((char *)&__data_end - (char *)&__data_start));
     memset(&__bss_start, 0, (size_t)((char *)&__bss_end - (char *)&__bss_start));
+    /* Code placed in the instruction TCM (MCUSIM_ITCM) runs from there: copy it in. The range
+     * is empty on boards without one. */
+    memcpy(&__itcm_start, &__itcm_load, (size_t)((char *)&__itcm_end - (char *)&__itcm_start));
     MCUSIM_SCB_VTOR = (uint32_t)mcusim_vectors;
 #if defined(__ARM_FP)
     /* CP10 and CP11 full access (Armv7-M ARM B3.2.20), before any floating-point code. */

@@ -89,7 +89,7 @@ pub struct RunFacts<'a> {
     /// Every probe hit, in order.
     pub hits: &'a [ProbeHit],
     /// Every block's executions at each hit (by `BlockCount::id`), if recorded.
-    pub block_snapshots: &'a [Vec<u64>],
+    pub block_snapshots: &'a [Vec<(u64, u64)>],
     /// The probes of the firmware's layer markers (begin, end), if it has them.
     pub markers: Option<(ProbeId, ProbeId)>,
     /// The probes of the outermost kernel calls and their returns, if calls were followed
@@ -309,8 +309,10 @@ fn spans(hits: &[ProbeHit], probes: (ProbeId, ProbeId)) -> Vec<(usize, usize)> {
     spans
 }
 
-/// What ran between hits `from` and `to`, from the block snapshots: the functions by own
-/// issue cycles (top 5) and the hottest blocks (top 3).
+/// What ran between hits `from` and `to`, from the block snapshots: the functions by their
+/// blocks' cycles (top 5) and the hottest blocks (top 3). Every cycle counts, refills, waits
+/// and stalls included, so they add up to the layer's cycles and agree with the run's
+/// function table.
 fn inside(
     f: &RunFacts<'_>,
     from: usize,
@@ -319,16 +321,19 @@ fn inside(
     let (Some(a), Some(b)) = (f.block_snapshots.get(from), f.block_snapshots.get(to)) else {
         return (Vec::new(), Vec::new());
     };
-    let count = |s: &[u64], id: u32| s.get(id as usize).copied().unwrap_or(0);
-    let ran: Vec<(&mcusim_traces::BlockCount, u64)> = f
+    let at = |s: &[(u64, u64)], id: u32| s.get(id as usize).copied().unwrap_or((0, 0));
+    let ran: Vec<(&mcusim_traces::BlockCount, u64, u64)> = f
         .blocks
         .iter()
-        .map(|blk| (blk, count(b, blk.id).saturating_sub(count(a, blk.id))))
-        .filter(|&(_, n)| n > 0)
+        .map(|blk| {
+            let ((n0, c0), (n1, c1)) = (at(a, blk.id), at(b, blk.id));
+            (blk, n1.saturating_sub(n0), c1.saturating_sub(c0))
+        })
+        .filter(|&(_, n, c)| n > 0 || c > 0)
         .collect();
     let mut by: BTreeMap<String, u64> = BTreeMap::new();
-    for &(blk, n) in &ran {
-        *by.entry(name_of(f, blk.start)).or_default() += n * blk.cycles_each;
+    for &(blk, _, cycles) in &ran {
+        *by.entry(name_of(f, blk.start)).or_default() += cycles;
     }
     let mut functions: Vec<profile::FunctionCycles> = by
         .into_iter()
@@ -336,8 +341,10 @@ fn inside(
         .collect();
     functions.sort_by(|x, y| y.cycles.cmp(&x.cycles).then_with(|| x.name.cmp(&y.name)));
     functions.truncate(5);
-    let mut blocks: Vec<profile::HotBlock> =
-        ran.iter().map(|&(blk, n)| hot_block(f, blk, n)).collect();
+    let mut blocks: Vec<profile::HotBlock> = ran
+        .iter()
+        .map(|&(blk, n, cycles)| hot_block(f, blk, n, cycles))
+        .collect();
     blocks.sort_by(|x, y| {
         y.cycles
             .cmp(&x.cycles)
@@ -351,6 +358,7 @@ fn hot_block(
     f: &RunFacts<'_>,
     b: &mcusim_traces::BlockCount,
     executions: u64,
+    cycles: u64,
 ) -> profile::HotBlock {
     profile::HotBlock {
         address: b.start,
@@ -363,7 +371,7 @@ fn hot_block(
         },
         executions,
         instructions: executions * u64::from(b.instructions),
-        cycles: executions * b.cycles_each,
+        cycles,
     }
 }
 
@@ -502,7 +510,7 @@ fn functions_for_code(f: &RunFacts<'_>) -> Vec<String> {
     let mut by: BTreeMap<String, u64> = BTreeMap::new();
     for b in f.blocks {
         if let Some(name) = f.image.function_at(b.start) {
-            *by.entry(name.to_owned()).or_default() += b.executions * b.cycles_each;
+            *by.entry(name.to_owned()).or_default() += b.cycles;
         }
     }
     let mut v: Vec<(String, u64)> = by.into_iter().collect();
@@ -519,9 +527,9 @@ fn functions(f: &RunFacts<'_>) -> Vec<profile::FunctionRow> {
             .function_at(b.start)
             .map_or_else(|| format!("{:#010x}", b.start), str::to_owned);
         let e = by.entry(name).or_default();
-        e.0 += b.executions * b.cycles_each;
+        e.0 += b.cycles;
         e.1 += b.executions * u64::from(b.instructions);
-        total += b.executions * b.cycles_each;
+        total += b.cycles;
     }
     let mut rows: Vec<profile::FunctionRow> = by
         .into_iter()
@@ -550,7 +558,7 @@ fn hot_blocks(f: &RunFacts<'_>) -> Vec<profile::HotBlock> {
     let mut rows: Vec<profile::HotBlock> = f
         .blocks
         .iter()
-        .map(|b| hot_block(f, b, b.executions))
+        .map(|b| hot_block(f, b, b.executions, b.cycles))
         .collect();
     rows.sort_by(|a, b| {
         b.cycles

@@ -46,7 +46,8 @@ pub struct Profile {
     /// The call tree (empty when calls were not followed): node 0 is the code run from reset,
     /// every other node one function reached through one chain of calls.
     pub call_tree: Vec<CallRow>,
-    /// The basic blocks with the most issue cycles, the top 10.
+    /// The basic blocks with the most cycles (every cycle charged to them: see
+    /// `mcusim_traces::BlockCount::cycles`), the top 10.
     pub hot_blocks: Vec<HotBlock>,
     /// The code of the hottest functions (the top 10 by own cycles), disassembled and
     /// annotated per instruction.
@@ -87,8 +88,8 @@ pub struct FunctionRow {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// Exclusive cycles: its own code's, not its callees'. From the call tree when calls were
-    /// followed (every cycle, refills and waits included); otherwise the issue cycles of its
-    /// blocks.
+    /// followed, otherwise its blocks' cycles: every cycle either way, refills and waits
+    /// included.
     pub cycles: u64,
     /// Inclusive cycles, its callees' included (`null` without the call tree).
     pub inclusive_cycles: Option<u64>,
@@ -289,13 +290,14 @@ pub struct Layer {
     pub energy: Option<EnergyParts>,
     /// The deepest stack use while the layer ran (`null` if not measured).
     pub stack_peak_bytes: Option<u32>,
-    /// The functions that ran in it, by their own blocks' issue cycles (top 5).
+    /// The functions that ran in it, by their blocks' cycles in it (top 5): every cycle, so
+    /// they agree with `functions`.
     pub hot_functions: Vec<FunctionCycles>,
     /// Its hottest basic blocks (top 3).
     pub hot_blocks: Vec<HotBlock>,
 }
 
-/// A function's issue cycles within a layer.
+/// A function's cycles within a layer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct FunctionCycles {
     pub name: String,

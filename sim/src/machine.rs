@@ -144,6 +144,11 @@ struct Block {
     first_wide_unaligned: bool,
     /// How it ends, for the call tracker (`Exit::Plain` unless calls are followed).
     exit: Exit,
+    /// Every cycle charged to it so far: issue cycles and stalls, what its instructions add
+    /// mid-block (divides, peripheral waits), sleep after it, the refill and fetch waits of
+    /// the block it branches to, and the entry of an exception whose handler starts with it.
+    /// Blocks' cycles sum to the clock.
+    cycles: u64,
     /// Whether it ends in a branch back to its own start (a loop of one block).
     self_loop: bool,
     /// Bytes its loads read and its stores write (`timing::data_bytes`).
@@ -380,9 +385,15 @@ struct State {
     /// Probe identities handed out so far.
     probe_ids: u16,
     probe_hits: Vec<ProbeHit>,
-    /// With `snapshot_blocks`: every block's executions at each probe hit, by block id.
+    /// With `snapshot_blocks`: every block's executions and cycles at each probe hit, by
+    /// block id.
     snapshot_blocks: bool,
-    block_snapshots: Vec<Vec<u64>>,
+    block_snapshots: Vec<Vec<(u64, u64)>>,
+    /// The clock up to which cycles are charged to blocks (`Block::cycles`), the block they
+    /// went to last, and cycles owed to the next block to start (an exception's entry).
+    accounted: u64,
+    last_block: Option<u32>,
+    carry: u64,
     /// The stack region watched at probe hits (`lo..hi`) and its fill byte (see
     /// `Machine::watch_stack`).
     stack_watch: Option<(u32, u32, u8)>,
@@ -442,7 +453,11 @@ impl State {
     /// (`Machine::snapshot_blocks`).
     fn record_hit(&mut self, hit: ProbeHit) {
         if self.snapshot_blocks {
-            let counts = self.blocks.iter().map(|b| b.executions).collect();
+            let counts = self
+                .blocks
+                .iter()
+                .map(|b| (b.executions, b.cycles))
+                .collect();
             self.block_snapshots.push(counts);
         }
         self.probe_hits.push(hit);
@@ -466,6 +481,10 @@ impl State {
             let cost = block.prefix[n] - block.prefix[done];
             let stall = block.stall_prefix[n] - block.stall_prefix[done];
             self.clock = self.clock - Cycles(u64::from(cost));
+            self.blocks[b as usize].cycles = self.blocks[b as usize]
+                .cycles
+                .saturating_sub(u64::from(cost));
+            self.accounted = self.accounted.saturating_sub(u64::from(cost));
             self.breakdown.stall = self.breakdown.stall - Cycles(u64::from(stall));
             self.breakdown.execute = self.breakdown.execute - Cycles(u64::from(cost - stall));
             // The block did not reach its branch.
@@ -719,6 +738,9 @@ impl Machine {
             probe_hits: Vec::new(),
             snapshot_blocks: false,
             block_snapshots: Vec::new(),
+            accounted: 0,
+            last_block: None,
+            carry: 0,
             stack_watch: None,
             cmdline: String::new(),
             heap_peak_at: None,
@@ -924,7 +946,8 @@ impl Machine {
         Some(low.map_or(now, |l| l.min(now)))
     }
 
-    /// Records, at every probe hit, the execution count of every block seen so far (indexed by
+    /// Records, at every probe hit, the execution count and the cycles (`BlockCount::cycles`)
+    /// of every block seen so far (indexed by
     /// [`mcusim_traces::BlockCount::id`]; blocks first seen later are missing from earlier
     /// snapshots, their count there being 0): what ran between two hits, block by block. Costs
     /// one pass over the blocks per hit. Call before the run.
@@ -932,8 +955,9 @@ impl Machine {
         self.uc.get_data_mut().snapshot_blocks = on;
     }
 
-    /// The snapshots of [`Machine::snapshot_blocks`], one per probe hit, in order.
-    pub fn block_snapshots(&self) -> &[Vec<u64>] {
+    /// The snapshots of [`Machine::snapshot_blocks`], one per probe hit, in order: each
+    /// block's (executions, cycles) at the hit, by block id.
+    pub fn block_snapshots(&self) -> &[Vec<(u64, u64)>] {
         &self.uc.get_data().block_snapshots
     }
 
@@ -1312,9 +1336,10 @@ impl Machine {
     /// that depend on what ran before), sorted by address. Blocks unicorn split or re-translated
     /// appear once per variant.
     pub fn block_profile(&self) -> Vec<mcusim_traces::BlockCount> {
-        let mut v: Vec<mcusim_traces::BlockCount> = self
-            .uc
-            .get_data()
+        let st = self.uc.get_data();
+        // What the clock gained after the last block's cost (its extras, a final sleep).
+        let tail = st.clock.0.saturating_sub(st.accounted + st.carry);
+        let mut v: Vec<mcusim_traces::BlockCount> = st
             .blocks
             .iter()
             .enumerate()
@@ -1325,6 +1350,12 @@ impl Machine {
                 bytes: b.code.len() as u32,
                 instructions: b.n,
                 executions: b.executions,
+                cycles: b.cycles
+                    + if st.last_block == Some(id as u32) {
+                        tail
+                    } else {
+                        0
+                    },
                 cycles_each: u64::from(b.total),
                 insn_cycles: b.prefix.windows(2).map(|w| w[1] - w[0]).collect(),
                 insn_offsets: b.offsets.to_vec(),
@@ -1738,6 +1769,7 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
                 read_bytes,
                 write_bytes,
                 executions: 0,
+                cycles: 0,
             });
             if let Some(block) = st.blocks.last_mut() {
                 block.parked = holds_any(block, &st.parked);
@@ -1860,6 +1892,20 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
     }
     block.executions += 1;
     let (exit, read_bytes, write_bytes) = (block.exit, block.read_bytes, block.write_bytes);
+    // What the clock gained since the last block's cost is that block's (its mid-block
+    // extras, a sleep after it), and so are this block's refill and fetch waits: the branch
+    // into it pays them, and the layer and call boundaries, taken after them, then fall where
+    // the blocks' cycles do. An exception entry's cycles are the handler's, this block's.
+    let gap = st.clock.0.saturating_sub(st.accounted + st.carry);
+    let carry = std::mem::take(&mut st.carry);
+    match st.last_block {
+        Some(prev) if carry == 0 => st.blocks[prev as usize].cycles += gap + refill + wait,
+        Some(prev) => {
+            st.blocks[prev as usize].cycles += gap;
+            st.blocks[b as usize].cycles += carry + refill + wait;
+        }
+        None => st.blocks[b as usize].cycles += gap + carry + refill + wait,
+    }
     st.branch_from = ends_in_branch.map(|refill| (addr as u32 + size, refill));
     st.clock += Cycles(refill + wait);
     st.breakdown.branch += Cycles(refill);
@@ -1902,6 +1948,11 @@ fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
         // Rare (a top-level kernel call or its return): the stack reading can wait until here.
         record_watched_hit(uc, probe, function, (at, instructions, breakdown, traffic));
     }
+    // The block's cost, after any hit at its start was recorded.
+    let st = uc.get_data_mut();
+    st.blocks[b as usize].cycles += cost;
+    st.accounted = st.clock.0;
+    st.last_block = Some(b);
 }
 
 /// Instructions whose cost or behaviour depends on operands the block hook cannot see get a
@@ -2517,6 +2568,8 @@ fn exception_entry(uc: &mut Uc<'_>, n: u32, ret: u32) -> bool {
         (st.clock, st.instructions, st.breakdown, st.traffic());
     st.clock += latency;
     st.breakdown.exception += latency;
+    // The handler's: its first block takes it.
+    st.carry += latency.0;
     st.branch_from = None;
     st.current = None;
     if let Some((probe, function)) = watch {

@@ -156,7 +156,7 @@ fn a_board_file_with_a_syntax_error_is_one_line() {
             board.to_str().unwrap(),
             elf.to_str().unwrap(),
         ],
-        &["syntax.toml: line 2"],
+        &["syntax.toml:2:"],
     );
 }
 

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod attribution;
 mod bad_input;
 mod boards_cmd;
 mod calls;

@@ -190,3 +190,104 @@ fn profile_quiet_prints_the_layer_table_only() {
         assert!(!run.stdout.contains(line), "{}", run.stdout);
     }
 }
+
+/// The runtime for a user's own firmware, with the M7 board's ITCM and DTCM placement: written
+/// by `mcusim runtime`, built by its Makefile, run.
+#[test]
+fn the_runtime_builds_a_users_own_firmware_with_tcm_placement() {
+    let dir = out_dir("runtime");
+    let run = mcusim([
+        "runtime".as_ref(),
+        dir.as_os_str(),
+        "--board".as_ref(),
+        "stm32f746g-disco".as_ref(),
+    ]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    std::fs::copy(root().join("tests/firmware/tcm.c"), dir.join("main.c")).unwrap();
+    let make = Command::new("make").current_dir(&dir).output().unwrap();
+    assert!(
+        make.status.success(),
+        "{}",
+        String::from_utf8_lossy(&make.stderr)
+    );
+    let elf = dir.join("firmware.elf");
+    let run = mcusim([
+        "run".as_ref(),
+        "--board".as_ref(),
+        "stm32f746g-disco".as_ref(),
+        elf.as_os_str(),
+        "-q".as_ref(),
+    ]);
+    assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
+    // "flash F itcm I at 0x1, table at 0x20000000": the function runs from the ITCM at 0, no
+    // slower than from flash, the table sits in the DTCM.
+    let words: Vec<&str> = run.stdout.split_whitespace().collect();
+    let num = |key: &str| -> u64 {
+        let at = words.iter().position(|w| *w == key).unwrap();
+        words[at + 1].parse().unwrap()
+    };
+    assert!(num("itcm") <= num("flash"), "{}", run.stdout);
+    assert!(run.stdout.contains("at 0x1,"), "{}", run.stdout);
+    assert!(run.stdout.contains("table at 0x20000000"), "{}", run.stdout);
+    let fw = mcusim_sim::Firmware::load(&elf).unwrap();
+    let itcm = fw.symbol("in_itcm").unwrap();
+    assert!(itcm.addr < 0x4000, "{itcm:?}");
+}
+
+/// What-if knobs change the board for one run, and the report says so.
+#[test]
+fn what_if_knobs_change_the_board_and_are_recorded() {
+    let dir = out_dir("what-if");
+    let model = root().join("examples/models/kws_ds_cnn.tflite");
+    let profile = |tag: &str, extra: &[&str]| -> serde_json::Value {
+        let json = dir.join(format!("{tag}.json"));
+        let mut args: Vec<std::ffi::OsString> = vec![
+            "profile".into(),
+            model.clone().into(),
+            "-q".into(),
+            "--json".into(),
+            json.clone().into(),
+        ];
+        args.extend(extra.iter().map(Into::into));
+        let run = mcusim(&args);
+        assert_eq!(run.status, 0, "{tag}: {}", run.stderr);
+        profile_json(&json)
+    };
+    let base = profile("base", &[]);
+    let slow = profile("80mhz", &["--clock-mhz", "80"]);
+    let zero = profile("0ws", &["--flash-wait-states", "0"]);
+    let off = profile("off", &["--accelerator", "off"]);
+    let cycles = |p: &serde_json::Value| p["totals"]["cycles"].as_f64().unwrap();
+    let memory = |p: &serde_json::Value| p["totals"]["breakdown"]["memory"].as_u64().unwrap();
+    // The clock alone: the same cycles, in more time.
+    assert_eq!(cycles(&slow), cycles(&base));
+    let time = |p: &serde_json::Value| p["totals"]["time_us"].as_f64().unwrap();
+    assert!((time(&slow) / time(&base) - 1.5).abs() < 1e-9);
+    assert_eq!(memory(&zero), 0, "no wait states, no waiting");
+    assert!(
+        memory(&off) > 3 * memory(&base),
+        "{} vs {}",
+        memory(&off),
+        memory(&base)
+    );
+    for (p, flag) in [
+        (&slow, "--clock-mhz=80"),
+        (&zero, "--flash-wait-states=0"),
+        (&off, "--accelerator=off"),
+    ] {
+        assert!(
+            p["arguments"].as_array().unwrap().iter().any(|a| a == flag),
+            "{}",
+            p["arguments"]
+        );
+        assert_ne!(p["board"]["hash"], base["board"]["hash"]);
+    }
+    let bad = mcusim([
+        "profile".as_ref(),
+        model.as_os_str(),
+        "--clock-mhz".as_ref(),
+        "0".as_ref(),
+    ]);
+    assert_eq!(bad.status, 2);
+    assert!(bad.stderr.contains("--clock-mhz 0"), "{}", bad.stderr);
+}

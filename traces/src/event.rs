@@ -91,6 +91,11 @@ pub struct BlockCount {
     pub bytes: u32,
     pub instructions: u32,
     pub executions: u64,
+    /// Every cycle charged to the block over the run: issue cycles and stalls, what its
+    /// instructions add mid-block (divides, peripheral waits), sleep after it, the refill and
+    /// fetch waits of the block it branches to, exception entries into it. Over all blocks
+    /// they sum to the run's cycles, and between two probe hits to the time between them.
+    pub cycles: u64,
     /// Issue cycles of one execution (without refills and waits).
     pub cycles_each: u64,
     /// The same per instruction, in address order (they sum to `cycles_each`).
