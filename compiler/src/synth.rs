@@ -42,6 +42,27 @@ struct Builder {
 }
 
 impl Builder {
+    /// A model under construction with one input of `shape`, its scale and zero point drawn
+    /// from `rng` next.
+    fn begin(mut rng: Rng, description: String, shape: Vec<i32>) -> Builder {
+        let scale = 0.02 + 0.1 * rng.unit();
+        let zp = i64::from(rng.range(-30, 30));
+        let mut b = Builder {
+            spec: ModelSpec {
+                description,
+                ..ModelSpec::default()
+            },
+            rng,
+            x: 0,
+            shape: shape.clone(),
+            scale,
+            zp,
+        };
+        b.x = b.activation("input", shape, scale, zp);
+        b.spec.inputs = vec![b.x];
+        b
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn tensor(
         &mut self,
@@ -410,22 +431,11 @@ impl Builder {
 /// model that fills a Cortex-M0+ board with 512 KiB of flash and 144 KiB of SRAM nearly to the
 /// last byte, as a large model does. About 11 M MACs.
 pub fn large_resnet(seed: u64) -> ModelSpec {
-    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
-    let shape = vec![1, 32, 32, 3];
-    let (scale, zp) = (0.02 + 0.1 * rng.unit(), i64::from(rng.range(-30, 30)));
-    let mut b = Builder {
-        spec: ModelSpec {
-            description: format!("mcusim synthetic large ResNet, seed {seed}"),
-            ..ModelSpec::default()
-        },
-        rng,
-        x: 0,
-        shape: shape.clone(),
-        scale,
-        zp,
-    };
-    b.x = b.activation("input", shape, scale, zp);
-    b.spec.inputs = vec![b.x];
+    let mut b = Builder::begin(
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1),
+        format!("mcusim synthetic large ResNet, seed {seed}"),
+        vec![1, 32, 32, 3],
+    );
     b.conv_with(0, 3, 1, true, 40);
     b.join(1);
     b.pool_with(2, 2, false, false);
@@ -446,21 +456,7 @@ pub fn large_resnet(seed: u64) -> ModelSpec {
 pub fn random_model(seed: u64) -> ModelSpec {
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let shape = vec![1, rng.range(3, 12), rng.range(3, 12), rng.range(1, 8)];
-    let scale = 0.02 + 0.1 * rng.unit();
-    let zp = i64::from(rng.range(-30, 30));
-    let mut b = Builder {
-        spec: ModelSpec {
-            description: format!("mcusim synthetic model, seed {seed}"),
-            ..ModelSpec::default()
-        },
-        rng,
-        x: 0,
-        shape: shape.clone(),
-        scale,
-        zp,
-    };
-    b.x = b.activation("input", shape, scale, zp);
-    b.spec.inputs = vec![b.x];
+    let mut b = Builder::begin(rng, format!("mcusim synthetic model, seed {seed}"), shape);
     let layers = b.rng.range(1, 4) as usize;
     for n in 0..layers {
         match b.rng.range(0, 5) {

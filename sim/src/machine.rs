@@ -274,32 +274,12 @@ const SWEEP: u64 = 1 << 20;
 /// agreeing stop a `while (1);` after about two million instructions.
 const STUCK_EVERY: u64 = 1 << 20;
 
-/// The registers a stuck check compares: a loop whose registers come back the same, which
-/// stores nothing and sees no interrupt, can never leave.
-const STUCK_REGS: [RegisterARM; 16] = [
-    RegisterARM::R0,
-    RegisterARM::R1,
-    RegisterARM::R2,
-    RegisterARM::R3,
-    RegisterARM::R4,
-    RegisterARM::R5,
-    RegisterARM::R6,
-    RegisterARM::R7,
-    RegisterARM::R8,
-    RegisterARM::R9,
-    RegisterARM::R10,
-    RegisterARM::R11,
-    RegisterARM::R12,
-    RegisterARM::SP,
-    RegisterARM::LR,
-    RegisterARM::XPSR,
-];
-
 /// What a stuck check saw at a block boundary.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct StuckWatch {
     key: u64,
-    regs: [u32; 16],
+    /// r0-r12, SP, LR, PC, xPSR.
+    regs: [u32; 17],
     executions: u64,
     instructions: u64,
     exceptions: u64,
@@ -1302,8 +1282,10 @@ impl Machine {
             return None;
         }
         let (n, executions) = (u64::from(block.n), block.executions);
-        let mut regs = [0u32; 16];
-        for (i, r) in STUCK_REGS.iter().enumerate() {
+        // A loop whose registers come back the same, which stores nothing and sees no
+        // interrupt, can never leave.
+        let mut regs = [0u32; 17];
+        for (i, r) in GPR.iter().chain([&RegisterARM::XPSR]).enumerate() {
             regs[i] = reg(&self.uc, *r);
         }
         let st = self.uc.get_data_mut();

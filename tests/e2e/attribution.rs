@@ -4,7 +4,7 @@
 //! between any two probe hits, to the time between them; and a layer's hot functions carry the
 //! same cycles as the function table from the call tree.
 
-use crate::support::{boards, firmware, mcusim};
+use crate::support::{boards, firmware, mcusim, profile_on};
 use mcusim_sim::{CaptureConsole, Firmware, Limits, Machine};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
@@ -96,19 +96,7 @@ proptest! {
 fn a_layers_hot_functions_agree_with_the_function_table() {
     for board in boards() {
         let elf = firmware(&board, "intmix", &["INTMIX_LAYER"]);
-        let json = elf.with_extension("profile.json");
-        let run = mcusim([
-            "profile".as_ref(),
-            elf.as_os_str(),
-            "--board".as_ref(),
-            board.as_ref(),
-            "-q".as_ref(),
-            "--json".as_ref(),
-            json.as_os_str(),
-        ]);
-        assert_eq!(run.status, 0, "{board}: {}", run.stderr);
-        let p: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        let (_, p) = profile_on(&elf, &board, &elf.with_extension("profile.json"));
         let layer = &p["layers"][0];
         let share = layer["share"].as_f64().unwrap();
         assert!(share > 0.95, "{board}: the layer holds {share} of the run");

@@ -2,24 +2,14 @@
 //! the profile's call counts equal the firmware's own, the call tree stays shallow and each
 //! node within its caller, and each pattern's kernel-named function is one layer.
 
-use crate::support::{firmware, mcusim};
+use crate::support::{firmware, profile_on};
 use std::collections::BTreeMap;
 
 #[test]
 fn every_return_pattern_is_followed() {
     for board in ["nucleo-l4r5zi", "stm32f746g-disco", "nucleo-u575zi"] {
         let elf = firmware(board, "calls", &[]);
-        let json = elf.with_extension("profile.json");
-        let run = mcusim([
-            "profile".as_ref(),
-            elf.as_os_str(),
-            "--board".as_ref(),
-            board.as_ref(),
-            "-q".as_ref(),
-            "--json".as_ref(),
-            json.as_os_str(),
-        ]);
-        assert_eq!(run.status, 0, "{board}: {}", run.stderr);
+        let (run, p) = profile_on(&elf, board, &elf.with_extension("profile.json"));
         // "calls leaf N ticks T sum S"
         let words: Vec<&str> = run.stdout.split_whitespace().collect();
         let count = |key: &str| -> u64 {
@@ -32,8 +22,6 @@ fn every_return_pattern_is_followed() {
             "{board}: SysTick should fire often: {}",
             run.stdout
         );
-        let p: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
         let calls: BTreeMap<&str, u64> = p["functions"]
             .as_array()
             .unwrap()

@@ -2,7 +2,7 @@
 //! energy coefficients reports it as unknown everywhere, and an energy budget on such a board
 //! is a configuration error.
 
-use crate::support::{boards, mcusim};
+use crate::support::{boards, mcusim, profile_on};
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
@@ -25,19 +25,7 @@ fn kws() -> PathBuf {
 fn every_built_in_board_estimates_the_energy_of_kws() {
     let dir = out_dir("builtin");
     for board in boards() {
-        let json = dir.join(format!("{board}.json"));
-        let run = mcusim([
-            "profile".as_ref(),
-            kws().as_os_str(),
-            "--board".as_ref(),
-            board.as_ref(),
-            "-q".as_ref(),
-            "--json".as_ref(),
-            json.as_os_str(),
-        ]);
-        assert_eq!(run.status, 0, "{board}: {}", run.stderr);
-        let p: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        let (_, p) = profile_on(&kws(), &board, &dir.join(format!("{board}.json")));
         let total = p["totals"]["energy_uj"].as_f64().unwrap_or(0.0);
         assert!(total > 100.0, "{board}: {total} uJ");
         let layers: f64 = p["layers"]

@@ -59,17 +59,7 @@ fn compile(model: &Path, board: &str, elf: &Path) {
 /// `mcusim profile INPUT -q --json OUT`, which must succeed; the profile, checked against its
 /// schema.
 fn profile_json(input: &Path, out: &Path) -> serde_json::Value {
-    let run = mcusim([
-        "profile".as_ref(),
-        input.as_os_str(),
-        "-q".as_ref(),
-        "--json".as_ref(),
-        out.as_os_str(),
-    ]);
-    assert_eq!(run.status, 0, "{}", run.stderr);
-    let p = serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
-    crate::support::assert_valid("profile", &p);
-    p
+    crate::support::profile_on(input, mcusim_boards::DEFAULT_BOARD, out).1
 }
 
 /// Profiles `elf` on `inputs`, returns the output bytes.

@@ -167,6 +167,30 @@ where
     )
 }
 
+/// `mcusim profile INPUT --board BOARD -q --json OUT` (a model or an ELF): the run, which must
+/// succeed, and the profile, checked against its schema.
+pub fn profile_on(input: &Path, board: &str, out: &Path) -> (Run, serde_json::Value) {
+    let run = mcusim([
+        "profile".as_ref(),
+        input.as_os_str(),
+        "--board".as_ref(),
+        board.as_ref(),
+        "-q".as_ref(),
+        "--json".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(
+        run.status,
+        0,
+        "{} on {board}: {}",
+        input.display(),
+        run.stderr
+    );
+    let p = serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
+    assert_valid("profile", &p);
+    (run, p)
+}
+
 /// `mcusim run --board BOARD ELF --json FILE EXTRA...`, returning the run and the report.
 pub fn run_json(board: &str, elf: &Path, extra: &[&str]) -> (Run, serde_json::Value) {
     let json = elf.with_extension(format!("{}.json", extra.join("_").replace(['-', ' '], "")));
