@@ -7,6 +7,7 @@
 //! runaway loops and endless sleep all end the run with a stop reason.
 
 mod calls;
+mod clock;
 mod error;
 mod firmware;
 mod machine;

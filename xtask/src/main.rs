@@ -41,11 +41,12 @@ fn main() -> ExitCode {
         Some("calibrate") => deps().and_then(|()| calibrate()),
         Some("bench-kernels") => deps().and_then(|()| bench_kernels(args.get(1).map_or("nucleo-l4r5zi", String::as_str))),
         Some("build-c") if args.len() >= 4 => build_c(&args[1], &args[2], &args[3..]),
+        Some("snapshot") if args.len() == 2 => deps().and_then(|()| snapshot(Path::new(&args[1]))),
         Some("firmware") if args.len() == 3 => {
             build_firmware(&args[1], &args[2]).map(|p| println!("{}", p.display()))
         }
         _ => Err(
-            "usage: cargo xtask demo | test | bench | bench-kernels [BOARD] | calibrate | deps | firmware BOARD NAME | build-c BOARD OUT.elf ARGS..."
+            "usage: cargo xtask demo | test | bench | bench-kernels [BOARD] | calibrate | deps | snapshot DIR | firmware BOARD NAME | build-c BOARD OUT.elf ARGS..."
                 .into(),
         ),
     };
@@ -169,6 +170,110 @@ fn cargo(args: &[&str]) -> Result {
     } else {
         Err(format!("cargo {} failed", args.join(" ")))
     }
+}
+
+/// Writes into `dir` every report mcusim makes of every bundled and shared model on every
+/// built-in board (the profile JSON and the table) and of every test firmware (the run report,
+/// its profile, what it printed), so two builds of mcusim can be compared with `diff -r`: a
+/// refactoring must leave every byte as it was.
+fn snapshot(dir: &Path) -> Result {
+    cargo(&["build", "--release", "--quiet", "--bin", "mcusim"])?;
+    let mcusim = root().join("target/release/mcusim");
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let run = |args: &[&std::ffi::OsStr], out: &Path| -> Result {
+        let o = Command::new(&mcusim)
+            .args(args)
+            .output()
+            .map_err(|e| format!("cannot run mcusim: {e}"))?;
+        let text = format!(
+            "status {}\n--- stdout\n{}--- stderr\n{}",
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout),
+            // Host time and speed are the only lines that may differ.
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .filter(|l| {
+                    !l.trim_start().starts_with("host ")
+                        && !l.contains(" s on the host")
+                        && !l.contains("built in ")
+                })
+                .map(|l| format!("{l}\n"))
+                .collect::<String>()
+        );
+        std::fs::write(out, text).map_err(|e| format!("{}: {e}", out.display()))
+    };
+    let mut models: Vec<PathBuf> = Vec::new();
+    for folder in [
+        root().join("examples/models"),
+        root().join("../shared/models"),
+    ] {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "tflite"))
+            .collect();
+        found.sort();
+        models.extend(found);
+    }
+    let boards: Vec<&str> = mcusim_boards::Board::builtin_names().collect();
+    for model in &models {
+        let stem = model.file_stem().unwrap_or_default().to_string_lossy();
+        for board in &boards {
+            let json = dir.join(format!("{stem}@{board}.json"));
+            run(
+                &[
+                    "profile".as_ref(),
+                    model.as_os_str(),
+                    "--board".as_ref(),
+                    board.as_ref(),
+                    "--json".as_ref(),
+                    json.as_os_str(),
+                ],
+                &dir.join(format!("{stem}@{board}.txt")),
+            )?;
+            eprintln!("xtask: {stem} on {board}");
+        }
+    }
+    let mut firmware: Vec<String> = std::fs::read_dir(root().join("tests/firmware"))
+        .map_err(|e| e.to_string())?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "c"))
+        .filter_map(|p| Some(p.file_stem()?.to_string_lossy().into_owned()))
+        .filter(|n| n != "bench_dot")
+        .collect();
+    firmware.sort();
+    for name in &firmware {
+        for board in &boards {
+            // Some test firmware is for Thumb-2 cores only.
+            let Ok(elf) = build_firmware(board, name) else {
+                continue;
+            };
+            let tag = format!("{name}@{board}");
+            let (report, profile) = (
+                dir.join(format!("{tag}.run.json")),
+                dir.join(format!("{tag}.profile.json")),
+            );
+            run(
+                &[
+                    "run".as_ref(),
+                    "--board".as_ref(),
+                    board.as_ref(),
+                    "--max-instructions".as_ref(),
+                    "20000000".as_ref(),
+                    "--json".as_ref(),
+                    report.as_os_str(),
+                    "--profile".as_ref(),
+                    profile.as_os_str(),
+                    elf.as_os_str(),
+                ],
+                &dir.join(format!("{tag}.txt")),
+            )?;
+        }
+        eprintln!("xtask: {name} on every board");
+    }
+    Ok(())
 }
 
 fn build_firmware(board: &str, name: &str) -> Result<PathBuf> {

@@ -1,0 +1,340 @@
+//! Exceptions: entry (stacking, vector), return (unstacking), and the interrupts unicorn
+//! raises (SVC, BKPT, exception return, CPU exceptions).
+
+use super::*;
+
+/// Take the most urgent pending exception if the execution priority allows; `ret` is the
+/// address execution would have continued at. True if the core now runs the handler.
+pub(super) fn take_exception(uc: &mut Uc<'_>, ret: u32) -> bool {
+    let v6m = uc.get_data().core.is_armv6m();
+    let primask = reg(uc, RegisterARM::PRIMASK) & 1 != 0;
+    let (basepri, faultmask) = if v6m {
+        (0, false)
+    } else {
+        (
+            reg(uc, RegisterARM::BASEPRI) as u8,
+            reg(uc, RegisterARM::FAULTMASK) & 1 != 0,
+        )
+    };
+    let nvic = &uc.get_data().scs.nvic;
+    let Some(n) = nvic.to_take(nvic.execution_priority(primask, basepri, faultmask)) else {
+        return false;
+    };
+    exception_entry(uc, n, ret)
+}
+
+/// The registers an exception frame holds before the return address and xPSR, in frame
+/// order (Armv7-M ARM B1.5.6).
+pub(super) const STACKED: [RegisterARM; 6] = [
+    RegisterARM::R0,
+    RegisterARM::R1,
+    RegisterARM::R2,
+    RegisterARM::R3,
+    RegisterARM::R12,
+    RegisterARM::LR,
+];
+
+/// Exception entry (Armv7-M ARM B1.5.6): stack the frame on the current stack, switch to
+/// handler mode on the main stack, load the vector. False (with a stop) if that fails.
+pub(super) fn exception_entry(uc: &mut Uc<'_>, n: u32, ret: u32) -> bool {
+    let core = uc.get_data().core;
+    let ipsr = reg(uc, RegisterARM::IPSR) & 0x1FF;
+    let control = reg(uc, RegisterARM::CONTROL);
+    let handler_mode = ipsr != 0;
+    let use_psp = !handler_mode && control & 2 != 0;
+    let fpca = core.has_fpu() && control & 4 != 0;
+    let sp = reg(uc, RegisterARM::SP);
+    let frame_size = if fpca { 0x68 } else { 0x20 };
+    let unaligned = sp.wrapping_sub(frame_size) & 4 != 0;
+    let frame = sp.wrapping_sub(frame_size) & !7;
+    let xpsr = reg(uc, RegisterARM::XPSR);
+    let stacked_xpsr = (xpsr & !(1 << 9)) | u32::from(unaligned) << 9;
+    let mut words: Vec<u32> = STACKED.iter().map(|r| reg(uc, *r)).collect();
+    words.push(ret & !1);
+    words.push(stacked_xpsr);
+    if fpca {
+        for i in 0..16 {
+            words.push(reg(uc, fp_reg(i)));
+        }
+        words.push(reg(uc, RegisterARM::FPSCR));
+        words.push(0);
+    }
+    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let vtor = uc.get_data().scs.vtor;
+    let mut vector = [0u8; 4];
+    let vector_ok = uc.mem_read(u64::from(vtor + 4 * n), &mut vector).is_ok();
+    let vector = u32::from_le_bytes(vector);
+    if uc.mem_write(u64::from(frame), &bytes).is_err() {
+        let st = uc.get_data_mut();
+        let kind = if u64::from(frame) < st.ram.start {
+            FaultKind::StackOverflow
+        } else {
+            FaultKind::Lockup
+        };
+        st.fault(
+            kind,
+            ret,
+            Some(frame),
+            format!("cannot stack the exception frame for exception {n} at {frame:#010x}"),
+        );
+        let _ = uc.emu_stop();
+        return true;
+    }
+    if !vector_ok || vector & 1 == 0 {
+        let st = uc.get_data_mut();
+        st.fault(
+            FaultKind::Lockup,
+            ret,
+            Some(vtor + 4 * n),
+            format!(
+                "vector of exception {n} at {:#010x} is {}",
+                vtor + 4 * n,
+                if vector_ok {
+                    format!("{vector:#010x}, not a Thumb address")
+                } else {
+                    "unreadable".into()
+                }
+            ),
+        );
+        let _ = uc.emu_stop();
+        return true;
+    }
+    if use_psp {
+        set_reg(uc, RegisterARM::PSP, frame);
+        // Leaving SPSEL makes the main stack current (thread mode still, so QEMU swaps).
+        set_reg(uc, RegisterARM::CONTROL, control & !2 & !4);
+    } else {
+        set_reg(uc, RegisterARM::SP, frame);
+        if fpca {
+            set_reg(uc, RegisterARM::CONTROL, control & !4);
+        }
+    }
+    set_reg(uc, RegisterARM::IPSR, n);
+    // Clear the IT state; keep the Thumb bit.
+    set_reg(uc, RegisterARM::EPSR, 1 << 24);
+    let exc_return = 0xFFFF_FFE1
+        | u32::from(!fpca) << 4
+        | u32::from(!handler_mode) << 3
+        | u32::from(use_psp) << 2;
+    set_reg(uc, RegisterARM::LR, exc_return);
+    rebuild_translation_flags(uc);
+    set_reg(uc, RegisterARM::PC, vector | 1);
+    let st = uc.get_data_mut();
+    st.scs.nvic.set_pending(n, false);
+    st.scs.nvic.set_active(n, true);
+    st.exceptions += 1;
+    st.event = true;
+    let latency = if st.timing_on {
+        timing::exception_entry(core)
+    } else {
+        Cycles::ZERO
+    };
+    let handler_sp = if use_psp {
+        reg(uc, RegisterARM::MSP)
+    } else {
+        frame
+    };
+    let st = uc.get_data_mut();
+    let (clock, retired) = (st.clock.now(), st.instructions);
+    let watch = st
+        .calls
+        .as_mut()
+        .and_then(|c| c.exception(vector, ret, sp, handler_sp, clock, retired));
+    let (at, instructions, breakdown, traffic) = (
+        st.clock.now(),
+        st.instructions,
+        st.clock.breakdown(),
+        st.traffic(),
+    );
+    st.clock.charge(Part::Exception, latency);
+    // The handler's: its first block takes it.
+    st.carry += latency.0;
+    st.branch_from = None;
+    st.current = None;
+    if let Some((probe, function)) = watch {
+        record_watched_hit(uc, probe, function, (at, instructions, breakdown, traffic));
+    }
+    true
+}
+
+pub(super) fn fp_reg(i: u32) -> RegisterARM {
+    const S: [RegisterARM; 16] = [
+        RegisterARM::S0,
+        RegisterARM::S1,
+        RegisterARM::S2,
+        RegisterARM::S3,
+        RegisterARM::S4,
+        RegisterARM::S5,
+        RegisterARM::S6,
+        RegisterARM::S7,
+        RegisterARM::S8,
+        RegisterARM::S9,
+        RegisterARM::S10,
+        RegisterARM::S11,
+        RegisterARM::S12,
+        RegisterARM::S13,
+        RegisterARM::S14,
+        RegisterARM::S15,
+    ];
+    S[i as usize]
+}
+
+/// Exception return (Armv7-M ARM B1.5.8): a branch to an EXC_RETURN value.
+pub(super) fn exception_return(uc: &mut Uc<'_>, exc_return: u32) {
+    let n = reg(uc, RegisterARM::IPSR) & 0x1FF;
+    let use_psp = exc_return & 4 != 0;
+    let to_thread = exc_return & 8 != 0;
+    let fp_frame = exc_return & 0x10 == 0;
+    let frame = reg(
+        uc,
+        if use_psp {
+            RegisterARM::PSP
+        } else {
+            RegisterARM::MSP
+        },
+    );
+    let len = if fp_frame { 0x68 } else { 0x20 };
+    let mut raw = vec![0u8; len];
+    if n == 0 || uc.mem_read(u64::from(frame), &mut raw).is_err() {
+        let st = uc.get_data_mut();
+        st.fault(
+            FaultKind::Lockup,
+            exc_return,
+            Some(frame),
+            if n == 0 {
+                format!("exception return ({exc_return:#010x}) from thread mode")
+            } else {
+                format!("cannot unstack the exception frame at {frame:#010x}")
+            },
+        );
+        let _ = uc.emu_stop();
+        return;
+    }
+    let word = |i: usize| u32::from_le_bytes(raw[4 * i..4 * i + 4].try_into().unwrap_or_default());
+    for (i, r) in STACKED.iter().enumerate() {
+        set_reg(uc, *r, word(i));
+    }
+    let ret = word(6);
+    let xpsr = word(7);
+    if fp_frame {
+        for i in 0..16 {
+            set_reg(uc, fp_reg(i), word(8 + i as usize));
+        }
+        set_reg(uc, RegisterARM::FPSCR, word(24));
+    }
+    let new_sp = frame + len as u32 + if xpsr & (1 << 9) != 0 { 4 } else { 0 };
+    // Leave handler mode first (the stacked IPSR), then select the stack, then set it.
+    set_reg(uc, RegisterARM::XPSR, xpsr);
+    if !uc.get_data().core.is_armv6m() {
+        // The DSP extension's GE flags (XPSR above does not write them).
+        set_reg(uc, RegisterARM::XPSR_NZCVQG, xpsr);
+    }
+    let mut control = reg(uc, RegisterARM::CONTROL);
+    if to_thread && use_psp {
+        control |= 2;
+    }
+    if fp_frame {
+        control |= 4;
+    }
+    set_reg(uc, RegisterARM::CONTROL, control);
+    set_reg(
+        uc,
+        if use_psp {
+            RegisterARM::PSP
+        } else {
+            RegisterARM::MSP
+        },
+        new_sp,
+    );
+    rebuild_translation_flags(uc);
+    set_reg(uc, RegisterARM::PC, ret | 1);
+    let st = uc.get_data_mut();
+    st.scs.nvic.set_active(n, false);
+    st.event = true;
+    st.branch_from = None;
+    // Level-sensitive lines still asserted pend again.
+    st.sample_irq_levels();
+    st.current = None;
+    if to_thread && st.scs.sleep_on_exit() {
+        st.request = Some(Request::SleepOnExit);
+        let _ = uc.emu_stop();
+    }
+    let st = uc.get_data_mut();
+    let (clock, retired, breakdown, traffic) = (
+        st.clock.now(),
+        st.instructions,
+        st.clock.breakdown(),
+        st.traffic(),
+    );
+    if let Some((probe, function)) = st
+        .calls
+        .as_mut()
+        .and_then(|c| c.exception_return(clock, retired))
+    {
+        record_watched_hit(uc, probe, function, (clock, retired, breakdown, traffic));
+    }
+}
+
+/// QEMU's exception numbers for Arm (target/arm/cpu.h).
+pub(super) mod excp {
+    pub const UDEF: u32 = 1;
+    pub const SWI: u32 = 2;
+    pub const PREFETCH_ABORT: u32 = 3;
+    pub const DATA_ABORT: u32 = 4;
+    pub const BKPT: u32 = 7;
+    pub const EXCEPTION_EXIT: u32 = 8;
+    pub const NOCP: u32 = 17;
+    pub const INVSTATE: u32 = 18;
+    pub const STKOF: u32 = 19;
+    pub const UNALIGNED: u32 = 22;
+}
+
+pub(super) fn on_interrupt(uc: &mut Uc<'_>, intno: u32) {
+    let pc = reg(uc, RegisterARM::PC);
+    match intno {
+        excp::SWI => {
+            // PC is past the SVC.
+            uc.get_data_mut().refund_from(pc);
+            let st = uc.get_data_mut();
+            st.scs.nvic.set_pending(exc::SVCALL, true);
+            if !take_exception(uc, pc) {
+                let st = uc.get_data_mut();
+                st.fault(
+                    FaultKind::HardFault,
+                    pc.wrapping_sub(2),
+                    None,
+                    "SVC executed where the SVCall priority cannot preempt (escalates to HardFault)".into(),
+                );
+                let _ = uc.emu_stop();
+            }
+        }
+        excp::EXCEPTION_EXIT => exception_return(uc, pc | 1),
+        excp::BKPT => on_bkpt(uc, pc),
+        _ => {
+            uc.get_data_mut().refund_from(pc);
+            let (kind, message) = match intno {
+                excp::UDEF => (FaultKind::Undefined, "undefined instruction".to_string()),
+                excp::NOCP => (
+                    FaultKind::Undefined,
+                    "coprocessor or floating-point instruction with no FPU or the FPU disabled".into(),
+                ),
+                excp::INVSTATE => (
+                    FaultKind::Undefined,
+                    "invalid state: execution in ARM state (a branch to an address without the Thumb bit)".into(),
+                ),
+                excp::DATA_ABORT | excp::UNALIGNED => (
+                    FaultKind::Unaligned,
+                    format!("unaligned access, which {} does not allow here", uc.get_data().core),
+                ),
+                excp::PREFETCH_ABORT => (
+                    FaultKind::Protection,
+                    format!("instruction fetch from non-executable memory at {pc:#010x}"),
+                ),
+                excp::STKOF => (FaultKind::StackOverflow, "stack limit register (MSPLIM/PSPLIM) violated".into()),
+                other => (FaultKind::Other, format!("unexpected processor exception {other}")),
+            };
+            uc.get_data_mut().fault(kind, pc, None, message);
+            let _ = uc.emu_stop();
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! The run state's own bookkeeping: probe hits, refunds of instructions a stop kept from
+//! running, peripheral events, faults, output.
+
+use super::*;
+
+impl State {
+    /// Records a probe hit, with every block's execution count so far when asked
+    /// (`Machine::snapshot_blocks`).
+    pub(super) fn record_hit(&mut self, hit: ProbeHit) {
+        if self.snapshot_blocks {
+            let counts = self
+                .blocks
+                .iter()
+                .map(|b| (b.executions, b.cycles))
+                .collect();
+            self.block_snapshots.push(counts);
+        }
+        self.probe_hits.push(hit);
+    }
+
+    /// Data moved so far.
+    pub(super) fn traffic(&self) -> Traffic {
+        Traffic {
+            flash_read_bytes: self.flash.as_ref().map_or(0, |f| f.data_bytes),
+            ..self.traffic
+        }
+    }
+
+    pub(super) fn refund_from(&mut self, addr: u32) {
+        let Some(b) = self.current else { return };
+        let block = &self.blocks[b as usize];
+        let done = block.count_below(addr);
+        let n = block.len();
+        if done < n {
+            self.instructions -= (n - done) as u64;
+            let cost = block.prefix[n] - block.prefix[done];
+            let stall = block.stall_prefix[n] - block.stall_prefix[done];
+            self.clock
+                .refund(Part::Execute, Cycles(u64::from(cost - stall)));
+            self.clock.refund(Part::Stall, Cycles(u64::from(stall)));
+            self.blocks[b as usize].cycles = self.blocks[b as usize]
+                .cycles
+                .saturating_sub(u64::from(cost));
+            self.accounted = self.accounted.saturating_sub(u64::from(cost));
+            // The block did not reach its branch.
+            self.branch_from = None;
+        }
+        self.current = None;
+    }
+
+    /// The hint instruction that ends the current block, if the block ends exactly at `pc`.
+    pub(super) fn hint_ending_block_at(&self, pc: u32) -> Option<thumb::Hint> {
+        let block = &self.blocks[self.current? as usize];
+        (block.start.wrapping_add(block.code.len() as u32) == pc)
+            .then(|| thumb::hint_before(&block.code))
+            .flatten()
+    }
+
+    /// A narrow hook at `pc` ran: it is not idle (see `Request::Sweep`).
+    pub(super) fn narrow_hit(&mut self, pc: u32) {
+        let now = self.instructions;
+        if let Some(n) = self.narrow.get_mut(&pc) {
+            n.last_hit = now;
+        }
+    }
+
+    pub(super) fn recompute_next_event(&mut self) {
+        let mut next = self.scs.systick.next_event().unwrap_or(Cycles(u64::MAX));
+        for p in &self.peripherals {
+            if let Some(t) = p.model.next_event() {
+                next = next.min(t);
+            }
+        }
+        self.next_event = next;
+    }
+
+    /// Bring SysTick and the peripherals up to the clock; pend what they raise.
+    pub(super) fn service_events(&mut self) {
+        let now = self.clock.now();
+        if self.scs.systick.advance(now) {
+            self.scs.nvic.set_pending(exc::SYSTICK, true);
+        }
+        for p in &mut self.peripherals {
+            p.model.advance(now);
+        }
+        self.peripherals_changed();
+    }
+
+    /// The peripheral whose register block holds `addr`, brought up to `now`. The access's
+    /// wait states (the mmio region's, from the board file) are charged as memory time.
+    pub(super) fn peripheral_at(&mut self, addr: u32, now: Cycles) -> Option<&mut Mapped> {
+        let p = self
+            .peripherals
+            .iter_mut()
+            .find(|p| (p.base..p.end).contains(&addr))?;
+        p.model.advance(now);
+        if self.timing_on {
+            self.clock.charge(Part::Memory, Cycles(p.wait));
+        }
+        Some(p)
+    }
+
+    /// After a peripheral access: interrupt lines and the next event may have changed.
+    pub(super) fn peripherals_changed(&mut self) {
+        self.sample_irq_levels();
+        self.recompute_next_event();
+    }
+
+    /// Pend the IRQ of every peripheral whose interrupt output is asserted.
+    pub(super) fn sample_irq_levels(&mut self) {
+        for p in &self.peripherals {
+            if let Some(irq) = p.irq
+                && p.model.irq_level()
+            {
+                self.scs.nvic.set_pending(exc::IRQ0 + irq, true);
+            }
+        }
+    }
+
+    pub(super) fn output(&mut self, stream: Stream, bytes: &[u8]) {
+        if !bytes.is_empty() {
+            self.console.write(stream, bytes);
+        }
+    }
+
+    pub(super) fn fault(
+        &mut self,
+        kind: FaultKind,
+        pc: u32,
+        address: Option<u32>,
+        message: String,
+    ) {
+        if self.stop.is_none() {
+            self.stop = Some(StopReason::Fault {
+                kind,
+                pc: Addr(pc),
+                address: address.map(Addr),
+                message,
+                symbol: None,
+            });
+        }
+    }
+}
