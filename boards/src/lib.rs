@@ -9,7 +9,7 @@ mod schema;
 
 pub use schema::{
     AcceleratorKind, BoardFile, Core, Energy, FlashAccelerator, L1Cache, MemoryRegion, Peripheral,
-    PeripheralKind, RegionKind,
+    PeripheralModel, RegionKind,
 };
 
 use std::fmt;
@@ -291,7 +291,7 @@ impl Board {
 
     /// The peripheral firmware prints through, if the board has one.
     pub fn console(&self) -> Option<&Peripheral> {
-        self.file.peripherals.iter().find(|p| p.console)
+        self.file.peripherals.iter().find(|p| p.console())
     }
 }
 
@@ -553,7 +553,7 @@ fn validate(file: &BoardFile) -> (Option<Core>, Vec<Problem>) {
                 format!("irq {irq} is not below irq_lines ({})", file.irq_lines),
             );
         }
-        if p.console {
+        if p.console() {
             consoles += 1;
             if consoles == 2 {
                 problem(

@@ -242,37 +242,180 @@ pub struct L1Cache {
     pub dcache_ways: u32,
 }
 
-/// The kinds of peripheral mcusim models.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum PeripheralKind {
+/// A peripheral's model and the model's own settings: what a board file's `kind` picks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PeripheralModel {
     /// Arm CMSDK APB UART (as on the MPS2 boards and in QEMU's `cmsdk-apb-uart`).
-    CmsdkUart,
+    CmsdkUart {
+        /// Whether firmware built for this board prints through it.
+        console: bool,
+    },
     /// STM32 USART/LPUART with the ISR/TDR register layout of L4, G0, F7 and U5 parts.
-    Stm32Usart,
+    Stm32Usart {
+        /// Whether firmware built for this board prints through it.
+        console: bool,
+    },
+    /// Arm CMSDK APB timer (Cortex-M System Design Kit TRM, DDI 0479C, 4.5; QEMU's
+    /// `cmsdk-apb-timer`): a 32-bit down-counter at the core clock that reloads and raises its
+    /// interrupt at zero.
+    CmsdkTimer,
 }
 
-/// A peripheral instance.
+/// A peripheral instance: its register block, its interrupt line and its model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(from = "PeripheralEntry", into = "PeripheralEntry")]
 pub struct Peripheral {
     /// A short unique name (`uart0`, `lpuart1`).
     pub name: String,
-    /// Which model implements it.
-    pub kind: PeripheralKind,
     /// Base address of its register block; must lie inside an `mmio` region.
     pub base: u64,
     /// Size of its register block in bytes.
     pub size: u64,
     /// Its NVIC interrupt line, if it raises one.
-    #[serde(default)]
     pub irq: Option<u32>,
-    /// Whether firmware built for this board prints through it (`printf`, `puts`).
-    #[serde(default)]
-    pub console: bool,
+    /// The model and its settings.
+    pub model: PeripheralModel,
+}
+
+/// A `[[peripheral]]` table as written: `kind` names the model; every model has `name`,
+/// `base`, `size` and an optional `irq`, then its own keys. Unknown keys are errors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+enum PeripheralEntry {
+    /// `kind = "cmsdk-uart"`: Arm CMSDK APB UART.
+    CmsdkUart {
+        /// A short unique name.
+        name: String,
+        /// Base address of the register block.
+        base: u64,
+        /// Size of the register block in bytes.
+        size: u64,
+        /// Its transmit interrupt's NVIC line.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        irq: Option<u32>,
+        /// Whether firmware built for this board prints through it (`printf`, `puts`).
+        #[serde(default)]
+        console: bool,
+    },
+    /// `kind = "stm32-usart"`: STM32 USART/LPUART.
+    Stm32Usart {
+        /// A short unique name.
+        name: String,
+        /// Base address of the register block.
+        base: u64,
+        /// Size of the register block in bytes.
+        size: u64,
+        /// Its NVIC interrupt line.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        irq: Option<u32>,
+        /// Whether firmware built for this board prints through it (`printf`, `puts`).
+        #[serde(default)]
+        console: bool,
+    },
+    /// `kind = "cmsdk-timer"`: Arm CMSDK APB timer.
+    CmsdkTimer {
+        /// A short unique name.
+        name: String,
+        /// Base address of the register block.
+        base: u64,
+        /// Size of the register block in bytes.
+        size: u64,
+        /// Its NVIC interrupt line.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        irq: Option<u32>,
+    },
+}
+
+impl From<PeripheralEntry> for Peripheral {
+    fn from(e: PeripheralEntry) -> Peripheral {
+        let (name, base, size, irq, model) = match e {
+            PeripheralEntry::CmsdkUart {
+                name,
+                base,
+                size,
+                irq,
+                console,
+            } => (
+                name,
+                base,
+                size,
+                irq,
+                PeripheralModel::CmsdkUart { console },
+            ),
+            PeripheralEntry::Stm32Usart {
+                name,
+                base,
+                size,
+                irq,
+                console,
+            } => (
+                name,
+                base,
+                size,
+                irq,
+                PeripheralModel::Stm32Usart { console },
+            ),
+            PeripheralEntry::CmsdkTimer {
+                name,
+                base,
+                size,
+                irq,
+            } => (name, base, size, irq, PeripheralModel::CmsdkTimer),
+        };
+        Peripheral {
+            name,
+            base,
+            size,
+            irq,
+            model,
+        }
+    }
+}
+
+impl From<Peripheral> for PeripheralEntry {
+    fn from(p: Peripheral) -> PeripheralEntry {
+        let Peripheral {
+            name,
+            base,
+            size,
+            irq,
+            model,
+        } = p;
+        match model {
+            PeripheralModel::CmsdkUart { console } => PeripheralEntry::CmsdkUart {
+                name,
+                base,
+                size,
+                irq,
+                console,
+            },
+            PeripheralModel::Stm32Usart { console } => PeripheralEntry::Stm32Usart {
+                name,
+                base,
+                size,
+                irq,
+                console,
+            },
+            PeripheralModel::CmsdkTimer => PeripheralEntry::CmsdkTimer {
+                name,
+                base,
+                size,
+                irq,
+            },
+        }
+    }
 }
 
 impl Peripheral {
+    /// Whether firmware built for the board prints through it.
+    pub fn console(&self) -> bool {
+        matches!(
+            self.model,
+            PeripheralModel::CmsdkUart { console: true }
+                | PeripheralModel::Stm32Usart { console: true }
+        )
+    }
+
     /// One past the last address of the register block.
     pub fn end(&self) -> u64 {
         self.base.saturating_add(self.size)

@@ -1,4 +1,5 @@
 use super::*;
+use crate::schema::PeripheralModel;
 
 #[test]
 fn every_builtin_board_validates_and_is_named_as_listed() {
@@ -155,4 +156,33 @@ fn l1_caches_belong_to_the_m7_and_divide_into_lines() {
         err.contains("l1.toml: l1_cache.dcache_ways: 100 bytes do not divide"),
         "{err}"
     );
+}
+
+#[test]
+fn peripherals_are_typed_by_kind_with_their_own_keys() {
+    let base = Board::builtin("mps2-an386").unwrap().unwrap().text;
+    // A timer: a kind with no console key.
+    let timer = format!(
+        "{base}\n[[peripheral]]\nname = \"timer0\"\nkind = \"cmsdk-timer\"\nbase = 0x4000_0000\nsize = 0x1000\nirq = 8\n"
+    );
+    let board = Board::parse(&timer, "t.toml").unwrap();
+    let t = board
+        .peripherals()
+        .iter()
+        .find(|p| p.name == "timer0")
+        .unwrap();
+    assert_eq!(t.model, PeripheralModel::CmsdkTimer);
+    assert_eq!((t.base, t.irq), (0x4000_0000, Some(8)));
+    assert!(!t.console());
+    // A key the model does not have, and a misspelled one, are refused by name.
+    for (typo, key) in [("console = true", "console"), ("irqq = 8", "irqq")] {
+        let text = timer.replace("irq = 8\n", &format!("irq = 8\n{typo}\n"));
+        let err = Board::parse(&text, "t.toml").unwrap_err().to_string();
+        assert!(err.contains(&format!("unknown key `{key}`")), "{err}");
+        assert!(err.starts_with("t.toml:"), "{err}");
+    }
+    let err = Board::parse(&timer.replace("cmsdk-timer", "cmsdk-tiemr"), "t.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("cmsdk-tiemr"), "{err}");
 }

@@ -8,11 +8,11 @@
 
 mod calls;
 mod clock;
+pub mod devices;
 mod error;
 mod firmware;
 mod machine;
 mod nvic;
-pub mod peripherals;
 mod scs;
 pub mod semihosting;
 pub mod thumb;

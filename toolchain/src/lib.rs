@@ -3,7 +3,7 @@
 //! (start-up code, console, semihosting), which is embedded in this crate so an installed
 //! `mcusim` needs no source tree.
 
-use mcusim_boards::{Board, Core, PeripheralKind};
+use mcusim_boards::{Board, Core, PeripheralModel};
 use mcusim_traces::group;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -128,11 +128,14 @@ pub fn board_header(board: &Board) -> String {
     let _ = writeln!(h, "#define MCUSIM_CLOCK_HZ {}u", board.clock_hz());
     let _ = writeln!(h, "#define MCUSIM_IRQ_LINES {}", board.file.irq_lines);
     if let Some(uart) = board.console() {
-        let kind = match uart.kind {
-            PeripheralKind::CmsdkUart => "MCUSIM_UART_CMSDK",
-            PeripheralKind::Stm32Usart => "MCUSIM_UART_STM32",
-        };
-        let _ = writeln!(h, "#define {kind} 1");
+        // Only UARTs can be the console (the board file's validation sees to it).
+        if let Some(kind) = match uart.model {
+            PeripheralModel::CmsdkUart { .. } => Some("MCUSIM_UART_CMSDK"),
+            PeripheralModel::Stm32Usart { .. } => Some("MCUSIM_UART_STM32"),
+            PeripheralModel::CmsdkTimer => None,
+        } {
+            let _ = writeln!(h, "#define {kind} 1");
+        }
         let _ = writeln!(h, "#define MCUSIM_UART_BASE {:#010x}u", uart.base);
         if let Some(irq) = uart.irq {
             let _ = writeln!(h, "#define MCUSIM_UART_IRQ {irq}u");

@@ -67,26 +67,18 @@ pub(super) fn map_peripherals(uc: &mut Uc<'_>, board: &Board) -> Result<(), uc_e
                 let now = access_time(uc, addr);
                 uc.get_data_mut().traffic.mmio_read_bytes += size as u64;
                 let st = uc.get_data_mut();
-                let Some(p) = st.peripheral_at(addr, now) else {
-                    return 0;
-                };
-                let v = p.model.read(addr - p.base, size, now);
-                st.peripherals_changed();
-                u64::from(v)
+                let v = st.device_access(addr, now, |d, offset, cx| d.read(offset, size, cx));
+                u64::from(v.unwrap_or(0))
             }),
             Some(move |uc: &mut Uc<'_>, off: u64, size: usize, value: u64| {
                 let addr = base + off as u32;
                 let now = access_time(uc, addr);
                 uc.get_data_mut().traffic.mmio_write_bytes += size as u64;
                 let st = uc.get_data_mut();
-                let mut out = Vec::new();
-                let Some(p) = st.peripheral_at(addr, now) else {
-                    return;
-                };
-                p.model
-                    .write(addr - p.base, size, value as u32, now, &mut out);
-                st.output(Stream::Stdout, &out);
-                st.peripherals_changed();
+                st.device_access(addr, now, |d, offset, cx| {
+                    d.write(offset, size, value as u32, cx);
+                    0
+                });
             }),
         )?;
     }

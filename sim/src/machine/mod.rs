@@ -9,9 +9,9 @@
 
 use crate::calls::{CallTracker, Exit};
 use crate::clock::{Clock, Part};
+use crate::devices::{self, Context, Device, IrqLine};
 use crate::firmware::Firmware;
 use crate::nvic::exc;
-use crate::peripherals::{self, Peripheral};
 use crate::scs::{PpbAction, Scs};
 use crate::semihosting::{self, Outcome};
 use crate::{Error, thumb, timing};
@@ -204,13 +204,16 @@ impl Block {
 
 /// A board peripheral placed in the address space.
 struct Mapped {
-    kind: mcusim_boards::PeripheralKind,
+    /// The board file's model, to build it again at a system reset.
+    spec: mcusim_boards::PeripheralModel,
     /// Wait states of an access, from the board's mmio region holding it.
     wait: u64,
     base: u32,
     end: u32,
     irq: Option<u32>,
-    model: Box<dyn Peripheral>,
+    /// Its interrupt output as the device drives it.
+    line: IrqLine,
+    model: Box<dyn Device>,
 }
 
 /// What [`Machine::run_with_progress`] calls.
@@ -562,14 +565,15 @@ impl Machine {
             .peripherals()
             .iter()
             .map(|p| Mapped {
-                kind: p.kind,
+                spec: p.model,
                 wait: board
                     .region_at(p.base)
                     .map_or(0, |r| u64::from(r.wait_states)),
                 base: p.base as u32,
                 end: p.end() as u32,
                 irq: p.irq,
-                model: peripherals::build(p.kind),
+                line: IrqLine::default(),
+                model: devices::build(&p.model),
             })
             .collect();
         let state = State {

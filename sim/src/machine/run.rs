@@ -90,8 +90,9 @@ impl Machine {
                     st.refund_from(pc);
                     st.resets += 1;
                     for p in &mut st.peripherals {
-                        // Peripherals come back in their reset state.
-                        p.model = peripherals::build(p.kind);
+                        // Devices come back in their reset state.
+                        p.model = devices::build(&p.spec);
+                        p.line = IrqLine::default();
                     }
                     self.reset_core();
                     continue;

@@ -74,44 +74,65 @@ impl State {
         self.next_event = next;
     }
 
-    /// Bring SysTick and the peripherals up to the clock; pend what they raise.
+    /// Bring SysTick and the devices up to the clock; pend what they raise.
     pub(super) fn service_events(&mut self) {
         let now = self.clock.now();
         if self.scs.systick.advance(now) {
             self.scs.nvic.set_pending(exc::SYSTICK, true);
         }
-        for p in &mut self.peripherals {
-            p.model.advance(now);
+        let mut out = Vec::new();
+        for i in 0..self.peripherals.len() {
+            let p = &mut self.peripherals[i];
+            p.model
+                .advance(&mut Context::new(now, &mut p.line, &mut out));
+            self.device_lines(i);
         }
-        self.peripherals_changed();
-    }
-
-    /// The peripheral whose register block holds `addr`, brought up to `now`. The access's
-    /// wait states (the mmio region's, from the board file) are charged as memory time.
-    pub(super) fn peripheral_at(&mut self, addr: u32, now: Cycles) -> Option<&mut Mapped> {
-        let p = self
-            .peripherals
-            .iter_mut()
-            .find(|p| (p.base..p.end).contains(&addr))?;
-        p.model.advance(now);
-        if self.timing_on {
-            self.clock.charge(Part::Memory, Cycles(p.wait));
-        }
-        Some(p)
-    }
-
-    /// After a peripheral access: interrupt lines and the next event may have changed.
-    pub(super) fn peripherals_changed(&mut self) {
-        self.sample_irq_levels();
+        self.output(Stream::Stdout, &out);
         self.recompute_next_event();
     }
 
-    /// Pend the IRQ of every peripheral whose interrupt output is asserted.
+    /// A register access to the device whose block holds `addr`, at `now`: the device is
+    /// brought up to `now` first and the access's wait states (the mmio region's, from the
+    /// board file) are charged as memory time; what it prints goes to the console and what
+    /// it does to its interrupt line to the NVIC. `None` outside every device's registers.
+    pub(super) fn device_access(
+        &mut self,
+        addr: u32,
+        now: Cycles,
+        access: impl FnOnce(&mut dyn Device, u32, &mut Context<'_>) -> u32,
+    ) -> Option<u32> {
+        let i = self
+            .peripherals
+            .iter()
+            .position(|p| (p.base..p.end).contains(&addr))?;
+        let mut out = Vec::new();
+        let p = &mut self.peripherals[i];
+        let mut cx = Context::new(now, &mut p.line, &mut out);
+        p.model.advance(&mut cx);
+        let value = access(p.model.as_mut(), addr - p.base, &mut cx);
+        if self.timing_on {
+            self.clock.charge(Part::Memory, Cycles(p.wait));
+        }
+        self.device_lines(i);
+        self.output(Stream::Stdout, &out);
+        self.recompute_next_event();
+        Some(value)
+    }
+
+    /// Device `i`'s interrupt line to the NVIC: pending while high, and once per pulse.
+    fn device_lines(&mut self, i: usize) {
+        let p = &mut self.peripherals[i];
+        let raised = p.line.level || std::mem::take(&mut p.line.pulsed);
+        if let (Some(irq), true) = (p.irq, raised) {
+            self.scs.nvic.set_pending(exc::IRQ0 + irq, true);
+        }
+    }
+
+    /// Pend the IRQ of every device whose interrupt line is high (level-sensitive lines stay
+    /// pending while asserted: after a handler returns, for one).
     pub(super) fn sample_irq_levels(&mut self) {
         for p in &self.peripherals {
-            if let Some(irq) = p.irq
-                && p.model.irq_level()
-            {
+            if let (Some(irq), true) = (p.irq, p.line.level) {
                 self.scs.nvic.set_pending(exc::IRQ0 + irq, true);
             }
         }

@@ -2,8 +2,7 @@
 //! empty again by the next access (approximation: a real UART at 115200 baud takes about
 //! 87 us per byte, which firmware that polls would spend waiting).
 
-use super::Peripheral;
-use mcusim_traces::Cycles;
+use super::{Context, Device};
 
 /// Arm CMSDK APB UART (Cortex-M System Design Kit TRM, DDI 0479C, 4.2), as on the MPS2 boards
 /// and in QEMU's `cmsdk-apb-uart`.
@@ -18,8 +17,14 @@ const CMSDK_TX_EN: u32 = 1;
 const CMSDK_TX_INT_EN: u32 = 1 << 2;
 const CMSDK_TX_INT: u32 = 1;
 
-impl Peripheral for CmsdkUart {
-    fn read(&mut self, offset: u32, _size: usize, _now: Cycles) -> u32 {
+impl CmsdkUart {
+    fn irq_level(&self) -> bool {
+        self.int_status & CMSDK_TX_INT != 0 && self.ctrl & CMSDK_TX_INT_EN != 0
+    }
+}
+
+impl Device for CmsdkUart {
+    fn read(&mut self, offset: u32, _size: usize, _cx: &mut Context<'_>) -> u32 {
         match offset {
             // DATA: nothing is ever received.
             0x000 => 0,
@@ -32,17 +37,10 @@ impl Peripheral for CmsdkUart {
         }
     }
 
-    fn write(
-        &mut self,
-        offset: u32,
-        _size: usize,
-        value: u32,
-        _now: Cycles,
-        console: &mut Vec<u8>,
-    ) {
+    fn write(&mut self, offset: u32, _size: usize, value: u32, cx: &mut Context<'_>) {
         match offset {
             0x000 if self.ctrl & CMSDK_TX_EN != 0 => {
-                console.push(value as u8);
+                cx.console(&[value as u8]);
                 if self.ctrl & CMSDK_TX_INT_EN != 0 {
                     self.int_status |= CMSDK_TX_INT;
                 }
@@ -53,10 +51,7 @@ impl Peripheral for CmsdkUart {
             0x010 => self.bauddiv = value & 0x000F_FFFF,
             _ => {}
         }
-    }
-
-    fn irq_level(&self) -> bool {
-        self.int_status & CMSDK_TX_INT != 0 && self.ctrl & CMSDK_TX_INT_EN != 0
+        cx.set_irq(self.irq_level());
     }
 }
 
@@ -82,10 +77,14 @@ impl Stm32Usart {
     fn enabled(&self) -> bool {
         self.cr1 & (CR1_UE | CR1_TE) == CR1_UE | CR1_TE
     }
+
+    fn irq_level(&self) -> bool {
+        self.cr1 & CR1_UE != 0 && self.cr1 & (CR1_TXEIE | CR1_TCIE) != 0
+    }
 }
 
-impl Peripheral for Stm32Usart {
-    fn read(&mut self, offset: u32, _size: usize, _now: Cycles) -> u32 {
+impl Device for Stm32Usart {
+    fn read(&mut self, offset: u32, _size: usize, _cx: &mut Context<'_>) -> u32 {
         match offset {
             0x00 => self.cr1,
             0x04 => self.cr2,
@@ -97,61 +96,50 @@ impl Peripheral for Stm32Usart {
         }
     }
 
-    fn write(
-        &mut self,
-        offset: u32,
-        _size: usize,
-        value: u32,
-        _now: Cycles,
-        console: &mut Vec<u8>,
-    ) {
+    fn write(&mut self, offset: u32, _size: usize, value: u32, cx: &mut Context<'_>) {
         match offset {
             0x00 => self.cr1 = value,
             0x04 => self.cr2 = value,
             0x08 => self.cr3 = value,
             0x0C => self.brr = value & 0xFFFF,
-            0x28 if self.enabled() => console.push(value as u8),
+            0x28 if self.enabled() => cx.console(&[value as u8]),
             _ => {}
         }
-    }
-
-    fn irq_level(&self) -> bool {
-        self.cr1 & CR1_UE != 0 && self.cr1 & (CR1_TXEIE | CR1_TCIE) != 0
+        cx.set_irq(self.irq_level());
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::devices::testing::Bench;
 
     #[test]
     fn cmsdk_uart_transmits_only_when_enabled_and_latches_its_tx_interrupt() {
-        let mut uart = CmsdkUart::default();
-        let mut out = Vec::new();
-        uart.write(0x0, 4, u32::from(b'x'), Cycles(0), &mut out);
-        assert!(out.is_empty(), "TX disabled");
-        uart.write(0x8, 4, CMSDK_TX_EN | CMSDK_TX_INT_EN, Cycles(0), &mut out);
-        uart.write(0x0, 4, u32::from(b'y'), Cycles(0), &mut out);
-        assert_eq!(out, b"y");
-        assert!(uart.irq_level());
-        uart.write(0xC, 4, 1, Cycles(0), &mut out);
-        assert!(!uart.irq_level());
+        let (mut uart, mut b) = (CmsdkUart::default(), Bench::default());
+        b.write(&mut uart, 0x0, u32::from(b'x'), 0);
+        assert!(b.out.is_empty(), "TX disabled");
+        b.write(&mut uart, 0x8, CMSDK_TX_EN | CMSDK_TX_INT_EN, 0);
+        b.write(&mut uart, 0x0, u32::from(b'y'), 0);
+        assert_eq!(b.out, b"y");
+        assert!(b.irq.level);
+        b.write(&mut uart, 0xC, 1, 0);
+        assert!(!b.irq.level);
     }
 
     #[test]
     fn stm32_usart_needs_ue_and_te() {
-        let mut uart = Stm32Usart::default();
-        let mut out = Vec::new();
-        uart.write(0x28, 4, u32::from(b'a'), Cycles(0), &mut out);
-        uart.write(0x00, 4, CR1_UE | CR1_TE, Cycles(0), &mut out);
-        uart.write(0x28, 4, u32::from(b'b'), Cycles(0), &mut out);
-        assert_eq!(out, b"b");
+        let (mut uart, mut b) = (Stm32Usart::default(), Bench::default());
+        b.write(&mut uart, 0x28, u32::from(b'a'), 0);
+        b.write(&mut uart, 0x00, CR1_UE | CR1_TE, 0);
+        b.write(&mut uart, 0x28, u32::from(b'b'), 0);
+        assert_eq!(b.out, b"b");
         assert_eq!(
-            uart.read(0x1C, 4, Cycles(0)) & (ISR_TXE | ISR_TEACK),
+            b.read(&mut uart, 0x1C, 0) & (ISR_TXE | ISR_TEACK),
             ISR_TXE | ISR_TEACK
         );
-        assert!(!uart.irq_level());
-        uart.write(0x00, 4, CR1_UE | CR1_TE | CR1_TXEIE, Cycles(0), &mut out);
-        assert!(uart.irq_level());
+        assert!(!b.irq.level);
+        b.write(&mut uart, 0x00, CR1_UE | CR1_TE | CR1_TXEIE, 0);
+        assert!(b.irq.level);
     }
 }

@@ -1,0 +1,118 @@
+//! The board's devices: everything outside the core and the PPB that firmware reaches through
+//! memory-mapped registers. One file per device model, behind [`Device`]; [`build`] is the one
+//! registration, from the board file's [`PeripheralModel`].
+//!
+//! A device sees each register access, and each moment it asked to be woken for, with a
+//! [`Context`]: the simulated time, its interrupt line (it sets the level or pulses it; the
+//! machine pends the NVIC line from that, nothing polls), and the console. It says when it next
+//! changes state by itself ([`Device::next_event`]), so the machine advances it lazily and
+//! jumps the clock straight there while the core sleeps.
+
+mod timer;
+mod uart;
+
+pub use timer::CmsdkTimer;
+pub use uart::{CmsdkUart, Stm32Usart};
+
+use mcusim_boards::PeripheralModel;
+use mcusim_traces::Cycles;
+
+/// A device's interrupt output, as it drives it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IrqLine {
+    /// The level: the machine keeps the NVIC line pending while it is high (a level-sensitive
+    /// interrupt: it pends again after the handler returns if still high).
+    pub level: bool,
+    /// Pulsed since the machine last looked (an edge: pends once).
+    pub pulsed: bool,
+}
+
+/// What a device sees of the machine while it handles an access or an event.
+pub struct Context<'a> {
+    now: Cycles,
+    irq: &'a mut IrqLine,
+    console: &'a mut Vec<u8>,
+}
+
+impl<'a> Context<'a> {
+    /// A context at time `now`, driving `irq` and writing console bytes to `console`.
+    pub fn new(now: Cycles, irq: &'a mut IrqLine, console: &'a mut Vec<u8>) -> Context<'a> {
+        Context { now, irq, console }
+    }
+
+    /// The simulated time of the access or event.
+    pub fn now(&self) -> Cycles {
+        self.now
+    }
+
+    /// Drives the interrupt line's level.
+    pub fn set_irq(&mut self, level: bool) {
+        self.irq.level = level;
+    }
+
+    /// Pulses the interrupt line (one edge).
+    pub fn pulse_irq(&mut self) {
+        self.irq.pulsed = true;
+    }
+
+    /// Bytes the firmware prints through this device.
+    pub fn console(&mut self, bytes: &[u8]) {
+        self.console.extend_from_slice(bytes);
+    }
+}
+
+/// A device model.
+pub trait Device {
+    /// A register read of `size` bytes at `offset` from the device's base.
+    fn read(&mut self, offset: u32, size: usize, cx: &mut Context<'_>) -> u32;
+    /// A register write.
+    fn write(&mut self, offset: u32, size: usize, value: u32, cx: &mut Context<'_>);
+    /// Brings the device's state up to `cx.now()`, doing what falls due by then.
+    fn advance(&mut self, _cx: &mut Context<'_>) {}
+    /// The next time the device changes state by itself, if any.
+    fn next_event(&self) -> Option<Cycles> {
+        None
+    }
+}
+
+/// The model for a board peripheral: the one place a device model is registered.
+pub fn build(model: &PeripheralModel) -> Box<dyn Device> {
+    match model {
+        PeripheralModel::CmsdkUart { .. } => Box::new(CmsdkUart::default()),
+        PeripheralModel::Stm32Usart { .. } => Box::new(Stm32Usart::default()),
+        PeripheralModel::CmsdkTimer => Box::new(CmsdkTimer::default()),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    /// A device driven outside a machine: its line and what it printed.
+    #[derive(Default)]
+    pub struct Bench {
+        pub irq: IrqLine,
+        pub out: Vec<u8>,
+    }
+
+    impl Bench {
+        pub fn read(&mut self, d: &mut dyn Device, offset: u32, now: u64) -> u32 {
+            d.read(
+                offset,
+                4,
+                &mut Context::new(Cycles(now), &mut self.irq, &mut self.out),
+            )
+        }
+        pub fn write(&mut self, d: &mut dyn Device, offset: u32, value: u32, now: u64) {
+            d.write(
+                offset,
+                4,
+                value,
+                &mut Context::new(Cycles(now), &mut self.irq, &mut self.out),
+            );
+        }
+        pub fn advance(&mut self, d: &mut dyn Device, now: u64) {
+            d.advance(&mut Context::new(Cycles(now), &mut self.irq, &mut self.out));
+        }
+    }
+}
