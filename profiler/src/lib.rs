@@ -595,27 +595,4 @@ fn diff(a: Breakdown, b: Breakdown) -> Breakdown {
 }
 
 #[cfg(test)]
-mod tests {
-    #[test]
-    fn long_names_keep_both_ends() {
-        assert_eq!(super::abbreviate("conv_1", 10), "conv_1");
-        let long = "functional_1/activation_3/Relu;functional_1/conv2d_3/BiasAdd";
-        let short = super::abbreviate(long, 21);
-        assert_eq!(short.chars().count(), 21);
-        assert_eq!(short, "functional…_3/BiasAdd");
-        assert_eq!(super::abbreviate("abc", 1), "a");
-    }
-
-    #[test]
-    fn counts_are_grouped_in_thousands() {
-        let cases = [
-            (0, "0"),
-            (999, "999"),
-            (1000, "1,000"),
-            (1_234_567, "1,234,567"),
-        ];
-        for (n, text) in cases {
-            assert_eq!(super::group(n), text);
-        }
-    }
-}
+mod tests;

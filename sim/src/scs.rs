@@ -1,6 +1,6 @@
 //! The System Control Space and the rest of the Private Peripheral Bus, modelled by mcusim
-//! (unicorn models none of it): SCB, NVIC registers, SysTick, DWT cycle counter and ITM
-//! stimulus ports. Register addresses and reset values are from the Armv7-M ARM (DDI 0403E)
+//! (unicorn models none of it): SCB, NVIC registers, DWT cycle counter and ITM stimulus ports
+//! (SysTick, also on the PPB, is a device: `devices::SysTick`). Register addresses and reset values are from the Armv7-M ARM (DDI 0403E)
 //! B3.2 (SCS), B3.3 (SysTick), B3.4 (NVIC), C1.7 (ITM) and C1.8 (DWT).
 
 use crate::nvic::{Nvic, exc};
@@ -16,123 +16,12 @@ pub enum PpbAction {
     SystemReset,
 }
 
-/// SysTick (Armv7-M ARM B3.3): a 24-bit down-counter clocked by the core clock
-/// (CLKSOURCE = 1) or an implementation-defined reference clock (CLKSOURCE = 0).
-#[derive(Debug, Clone)]
-pub struct SysTick {
-    enabled: bool,
-    tickint: bool,
-    clksource: bool,
-    countflag: bool,
-    reload: u32,
-    /// Value while disabled (and the value to resume from).
-    held: u32,
-    /// While enabled: the time the counter next reaches zero.
-    next_zero: Cycles,
-    /// Core cycles per tick of the reference clock used when CLKSOURCE = 0. Approximation:
-    /// 8 on every board, as on STM32 parts (HCLK/8, RM0432 sec. 6.2); firmware that needs
-    /// exact ticks uses the core clock.
-    ref_divider: u64,
-}
-
-impl SysTick {
-    fn new() -> SysTick {
-        SysTick {
-            enabled: false,
-            tickint: false,
-            clksource: false,
-            countflag: false,
-            reload: 0,
-            held: 0,
-            next_zero: Cycles::ZERO,
-            ref_divider: 8,
-        }
-    }
-
-    fn divider(&self) -> u64 {
-        if self.clksource { 1 } else { self.ref_divider }
-    }
-
-    fn period(&self) -> u64 {
-        (u64::from(self.reload) + 1) * self.divider()
-    }
-
-    /// The counter value at `now`.
-    fn value(&self, now: Cycles) -> u32 {
-        if !self.enabled || self.reload == 0 && self.held == 0 {
-            return self.held;
-        }
-        let left = self.next_zero.saturating_sub(now).0;
-        left.div_ceil(self.divider()) as u32
-    }
-
-    /// Bring the counter up to `now`; true when it reached zero with TICKINT set, which
-    /// pends the SysTick exception.
-    pub fn advance(&mut self, now: Cycles) -> bool {
-        if !self.enabled || self.reload == 0 || now < self.next_zero {
-            return false;
-        }
-        let wraps = (now.0 - self.next_zero.0) / self.period() + 1;
-        self.next_zero = Cycles(self.next_zero.0 + wraps * self.period());
-        self.countflag = true;
-        self.tickint
-    }
-
-    /// When the counter next reaches zero, if it is running.
-    pub fn next_event(&self) -> Option<Cycles> {
-        (self.enabled && self.reload != 0).then_some(self.next_zero)
-    }
-
-    fn start(&mut self, now: Cycles) {
-        // From the held value; a zero counter reloads on the first tick (B3.3.1).
-        let ticks = if self.held == 0 {
-            u64::from(self.reload) + 1
-        } else {
-            u64::from(self.held)
-        };
-        self.next_zero = Cycles(now.0 + ticks * self.divider());
-    }
-
-    fn write_csr(&mut self, value: u32, now: Cycles) {
-        let was = self.enabled;
-        if was {
-            self.held = self.value(now);
-        }
-        self.enabled = value & 1 != 0;
-        self.tickint = value & 2 != 0;
-        self.clksource = value & 4 != 0;
-        if self.enabled {
-            self.start(now);
-        }
-    }
-
-    fn read_csr(&mut self, now: Cycles) -> u32 {
-        self.advance(now);
-        let v = u32::from(self.enabled)
-            | u32::from(self.tickint) << 1
-            | u32::from(self.clksource) << 2
-            | u32::from(self.countflag) << 16;
-        self.countflag = false;
-        v
-    }
-
-    fn write_cvr(&mut self, now: Cycles) {
-        // Any write clears the counter and COUNTFLAG (B3.3.4).
-        self.held = 0;
-        self.countflag = false;
-        if self.enabled {
-            self.start(now);
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct Scs {
     core: Core,
     irq_lines: u32,
     priority_bits: u32,
     pub nvic: Nvic,
-    pub systick: SysTick,
     pub vtor: u32,
     boot_vtor: u32,
     scr: u32,
@@ -159,10 +48,6 @@ mod reg {
     pub const DWT_CTRL: u32 = 0xE000_1000;
     pub const DWT_CYCCNT: u32 = 0xE000_1004;
     pub const ICTR: u32 = 0xE000_E004;
-    pub const SYST_CSR: u32 = 0xE000_E010;
-    pub const SYST_RVR: u32 = 0xE000_E014;
-    pub const SYST_CVR: u32 = 0xE000_E018;
-    pub const SYST_CALIB: u32 = 0xE000_E01C;
     pub const NVIC_ISER: u32 = 0xE000_E100;
     pub const NVIC_ICER: u32 = 0xE000_E180;
     pub const NVIC_ISPR: u32 = 0xE000_E200;
@@ -192,7 +77,6 @@ impl Scs {
             irq_lines,
             priority_bits,
             nvic: Nvic::new(irq_lines, priority_bits),
-            systick: SysTick::new(),
             vtor,
             boot_vtor: vtor,
             scr: 0,
@@ -276,11 +160,6 @@ impl Scs {
             reg::DWT_CTRL => self.dwt_ctrl,
             reg::DWT_CYCCNT => self.cyccnt(now),
             reg::ICTR => (self.nvic.len() - exc::IRQ0).div_ceil(32).saturating_sub(1),
-            reg::SYST_CSR => self.systick.read_csr(now),
-            reg::SYST_RVR => self.systick.reload,
-            reg::SYST_CVR => self.systick.value(now),
-            // NOREF clear, SKEW set, TENMS unknown (B3.3.5).
-            reg::SYST_CALIB => 0x4000_0000,
             0xE000_E100..0xE000_E140 => nvic_bits(reg::NVIC_ISER, &|n| self.nvic.is_enabled(n)),
             0xE000_E180..0xE000_E1C0 => nvic_bits(reg::NVIC_ICER, &|n| self.nvic.is_enabled(n)),
             0xE000_E200..0xE000_E240 => nvic_bits(reg::NVIC_ISPR, &|n| self.nvic.is_pending(n)),
@@ -364,9 +243,6 @@ impl Scs {
                 self.cyccnt_value = value;
                 self.cyccnt_since = now;
             }
-            reg::SYST_CSR => self.systick.write_csr(value, now),
-            reg::SYST_RVR => self.systick.reload = value & 0x00FF_FFFF,
-            reg::SYST_CVR => self.systick.write_cvr(now),
             0xE000_E100..0xE000_E140 => {
                 nvic_each(reg::NVIC_ISER, value, &mut |irq| {
                     self.nvic.set_enabled(irq, true)
@@ -432,26 +308,6 @@ mod tests {
 
     fn scs() -> Scs {
         Scs::new(Core::CortexM4F, 32, 4, 0x0800_0000)
-    }
-
-    #[test]
-    fn systick_counts_down_with_the_core_clock_and_pends_on_zero() {
-        let mut s = scs();
-        s.write(reg::SYST_RVR, 4, 99, Cycles(0));
-        s.write(reg::SYST_CVR, 4, 0, Cycles(0));
-        s.write(reg::SYST_CSR, 4, 0b111, Cycles(1000));
-        // Zero counter: reload on the first tick, then 100 ticks to the next zero.
-        assert_eq!(s.systick.next_event(), Some(Cycles(1100)));
-        assert_eq!(s.read(reg::SYST_CVR, 4, Cycles(1050), 0), 50);
-        assert!(!s.systick.advance(Cycles(1099)));
-        assert!(s.systick.advance(Cycles(1100)));
-        assert_eq!(s.systick.next_event(), Some(Cycles(1200)));
-        // COUNTFLAG reads once.
-        assert_eq!(s.read(reg::SYST_CSR, 4, Cycles(1101), 0) >> 16, 1);
-        assert_eq!(s.read(reg::SYST_CSR, 4, Cycles(1102), 0) >> 16, 0);
-        // A late catch-up skips whole periods.
-        assert!(s.systick.advance(Cycles(1555)));
-        assert_eq!(s.systick.next_event(), Some(Cycles(1600)));
     }
 
     #[test]

@@ -8,9 +8,11 @@
 //! changes state by itself ([`Device::next_event`]), so the machine advances it lazily and
 //! jumps the clock straight there while the core sleeps.
 
+mod systick;
 mod timer;
 mod uart;
 
+pub use systick::{SYSTICK_BASE, SysTick};
 pub use timer::CmsdkTimer;
 pub use uart::{CmsdkUart, Stm32Usart};
 

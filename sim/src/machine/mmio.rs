@@ -14,6 +14,10 @@ pub(super) fn map_ppb(uc: &mut Uc<'_>) -> Result<(), uc_error> {
             uc.get_data_mut().traffic.mmio_read_bytes += size as u64;
             let ipsr = reg(uc, RegisterARM::IPSR);
             let st = uc.get_data_mut();
+            // SysTick is a device; the rest of the PPB is the SCS's.
+            if let Some(v) = st.device_access(addr, now, |d, offset, cx| d.read(offset, size, cx)) {
+                return u64::from(v);
+            }
             let v = st.scs.read(addr, size, now, ipsr);
             st.recompute_next_event();
             u64::from(v)
@@ -23,6 +27,13 @@ pub(super) fn map_ppb(uc: &mut Uc<'_>) -> Result<(), uc_error> {
             let now = access_time(uc, addr);
             uc.get_data_mut().traffic.mmio_write_bytes += size as u64;
             let st = uc.get_data_mut();
+            let device = st.device_access(addr, now, |d, offset, cx| {
+                d.write(offset, size, value as u32, cx);
+                0
+            });
+            if device.is_some() {
+                return;
+            }
             match st.scs.write(addr, size, value as u32, now) {
                 Some(PpbAction::Itm { bytes, len, .. }) => {
                     st.output(Stream::Stdout, &bytes[..usize::from(len)]);

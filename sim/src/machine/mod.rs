@@ -204,16 +204,33 @@ impl Block {
 
 /// A board peripheral placed in the address space.
 struct Mapped {
-    /// The board file's model, to build it again at a system reset.
-    spec: mcusim_boards::PeripheralModel,
+    /// What it is, to build it again at a system reset.
+    spec: DeviceSpec,
     /// Wait states of an access, from the board's mmio region holding it.
     wait: u64,
     base: u32,
     end: u32,
-    irq: Option<u32>,
+    /// The exception its interrupt line pends (`IRQ0 + n` for the board's devices).
+    exception: Option<u32>,
     /// Its interrupt output as the device drives it.
     line: IrqLine,
     model: Box<dyn Device>,
+}
+
+/// A device of the machine: the core's SysTick, or one of the board file's.
+#[derive(Debug, Clone, Copy)]
+enum DeviceSpec {
+    SysTick,
+    Board(mcusim_boards::PeripheralModel),
+}
+
+impl DeviceSpec {
+    fn build(&self) -> Box<dyn Device> {
+        match self {
+            DeviceSpec::SysTick => Box::new(devices::SysTick::new()),
+            DeviceSpec::Board(model) => devices::build(model),
+        }
+    }
 }
 
 /// What [`Machine::run_with_progress`] calls.
@@ -561,20 +578,31 @@ impl Machine {
             )));
         }
 
-        let peripherals = board
-            .peripherals()
-            .iter()
-            .map(|p| Mapped {
-                spec: p.model,
-                wait: board
-                    .region_at(p.base)
-                    .map_or(0, |r| u64::from(r.wait_states)),
-                base: p.base as u32,
-                end: p.end() as u32,
-                irq: p.irq,
-                line: IrqLine::default(),
-                model: devices::build(&p.model),
-            })
+        // SysTick first: it is served before the board's devices, as the core's own timer.
+        let systick = Mapped {
+            spec: DeviceSpec::SysTick,
+            wait: 0,
+            base: devices::SYSTICK_BASE,
+            end: devices::SYSTICK_BASE + 0x10,
+            exception: Some(exc::SYSTICK),
+            line: IrqLine::default(),
+            model: DeviceSpec::SysTick.build(),
+        };
+        let peripherals = std::iter::once(systick)
+            .chain(board.peripherals().iter().map(|p| {
+                let spec = DeviceSpec::Board(p.model);
+                Mapped {
+                    spec,
+                    wait: board
+                        .region_at(p.base)
+                        .map_or(0, |r| u64::from(r.wait_states)),
+                    base: p.base as u32,
+                    end: p.end() as u32,
+                    exception: p.irq.map(|irq| exc::IRQ0 + irq),
+                    line: IrqLine::default(),
+                    model: spec.build(),
+                }
+            }))
             .collect();
         let state = State {
             core: board.core,

@@ -91,7 +91,7 @@ impl Machine {
                     st.resets += 1;
                     for p in &mut st.peripherals {
                         // Devices come back in their reset state.
-                        p.model = devices::build(&p.spec);
+                        p.model = p.spec.build();
                         p.line = IrqLine::default();
                     }
                     self.reset_core();

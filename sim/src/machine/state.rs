@@ -65,7 +65,7 @@ impl State {
     }
 
     pub(super) fn recompute_next_event(&mut self) {
-        let mut next = self.scs.systick.next_event().unwrap_or(Cycles(u64::MAX));
+        let mut next = Cycles(u64::MAX);
         for p in &self.peripherals {
             if let Some(t) = p.model.next_event() {
                 next = next.min(t);
@@ -74,12 +74,9 @@ impl State {
         self.next_event = next;
     }
 
-    /// Bring SysTick and the devices up to the clock; pend what they raise.
+    /// Bring the devices (SysTick first) up to the clock; pend what they raise.
     pub(super) fn service_events(&mut self) {
         let now = self.clock.now();
-        if self.scs.systick.advance(now) {
-            self.scs.nvic.set_pending(exc::SYSTICK, true);
-        }
         let mut out = Vec::new();
         for i in 0..self.peripherals.len() {
             let p = &mut self.peripherals[i];
@@ -123,8 +120,8 @@ impl State {
     fn device_lines(&mut self, i: usize) {
         let p = &mut self.peripherals[i];
         let raised = p.line.level || std::mem::take(&mut p.line.pulsed);
-        if let (Some(irq), true) = (p.irq, raised) {
-            self.scs.nvic.set_pending(exc::IRQ0 + irq, true);
+        if let (Some(n), true) = (p.exception, raised) {
+            self.scs.nvic.set_pending(n, true);
         }
     }
 
@@ -132,8 +129,8 @@ impl State {
     /// pending while asserted: after a handler returns, for one).
     pub(super) fn sample_irq_levels(&mut self) {
         for p in &self.peripherals {
-            if let (Some(irq), true) = (p.irq, p.line.level) {
-                self.scs.nvic.set_pending(exc::IRQ0 + irq, true);
+            if let (Some(n), true) = (p.exception, p.line.level) {
+                self.scs.nvic.set_pending(n, true);
             }
         }
     }

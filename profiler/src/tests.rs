@@ -1,0 +1,260 @@
+//! The profiler on its own: hand-built run facts (no simulator), checked in milliseconds. The
+//! layer rows and the rows outside layers sum to the total whatever the layers; diff and
+//! budget decide as they should; every export is well formed and agrees with the profile.
+
+use super::*;
+use mcusim_traces::{BlockCount, ProbeHit};
+use proptest::prelude::*;
+
+const BEGIN: ProbeId = ProbeId(0);
+const END: ProbeId = ProbeId(1);
+
+fn hit(probe: ProbeId, cycle: u64, arg0: u32) -> ProbeHit {
+    ProbeHit {
+        probe,
+        cycle: Cycles(cycle),
+        instructions: cycle / 2,
+        arg0,
+        breakdown: Breakdown {
+            execute: Cycles(cycle),
+            ..Breakdown::default()
+        },
+        stack_low: None,
+        traffic: Traffic::default(),
+    }
+}
+
+/// A run of `total` cycles with marked layers at the given (start, length) spans, each with
+/// 1,000 MACs per 2,000 cycles.
+struct Run {
+    board: Board,
+    image: elf::Image,
+    hits: Vec<ProbeHit>,
+    infos: BTreeMap<u32, LayerInfo>,
+    total: u64,
+}
+
+impl Run {
+    fn new(total: u64, spans: &[(u64, u64)]) -> Run {
+        let mut hits = Vec::new();
+        let mut infos = BTreeMap::new();
+        for (i, &(start, len)) in spans.iter().enumerate() {
+            let addr = 0x0800_1000 + 16 * i as u32;
+            hits.push(hit(BEGIN, start, addr));
+            hits.push(hit(END, start + len, addr));
+            infos.insert(
+                addr,
+                LayerInfo {
+                    index: i as u32,
+                    op: if i % 2 == 0 {
+                        "CONV_2D"
+                    } else {
+                        "DEPTHWISE_CONV_2D"
+                    }
+                    .into(),
+                    name: format!("layer_{i}/out"),
+                    macs: len / 2,
+                },
+            );
+        }
+        Run {
+            board: Board::builtin("nucleo-l4r5zi").unwrap().unwrap(),
+            image: elf::Image::default(),
+            hits,
+            infos,
+            total,
+        }
+    }
+
+    fn profile(&self) -> Profile {
+        profile(&RunFacts {
+            board: &self.board,
+            firmware_name: "fw.elf".into(),
+            firmware_hash: "0123".into(),
+            arguments: vec!["profile".into(), "fw.elf".into()],
+            stop: StopReason::Exit { code: 0 },
+            instructions: self.total / 2,
+            cycles: Cycles(self.total),
+            breakdown: Breakdown {
+                execute: Cycles(self.total),
+                ..Breakdown::default()
+            },
+            traffic: Traffic::default(),
+            hits: &self.hits,
+            block_snapshots: &[],
+            markers: Some((BEGIN, END)),
+            kernel_calls: None,
+            call_tree: &[],
+            layer_infos: self.infos.clone(),
+            model_layers: None,
+            stack_peak_bytes: Some(1024),
+            heap_peak_bytes: Some(0),
+            arena_touched_bytes: None,
+            image: &self.image,
+            blocks: &[] as &[BlockCount],
+        })
+    }
+}
+
+/// Non-overlapping spans inside a run: gaps and lengths drawn, in order.
+fn spans() -> impl Strategy<Value = (u64, Vec<(u64, u64)>)> {
+    prop::collection::vec((0u64..5_000, 1u64..50_000), 0..20).prop_flat_map(|parts| {
+        let mut at = 0;
+        let spans: Vec<(u64, u64)> = parts
+            .iter()
+            .map(|&(gap, len)| {
+                let s = (at + gap, len);
+                at += gap + len;
+                s
+            })
+            .collect();
+        (at..at + 10_000).prop_map(move |total| (total, spans.clone()))
+    })
+}
+
+proptest! {
+    #[test]
+    fn layer_rows_and_outside_rows_sum_to_the_total((total, spans) in spans()) {
+        let p = Run::new(total, &spans).profile();
+        let inside: u64 = p.layers.iter().map(|l| l.cycles.0).sum();
+        prop_assert_eq!(inside + p.totals.outside_layers_cycles.0, total);
+        let t = &p.totals;
+        prop_assert!(t.before_layers_cycles.0 + t.after_layers_cycles.0 <= t.outside_layers_cycles.0);
+        prop_assert_eq!(p.layers.len(), spans.len());
+        let shares: f64 = p.layers.iter().map(|l| l.share).sum();
+        prop_assert!(shares <= 1.0 + 1e-9);
+        // Energy splits the same way: layers never hold more than the run.
+        let e: f64 = p.layers.iter().filter_map(|l| l.energy_uj).sum();
+        prop_assert!(e <= p.totals.energy_uj.unwrap() * (1.0 + 1e-9));
+    }
+}
+
+#[test]
+fn diff_passes_the_same_and_fails_a_slower_layer() {
+    let base = Run::new(100_000, &[(1_000, 40_000), (45_000, 30_000)]).profile();
+    let same = diff::diff(
+        &base,
+        &base,
+        &diff::Thresholds::all(diff::Limit::Percent(0.0)),
+    );
+    assert!(!same.failed);
+    let slow = Run::new(110_000, &[(1_000, 50_000), (55_000, 30_000)]).profile();
+    let mut t = diff::Thresholds::default();
+    t.set("cycles=+5%").unwrap();
+    let d = diff::diff(&base, &slow, &t);
+    assert!(d.failed, "{d:?}");
+    // The layer that moved comes first.
+    assert_eq!(d.layers[0].name, "layer_0/out");
+    // Layer 0 grew by 25%, the total by 10%.
+    let loose = diff::diff(
+        &base,
+        &slow,
+        &diff::Thresholds::all(diff::Limit::Percent(30.0)),
+    );
+    assert!(!loose.failed);
+}
+
+#[test]
+fn budgets_pass_under_and_fail_over_their_limits() {
+    let p = Run::new(100_000, &[(1_000, 40_000)]).profile();
+    let ok = budget::check(
+        &p,
+        &budget::Budget {
+            max_cycles: Some(100_000),
+            ..budget::Budget::default()
+        },
+        &[],
+    );
+    assert!(ok.iter().all(|v| v.ok), "{ok:?}");
+    let over = budget::check(
+        &p,
+        &budget::Budget {
+            max_cycles: Some(99_999),
+            max_stack: Some(1_000),
+            ..budget::Budget::default()
+        },
+        &[budget::LayerBudget {
+            name: "layer_0/out".into(),
+            max_cycles: Some(39_999),
+            ..budget::LayerBudget::default()
+        }],
+    );
+    assert_eq!(over.iter().filter(|v| !v.ok).count(), 3, "{over:?}");
+    // A layer that is not there is not measured: it fails.
+    let missing = budget::check(
+        &p,
+        &budget::Budget::default(),
+        &[budget::LayerBudget {
+            name: "nope".into(),
+            max_cycles: Some(1),
+            ..budget::LayerBudget::default()
+        }],
+    );
+    assert!(missing[0].actual.is_none() && !missing[0].ok);
+}
+
+#[test]
+fn every_export_is_well_formed_and_agrees_with_the_profile() {
+    let p = Run::new(100_000, &[(1_000, 40_000), (45_000, 30_000)]).profile();
+    // JSON reads back to the same JSON (figures are written rounded, for stable bytes).
+    let json = export::json(&p);
+    let back: Profile = serde_json::from_str(&json).unwrap();
+    assert_eq!(export::json(&back), json);
+    assert_eq!(back.layers.len(), 2);
+    // CSV: a header and a row per layer.
+    let csv = export::csv(&p);
+    assert_eq!(csv.lines().count(), 1 + p.layers.len());
+    assert!(
+        csv.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("0,CONV_2D,layer_0/out,40000,")
+    );
+    // Perfetto: a slice per layer, at the layer's time.
+    let trace: serde_json::Value = serde_json::from_str(&export::perfetto(&p)).unwrap();
+    let slices: Vec<&serde_json::Value> = trace["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["ph"] == "X" && e["tid"] == 1)
+        .collect();
+    assert_eq!(slices.len(), 2);
+    assert_eq!(slices[1]["name"], "layer_1/out");
+    let ts = slices[1]["ts"].as_f64().unwrap();
+    assert!((ts - 45_000.0 / 120.0).abs() < 1e-6, "{ts}");
+    // Folded stacks (no call tree): the layers and the rest, summing to the total.
+    let folded = export::folded(&p);
+    let sum: u64 = folded
+        .lines()
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(sum, 100_000);
+    // The same profile, the same bytes.
+    assert_eq!(
+        export::json(&Run::new(100_000, &[(1_000, 40_000), (45_000, 30_000)]).profile()),
+        json
+    );
+}
+
+#[test]
+fn long_names_keep_both_ends() {
+    assert_eq!(abbreviate("conv_1", 10), "conv_1");
+    let long = "functional_1/activation_3/Relu;functional_1/conv2d_3/BiasAdd";
+    let short = abbreviate(long, 21);
+    assert_eq!(short.chars().count(), 21);
+    assert_eq!(short, "functional…_3/BiasAdd");
+    assert_eq!(abbreviate("abc", 1), "a");
+}
+
+#[test]
+fn counts_are_grouped_in_thousands() {
+    let cases = [
+        (0, "0"),
+        (999, "999"),
+        (1000, "1,000"),
+        (1_234_567, "1,234,567"),
+    ];
+    for (n, text) in cases {
+        assert_eq!(group(n), text);
+    }
+}
