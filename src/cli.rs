@@ -1,6 +1,7 @@
 //! Command-line arguments.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use mcusim_traces::abi;
 use std::path::PathBuf;
 
 /// Cycle-approximate microcontroller simulator and profiler for embedded ML.
@@ -165,6 +166,34 @@ pub struct Foreign {
     /// (default: `arena` of mcusim's firmware, or TensorFlow Lite Micro's `tensor_arena`).
     #[arg(long, value_name = "SYMBOL")]
     pub arena_symbol: Option<String>,
+}
+
+impl Foreign {
+    /// The input and output symbols, given or mcusim's.
+    pub fn symbols(&self) -> (&str, &str) {
+        (
+            self.input_symbol.as_deref().unwrap_or(abi::INPUT_DATA),
+            self.output_symbol.as_deref().unwrap_or(abi::OUTPUT_DATA),
+        )
+    }
+
+    /// The options as the report records them.
+    pub fn arguments(&self) -> Vec<String> {
+        let mut a = Vec::new();
+        if let Some(m) = &self.tflite {
+            a.push(format!("--model={}", m.display()));
+        }
+        for (flag, v) in [
+            ("--input-symbol", &self.input_symbol),
+            ("--output-symbol", &self.output_symbol),
+            ("--arena-symbol", &self.arena_symbol),
+        ] {
+            if let Some(v) = v {
+                a.push(format!("{flag}={v}"));
+            }
+        }
+        a
+    }
 }
 
 #[derive(Debug, Args)]

@@ -22,14 +22,15 @@
 
 use crate::Outcome;
 use crate::cli::{CheckArgs, Format};
-use crate::cmd_diff::{read_profile, thresholds, write};
-use crate::cmd_profile::{Request, collect};
+use crate::cmd_diff::{read_profile, thresholds};
 use crate::model::Options;
+use crate::pipeline::{self, Request, Verb};
 use anyhow::{Context, Result, anyhow, bail};
 use mcusim_boards::Board;
 use mcusim_profiler::Profile;
 use mcusim_profiler::budget::{self, Budget, LayerBudget, Verdict};
 use mcusim_profiler::diff::{self, Diff, Limit, Thresholds, xml};
+use mcusim_sim::Limits;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -86,28 +87,6 @@ struct Entry {
 impl Entry {
     fn label(&self) -> String {
         format!("{}@{}", self.name, self.board)
-    }
-
-    /// The profile command that reproduces this entry, as the report records it.
-    fn arguments(&self) -> Vec<String> {
-        let mut a = vec![
-            "profile".to_owned(),
-            self.path.display().to_string(),
-            "--board".into(),
-            self.board.clone(),
-            format!("--opt={}", self.options.opt),
-        ];
-        if self.options.weights_in_sram {
-            a.push("--weights-in-sram".into());
-        }
-        if self.options.reference_kernels {
-            a.push("--reference-kernels".into());
-        }
-        for i in &self.inputs {
-            a.push("--input".into());
-            a.push(i.display().to_string());
-        }
-        a
     }
 }
 
@@ -222,23 +201,30 @@ fn read_config(path: &Path) -> Result<(Vec<Entry>, Thresholds)> {
 
 fn profile_entry(e: &Entry) -> Result<Profile> {
     let board = Board::resolve(&e.board)?;
-    let run = collect(&Request {
-        model: &e.path,
-        board: &board,
-        options: e.options.clone(),
-        inputs: &e.inputs,
-        max_instructions: Some(crate::cli::DEFAULT_MAX_INSTRUCTIONS),
-        max_cycles: None,
-        timing: true,
-        exact_flash: false,
-        arguments: e.arguments(),
-        progress: false,
-        read_output: false,
-        forward_output: false,
-        foreign: Default::default(),
-        firmware_args: Vec::new(),
-    })?;
-    Ok(run.profile)
+    let (_, profile) = pipeline::profile(
+        &Request {
+            verb: Verb::Profile,
+            model: &e.path,
+            board_name: &e.board,
+            board: &board,
+            what_if: Default::default(),
+            options: e.options.clone(),
+            inputs: &e.inputs,
+            limits: Limits {
+                max_instructions: Some(crate::cli::DEFAULT_MAX_INSTRUCTIONS),
+                max_cycles: None,
+            },
+            timing: true,
+            exact_flash: false,
+            foreign: Default::default(),
+            firmware_args: &[],
+            progress: false,
+            read_output: false,
+            forward_output: false,
+        },
+        None,
+    )?;
+    Ok(profile)
 }
 
 pub fn run(args: &CheckArgs) -> Result<Outcome> {
@@ -292,10 +278,7 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
         if let Some(dir) = &args.reports {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("{}: cannot create", dir.display()))?;
-            write(
-                Some(&dir.join(&file)),
-                &mcusim_profiler::export::json(&profile),
-            )?;
+            crate::out::write(&dir.join(&file), &mcusim_profiler::export::json(&profile))?;
         }
         let mut no_baseline = false;
         let diff = match &args.baseline {
@@ -315,10 +298,7 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
         {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("{}: cannot create", dir.display()))?;
-            write(
-                Some(&dir.join(&file)),
-                &mcusim_profiler::export::json(&profile),
-            )?;
+            crate::out::write(&dir.join(&file), &mcusim_profiler::export::json(&profile))?;
         }
         let budgets = budget::check(&profile, &e.budget, &e.layers);
         let stop_problem = (!matches!(profile.stop, mcusim_traces::StopReason::Exit { code: 0 }))
@@ -357,7 +337,7 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
         }
         Format::Junit => junit(&report),
     };
-    write(args.output.as_deref(), &text)?;
+    crate::out::report(args.output.as_deref(), &text)?;
     Ok(if report.failed {
         Outcome::Failure
     } else {

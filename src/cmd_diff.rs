@@ -19,7 +19,7 @@ pub fn run(args: &DiffArgs) -> Result<Outcome> {
         Format::Json => d.json(),
         Format::Junit => d.junit(&suite),
     };
-    write(args.output.as_deref(), &text)?;
+    crate::out::report(args.output.as_deref(), &text)?;
     Ok(if d.failed {
         Outcome::Failure
     } else {
@@ -57,17 +57,4 @@ pub fn read_profile(path: &Path) -> Result<Profile> {
     }
     serde_json::from_value(value)
         .map_err(|e| anyhow!("{}: a malformed profile: {e}", path.display()))
-}
-
-/// Writes a report to `path`, or to standard output.
-pub fn write(path: Option<&Path>, text: &str) -> Result<()> {
-    match path {
-        Some(p) if p.as_os_str() != "-" => {
-            std::fs::write(p, text).with_context(|| format!("{}: cannot write", p.display()))
-        }
-        _ => {
-            print!("{text}");
-            Ok(())
-        }
-    }
 }

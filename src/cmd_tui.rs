@@ -3,7 +3,7 @@
 use crate::Outcome;
 use crate::cli::TuiArgs;
 use crate::cmd_diff::read_profile;
-use crate::cmd_profile::{Collected, LiveStatus, Request};
+use crate::pipeline::{self, LiveStatus, Ran, Request};
 use crate::tui::{self, App, Region, live};
 use anyhow::{Result, bail};
 use mcusim_boards::{Board, RegionKind};
@@ -41,8 +41,8 @@ pub fn regions(p: &Profile) -> Vec<Region> {
         .collect()
 }
 
-/// Compiles, runs and profiles with the live view on the terminal.
-pub fn collect_live(request: &Request<'_>) -> Result<Collected> {
+/// Builds, runs and profiles with the live view on the terminal.
+pub fn profile_live(request: &Request<'_>) -> Result<(Ran, Profile)> {
     if !std::io::stdout().is_terminal() {
         bail!("the terminal UI needs a terminal on standard output");
     }
@@ -65,15 +65,8 @@ pub fn collect_live(request: &Request<'_>) -> Result<Collected> {
             }
             !tui::stop_requested()
         };
-        collect_live_with(request, &mut hook)
+        pipeline::profile(request, Some(&mut hook))
     })
-}
-
-fn collect_live_with(
-    request: &Request<'_>,
-    hook: &mut dyn FnMut(&LiveStatus) -> bool,
-) -> Result<Collected> {
-    crate::cmd_profile::collect_live(request, Some(hook))
 }
 
 /// Opens the app on a profile in this terminal.

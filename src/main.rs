@@ -14,6 +14,8 @@ mod cmd_run;
 mod cmd_runtime;
 mod cmd_tui;
 mod model;
+mod out;
+mod pipeline;
 mod schema;
 mod tui;
 

@@ -78,3 +78,35 @@ fn generated_c_is_deterministic() {
         assert_eq!(generate(), generate());
     }
 }
+
+/// The generated C defines and calls what the firmware ABI names, so the binary finds the
+/// input, the output, the arena and the layers by those names.
+#[test]
+fn generated_c_defines_the_firmware_abi() {
+    use mcusim_compiler::{codegen, plan};
+    use mcusim_traces::abi;
+    let bytes = writer::write(&synth::random_model(1));
+    let model = Model::parse(&bytes, "synthetic.tflite").unwrap();
+    let layers = model.lower().unwrap();
+    let p = plan::plan(&model, &layers, true);
+    let options = codegen::Options {
+        source_name: "synthetic.tflite".into(),
+        reference_kernels: false,
+        weights_in_sram: false,
+        layer_markers: true,
+    };
+    let g = codegen::generate(&model, &layers, &p, &options);
+    for defined in [
+        format!("const int8_t {}[", abi::INPUT_DATA),
+        format!("int8_t {}[", abi::OUTPUT_DATA),
+        format!("{}[", abi::ARENA[0]),
+        format!("mcusim_layer_info {}0 =", abi::LAYER_OBJECT_PREFIX),
+        format!("{}(&{}0);", abi::LAYER_BEGIN, abi::LAYER_OBJECT_PREFIX),
+        format!("{}(&{}0);", abi::LAYER_END, abi::LAYER_OBJECT_PREFIX),
+    ] {
+        assert!(
+            g.source.contains(&defined),
+            "no `{defined}` in the generated C"
+        );
+    }
+}

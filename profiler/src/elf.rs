@@ -5,6 +5,7 @@
 use goblin::elf::Elf;
 use goblin::elf::section_header::{SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHT_NOBITS};
 use goblin::elf::sym::{STT_FUNC, STT_OBJECT};
+use mcusim_traces::abi;
 use std::path::Path;
 
 /// Why an image cannot be read.
@@ -79,12 +80,21 @@ impl Function {
 
 impl Image {
     pub fn load(path: &Path) -> Result<Image, ImageError> {
-        let fail = |message: String| ImageError {
+        let bytes = std::fs::read(path).map_err(|e| ImageError {
             path: path.display().to_string(),
+            message: format!("cannot read: {e}"),
+        })?;
+        Image::parse(&bytes, &path.display().to_string())
+    }
+
+    /// The image of ELF `bytes` (read once by the caller, who also hands them to the
+    /// simulator); `path` names the file in errors.
+    pub fn parse(bytes: &[u8], path: &str) -> Result<Image, ImageError> {
+        let fail = |message: String| ImageError {
+            path: path.to_owned(),
             message,
         };
-        let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read: {e}")))?;
-        let elf = Elf::parse(&bytes).map_err(|e| fail(format!("not an ELF file: {e}")))?;
+        let elf = Elf::parse(bytes).map_err(|e| fail(format!("not an ELF file: {e}")))?;
         let mut image = Image::default();
         for sh in &elf.section_headers {
             if sh.sh_flags & u64::from(SHF_ALLOC) == 0 || sh.sh_size == 0 {
@@ -141,14 +151,13 @@ impl Image {
             let Some(name) = elf.strtab.get_at(sym.st_name) else {
                 continue;
             };
-            match name {
-                "arena" | "tensor_arena" if sym.st_type() == STT_OBJECT => {
-                    image.arena_bytes = u32::try_from(sym.st_size).ok();
-                    image.arena_addr = u32::try_from(sym.st_value).ok();
-                }
-                "__heap_start" => image.heap_start = u32::try_from(sym.st_value).ok(),
-                "__StackTop" => image.stack_top = u32::try_from(sym.st_value).ok(),
-                _ => {}
+            if abi::ARENA.contains(&name) && sym.st_type() == STT_OBJECT {
+                image.arena_bytes = u32::try_from(sym.st_size).ok();
+                image.arena_addr = u32::try_from(sym.st_value).ok();
+            } else if name == abi::HEAP_START {
+                image.heap_start = u32::try_from(sym.st_value).ok();
+            } else if name == abi::STACK_TOP {
+                image.stack_top = u32::try_from(sym.st_value).ok();
             }
             let in_flash = flash_sections
                 .iter()
@@ -185,7 +194,7 @@ impl Image {
             .functions
             .sort_by(|a, b| (a.start, &a.symbol).cmp(&(b.start, &b.symbol)));
         image.functions.dedup_by(|a, b| a.start == b.start);
-        source_lines(&elf, &bytes, &mut image.functions);
+        source_lines(&elf, bytes, &mut image.functions);
         disambiguate(&mut image.functions);
         Ok(image)
     }

@@ -1,7 +1,7 @@
 //! The live view while a long simulation runs: instructions and cycles so far, simulated time,
 //! the layer running; `q` stops the run (its profile so far is still shown).
 
-use crate::cmd_profile::LiveStatus;
+use crate::pipeline::LiveStatus;
 use mcusim_profiler::group;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout};

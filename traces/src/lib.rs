@@ -4,6 +4,7 @@
 //! The simulator produces these values; the profiler and the CLI consume them. Neither side
 //! needs the other, and this crate needs neither.
 
+pub mod abi;
 pub mod event;
 pub mod report;
 mod stop;

@@ -175,13 +175,19 @@ fn cargo(args: &[&str]) -> Result {
 /// Writes into `dir` every report mcusim makes of every bundled and shared model on every
 /// built-in board (the profile JSON and the table) and of every test firmware (the run report,
 /// its profile, what it printed), so two builds of mcusim can be compared with `diff -r`: a
-/// refactoring must leave every byte as it was.
+/// refactoring must leave every byte as it was. mcusim runs in the checkout's root with paths
+/// relative to it, so two checkouts in different places compare too.
 fn snapshot(dir: &Path) -> Result {
     cargo(&["build", "--release", "--quiet", "--bin", "mcusim"])?;
     let mcusim = root().join("target/release/mcusim");
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let dir = &dir
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    let relative = |p: &Path| p.strip_prefix(root()).unwrap_or(p).to_path_buf();
     let run = |args: &[&std::ffi::OsStr], out: &Path| -> Result {
         let o = Command::new(&mcusim)
+            .current_dir(root())
             .args(args)
             .output()
             .map_err(|e| format!("cannot run mcusim: {e}"))?;
@@ -203,16 +209,15 @@ fn snapshot(dir: &Path) -> Result {
         std::fs::write(out, text).map_err(|e| format!("{}: {e}", out.display()))
     };
     let mut models: Vec<PathBuf> = Vec::new();
-    for folder in [
-        root().join("examples/models"),
-        root().join("../shared/models"),
-    ] {
+    for folder in [PathBuf::from("examples/models"), "../shared/models".into()] {
+        let folder = root().join(folder);
         let Ok(entries) = std::fs::read_dir(&folder) else {
             continue;
         };
         let mut found: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|e| e == "tflite"))
+            .map(|p| relative(&p))
             .collect();
         found.sort();
         models.extend(found);
@@ -250,6 +255,7 @@ fn snapshot(dir: &Path) -> Result {
             let Ok(elf) = build_firmware(board, name) else {
                 continue;
             };
+            let elf = relative(&elf);
             let tag = format!("{name}@{board}");
             let (report, profile) = (
                 dir.join(format!("{tag}.run.json")),

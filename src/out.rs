@@ -1,0 +1,38 @@
+//! Where results go: a file, or standard output for `-`.
+
+use crate::cli::Exports;
+use anyhow::{Context, Result};
+use mcusim_profiler::{Profile, export, plot};
+use std::path::Path;
+
+/// Writes `text` to `path`, or to standard output when `path` is `-`.
+pub fn write(path: &Path, text: &str) -> Result<()> {
+    if path.as_os_str() == "-" {
+        print!("{text}");
+        return Ok(());
+    }
+    std::fs::write(path, text).with_context(|| format!("{}: cannot write", path.display()))
+}
+
+/// Writes a report to `path`, or to standard output without one.
+pub fn report(path: Option<&Path>, text: &str) -> Result<()> {
+    write(path.unwrap_or(Path::new("-")), text)
+}
+
+/// Writes `text` to `path` if one was given.
+pub fn write_if(path: Option<&Path>, text: impl FnOnce() -> String) -> Result<()> {
+    path.map_or(Ok(()), |p| write(p, &text()))
+}
+
+/// Writes the profile's exports that were asked for (`--csv`, `--perfetto`, `--folded`,
+/// `--plots`), shared by `profile` and `run`.
+pub fn exports(p: &Profile, e: &Exports) -> Result<()> {
+    write_if(e.csv.as_deref(), || export::csv(p))?;
+    write_if(e.perfetto.as_deref(), || export::perfetto(p))?;
+    write_if(e.folded.as_deref(), || export::folded(p))?;
+    if let Some(dir) = e.plots.as_deref() {
+        let svgs = plot::write_svgs(p, dir)?;
+        plot::write_pngs(&svgs)?;
+    }
+    Ok(())
+}
