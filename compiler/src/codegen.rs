@@ -3,9 +3,9 @@
 //! function running one inference as one `mnn` kernel call per layer between layer markers.
 //! The output is deterministic: the same model, options and core give the same bytes.
 
-use crate::lower::{Clamp, Dims, Kernel, Layer};
+use crate::lower::{Clamp, Dims, Layer};
+use crate::ops::CallSite;
 use crate::plan::Plan;
-use crate::quant::Multiplier;
 use crate::tflite::{Model, short_name};
 use std::fmt::Write as _;
 
@@ -58,11 +58,11 @@ fn array<T: std::fmt::Display>(out: &mut String, decl: &str, values: &[T]) {
     out.push_str("};\n");
 }
 
-fn dims(d: Dims) -> String {
+pub(crate) fn dims(d: Dims) -> String {
     format!("{{{}, {}, {}, {}}}", d.n, d.h, d.w, d.c)
 }
 
-fn act(c: Clamp) -> String {
+pub(crate) fn act(c: Clamp) -> String {
     format!("{{{}, {}}}", c.min, c.max)
 }
 
@@ -237,13 +237,7 @@ pub fn generate(model: &Model, layers: &[Layer], plan: &Plan, options: &Options)
                 .collect();
             array(&mut c, &format!("static const int32_t bias_{pos}"), &data);
         }
-        let quant: Option<&[Multiplier]> = match &layer.kernel {
-            Kernel::Conv { quant, .. }
-            | Kernel::DepthwiseConv { quant, .. }
-            | Kernel::FullyConnected { quant, .. } => Some(quant),
-            _ => None,
-        };
-        if let Some(q) = quant {
+        if let Some(q) = layer.kernel.operator().channel_quant() {
             let m: Vec<i32> = q.iter().map(|m| m.multiplier).collect();
             let s: Vec<i32> = q.iter().map(|m| m.shift).collect();
             array(
@@ -268,7 +262,11 @@ pub fn generate(model: &Model, layers: &[Layer], plan: &Plan, options: &Options)
     // Initialisation: scratch checks and weight copies.
     c.push_str("int mcusim_model_init(void) {\n");
     for (pos, layer) in layers.iter().enumerate() {
-        if let Some(check) = scratch_check(layer, options.reference_kernels) {
+        // The reference kernels take no scratch.
+        let check = (!options.reference_kernels)
+            .then(|| layer.kernel.operator().scratch_check())
+            .flatten();
+        if let Some(check) = check {
             let planned = plan.scratch[pos].map_or(0, |(_, size)| size);
             let _ = writeln!(
                 c,
@@ -310,299 +308,18 @@ pub fn generate(model: &Model, layers: &[Layer], plan: &Plan, options: &Options)
             let _ = writeln!(c, "    mcusim_layer_begin(&layer_{pos});");
         }
         c.push_str("    {\n");
-        let call = match &layer.kernel {
-            Kernel::Conv {
-                geometry: g,
-                input: i,
-                filter,
-                output: o,
-                ..
-            } => {
-                let _ = writeln!(
-                    c,
-                    "        static const mnn_conv_params p = {{{}, {}, {}, {}, {}, {}, {}, {}, {}}};",
-                    g.input_offset,
-                    g.output_offset,
-                    g.stride.0,
-                    g.stride.1,
-                    g.pad.0,
-                    g.pad.1,
-                    g.dilation.0,
-                    g.dilation.1,
-                    act(g.activation)
-                );
-                quant_and_dims(&mut c, pos, &[("in", *i), ("filter", *filter), ("out", *o)]);
-                if options.reference_kernels {
-                    format!(
-                        "mnn_conv_s8_ref(&p, &q, &in, {input}, &filter, weights_{pos}, {bias}, &out, {out})"
-                    )
-                } else {
-                    format!(
-                        "mnn_conv_s8(&ctx, &p, &q, &in, {input}, &filter, weights_{pos}, {bias}, &out, {out})"
-                    )
-                }
-            }
-            Kernel::DepthwiseConv {
-                geometry: g,
-                depth_multiplier,
-                input: i,
-                filter,
-                output: o,
-                ..
-            } => {
-                let _ = writeln!(
-                    c,
-                    "        static const mnn_dw_conv_params p = {{{}, {}, {}, {}, {}, {}, {}, {}, {}, {}}};",
-                    g.input_offset,
-                    g.output_offset,
-                    depth_multiplier,
-                    g.stride.0,
-                    g.stride.1,
-                    g.pad.0,
-                    g.pad.1,
-                    g.dilation.0,
-                    g.dilation.1,
-                    act(g.activation)
-                );
-                quant_and_dims(&mut c, pos, &[("in", *i), ("filter", *filter), ("out", *o)]);
-                if options.reference_kernels {
-                    format!(
-                        "mnn_depthwise_conv_s8_ref(&p, &q, &in, {input}, &filter, weights_{pos}, {bias}, &out, {out})"
-                    )
-                } else {
-                    format!(
-                        "mnn_depthwise_conv_s8(&ctx, &p, &q, &in, {input}, &filter, weights_{pos}, {bias}, &out, {out})"
-                    )
-                }
-            }
-            Kernel::FullyConnected {
-                input_offset,
-                filter_offset,
-                output_offset,
-                activation,
-                quant,
-                input: i,
-                filter,
-            } => {
-                let _ = writeln!(
-                    c,
-                    "        static const mnn_fc_params p = {{{input_offset}, {filter_offset}, {output_offset}, {}}};",
-                    act(*activation)
-                );
-                quant_and_dims(&mut c, pos, &[("in", *i), ("filter", *filter)]);
-                let per_channel = i32::from(quant.len() > 1);
-                if options.reference_kernels {
-                    format!(
-                        "mnn_fully_connected_s8_ref(&p, &q, {per_channel}, &in, {input}, &filter, weights_{pos}, {bias}, {out})"
-                    )
-                } else {
-                    format!(
-                        "mnn_fully_connected_s8(&ctx, &p, &q, {per_channel}, &in, {input}, &filter, weights_{pos}, {bias}, {out})"
-                    )
-                }
-            }
-            Kernel::AveragePool {
-                stride,
-                pad,
-                filter,
-                activation,
-                input: i,
-                output: o,
-            }
-            | Kernel::MaxPool {
-                stride,
-                pad,
-                filter,
-                activation,
-                input: i,
-                output: o,
-            } => {
-                let _ = writeln!(
-                    c,
-                    "        static const mnn_pool_params p = {{{}, {}, {}, {}, {}, {}, {}}};",
-                    stride.0,
-                    stride.1,
-                    pad.0,
-                    pad.1,
-                    filter.0,
-                    filter.1,
-                    act(*activation)
-                );
-                let _ = writeln!(
-                    c,
-                    "        static const mnn_dims in = {}, out = {};",
-                    dims(*i),
-                    dims(*o)
-                );
-                let name = if matches!(layer.kernel, Kernel::AveragePool { .. }) {
-                    "avgpool"
-                } else {
-                    "maxpool"
-                };
-                format!("mnn_{name}_s8{suffix}(&p, &in, {input}, &out, {out})")
-            }
-            Kernel::Add {
-                input1_offset,
-                input2_offset,
-                left_shift,
-                input1,
-                input2,
-                output_offset,
-                output,
-                activation,
-                input1_dims,
-                input2_dims,
-                output_dims,
-            } => {
-                let _ = writeln!(
-                    c,
-                    "        static const mnn_add_params p = {{{input1_offset}, {}, {}, {input2_offset}, {}, {}, {left_shift}, {output_offset}, {}, {}, {}}};",
-                    input1.multiplier,
-                    input1.shift,
-                    input2.multiplier,
-                    input2.shift,
-                    output.multiplier,
-                    output.shift,
-                    act(*activation)
-                );
-                let _ = writeln!(
-                    c,
-                    "        static const mnn_dims d1 = {}, d2 = {}, out = {};",
-                    dims(*input1_dims),
-                    dims(*input2_dims),
-                    dims(*output_dims)
-                );
-                format!(
-                    "mnn_add_s8{suffix}(&p, &d1, {input}, &d2, {}, &out, {out})",
-                    t(layer.inputs[1])
-                )
-            }
-            Kernel::Mul {
-                input1_offset,
-                input2_offset,
-                output_offset,
-                output,
-                activation,
-                input1_dims,
-                input2_dims,
-                output_dims,
-            } => {
-                let _ = writeln!(
-                    c,
-                    "        static const mnn_mul_params p = {{{input1_offset}, {input2_offset}, {output_offset}, {}, {}, {}}};",
-                    output.multiplier,
-                    output.shift,
-                    act(*activation)
-                );
-                let _ = writeln!(
-                    c,
-                    "        static const mnn_dims d1 = {}, d2 = {}, out = {};",
-                    dims(*input1_dims),
-                    dims(*input2_dims),
-                    dims(*output_dims)
-                );
-                format!(
-                    "mnn_mul_s8{suffix}(&p, &d1, {input}, &d2, {}, &out, {out})",
-                    t(layer.inputs[1])
-                )
-            }
-            Kernel::Softmax {
-                multiplier,
-                diff_min,
-                rows,
-                row_size,
-            } => {
-                let _ = writeln!(
-                    c,
-                    "        static const mnn_softmax_params p = {{{}, {}, {diff_min}}};",
-                    multiplier.multiplier, multiplier.shift
-                );
-                format!("mnn_softmax_s8{suffix}(&p, {rows}, {row_size}, {input}, {out})")
-            }
-            Kernel::Logistic {
-                input_offset,
-                multiplier,
-                radius,
-                size,
-            }
-            | Kernel::Tanh {
-                input_offset,
-                multiplier,
-                radius,
-                size,
-            } => {
-                let _ = writeln!(
-                    c,
-                    "        static const mnn_activation_fn_params p = {{{input_offset}, {}, {}, {radius}}};",
-                    multiplier.multiplier, multiplier.shift
-                );
-                let name = if matches!(layer.kernel, Kernel::Tanh { .. }) {
-                    "tanh"
-                } else {
-                    "logistic"
-                };
-                format!("mnn_{name}_s8{suffix}(&p, {size}, {input}, {out})")
-            }
-            Kernel::Reshape { size } => {
-                // The plan gives the output the input's bytes; the copy is a no-op then.
-                format!("(mnn_copy_s8({input}, {size}, {out}), MNN_SUCCESS)")
-            }
-            Kernel::Concatenation { outer, inner } => {
-                let ins: Vec<String> = layer.inputs.iter().map(|&i| t(i)).collect();
-                let _ = writeln!(
-                    c,
-                    "        const int8_t *const ins[] = {{{}}};",
-                    ins.join(", ")
-                );
-                let inner_list: Vec<String> = inner.iter().map(ToString::to_string).collect();
-                let _ = writeln!(
-                    c,
-                    "        static const int32_t inner[] = {{{}}};",
-                    inner_list.join(", ")
-                );
-                format!(
-                    "mnn_concatenation_s8{suffix}({}, ins, inner, {outer}, {out})",
-                    ins.len()
-                )
-            }
-            Kernel::Pad {
-                input: i,
-                before,
-                after,
-                value,
-            } => {
-                let _ = writeln!(c, "        static const mnn_dims in = {};", dims(*i));
-                let _ = writeln!(
-                    c,
-                    "        static const int32_t before[4] = {{{}, {}, {}, {}}};",
-                    before[0], before[1], before[2], before[3]
-                );
-                let _ = writeln!(
-                    c,
-                    "        static const int32_t after[4] = {{{}, {}, {}, {}}};",
-                    after[0], after[1], after[2], after[3]
-                );
-                format!("mnn_pad_s8{suffix}(&in, {input}, before, after, {value}, {out})")
-            }
-            Kernel::Quantize {
-                scale,
-                zero_point,
-                size,
-            } => {
-                format!(
-                    "mnn_quantize_f32_s8({scale:e}f, {zero_point}, {size}, (const float *){input}, {out})"
-                )
-            }
-            Kernel::Dequantize {
-                scale,
-                zero_point,
-                size,
-            } => {
-                format!(
-                    "mnn_dequantize_s8_f32({scale:e}, {zero_point}, {size}, {input}, (float *){out})"
-                )
-            }
-        };
+        let call = layer.kernel.operator().c_call(
+            &mut c,
+            &CallSite {
+                pos,
+                layer,
+                input,
+                out,
+                bias,
+                suffix,
+                tensor: &t,
+            },
+        );
         if call.contains("&ctx") {
             let _ = writeln!(c, "        const mnn_context ctx = {ctx};");
         }
@@ -624,7 +341,7 @@ pub fn generate(model: &Model, layers: &[Layer], plan: &Plan, options: &Options)
     }
 }
 
-fn quant_and_dims(c: &mut String, pos: usize, ds: &[(&str, Dims)]) {
+pub(crate) fn quant_and_dims(c: &mut String, pos: usize, ds: &[(&str, Dims)]) {
     let _ = writeln!(
         c,
         "        static const mnn_per_channel_quant q = {{multiplier_{pos}, shift_{pos}}};"
@@ -634,43 +351,6 @@ fn quant_and_dims(c: &mut String, pos: usize, ds: &[(&str, Dims)]) {
         .map(|(n, d)| format!("{n} = {}", dims(*d)))
         .collect();
     let _ = writeln!(c, "        static const mnn_dims {};", list.join(", "));
-}
-
-/// The C expression for the scratch a layer's kernel asks for, when it takes scratch.
-fn scratch_check(layer: &Layer, reference: bool) -> Option<String> {
-    if reference {
-        return None;
-    }
-    match &layer.kernel {
-        Kernel::Conv {
-            input,
-            filter,
-            output,
-            ..
-        } => Some(format!(
-            "mnn_conv_s8_get_buffer_size(NULL, &(mnn_dims){}, &(mnn_dims){}, &(mnn_dims){})",
-            dims(*input),
-            dims(*filter),
-            dims(*output)
-        )),
-        Kernel::DepthwiseConv {
-            depth_multiplier,
-            input,
-            filter,
-            output,
-            ..
-        } => Some(format!(
-            "mnn_depthwise_conv_s8_get_buffer_size(&(mnn_dw_conv_params){{.depth_multiplier = {depth_multiplier}}}, &(mnn_dims){}, &(mnn_dims){}, &(mnn_dims){})",
-            dims(*input),
-            dims(*filter),
-            dims(*output)
-        )),
-        Kernel::FullyConnected { filter, .. } => Some(format!(
-            "mnn_fully_connected_s8_get_buffer_size(&(mnn_dims){})",
-            dims(*filter)
-        )),
-        _ => None,
-    }
 }
 
 /// The name a layer goes by: its output tensor's, shortened as the markers carry it.

@@ -3,7 +3,8 @@
 //! independently), as the oracle for property tests of the compiled firmware. Checked against
 //! TFLite Micro's vectors in `../shared` and against the C kernels.
 
-use crate::lower::{Dims, Kernel, Layer};
+use crate::lower::{Dims, Layer};
+use crate::ops::Operands;
 use crate::tflite::Model;
 
 /// Why a model cannot be interpreted.
@@ -62,7 +63,7 @@ fn saturating_rounding_mul_pot(x: i32, exponent: i32) -> i32 {
     }
 }
 
-fn rescale(x: i32, src_bits: i32, dst_bits: i32) -> i32 {
+pub(crate) fn rescale(x: i32, src_bits: i32, dst_bits: i32) -> i32 {
     saturating_rounding_mul_pot(x, src_bits - dst_bits)
 }
 
@@ -147,7 +148,7 @@ fn one_minus_x_over_one_plus_x(a: i32) -> i32 {
     )
 }
 
-fn logistic_q4(a: i32) -> i32 {
+pub(crate) fn logistic_q4(a: i32) -> i32 {
     if a == 0 {
         return 1 << 30;
     }
@@ -155,7 +156,7 @@ fn logistic_q4(a: i32) -> i32 {
     if a > 0 { positive } else { i32::MAX - positive }
 }
 
-fn tanh_q4(a: i32) -> i32 {
+pub(crate) fn tanh_q4(a: i32) -> i32 {
     if a == 0 {
         return 0;
     }
@@ -164,7 +165,7 @@ fn tanh_q4(a: i32) -> i32 {
     if a < 0 { -t } else { t }
 }
 
-fn reciprocal(x: i32, integer_bits: i32) -> (i32, i32) {
+pub(crate) fn reciprocal(x: i32, integer_bits: i32) -> (i32, i32) {
     let headroom_plus_one = (x as u32).leading_zeros() as i32;
     let bits_over_unit = integer_bits - headroom_plus_one;
     let shifted_minus_one = ((x as u32) << headroom_plus_one).wrapping_sub(1u32 << 31) as i32;
@@ -173,11 +174,13 @@ fn reciprocal(x: i32, integer_bits: i32) -> (i32, i32) {
 
 // ---- operators ----
 
-fn at(d: Dims, b: i32, y: i32, x: i32, c: i32) -> usize {
+/// The index of element (b, y, x, c) of an NHWC tensor.
+pub(crate) fn at(d: Dims, b: i32, y: i32, x: i32, c: i32) -> usize {
     (((b * d.h + y) * d.w + x) * d.c + c) as usize
 }
 
-fn clamp(v: i32, lo: i32, hi: i32) -> i8 {
+/// `v` clamped to `lo..=hi`, as int8.
+pub(crate) fn saturate(v: i32, lo: i32, hi: i32) -> i8 {
     v.clamp(lo, hi) as i8
 }
 
@@ -192,370 +195,34 @@ fn i32s(bytes: &[u8]) -> Vec<i32> {
         .collect()
 }
 
-/// Runs one layer on the values of its input tensors (in `Layer::inputs` order).
+/// Runs one layer on the values of its input tensors (in `Layer::inputs` order), by its
+/// operator's reference interpretation.
 pub fn run_layer(model: &Model, layer: &Layer, inputs: &[&[i8]]) -> Result<Vec<i8>, InterpError> {
-    let fail = |message: &str| InterpError {
+    let fail = |message: String| InterpError {
         layer: layer.index,
         op: layer.op.name(),
-        message: message.to_owned(),
+        message,
     };
-    let weights = layer
-        .weights
-        .and_then(|w| model.tensors[w].data.as_deref())
-        .map(i8s);
-    let bias = layer
-        .bias
-        .and_then(|b| model.tensors[b].data.as_deref())
-        .map(i32s);
-    let x = *inputs.first().ok_or_else(|| fail("no input"))?;
-    Ok(match &layer.kernel {
-        Kernel::Conv {
-            geometry: g,
-            quant,
-            input: i,
-            filter: f,
-            output: o,
-        } => {
-            let w = weights.ok_or_else(|| fail("no weights"))?;
-            let mut out = vec![0i8; o.elements() as usize];
-            let group_c = f.c;
-            let out_per_group = o.c / (i.c / group_c).max(1);
-            for b in 0..i.n {
-                for oy in 0..o.h {
-                    for ox in 0..o.w {
-                        for oc in 0..o.c {
-                            let group = oc / out_per_group;
-                            let mut acc = 0i32;
-                            for ky in 0..f.h {
-                                let iy = oy * g.stride.0 - g.pad.0 + ky * g.dilation.0;
-                                for kx in 0..f.w {
-                                    let ix = ox * g.stride.1 - g.pad.1 + kx * g.dilation.1;
-                                    if iy < 0 || iy >= i.h || ix < 0 || ix >= i.w {
-                                        continue;
-                                    }
-                                    for ic in 0..group_c {
-                                        let xv =
-                                            i32::from(x[at(*i, b, iy, ix, group * group_c + ic)]);
-                                        let wv = i32::from(
-                                            w[((((oc * f.h) + ky) * f.w + kx) * group_c + ic)
-                                                as usize],
-                                        );
-                                        acc += wv * (xv + g.input_offset);
-                                    }
-                                }
-                            }
-                            acc += bias.as_ref().map_or(0, |b| b[oc as usize]);
-                            let q = quant[oc as usize];
-                            let v = requantize(acc, q.multiplier, q.shift) + g.output_offset;
-                            out[at(*o, b, oy, ox, oc)] =
-                                clamp(v, g.activation.min, g.activation.max);
-                        }
-                    }
-                }
-            }
-            out
-        }
-        Kernel::DepthwiseConv {
-            geometry: g,
-            depth_multiplier,
-            quant,
-            input: i,
-            filter: f,
-            output: o,
-        } => {
-            let w = weights.ok_or_else(|| fail("no weights"))?;
-            let mut out = vec![0i8; o.elements() as usize];
-            for b in 0..i.n {
-                for oy in 0..o.h {
-                    for ox in 0..o.w {
-                        for ic in 0..i.c {
-                            for m in 0..*depth_multiplier {
-                                let oc = ic * depth_multiplier + m;
-                                let mut acc = 0i32;
-                                for ky in 0..f.h {
-                                    for kx in 0..f.w {
-                                        let iy = oy * g.stride.0 - g.pad.0 + ky * g.dilation.0;
-                                        let ix = ox * g.stride.1 - g.pad.1 + kx * g.dilation.1;
-                                        if iy < 0 || iy >= i.h || ix < 0 || ix >= i.w {
-                                            continue;
-                                        }
-                                        let xv = i32::from(x[at(*i, b, iy, ix, ic)]);
-                                        let wv =
-                                            i32::from(w[((ky * f.w + kx) * o.c + oc) as usize]);
-                                        acc += wv * (xv + g.input_offset);
-                                    }
-                                }
-                                acc += bias.as_ref().map_or(0, |b| b[oc as usize]);
-                                let q = quant[oc as usize];
-                                let v = requantize(acc, q.multiplier, q.shift) + g.output_offset;
-                                out[at(*o, b, oy, ox, oc)] =
-                                    clamp(v, g.activation.min, g.activation.max);
-                            }
-                        }
-                    }
-                }
-            }
-            out
-        }
-        Kernel::FullyConnected {
-            input_offset,
-            filter_offset,
-            output_offset,
-            activation,
-            quant,
-            input: i,
-            filter: f,
-        } => {
-            let w = weights.ok_or_else(|| fail("no weights"))?;
-            let (batches, depth, outputs) = (i.n, f.c, f.n);
-            let mut out = vec![0i8; (batches * outputs) as usize];
-            for b in 0..batches {
-                for o in 0..outputs {
-                    let mut acc = 0i32;
-                    for d in 0..depth {
-                        let xv = i32::from(x[(b * depth + d) as usize]);
-                        let wv = i32::from(w[(o * depth + d) as usize]);
-                        acc += (wv + filter_offset) * (xv + input_offset);
-                    }
-                    acc += bias.as_ref().map_or(0, |b| b[o as usize]);
-                    let q = quant[if quant.len() > 1 { o as usize } else { 0 }];
-                    let v = requantize(acc, q.multiplier, q.shift) + output_offset;
-                    out[(b * outputs + o) as usize] = clamp(v, activation.min, activation.max);
-                }
-            }
-            out
-        }
-        Kernel::AveragePool {
-            stride,
-            pad,
-            filter,
-            activation,
-            input: i,
-            output: o,
-        }
-        | Kernel::MaxPool {
-            stride,
-            pad,
-            filter,
-            activation,
-            input: i,
-            output: o,
-        } => {
-            let average = matches!(layer.kernel, Kernel::AveragePool { .. });
-            let mut out = vec![0i8; o.elements() as usize];
-            for b in 0..i.n {
-                for oy in 0..o.h {
-                    for ox in 0..o.w {
-                        for c in 0..i.c {
-                            let (x0, y0) = (ox * stride.1 - pad.1, oy * stride.0 - pad.0);
-                            let (fx0, fx1) = ((-x0).max(0), filter.1.min(i.w - x0));
-                            let (fy0, fy1) = ((-y0).max(0), filter.0.min(i.h - y0));
-                            let (mut sum, mut count, mut max) = (0i32, 0i32, i32::from(i8::MIN));
-                            for fy in fy0..fy1 {
-                                for fx in fx0..fx1 {
-                                    let v = i32::from(x[at(*i, b, y0 + fy, x0 + fx, c)]);
-                                    sum += v;
-                                    count += 1;
-                                    max = max.max(v);
-                                }
-                            }
-                            let v = if average {
-                                if count == 0 {
-                                    return Err(fail("a pooling window outside the input"));
-                                }
-                                if sum > 0 {
-                                    (sum + count / 2) / count
-                                } else {
-                                    (sum - count / 2) / count
-                                }
-                            } else {
-                                max
-                            };
-                            out[at(*o, b, oy, ox, c)] = clamp(v, activation.min, activation.max);
-                        }
-                    }
-                }
-            }
-            out
-        }
-        Kernel::Add {
-            input1_offset,
-            input2_offset,
-            left_shift,
-            input1,
-            input2,
-            output_offset,
-            output,
-            activation,
-            input1_dims,
-            input2_dims,
-            output_dims,
-        } => {
-            let y = *inputs.get(1).ok_or_else(|| fail("no second input"))?;
-            broadcast(x, *input1_dims, y, *input2_dims, *output_dims, |a, b| {
-                let a = requantize(
-                    (a + input1_offset).wrapping_shl(*left_shift as u32),
-                    input1.multiplier,
-                    input1.shift,
-                );
-                let b = requantize(
-                    (b + input2_offset).wrapping_shl(*left_shift as u32),
-                    input2.multiplier,
-                    input2.shift,
-                );
-                let v = requantize(a + b, output.multiplier, output.shift) + output_offset;
-                clamp(v, activation.min, activation.max)
-            })
-        }
-        Kernel::Mul {
-            input1_offset,
-            input2_offset,
-            output_offset,
-            output,
-            activation,
-            input1_dims,
-            input2_dims,
-            output_dims,
-        } => {
-            let y = *inputs.get(1).ok_or_else(|| fail("no second input"))?;
-            broadcast(x, *input1_dims, y, *input2_dims, *output_dims, |a, b| {
-                let v = requantize(
-                    (a + input1_offset) * (b + input2_offset),
-                    output.multiplier,
-                    output.shift,
-                ) + output_offset;
-                clamp(v, activation.min, activation.max)
-            })
-        }
-        Kernel::Softmax {
-            multiplier,
-            diff_min,
-            row_size,
-            ..
-        } => {
-            let mut out = vec![0i8; x.len()];
-            for (row, out_row) in x
-                .chunks(*row_size as usize)
-                .zip(out.chunks_mut(*row_size as usize))
-            {
-                let max = row
-                    .iter()
-                    .copied()
-                    .max()
-                    .map_or(i32::from(i8::MIN), i32::from);
-                let scaled = |v: i8| {
-                    doubling_high_mult(
-                        (i32::from(v) - max).wrapping_shl(multiplier.shift as u32),
-                        multiplier.multiplier,
-                    )
-                };
-                let mut sum = 0i32;
-                for &v in row {
-                    if i32::from(v) - max >= *diff_min {
-                        sum =
-                            sum.wrapping_add(rescale(exp_on_negative_values(scaled(v), 5), 0, 12));
-                    }
-                }
-                let (shifted_scale, bits_over_unit) = reciprocal(sum, 12);
-                let exponent = bits_over_unit + 31 - 8;
-                if !(0..=31).contains(&exponent) {
-                    return Err(fail("softmax exponent out of range"));
-                }
-                for (o, &v) in out_row.iter_mut().zip(row) {
-                    *o = if i32::from(v) - max >= *diff_min {
-                        let e = exp_on_negative_values(scaled(v), 5);
-                        clamp(
-                            divide_by_power_of_two(doubling_high_mult(shifted_scale, e), exponent)
-                                - 128,
-                            -128,
-                            127,
-                        )
-                    } else {
-                        i8::MIN
-                    };
-                }
-            }
-            out
-        }
-        Kernel::Logistic {
-            input_offset,
-            multiplier,
-            radius,
-            ..
-        }
-        | Kernel::Tanh {
-            input_offset,
-            multiplier,
-            radius,
-            ..
-        } => {
-            let tanh = matches!(layer.kernel, Kernel::Tanh { .. });
-            x.iter()
-                .map(|&v| {
-                    let v = i32::from(v) + input_offset;
-                    if v <= -radius {
-                        i8::MIN
-                    } else if v >= *radius {
-                        i8::MAX
-                    } else {
-                        let q4 = requantize(v, multiplier.multiplier, multiplier.shift);
-                        if tanh {
-                            clamp(divide_by_power_of_two(tanh_q4(q4), 31 - 7), -128, 127)
-                        } else {
-                            clamp(
-                                divide_by_power_of_two(logistic_q4(q4), 31 - 8) - 128,
-                                -128,
-                                127,
-                            )
-                        }
-                    }
-                })
-                .collect()
-        }
-        Kernel::Reshape { .. } => x.to_vec(),
-        Kernel::Concatenation { outer, inner } => {
-            let mut out = Vec::new();
-            for o in 0..*outer as usize {
-                for (input, &n) in inputs.iter().zip(inner) {
-                    let n = n as usize;
-                    out.extend_from_slice(&input[o * n..(o + 1) * n]);
-                }
-            }
-            out
-        }
-        Kernel::Pad {
-            input: i,
-            before,
-            after,
-            value,
-        } => {
-            let d = [i.n, i.h, i.w, i.c];
-            let o: Vec<i32> = (0..4).map(|k| d[k] + before[k] + after[k]).collect();
-            let mut out = Vec::with_capacity(o.iter().product::<i32>() as usize);
-            for b in 0..o[0] {
-                for y in 0..o[1] {
-                    for xx in 0..o[2] {
-                        for c in 0..o[3] {
-                            let s = [b - before[0], y - before[1], xx - before[2], c - before[3]];
-                            let inside = (0..4).all(|k| s[k] >= 0 && s[k] < d[k]);
-                            out.push(if inside {
-                                x[at(*i, s[0], s[1], s[2], s[3])]
-                            } else {
-                                *value
-                            });
-                        }
-                    }
-                }
-            }
-            out
-        }
-        Kernel::Quantize { .. } | Kernel::Dequantize { .. } => {
-            return Err(fail("float tensors are not interpreted"));
-        }
-    })
+    if inputs.is_empty() {
+        return Err(fail("no input".into()));
+    }
+    let operands = Operands {
+        inputs,
+        weights: layer
+            .weights
+            .and_then(|w| model.tensors[w].data.as_deref())
+            .map(i8s),
+        bias: layer
+            .bias
+            .and_then(|b| model.tensors[b].data.as_deref())
+            .map(i32s),
+    };
+    layer.kernel.operator().interpret(&operands).map_err(fail)
 }
 
-fn broadcast(
+/// `a` and `b` combined element by element into the shape `od`, each broadcast along its
+/// dimensions of size 1.
+pub(crate) fn broadcast(
     a: &[i8],
     ad: Dims,
     b: &[i8],

@@ -8,6 +8,7 @@ pub mod codegen;
 pub mod interp;
 pub mod lower;
 pub mod npy;
+pub mod ops;
 pub mod plan;
 pub mod quant;
 pub mod synth;

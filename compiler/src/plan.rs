@@ -49,57 +49,23 @@ const ALIGN: u32 = 4;
 /// convolution asks scratch for.
 pub const DW_STRIPE_MAX: u32 = 8192;
 
-fn align(x: u32) -> u32 {
+pub(crate) fn align(x: u32) -> u32 {
     x.div_ceil(ALIGN) * ALIGN
 }
 
 /// Scratch bytes a layer's kernel asks for on a core with (`dsp`) or without the DSP
 /// extension: the C `*_get_buffer_size` formulas (the generated code checks them at start-up).
 pub fn scratch_bytes(kernel: &Kernel, dsp: bool) -> u32 {
-    match kernel {
-        Kernel::Conv { input, filter, .. } => {
-            if filter.c != input.c {
-                return 0;
-            }
-            let k = (filter.h * filter.w * input.c) as u32;
-            // The requantisation table (12 bytes a channel), two accumulator rows, two int16
-            // columns, two int8 gather columns.
-            12 * filter.n as u32 + 2 * 4 * filter.n as u32 + 2 * k * 2 + 2 * align(k)
-        }
-        Kernel::DepthwiseConv {
-            depth_multiplier: 1,
-            geometry,
-            input,
-            filter,
-            output,
-            ..
-        } => {
-            // Sums and accumulators per channel, weights of whole 4-channel groups expanded.
-            let taps = (filter.h * filter.w) as u32;
-            let min =
-                12 * filter.c as u32 + 2 * 4 * filter.c as u32 + taps * (filter.c as u32 & !3) * 2;
-            // The padded input stripes, up to MNN_DW_STRIPE_MAX.
-            let stripe_w =
-                (output.w - 1) * geometry.stride.1 + (filter.w - 1) * geometry.dilation.1 + 1;
-            let stripe = align((filter.h * stripe_w * input.c) as u32);
-            if stripe <= DW_STRIPE_MAX {
-                min + stripe
-            } else {
-                min
-            }
-        }
-        Kernel::FullyConnected { filter, .. } if dsp => ((filter.c as u32 + 1) & !1) * 2,
-        _ => 0,
-    }
+    kernel.operator().scratch_bytes(dsp)
 }
 
 /// Plans the arena for `layers` of `model`.
 pub fn plan(model: &Model, layers: &[Layer], dsp: bool) -> Plan {
     let n_tensors = model.tensors.len();
-    // Alias RESHAPE outputs to their inputs.
+    // Outputs that are their input's bytes (RESHAPE) share its place.
     let mut root: Vec<usize> = (0..n_tensors).collect();
     for layer in layers {
-        if matches!(layer.kernel, Kernel::Reshape { .. }) {
+        if layer.kernel.operator().output_is_input() {
             root[layer.outputs[0]] = find(&root, layer.inputs[0]);
         }
     }

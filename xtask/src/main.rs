@@ -37,7 +37,17 @@ fn main() -> ExitCode {
         Some("demo") => deps().and_then(|()| demo()),
         Some("test") => deps().and_then(|()| test()),
         Some("deps") => deps(),
-        Some("bench") => deps().and_then(|()| bench()),
+        Some("bench") if args.len() <= 3 => {
+            let against = match args.get(1).map(String::as_str) {
+                Some("--against") if args.len() == 3 => Some(args[2].as_str()),
+                Some(_) => {
+                    eprintln!("usage: cargo xtask bench [--against OTHER_MCUSIM_BINARY]");
+                    return ExitCode::from(2);
+                }
+                None => None,
+            };
+            deps().and_then(|()| bench(against))
+        }
         Some("calibrate") => deps().and_then(|()| calibrate()),
         Some("bench-kernels") => deps().and_then(|()| bench_kernels(args.get(1).map_or("nucleo-l4r5zi", String::as_str))),
         Some("build-c") if args.len() >= 4 => build_c(&args[1], &args[2], &args[3..]),
@@ -360,20 +370,47 @@ fn test() -> Result {
 fn best_of_three(program: &str, args: &[&str]) -> Result<f64> {
     let mut best = f64::INFINITY;
     for _ in 0..3 {
-        let started = std::time::Instant::now();
-        let out = Command::new(program)
-            .args(args)
-            .output()
-            .map_err(|e| format!("cannot run {program}: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "{program} failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        best = best.min(started.elapsed().as_secs_f64());
+        best = best.min(once(program, args)?);
     }
     Ok(best)
+}
+
+/// The wall time of one successful run.
+fn once(program: &str, args: &[&str]) -> Result<f64> {
+    let started = std::time::Instant::now();
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{program} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
+/// Best of three of this build's mcusim; with `--against`, best of nine of it and of the other
+/// build's on the same arguments, their runs alternating so both see the same machine (run to
+/// run noise on a shared 2-core machine is about 10%, so a 5% question needs more runs).
+fn timed(mcusim: &str, against: Option<&str>, args: &[&str]) -> Result<(f64, Option<f64>)> {
+    let Some(other) = against else {
+        return Ok((best_of_three(mcusim, args)?, None));
+    };
+    let (mut mine, mut theirs) = (f64::INFINITY, f64::INFINITY);
+    for _ in 0..9 {
+        mine = mine.min(once(mcusim, args)?);
+        theirs = theirs.min(once(other, args)?);
+    }
+    Ok((mine, Some(theirs)))
+}
+
+/// This build's speed as a share of the other's, for a row of `bench --against`.
+fn ratio(mine: f64, theirs: Option<f64>) -> String {
+    theirs.map_or_else(String::new, |t| {
+        format!("   speed {:.3} of the other build's", t / mine)
+    })
 }
 
 /// The instruction count of a run report (`mcusim run --json`).
@@ -398,7 +435,7 @@ fn row(engine: &str, instructions: f64, secs: f64) -> String {
     )
 }
 
-fn bench() -> Result {
+fn bench(against: Option<&str>) -> Result {
     cargo(&["build", "--release", "--quiet", "--bin", "mcusim"])?;
     let mcusim = root().join("target/release/mcusim");
     let mcusim = mcusim.to_string_lossy();
@@ -420,15 +457,16 @@ fn bench() -> Result {
         let args = [
             "run", "-q", "--board", board, &elf, "--json", &json_s, "--timing", timing,
         ];
-        let secs = best_of_three(&mcusim, &args)?;
+        let (secs, other) = timed(&mcusim, against, &args)?;
         let instructions = report_instructions(&json)?;
         println!(
-            "{}",
+            "{}{}",
             row(
                 &format!("mcusim {board} --timing {timing}"),
                 instructions,
                 secs
-            )
+            ),
+            ratio(secs, other)
         );
         match (board, timing) {
             ("nucleo-l4r5zi", "on") => dot_timed = instructions / secs / 1e6,
@@ -479,8 +517,9 @@ fn bench() -> Result {
     let elf = kws.to_string_lossy().into_owned();
     let json = root().join("target/bench_kws.json");
     let json_s = json.to_string_lossy().into_owned();
-    let secs = best_of_three(
+    let (secs, other) = timed(
         &mcusim,
+        against,
         &[
             "run",
             "-q",
@@ -492,10 +531,15 @@ fn bench() -> Result {
         ],
     )?;
     let instructions = report_instructions(&json)?;
-    println!("{}", row("mcusim run KWS (L4, flash)", instructions, secs));
+    println!(
+        "{}{}",
+        row("mcusim run KWS (L4, flash)", instructions, secs),
+        ratio(secs, other)
+    );
     // The same inference without the cycle model: how fast unicorn runs this code at all.
-    let functional = best_of_three(
+    let (functional, other) = timed(
         &mcusim,
+        against,
         &[
             "run",
             "-q",
@@ -507,8 +551,9 @@ fn bench() -> Result {
         ],
     )?;
     println!(
-        "{}",
-        row("mcusim run KWS --timing off", instructions, functional)
+        "{}{}",
+        row("mcusim run KWS --timing off", instructions, functional),
+        ratio(functional, other)
     );
     // The same firmware profiled with every export: the profiler's overhead over a plain run
     // (issue 6 bounds it at 1.5x).
@@ -522,8 +567,9 @@ fn bench() -> Result {
         file("p.folded"),
         file("plots"),
     );
-    let profiled = best_of_three(
+    let (profiled, other) = timed(
         &mcusim,
+        against,
         &[
             "profile",
             "-q",
@@ -541,9 +587,10 @@ fn bench() -> Result {
         ],
     )?;
     println!(
-        "{}   ({:.2}x the plain run)",
+        "{}   ({:.2}x the plain run){}",
         row("mcusim profile KWS, all exports", instructions, profiled),
-        profiled / secs
+        profiled / secs,
+        ratio(profiled, other)
     );
     let kws_profile = instructions / profiled / 1e6;
     println!(

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use mcusim_compiler::lower::{Dims as LDims, Kernel, Layer};
+use mcusim_compiler::ops;
 use mcusim_compiler::tflite::Model;
 use mcusim_kernels as k;
 use std::path::PathBuf;
@@ -73,13 +74,13 @@ pub fn run_layer(
         .bias
         .map(|b| i32s(model.tensors[b].data.as_ref().expect("constant bias")));
     let r = match &layer.kernel {
-        Kernel::Conv {
+        Kernel::Conv(ops::Conv {
             geometry: g,
             quant: q,
             input: i,
             filter,
             output,
-        } => {
+        }) => {
             let p = k::ConvParams {
                 input_offset: g.input_offset,
                 output_offset: g.output_offset,
@@ -103,14 +104,14 @@ pub fn run_layer(
                 dims(*output),
             )
         }
-        Kernel::DepthwiseConv {
+        Kernel::DepthwiseConv(ops::DepthwiseConv {
             geometry: g,
             depth_multiplier,
             quant: q,
             input: i,
             filter,
             output,
-        } => {
+        }) => {
             let p = k::DwConvParams {
                 input_offset: g.input_offset,
                 output_offset: g.output_offset,
@@ -135,7 +136,7 @@ pub fn run_layer(
                 dims(*output),
             )
         }
-        Kernel::FullyConnected {
+        Kernel::FullyConnected(ops::FullyConnected {
             input_offset,
             filter_offset,
             output_offset,
@@ -143,7 +144,7 @@ pub fn run_layer(
             quant: q,
             input: i,
             filter,
-        } => {
+        }) => {
             let p = k::FcParams {
                 input_offset: *input_offset,
                 filter_offset: *filter_offset,
@@ -162,22 +163,15 @@ pub fn run_layer(
                 bias.as_deref(),
             )
         }
-        Kernel::AveragePool {
+        Kernel::Pool(ops::Pool {
+            kind,
             stride,
             pad,
             filter,
             activation,
             input: i,
             output,
-        }
-        | Kernel::MaxPool {
-            stride,
-            pad,
-            filter,
-            activation,
-            input: i,
-            output,
-        } => {
+        }) => {
             let p = k::PoolParams {
                 stride_h: stride.0,
                 stride_w: stride.1,
@@ -187,10 +181,10 @@ pub fn run_layer(
                 filter_w: filter.1,
                 activation: clamp(*activation),
             };
-            let average = matches!(layer.kernel, Kernel::AveragePool { .. });
+            let average = *kind == ops::PoolKind::Average;
             k::pool(variant, average, &p, dims(*i), input(0), dims(*output))
         }
-        Kernel::Add {
+        Kernel::Add(ops::Add {
             input1_offset,
             input2_offset,
             left_shift,
@@ -202,7 +196,7 @@ pub fn run_layer(
             input1_dims,
             input2_dims,
             output_dims,
-        } => {
+        }) => {
             let p = k::AddParams {
                 input1_offset: *input1_offset,
                 input1_multiplier: input1.multiplier,
@@ -226,7 +220,7 @@ pub fn run_layer(
                 dims(*output_dims),
             )
         }
-        Kernel::Mul {
+        Kernel::Mul(ops::Mul {
             input1_offset,
             input2_offset,
             output_offset,
@@ -235,7 +229,7 @@ pub fn run_layer(
             input1_dims,
             input2_dims,
             output_dims,
-        } => {
+        }) => {
             let p = k::MulParams {
                 input1_offset: *input1_offset,
                 input2_offset: *input2_offset,
@@ -254,12 +248,12 @@ pub fn run_layer(
                 dims(*output_dims),
             )
         }
-        Kernel::Softmax {
+        Kernel::Softmax(ops::Softmax {
             multiplier,
             diff_min,
             row_size,
             ..
-        } => {
+        }) => {
             let p = k::SoftmaxParams {
                 input_multiplier: multiplier.multiplier,
                 input_left_shift: multiplier.shift,
@@ -267,43 +261,33 @@ pub fn run_layer(
             };
             k::softmax(variant, &p, *row_size as usize, input(0))
         }
-        Kernel::Logistic {
+        Kernel::Activation(ops::Activation {
+            kind,
             input_offset,
             multiplier,
             radius,
             ..
-        }
-        | Kernel::Tanh {
-            input_offset,
-            multiplier,
-            radius,
-            ..
-        } => {
+        }) => {
             let p = k::ActivationFnParams {
                 input_offset: *input_offset,
                 input_multiplier: multiplier.multiplier,
                 input_left_shift: multiplier.shift,
                 input_range_radius: *radius,
             };
-            k::activation(
-                variant,
-                matches!(layer.kernel, Kernel::Tanh { .. }),
-                &p,
-                input(0),
-            )
+            k::activation(variant, *kind == ops::ActivationKind::Tanh, &p, input(0))
         }
-        Kernel::Reshape { .. } => Ok(input(0).to_vec()),
-        Kernel::Concatenation { outer, inner } => {
+        Kernel::Reshape(_) => Ok(input(0).to_vec()),
+        Kernel::Concatenation(ops::Concatenation { outer, inner }) => {
             let ins: Vec<&[i8]> = (0..layer.inputs.len()).map(input).collect();
             k::concatenation(variant, &ins, inner, *outer)
         }
-        Kernel::Pad {
+        Kernel::Pad(ops::Pad {
             input: i,
             before,
             after,
             value,
-        } => k::pad(variant, dims(*i), input(0), *before, *after, *value),
-        Kernel::Quantize { .. } | Kernel::Dequantize { .. } => {
+        }) => k::pad(variant, dims(*i), input(0), *before, *after, *value),
+        Kernel::Quantize(_) | Kernel::Dequantize(_) => {
             panic!("layer {}: float tensors are not run here", layer.index)
         }
     };

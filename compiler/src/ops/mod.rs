@@ -1,0 +1,266 @@
+//! The operator table: one file per operator holds everything about it — how a TFLite
+//! operator lowers to its kernel's arguments (and its MACs), the C that calls the `mnn` kernel,
+//! the scratch the kernel asks for, and its reference interpretation. Lowering, the planner,
+//! code generation and the interpreter consult [`Operator`] and [`LOWERINGS`]; none matches on
+//! operators itself.
+//!
+//! Adding an operator: its file here (a struct, its `lower` function, `impl Operator`), one
+//! variant of [`Kernel`] with its arm in [`Kernel::operator`], and one row of [`LOWERINGS`].
+//! Adding a backend (an NPU): one more method of [`Operator`] with a default where the
+//! operator does not run there.
+
+mod activation;
+mod add;
+mod concatenation;
+mod conv;
+mod depthwise;
+mod fully_connected;
+mod mul;
+mod pad;
+mod pool;
+mod quantize;
+mod reshape;
+mod softmax;
+
+pub use activation::{Activation, ActivationKind};
+pub use add::Add;
+pub use concatenation::Concatenation;
+pub use conv::Conv;
+pub use depthwise::DepthwiseConv;
+pub use fully_connected::FullyConnected;
+pub use mul::Mul;
+pub use pad::Pad;
+pub use pool::{Pool, PoolKind};
+pub use quantize::{Dequantize, Quantize};
+pub use reshape::Reshape;
+pub use softmax::Softmax;
+
+use crate::lower::{Dims, Layer, LowerError};
+use crate::quant::Multiplier;
+use crate::tflite::{Model, Op, Operator as TfliteOperator, Tensor};
+
+/// What an operator becomes: its kernel and every argument the kernel takes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kernel {
+    Conv(Conv),
+    DepthwiseConv(DepthwiseConv),
+    FullyConnected(FullyConnected),
+    Pool(Pool),
+    Add(Add),
+    Mul(Mul),
+    Softmax(Softmax),
+    Activation(Activation),
+    Reshape(Reshape),
+    Concatenation(Concatenation),
+    Pad(Pad),
+    Quantize(Quantize),
+    Dequantize(Dequantize),
+}
+
+impl Kernel {
+    /// The operator's entry in the table.
+    pub fn operator(&self) -> &dyn Operator {
+        match self {
+            Kernel::Conv(k) => k,
+            Kernel::DepthwiseConv(k) => k,
+            Kernel::FullyConnected(k) => k,
+            Kernel::Pool(k) => k,
+            Kernel::Add(k) => k,
+            Kernel::Mul(k) => k,
+            Kernel::Softmax(k) => k,
+            Kernel::Activation(k) => k,
+            Kernel::Reshape(k) => k,
+            Kernel::Concatenation(k) => k,
+            Kernel::Pad(k) => k,
+            Kernel::Quantize(k) => k,
+            Kernel::Dequantize(k) => k,
+        }
+    }
+}
+
+/// How each TFLite operator lowers.
+pub const LOWERINGS: &[(Op, Lowerer)] = &[
+    (Op::Conv2d, conv::lower),
+    (Op::DepthwiseConv2d, depthwise::lower),
+    (Op::FullyConnected, fully_connected::lower),
+    (Op::AveragePool2d, pool::lower),
+    (Op::MaxPool2d, pool::lower),
+    (Op::Add, add::lower),
+    (Op::Mul, mul::lower),
+    (Op::Softmax, softmax::lower),
+    (Op::Logistic, activation::lower),
+    (Op::Tanh, activation::lower),
+    (Op::Reshape, reshape::lower),
+    (Op::Concatenation, concatenation::lower),
+    (Op::Pad, pad::lower),
+    (Op::Quantize, quantize::lower),
+    (Op::Dequantize, quantize::lower_dequantize),
+];
+
+/// An operator's lowering.
+pub type Lowerer = fn(&Lowering<'_>) -> Result<Lowered, LowerError>;
+
+/// What an operator does, for each part of the compiler.
+pub trait Operator {
+    /// Scratch bytes the optimised kernel asks for on a core with (`dsp`) or without the DSP
+    /// extension: the C `*_get_buffer_size` formulas.
+    fn scratch_bytes(&self, _dsp: bool) -> u32 {
+        0
+    }
+
+    /// The C expression for the scratch the optimised kernel asks for, which the generated
+    /// code checks against the plan at start-up, if the kernel takes scratch.
+    fn scratch_check(&self) -> Option<String> {
+        None
+    }
+
+    /// Whether the output is the input's bytes unchanged, so the planner gives both one place.
+    fn output_is_input(&self) -> bool {
+        false
+    }
+
+    /// Per-channel requantisation, emitted as the arrays `multiplier_N` and `shift_N`.
+    fn channel_quant(&self) -> Option<&[Multiplier]> {
+        None
+    }
+
+    /// Writes the kernel's parameter declarations into `c` and returns the call expression.
+    fn c_call(&self, c: &mut String, at: &CallSite<'_>) -> String;
+
+    /// The layer's output by TFLite Micro's reference integer arithmetic.
+    fn interpret(&self, x: &Operands<'_>) -> Result<Vec<i8>, String>;
+}
+
+/// Where a layer's call is generated.
+pub struct CallSite<'a> {
+    /// The layer's position in the model (names its constants: `weights_3`, `bias_3`).
+    pub pos: usize,
+    pub layer: &'a Layer,
+    /// C expressions: the first input, the output, the bias (`NULL` without one).
+    pub input: String,
+    pub out: String,
+    pub bias: String,
+    /// `_ref` when the reference kernels are called.
+    pub suffix: &'static str,
+    /// A tensor's address in the arena, as C.
+    pub tensor: &'a dyn Fn(usize) -> String,
+}
+
+impl CallSite<'_> {
+    /// Whether the reference kernels are called.
+    pub fn reference(&self) -> bool {
+        !self.suffix.is_empty()
+    }
+}
+
+/// A layer's operands for the interpreter.
+pub struct Operands<'a> {
+    /// The activation inputs, in `Layer::inputs` order (at least one).
+    pub inputs: &'a [&'a [i8]],
+    pub weights: Option<Vec<i8>>,
+    pub bias: Option<Vec<i32>>,
+}
+
+impl Operands<'_> {
+    /// The first input.
+    pub fn x(&self) -> &[i8] {
+        self.inputs[0]
+    }
+
+    /// Input `slot`.
+    pub fn input(&self, slot: usize) -> Result<&[i8], String> {
+        self.inputs
+            .get(slot)
+            .copied()
+            .ok_or_else(|| "no second input".to_owned())
+    }
+
+    pub fn weights(&self) -> Result<&[i8], String> {
+        self.weights.as_deref().ok_or_else(|| "no weights".into())
+    }
+}
+
+/// One TFLite operator being lowered, and what every lowering needs of it.
+pub struct Lowering<'a> {
+    pub model: &'a Model,
+    pub op: &'a TfliteOperator,
+    /// Its first output tensor, its dimensions, scale and zero point.
+    pub out: &'a Tensor,
+    pub out_dims: Dims,
+    pub out_scale: f32,
+    pub out_zp: i32,
+    /// Who it is, for errors (`operator 3 (CONV_2D)`).
+    pub who: String,
+}
+
+impl Lowering<'_> {
+    pub fn fail(&self, message: &str) -> LowerError {
+        LowerError {
+            who: self.who.clone(),
+            message: message.to_owned(),
+        }
+    }
+
+    /// Input tensor `slot`.
+    pub fn tensor(&self, slot: usize) -> Result<&Tensor, LowerError> {
+        self.op
+            .inputs
+            .get(slot)
+            .filter(|&&i| i >= 0)
+            .and_then(|&i| self.model.tensors.get(i as usize))
+            .ok_or_else(|| self.fail(&format!("input {slot} missing")))
+    }
+
+    /// The index of input `slot` (which [`Lowering::tensor`] has found).
+    pub fn index(&self, slot: usize) -> usize {
+        self.op.inputs[slot] as usize
+    }
+
+    /// The optional input `slot` (a bias), if present.
+    pub fn optional(&self, slot: usize) -> Option<usize> {
+        self.op
+            .inputs
+            .get(slot)
+            .filter(|&&i| i >= 0)
+            .map(|&i| i as usize)
+    }
+
+    /// The non-constant inputs, for operators whose every activation input is an input.
+    pub fn activations(&self) -> Vec<usize> {
+        let is_const = |i: i32| {
+            i >= 0
+                && self
+                    .model
+                    .tensors
+                    .get(i as usize)
+                    .is_some_and(|t| t.data.is_some())
+        };
+        self.op
+            .inputs
+            .iter()
+            .filter(|&&i| i >= 0 && !is_const(i))
+            .map(|&i| i as usize)
+            .collect()
+    }
+
+    /// A lowered operator with its activation inputs and no weights.
+    pub fn plain(&self, kernel: Kernel) -> Lowered {
+        Lowered {
+            kernel,
+            inputs: self.activations(),
+            weights: None,
+            bias: None,
+            macs: 0,
+        }
+    }
+}
+
+/// An operator lowered: its kernel, the tensors it reads (activations, then constant weights
+/// and bias) and its multiply-accumulates.
+pub struct Lowered {
+    pub kernel: Kernel,
+    pub inputs: Vec<usize>,
+    pub weights: Option<usize>,
+    pub bias: Option<usize>,
+    pub macs: u64,
+}
