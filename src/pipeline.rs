@@ -516,6 +516,7 @@ impl<'a> Watched<'a> {
             arena_touched_bytes,
             image,
             blocks: &machine.block_profile(),
+            activity: machine.activity(),
         })
     }
 }

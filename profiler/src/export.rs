@@ -56,8 +56,8 @@ fn json_string(s: &str) -> String {
 }
 
 /// Chrome trace event JSON (ui.perfetto.dev and chrome://tracing open it): the CPU as one
-/// track with a slice per layer (timestamps in microseconds of simulated time), the energy
-/// spent so far and the SRAM in use as counters.
+/// track with a slice per layer (timestamps in microseconds of simulated time), one track per
+/// device with a slice per activity, the energy spent so far and the SRAM in use as counters.
 pub fn perfetto(p: &Profile) -> String {
     let hz = p.board.clock_hz.max(1) as f64;
     let us = |cycles: u64| cycles as f64 / hz * 1e6;
@@ -109,6 +109,31 @@ pub fn perfetto(p: &Profile) -> String {
                 sum
             ));
         }
+    }
+    // One track per device, after the CPU's, in the order the devices first logged work.
+    let mut tracks: Vec<&str> = Vec::new();
+    for a in &p.activity {
+        let tid = match tracks.iter().position(|t| *t == a.track) {
+            Some(i) => i + 2,
+            None => {
+                tracks.push(&a.track);
+                events.push(format!(
+                    "{{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":{},\"args\":{{\"name\":{}}}}}",
+                    tracks.len() + 1,
+                    json_string(&a.track)
+                ));
+                tracks.len() + 1
+            }
+        };
+        events.push(format!(
+            "{{\"name\":{},\"cat\":\"device\",\"ph\":\"X\",\"pid\":1,\"tid\":{tid},\"ts\":{:.3},\"dur\":{:.3},\"args\":{{\"cycles\":{},\"bytes\":{},\"macs\":{}}}}}",
+            json_string(&a.label),
+            us(a.begin.0),
+            us(a.end.0 - a.begin.0),
+            a.end.0 - a.begin.0,
+            a.bytes,
+            a.macs
+        ));
     }
     format!(
         "{{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n{}\n]}}\n",

@@ -5,6 +5,7 @@
 
 pub mod budget;
 pub mod code;
+pub mod devices;
 pub mod diff;
 pub mod elf;
 pub mod energy;
@@ -112,6 +113,8 @@ pub struct RunFacts<'a> {
     pub image: &'a elf::Image,
     /// Every executed block's counts.
     pub blocks: &'a [mcusim_traces::BlockCount],
+    /// What the devices logged.
+    pub activity: &'a [mcusim_traces::Activity],
 }
 
 /// Builds the profile of a run.
@@ -168,6 +171,7 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
             stack_peak_bytes: stack_depth(f, lowest_stack(f.hits, from, to)),
             hot_functions,
             hot_blocks,
+            devices: devices::busy(f.activity, begin.cycle, end.cycle),
         });
     }
     if attribution == "calls"
@@ -252,6 +256,8 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
         roofline: roofline::for_board(f.board),
         attribution: attribution.into(),
         layers,
+        devices: devices::summary(f.activity, f.cycles),
+        activity: f.activity.to_vec(),
         functions: if f.call_tree.is_empty() {
             functions(f)
         } else {

@@ -41,6 +41,14 @@ pub struct Profile {
     pub attribution: String,
     /// The layers, in execution order.
     pub layers: Vec<Layer>,
+    /// Each device that logged work (a DMA, an accelerator): its busy time over the run.
+    /// Absent when none did.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<DeviceRow>,
+    /// The devices' work, item by item, in the order they logged it (the trace's device
+    /// tracks). Absent when none did.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub activity: Vec<mcusim_traces::Activity>,
     /// Every function that ran, by exclusive cycles.
     pub functions: Vec<FunctionRow>,
     /// The call tree (empty when calls were not followed): node 0 is the code run from reset,
@@ -295,6 +303,35 @@ pub struct Layer {
     pub hot_functions: Vec<FunctionCycles>,
     /// Its hottest basic blocks (top 3).
     pub hot_blocks: Vec<HotBlock>,
+    /// The devices that worked while it ran (absent when none did).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<DeviceBusy>,
+}
+
+/// A device's work within a layer (see `devices` for how it is counted).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DeviceBusy {
+    /// Its name in the board file.
+    pub device: String,
+    /// Cycles it was busy (the union of its activities).
+    pub busy_cycles: Cycles,
+    /// Of the layer's cycles, 0..1.
+    pub busy_share: f64,
+    pub bytes: u64,
+    pub macs: u64,
+}
+
+/// A device's work over the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DeviceRow {
+    pub device: String,
+    /// Activities it logged.
+    pub activities: u64,
+    pub busy_cycles: Cycles,
+    /// Of the run's cycles, 0..1.
+    pub busy_share: f64,
+    pub bytes: u64,
+    pub macs: u64,
 }
 
 /// A function's cycles within a layer.

@@ -32,6 +32,7 @@ struct Run {
     hits: Vec<ProbeHit>,
     infos: BTreeMap<u32, LayerInfo>,
     total: u64,
+    activity: Vec<mcusim_traces::Activity>,
 }
 
 impl Run {
@@ -63,6 +64,7 @@ impl Run {
             hits,
             infos,
             total,
+            activity: Vec::new(),
         }
     }
 
@@ -92,6 +94,7 @@ impl Run {
             arena_touched_bytes: None,
             image: &self.image,
             blocks: &[] as &[BlockCount],
+            activity: &self.activity,
         })
     }
 }
@@ -234,6 +237,70 @@ fn every_export_is_well_formed_and_agrees_with_the_profile() {
         export::json(&Run::new(100_000, &[(1_000, 40_000), (45_000, 30_000)]).profile()),
         json
     );
+}
+
+#[test]
+fn device_work_lands_in_its_layers_and_on_its_own_track() {
+    let mut run = Run::new(100_000, &[(1_000, 40_000), (45_000, 30_000)]);
+    let work =
+        |track: &str, begin: u64, end: u64, bytes: u64, label: &str| mcusim_traces::Activity {
+            track: track.into(),
+            begin: Cycles(begin),
+            end: Cycles(end),
+            bytes,
+            macs: 0,
+            label: label.into(),
+        };
+    // A transfer inside layer 0, one spanning the gap into layer 1, and an NPU job in it.
+    run.activity = vec![
+        work("dma1", 2_000, 12_000, 1_000, "ch1"),
+        work("dma1", 40_000, 50_000, 1_000, "ch2"),
+        work("npu", 46_000, 66_000, 0, "conv"),
+    ];
+    let p = run.profile();
+    let l0 = &p.layers[0].devices;
+    assert_eq!(l0.len(), 1);
+    assert_eq!(l0[0].busy_cycles, Cycles(10_000 + 1_000));
+    assert_eq!(l0[0].bytes, 1_000 + 100);
+    assert!((l0[0].busy_share - 11_000.0 / 40_000.0).abs() < 1e-9);
+    let l1: Vec<(&str, u64)> = p.layers[1]
+        .devices
+        .iter()
+        .map(|d| (d.device.as_str(), d.busy_cycles.0))
+        .collect();
+    assert_eq!(l1, [("dma1", 5_000), ("npu", 20_000)]);
+    assert_eq!(p.devices.len(), 2);
+    assert_eq!(
+        (p.devices[0].busy_cycles, p.devices[0].bytes),
+        (Cycles(20_000), 2_000)
+    );
+    // JSON keeps them; without activity there are no such fields at all.
+    let json = export::json(&p);
+    assert_eq!(serde_json::from_str::<Profile>(&json).unwrap(), p);
+    assert!(
+        !export::json(&Run::new(100_000, &[(1_000, 40_000)]).profile()).contains("\"devices\"")
+    );
+    // Perfetto: a named track per device, a slice per activity on it.
+    let trace: serde_json::Value = serde_json::from_str(&export::perfetto(&p)).unwrap();
+    let events = trace["traceEvents"].as_array().unwrap();
+    let names: Vec<(&str, u64)> = events
+        .iter()
+        .filter(|e| e["name"] == "thread_name")
+        .map(|e| {
+            (
+                e["args"]["name"].as_str().unwrap(),
+                e["tid"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(names, [("CPU", 1), ("dma1", 2), ("npu", 3)]);
+    let on = |tid: u64| {
+        events
+            .iter()
+            .filter(|e| e["ph"] == "X" && e["tid"] == tid)
+            .count()
+    };
+    assert_eq!((on(2), on(3)), (2, 1));
 }
 
 #[test]

@@ -6,6 +6,7 @@
 //! Nothing the firmware does makes this crate panic or hang: faults, bad semihosting calls,
 //! runaway loops and endless sleep all end the run with a stop reason.
 
+pub mod bus;
 mod calls;
 mod clock;
 pub mod devices;

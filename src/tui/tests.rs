@@ -48,6 +48,7 @@ fn profile() -> Profile {
             cycles: cycles / 2,
         }],
         hot_blocks: vec![],
+        devices: vec![],
     };
     let layers = vec![
         layer(0, "conv_1/out", "CONV_2D", 1000, 600_000, 300_000),
@@ -129,6 +130,8 @@ fn profile() -> Profile {
         },
         attribution: "markers".into(),
         layers,
+        devices: vec![],
+        activity: vec![],
         functions: vec![FunctionRow {
             name: "mat_mult_dsp".into(),
             symbol: None,

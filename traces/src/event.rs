@@ -103,3 +103,28 @@ pub struct BlockCount {
     /// Each instruction's offset from `start`.
     pub insn_offsets: Vec<u16>,
 }
+
+/// Work a device did over an interval of simulated time: a DMA transfer, an accelerator's
+/// layer. A track is one device (its name in the board file); within a track, activities are
+/// in the order the device logged them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Activity {
+    /// The device.
+    pub track: String,
+    /// The cycle the work began and the cycle it ended (`end >= begin`).
+    pub begin: Cycles,
+    pub end: Cycles,
+    /// Bytes it moved, MACs it computed (zero where it does neither).
+    pub bytes: u64,
+    pub macs: u64,
+    /// What it was, in the device's words (`ch1 mem-to-mem`).
+    pub label: String,
+}
+
+impl Activity {
+    /// Cycles of this activity inside `from..to`.
+    pub fn overlap(&self, from: Cycles, to: Cycles) -> Cycles {
+        let (b, e) = (self.begin.max(from), self.end.min(to));
+        Cycles(e.0.saturating_sub(b.0))
+    }
+}

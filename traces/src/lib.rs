@@ -10,7 +10,7 @@ pub mod report;
 mod stop;
 mod units;
 
-pub use event::{BlockCount, CallNode, ProbeHit, ProbeId, Traffic};
+pub use event::{Activity, BlockCount, CallNode, ProbeHit, ProbeId, Traffic};
 pub use stop::{FaultKind, LimitKind, StopReason};
 pub use units::{Addr, Breakdown, Cycles};
 

@@ -16,6 +16,7 @@ pub use systick::{SYSTICK_BASE, SysTick};
 pub use timer::CmsdkTimer;
 pub use uart::{CmsdkUart, Stm32Usart};
 
+use crate::bus::BusPort;
 use mcusim_boards::PeripheralModel;
 use mcusim_traces::Cycles;
 
@@ -29,17 +30,43 @@ pub struct IrqLine {
     pub pulsed: bool,
 }
 
+/// What a device did over an interval of its own time, for the profile (the trace's track
+/// takes the device's name from the machine).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Work {
+    pub begin: Cycles,
+    pub end: Cycles,
+    pub bytes: u64,
+    pub macs: u64,
+    pub label: String,
+}
+
 /// What a device sees of the machine while it handles an access or an event.
 pub struct Context<'a> {
     now: Cycles,
     irq: &'a mut IrqLine,
     console: &'a mut Vec<u8>,
+    bus: &'a mut dyn BusPort,
+    work: &'a mut Vec<Work>,
 }
 
 impl<'a> Context<'a> {
-    /// A context at time `now`, driving `irq` and writing console bytes to `console`.
-    pub fn new(now: Cycles, irq: &'a mut IrqLine, console: &'a mut Vec<u8>) -> Context<'a> {
-        Context { now, irq, console }
+    /// A context at time `now`, driving `irq`, writing console bytes to `console`, reaching
+    /// memory through `bus` and logging what it does to `work`.
+    pub fn new(
+        now: Cycles,
+        irq: &'a mut IrqLine,
+        console: &'a mut Vec<u8>,
+        bus: &'a mut dyn BusPort,
+        work: &'a mut Vec<Work>,
+    ) -> Context<'a> {
+        Context {
+            now,
+            irq,
+            console,
+            bus,
+            work,
+        }
     }
 
     /// The simulated time of the access or event.
@@ -60,6 +87,23 @@ impl<'a> Context<'a> {
     /// Bytes the firmware prints through this device.
     pub fn console(&mut self, bytes: &[u8]) {
         self.console.extend_from_slice(bytes);
+    }
+
+    /// The bus, for the device's own reads and writes of memory (see [`BusPort`]).
+    pub fn bus(&mut self) -> &mut dyn BusPort {
+        self.bus
+    }
+
+    /// Logs work the device did from `begin` to `end` (a transfer, a layer): the profile's
+    /// device track and busy time per layer come from these.
+    pub fn record(&mut self, begin: Cycles, end: Cycles, bytes: u64, macs: u64, label: &str) {
+        self.work.push(Work {
+            begin,
+            end: end.max(begin),
+            bytes,
+            macs,
+            label: label.to_owned(),
+        });
     }
 }
 
@@ -89,32 +133,35 @@ pub fn build(model: &PeripheralModel) -> Box<dyn Device> {
 #[cfg(test)]
 pub(crate) mod testing {
     use super::*;
+    use crate::bus::NoBus;
 
-    /// A device driven outside a machine: its line and what it printed.
+    /// A device driven outside a machine: its line, what it printed and logged; no bus.
     #[derive(Default)]
     pub struct Bench {
         pub irq: IrqLine,
         pub out: Vec<u8>,
+        pub work: Vec<Work>,
+        bus: NoBus,
     }
 
     impl Bench {
-        pub fn read(&mut self, d: &mut dyn Device, offset: u32, now: u64) -> u32 {
-            d.read(
-                offset,
-                4,
-                &mut Context::new(Cycles(now), &mut self.irq, &mut self.out),
+        fn cx(&mut self, now: u64) -> Context<'_> {
+            Context::new(
+                Cycles(now),
+                &mut self.irq,
+                &mut self.out,
+                &mut self.bus,
+                &mut self.work,
             )
         }
+        pub fn read(&mut self, d: &mut dyn Device, offset: u32, now: u64) -> u32 {
+            d.read(offset, 4, &mut self.cx(now))
+        }
         pub fn write(&mut self, d: &mut dyn Device, offset: u32, value: u32, now: u64) {
-            d.write(
-                offset,
-                4,
-                value,
-                &mut Context::new(Cycles(now), &mut self.irq, &mut self.out),
-            );
+            d.write(offset, 4, value, &mut self.cx(now));
         }
         pub fn advance(&mut self, d: &mut dyn Device, now: u64) {
-            d.advance(&mut Context::new(Cycles(now), &mut self.irq, &mut self.out));
+            d.advance(&mut self.cx(now));
         }
     }
 }

@@ -28,8 +28,9 @@ pub(super) fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
         return;
     }
     if st.clock.now() >= st.next_event {
-        st.service_events();
+        service_events(uc);
     }
+    let st = uc.get_data_mut();
     if st.scs.nvic.any_pending() && take_exception(uc, addr as u32) {
         return;
     }

@@ -13,11 +13,12 @@ pub(super) fn map_ppb(uc: &mut Uc<'_>) -> Result<(), uc_error> {
             let now = access_time(uc, addr);
             uc.get_data_mut().traffic.mmio_read_bytes += size as u64;
             let ipsr = reg(uc, RegisterARM::IPSR);
-            let st = uc.get_data_mut();
             // SysTick is a device; the rest of the PPB is the SCS's.
-            if let Some(v) = st.device_access(addr, now, |d, offset, cx| d.read(offset, size, cx)) {
+            if let Some(v) = device_access(uc, addr, now, |d, offset, cx| d.read(offset, size, cx))
+            {
                 return u64::from(v);
             }
+            let st = uc.get_data_mut();
             let v = st.scs.read(addr, size, now, ipsr);
             st.recompute_next_event();
             u64::from(v)
@@ -26,14 +27,14 @@ pub(super) fn map_ppb(uc: &mut Uc<'_>) -> Result<(), uc_error> {
             let addr = base + off as u32;
             let now = access_time(uc, addr);
             uc.get_data_mut().traffic.mmio_write_bytes += size as u64;
-            let st = uc.get_data_mut();
-            let device = st.device_access(addr, now, |d, offset, cx| {
+            let device = device_access(uc, addr, now, |d, offset, cx| {
                 d.write(offset, size, value as u32, cx);
                 0
             });
             if device.is_some() {
                 return;
             }
+            let st = uc.get_data_mut();
             match st.scs.write(addr, size, value as u32, now) {
                 Some(PpbAction::Itm { bytes, len, .. }) => {
                     st.output(Stream::Stdout, &bytes[..usize::from(len)]);
@@ -77,16 +78,14 @@ pub(super) fn map_peripherals(uc: &mut Uc<'_>, board: &Board) -> Result<(), uc_e
                 let addr = base + off as u32;
                 let now = access_time(uc, addr);
                 uc.get_data_mut().traffic.mmio_read_bytes += size as u64;
-                let st = uc.get_data_mut();
-                let v = st.device_access(addr, now, |d, offset, cx| d.read(offset, size, cx));
+                let v = device_access(uc, addr, now, |d, offset, cx| d.read(offset, size, cx));
                 u64::from(v.unwrap_or(0))
             }),
             Some(move |uc: &mut Uc<'_>, off: u64, size: usize, value: u64| {
                 let addr = base + off as u32;
                 let now = access_time(uc, addr);
                 uc.get_data_mut().traffic.mmio_write_bytes += size as u64;
-                let st = uc.get_data_mut();
-                st.device_access(addr, now, |d, offset, cx| {
+                device_access(uc, addr, now, |d, offset, cx| {
                     d.write(offset, size, value as u32, cx);
                     0
                 });

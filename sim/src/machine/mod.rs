@@ -7,9 +7,10 @@
 //! other hooks fire only on rare events: MMIO accesses, semihosting, SVC, exception return,
 //! faults.
 
+use crate::bus::Bus;
 use crate::calls::{CallTracker, Exit};
 use crate::clock::{Clock, Part};
-use crate::devices::{self, Context, Device, IrqLine};
+use crate::devices::{Context, Device, IrqLine};
 use crate::firmware::Firmware;
 use crate::nvic::exc;
 use crate::scs::{PpbAction, Scs};
@@ -17,7 +18,7 @@ use crate::semihosting::{self, Outcome};
 use crate::{Error, thumb, timing};
 use mcusim_boards::{Board, Core, RegionKind};
 use mcusim_traces::{
-    Addr, CallNode, Cycles, FaultKind, LimitKind, ProbeHit, ProbeId, StopReason, Traffic,
+    Activity, Addr, CallNode, Cycles, FaultKind, LimitKind, ProbeHit, ProbeId, StopReason, Traffic,
 };
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::cell::RefCell;
@@ -27,6 +28,7 @@ use unicorn_engine::unicorn_const::{HookType, MemType};
 use unicorn_engine::{Arch, Mode, Prot, RegisterARM, Unicorn, uc_error};
 
 mod block;
+mod devices;
 mod exceptions;
 mod mmio;
 mod narrow;
@@ -34,8 +36,11 @@ mod probes;
 mod run;
 mod semihost;
 mod state;
+#[cfg(test)]
+mod tests;
 
 use block::*;
+use devices::*;
 use exceptions::*;
 use mmio::*;
 use narrow::*;
@@ -199,37 +204,6 @@ impl Block {
     fn count_below(&self, addr: u32) -> usize {
         let off = addr.wrapping_sub(self.start);
         self.offsets.partition_point(|o| u32::from(*o) < off)
-    }
-}
-
-/// A board peripheral placed in the address space.
-struct Mapped {
-    /// What it is, to build it again at a system reset.
-    spec: DeviceSpec,
-    /// Wait states of an access, from the board's mmio region holding it.
-    wait: u64,
-    base: u32,
-    end: u32,
-    /// The exception its interrupt line pends (`IRQ0 + n` for the board's devices).
-    exception: Option<u32>,
-    /// Its interrupt output as the device drives it.
-    line: IrqLine,
-    model: Box<dyn Device>,
-}
-
-/// A device of the machine: the core's SysTick, or one of the board file's.
-#[derive(Debug, Clone, Copy)]
-enum DeviceSpec {
-    SysTick,
-    Board(mcusim_boards::PeripheralModel),
-}
-
-impl DeviceSpec {
-    fn build(&self) -> Box<dyn Device> {
-        match self {
-            DeviceSpec::SysTick => Box::new(devices::SysTick::new()),
-            DeviceSpec::Board(model) => devices::build(model),
-        }
     }
 }
 
@@ -455,6 +429,10 @@ struct State {
     next_event: Cycles,
     scs: Scs,
     peripherals: Vec<Mapped>,
+    /// The board's memory as bus slaves.
+    bus: Bus,
+    /// What the devices logged, in order.
+    activity: Vec<Activity>,
     console: Box<dyn Console>,
     /// The WFE event register.
     event: bool,
@@ -578,32 +556,8 @@ impl Machine {
             )));
         }
 
-        // SysTick first: it is served before the board's devices, as the core's own timer.
-        let systick = Mapped {
-            spec: DeviceSpec::SysTick,
-            wait: 0,
-            base: devices::SYSTICK_BASE,
-            end: devices::SYSTICK_BASE + 0x10,
-            exception: Some(exc::SYSTICK),
-            line: IrqLine::default(),
-            model: DeviceSpec::SysTick.build(),
-        };
-        let peripherals = std::iter::once(systick)
-            .chain(board.peripherals().iter().map(|p| {
-                let spec = DeviceSpec::Board(p.model);
-                Mapped {
-                    spec,
-                    wait: board
-                        .region_at(p.base)
-                        .map_or(0, |r| u64::from(r.wait_states)),
-                    base: p.base as u32,
-                    end: p.end() as u32,
-                    exception: p.irq.map(|irq| exc::IRQ0 + irq),
-                    line: IrqLine::default(),
-                    model: spec.build(),
-                }
-            }))
-            .collect();
+        let bus = Bus::new(board);
+        let peripherals = devices::place(board, &bus);
         let state = State {
             core: board.core,
             clock_hz: board.clock_hz(),
@@ -662,6 +616,8 @@ impl Machine {
                 boot,
             ),
             peripherals,
+            bus,
+            activity: Vec::new(),
             console,
             event: false,
             stop: None,

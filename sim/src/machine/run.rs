@@ -59,7 +59,7 @@ impl Machine {
                 {
                     st.current = None;
                     if hint == thumb::Hint::Wfe
-                        && let Some(stop) = sleep(st, hint, pc)
+                        && let Some(stop) = sleep(&mut self.uc, hint, pc)
                     {
                         break stop;
                     }
@@ -172,7 +172,7 @@ impl Machine {
                     continue;
                 }
                 Some(Request::SleepOnExit) => {
-                    if let Some(stop) = sleep(st, thumb::Hint::Wfi, pc) {
+                    if let Some(stop) = sleep(&mut self.uc, thumb::Hint::Wfi, pc) {
                         break stop;
                     }
                     continue;
@@ -194,7 +194,7 @@ impl Machine {
             let st = self.uc.get_data_mut();
             if let Some(kind) = kind {
                 idle_returns = 0;
-                if let Some(stop) = sleep(st, kind, pc) {
+                if let Some(stop) = sleep(&mut self.uc, kind, pc) {
                     break stop;
                 }
                 continue;
@@ -378,11 +378,13 @@ pub(super) fn limit_stop(st: &State, kind: LimitKind, pc: u32) -> StopReason {
 }
 
 /// WFI/WFE: jump the clock to the next event, counting the time as sleep.
-pub(super) fn sleep(st: &mut State, kind: thumb::Hint, pc: u32) -> Option<StopReason> {
+pub(super) fn sleep(uc: &mut Uc<'_>, kind: thumb::Hint, pc: u32) -> Option<StopReason> {
+    let st = uc.get_data_mut();
     if kind == thumb::Hint::Wfe && std::mem::take(&mut st.event) {
         return None;
     }
     loop {
+        let st = uc.get_data_mut();
         // A pending enabled exception wakes the core even while PRIMASK masks it
         // (Armv7-M ARM B1.5.19).
         if st.scs.nvic.highest_pending().is_some() {
@@ -404,7 +406,8 @@ pub(super) fn sleep(st: &mut State, kind: thumb::Hint, pc: u32) -> Option<StopRe
         }
         let now = st.clock.now();
         st.clock.charge(Part::Sleep, wake - now);
-        st.service_events();
+        service_events(uc);
+        let st = uc.get_data_mut();
         if kind == thumb::Hint::Wfe && std::mem::take(&mut st.event) {
             return None;
         }
