@@ -440,8 +440,12 @@ fn bench(against: Option<&str>) -> Result {
     let mcusim = root().join("target/release/mcusim");
     let mcusim = mcusim.to_string_lossy();
     println!(
-        "{:<30} {:>14} {:>10} {:>12}   (best of 3, wall time incl. start-up)",
-        "engine", "instructions", "seconds", "M instr/s"
+        "{:<30} {:>14} {:>10} {:>12}   (best of {}, wall time incl. start-up)",
+        "engine",
+        "instructions",
+        "seconds",
+        "M instr/s",
+        if against.is_some() { 9 } else { 3 }
     );
     // M instructions/s of the dot loop: on nucleo-l4r5zi with timing, and with timing off.
     let (mut dot_timed, mut dot_functional) = (0.0, 0.0);

@@ -271,7 +271,7 @@ pub(super) fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
     st.current = Some(b);
     st.current_entry = st.clock.now();
     st.mmio_last = None;
-    let traffic = Traffic {
+    let traffic = |st: &State| Traffic {
         flash_read_bytes: st.flash.as_ref().map_or(0, |f| f.data_bytes),
         ..st.traffic
     };
@@ -283,7 +283,7 @@ pub(super) fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
             arg0,
             breakdown: st.clock.breakdown(),
             stack_low,
-            traffic,
+            traffic: traffic(st),
         };
         st.record_hit(hit);
     }
@@ -295,15 +295,26 @@ pub(super) fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
         }
         None => None,
     };
-    let (at, instructions, breakdown) = (st.clock.now(), st.instructions, st.clock.breakdown());
+    // Rare (a top-level kernel call or its return): what the hit records is taken only then.
+    let watch = watch.map(|w| {
+        (
+            w,
+            (
+                st.clock.now(),
+                st.instructions,
+                st.clock.breakdown(),
+                traffic(st),
+            ),
+        )
+    });
     st.clock.charge(Part::Execute, Cycles(cost - stall));
     st.clock.charge(Part::Stall, Cycles(stall));
     st.instructions += n;
     st.traffic.read_bytes += u64::from(read_bytes);
     st.traffic.write_bytes += u64::from(write_bytes);
-    if let Some((probe, function)) = watch {
-        // Rare (a top-level kernel call or its return): the stack reading can wait until here.
-        record_watched_hit(uc, probe, function, (at, instructions, breakdown, traffic));
+    if let Some(((probe, function), at)) = watch {
+        // The stack reading can wait until here.
+        record_watched_hit(uc, probe, function, at);
     }
     // The block's cost, after any hit at its start was recorded.
     let st = uc.get_data_mut();
