@@ -84,7 +84,8 @@ fn parse(text: &str, file: &str) -> Vec<Case> {
     cases
 }
 
-/// A zero-wait-state board for `core`: 64 KiB flash at 0x0800_0000, 64 KiB SRAM.
+/// A zero-wait-state board for `core`: 64 KiB flash at 0x0800_0000, two SRAMs of 64 KiB each
+/// (two bus slaves) at 0x2000_0000 and 0x2001_0000.
 fn board(core: &str) -> Board {
     let text = format!(
         r#"name = "timing-{core}"
@@ -107,6 +108,12 @@ size = 0x1_0000
 name = "sram"
 kind = "sram"
 base = 0x2000_0000
+size = 0x1_0000
+
+[[memory]]
+name = "sram2"
+kind = "sram"
+base = 0x2001_0000
 size = 0x1_0000
 "#
     );

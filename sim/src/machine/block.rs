@@ -79,6 +79,11 @@ pub(super) fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
                 _ => (None, Box::default()),
             };
             let n = offsets.len() as u32;
+            let pairs = if st.timing_on && st.timing.load_pipelining {
+                pair_rule(addr as u32, &code, &offsets, &cost.pipelined)
+            } else {
+                None
+            };
             // Loads already learned in another block holding them (a branch into the middle of
             // a block translates a new one).
             let learned: Vec<u32> = if st.learned.is_empty() {
@@ -114,6 +119,7 @@ pub(super) fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
                 start: addr as u32,
                 probe: st.probes.get(&(addr as u32)).copied(),
                 align,
+                pairs,
                 code: code.into_boxed_slice(),
                 offsets: offsets.into_boxed_slice(),
                 prefix: cost.prefix,
@@ -186,11 +192,20 @@ pub(super) fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
         }
         None => (0, None),
     };
+    // Pipelined pairs that reach two memories lose their saving (M3/M4), as a stall.
+    let block = &uc.get_data().blocks[b as usize];
+    let penalty = match &block.pairs {
+        None => 0,
+        Some(rule) => match rule.until_sample(block.executions) {
+            Some(penalty) => u64::from(penalty),
+            None => sample_pair_penalty(uc, b),
+        },
+    };
     let st = uc.get_data_mut();
     let block = &mut st.blocks[b as usize];
     let n = u64::from(block.n);
-    let cost = u64::from(block.total);
-    let stall = u64::from(block.stall);
+    let cost = u64::from(block.total) + penalty;
+    let stall = u64::from(block.stall) + penalty;
     let ends_in_branch = block.ends_in_branch.then_some(block.refill);
     // A taken branch into this block: the pipeline refills (dynamic, so charged here).
     let refill = match st.branch_from {

@@ -27,6 +27,7 @@ use std::rc::Rc;
 use unicorn_engine::unicorn_const::{HookType, MemType};
 use unicorn_engine::{Arch, Mode, Prot, RegisterARM, Unicorn, uc_error};
 
+mod banks;
 mod block;
 mod devices;
 mod exceptions;
@@ -39,6 +40,7 @@ mod state;
 #[cfg(test)]
 mod tests;
 
+use banks::*;
 use block::*;
 use devices::*;
 use exceptions::*;
@@ -154,6 +156,8 @@ struct Block {
     probe: Option<ProbeId>,
     /// Alignment checks of its LDM/STM/LDRD/STRD done at block entry (see `AlignCheck`).
     align: Vec<AlignCheck>,
+    /// Its pipelined load pairs whose cost depends on the memories they reach (M3/M4).
+    pairs: Option<Box<PairRule>>,
     /// `prefix[i]`: cycles before instruction `i`; `prefix[n]`: the whole block.
     prefix: Box<[u32]>,
     /// The stall part of `prefix`.

@@ -27,25 +27,13 @@ pub(super) fn hook_narrow_checks(
         )
     };
     let mut added = false;
-    // Each register's value as its value at block entry plus a constant, while that holds.
-    let mut known: [Option<i32>; 16] = [Some(0); 16];
-    for &off in offsets {
+    let followed = followed_registers(code, offsets);
+    for (i, &off) in offsets.iter().enumerate() {
         let off = usize::from(off);
         let insn: Box<[u8]> = code[off..code.len().min(off + 4)].into();
         let at = start + off as u32;
         let decoded = timing::decode::decode(&insn);
-        let before = known;
-        let update = thumb::base_update(&insn);
-        for (r, k) in known.iter_mut().enumerate() {
-            if decoded.writes & (1 << r) != 0 {
-                *k = match (update, *k) {
-                    (Some((ur, delta)), Some(v)) if usize::from(ur) == r => {
-                        Some(v.wrapping_add(delta))
-                    }
-                    _ => None,
-                };
-            }
-        }
+        let before = followed[i];
         if flash_data && may_read_flash(&insn) && !uc.get_data().flash_sites.contains_key(&at) {
             let hook = watch_flash_load(uc, at, &insn);
             let last_hit = uc.get_data().instructions;
@@ -105,6 +93,32 @@ pub(super) fn hook_narrow_checks(
         set_reg(uc, RegisterARM::PC, start | 1);
     }
     added
+}
+
+/// Each register's value before each instruction of a block, as its value at block entry plus
+/// a constant, while that holds (followed through base updates by `thumb::base_update`;
+/// `None` once anything else writes it).
+pub(super) fn followed_registers(code: &[u8], offsets: &[u16]) -> Vec<[Option<i32>; 16]> {
+    let mut known: [Option<i32>; 16] = [Some(0); 16];
+    let mut out = Vec::with_capacity(offsets.len());
+    for &off in offsets {
+        let off = usize::from(off);
+        let insn = &code[off..code.len().min(off + 4)];
+        let decoded = timing::decode::decode(insn);
+        out.push(known);
+        let update = thumb::base_update(insn);
+        for (r, k) in known.iter_mut().enumerate() {
+            if decoded.writes & (1 << r) != 0 {
+                *k = match (update, *k) {
+                    (Some((ur, delta)), Some(v)) if usize::from(ur) == r => {
+                        Some(v.wrapping_add(delta))
+                    }
+                    _ => None,
+                };
+            }
+        }
+    }
+    out
 }
 
 /// Whether a load may read flash data through a register: single, doubleword and multiple

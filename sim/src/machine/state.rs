@@ -33,8 +33,9 @@ impl State {
         let n = block.len();
         if done < n {
             self.instructions -= (n - done) as u64;
-            let cost = block.prefix[n] - block.prefix[done];
-            let stall = block.stall_prefix[n] - block.stall_prefix[done];
+            let penalty = block.pairs.as_ref().map_or(0, |r| r.penalty_from(done));
+            let cost = block.prefix[n] - block.prefix[done] + penalty;
+            let stall = block.stall_prefix[n] - block.stall_prefix[done] + penalty;
             self.clock
                 .refund(Part::Execute, Cycles(u64::from(cost - stall)));
             self.clock.refund(Part::Stall, Cycles(u64::from(stall)));

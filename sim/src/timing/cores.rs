@@ -183,7 +183,15 @@ impl CoreTiming {
 
     /// Issue cost and stall cycles of `insn` after `prev` in the same block.
     pub fn cost(&self, insn: &Insn, prev: Option<&Insn>) -> (u32, u32) {
+        let (cost, stall, _) = self.cost_detail(insn, prev);
+        (cost, stall)
+    }
+
+    /// [`CoreTiming::cost`], and what pipelining with `prev` took off the cost (M3/M4): the
+    /// cycles the pair loses again when its two accesses reach different memories.
+    pub fn cost_detail(&self, insn: &Insn, prev: Option<&Insn>) -> (u32, u32, u32) {
         use Class::*;
+        let mut saving = 0;
         let mut cost = self.cost_of(insn.class);
         let mut stall = 0;
         // A load that writes the PC is a branch through memory: M3/M4 "LDR PC: at least 5"
@@ -208,7 +216,8 @@ impl CoreTiming {
             let is_access = matches!(insn.class, Load | Store | StoreRegOffset);
             let depends_on_prev = insn.addr & prev.writes != 0;
             if self.pipelines(insn, prev) {
-                cost = cost.saturating_sub(1).max(1);
+                saving = cost - cost.saturating_sub(1).max(1);
+                cost -= saving;
             }
             let alu = matches!(prev.class, Alu | Mul | Mac | Dsp);
             let is_any_access = is_access
@@ -233,11 +242,15 @@ impl CoreTiming {
                 stall += 1;
             }
         }
-        (cost, stall)
+        (cost, stall, saving)
     }
 
     /// Whether `insn` pipelines with the load before it (M3/M4): a load or store whose address
-    /// does not depend on that load's result (TRM load/store timing notes).
+    /// does not depend on that load's result (TRM load/store timing notes). Only when both
+    /// reach the same memory (jnk0le, STM32F103 and STM32F407: "load pipelining happens only
+    /// when targeting the same memory block by all loads (e.g. SRAM1 vs SRAM2 (and CCM))",
+    /// and the same for a store after a load): known only when running, so the machine takes
+    /// the saving back per pair (`BlockCost::pipelined`).
     pub fn pipelines(&self, insn: &Insn, prev: &Insn) -> bool {
         use Class::*;
         self.load_pipelining

@@ -34,6 +34,10 @@ pub struct BlockCost {
     /// Whether the block's first instruction is 32 bits wide at an address that is not a
     /// multiple of 4 (a branch there refills the pipeline more slowly on M3/M4).
     pub first_wide_unaligned: bool,
+    /// The instructions that pipeline with the load before them (M3/M4), each with the cycles
+    /// that saved: lost again when the two reach different memories (see
+    /// `CoreTiming::pipelines`).
+    pub pipelined: Box<[(u16, u32)]>,
 }
 
 /// Bytes the loads and the stores of a block move when it runs: (read, written). Sizes come
@@ -86,6 +90,7 @@ pub fn block_cost(timing: &CoreTiming, start: u32, code: &[u8], offsets: &[u16])
     let mut stall_prefix = Vec::with_capacity(insns.len() + 1);
     let (mut total, mut stalls) = (0u32, 0u32);
     let mut paired_with_previous = false;
+    let mut pipelined = Vec::new();
     // M3/M4 fetch 32 bits at a time; consecutive 32-bit instructions at half-word addresses
     // each straddle two fetch words.
     let mut unaligned_wide_run = 0;
@@ -96,7 +101,7 @@ pub fn block_cost(timing: &CoreTiming, start: u32, code: &[u8], offsets: &[u16])
         total += prev.map_or(0, |p| timing.store_held_by(p, insn));
         prefix.push(total);
         stall_prefix.push(stalls);
-        let (mut cost, stall) = timing.cost(insn, prev);
+        let (mut cost, stall, mut saving) = timing.cost_detail(insn, prev);
         if timing.load_pipelining {
             let unaligned_wide = insn.size == 4 && (start + u32::from(offsets[i])) % 4 == 2;
             // jnk0le (STM32F407), TIMING.md: a 32-bit load at a half-word address may not
@@ -104,6 +109,10 @@ pub fn block_cost(timing: &CoreTiming, start: u32, code: &[u8], offsets: &[u16])
             // instructions costs one cycle more (model: once per run).
             if unaligned_wide && prev.is_some_and(|p| timing.pipelines(insn, p)) {
                 cost += 1;
+                saving = saving.saturating_sub(1);
+            }
+            if saving > 0 {
+                pipelined.push((i as u16, saving));
             }
             unaligned_wide_run = if unaligned_wide {
                 unaligned_wide_run + 1
@@ -145,6 +154,7 @@ pub fn block_cost(timing: &CoreTiming, start: u32, code: &[u8], offsets: &[u16])
             _ => timing.refill,
         },
         first_wide_unaligned: insns.first().is_some_and(|i| i.size == 4) && start % 4 == 2,
+        pipelined: pipelined.into_boxed_slice(),
     }
 }
 
@@ -156,6 +166,7 @@ pub fn functional_cost(instructions: usize) -> BlockCost {
         ends_in_branch: false,
         refill: 0,
         first_wide_unaligned: false,
+        pipelined: Box::default(),
     }
 }
 

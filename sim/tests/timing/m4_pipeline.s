@@ -25,6 +25,42 @@
     ldr r1, [r2]
 # expect: cortex-m0plus=4 cortex-m3=3 cortex-m4=3
 
+# rule: jnk0le pipeline cycle test (STM32F103, STM32F407): "load pipelining happens only when
+# rule: targeting the same memory block by all loads (e.g. SRAM1 vs SRAM2 (and CCM))": the
+# rule: second load, in the other SRAM, takes its full 2 cycles.
+# case: two-loads-two-srams
+# setup: ldr r2, =0x20010100
+    ldr r0, [r1]
+    ldr r1, [r2]
+# expect: cortex-m0plus=4 cortex-m3=4 cortex-m4=4
+
+# rule: The same rule: a literal load reads flash, so a load from SRAM after it does not
+# rule: pipeline, nor a literal load after an SRAM load.
+# case: literal-then-sram-load
+    ldr r0, =0x12345678
+    ldr r1, [r2]
+    ldr r3, =0x9abcdef0
+# expect: cortex-m3=6 cortex-m4=6
+
+# rule: The same rule, pair by pair: the first two loads reach one SRAM and pipeline, the third
+# rule: reaches the other and does not (2 + 1 + 2).
+# case: three-loads-one-apart
+# setup: ldr r5, =0x20010100
+    ldr r0, [r1]
+    ldr r2, [r3]
+    ldr r4, [r5]
+# expect: cortex-m0plus=6 cortex-m3=5 cortex-m4=5
+
+# rule: The same rule, followed through a post-indexed base: both loads walk the other SRAM.
+# rule: (On M3, jnk0le: indexed loads do not chain at all; mcusim does not model that, so the
+# rule: case claims the M4 only.)
+# case: post-indexed-loads-one-memory
+# setup: ldr r2, =0x20010100
+# setup: ldr r3, =0x20010200
+    ldr r0, [r2], #4
+    ldr r1, [r3], #4
+# expect: cortex-m4=3
+
 # rule: TIMING.md (M4 TRM): LDR R0,[R1,R5]; LDR R1,[R2]; LDR R2,[R3,#4] = 4 cycles.
 # case: three-loads-trm-example
 # setup: movs r5, #0
