@@ -79,10 +79,22 @@ pub(super) fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
                 _ => (None, Box::default()),
             };
             let n = offsets.len() as u32;
-            let pairs = if st.timing_on && st.timing.load_pipelining {
-                pair_rule(addr as u32, &code, &offsets, &cost.pipelined)
-            } else {
-                None
+            let pairs = match st.timing_on {
+                true if st.timing.load_pipelining => pair_rule(
+                    PairKind::LostApart,
+                    addr as u32,
+                    &code,
+                    &offsets,
+                    &cost.pipelined,
+                ),
+                true => pair_rule(
+                    PairKind::SavedInOtherBanks,
+                    addr as u32,
+                    &code,
+                    &offsets,
+                    &cost.dual_loads,
+                ),
+                false => None,
             };
             // Loads already learned in another block holding them (a branch into the middle of
             // a block translates a new one).
@@ -192,7 +204,7 @@ pub(super) fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
         }
         None => (0, None),
     };
-    // Pipelined pairs that reach two memories lose their saving (M3/M4), as a stall.
+    // Load pairs whose cost depends on the memories they reach (M3/M4 slaves, M7 banks).
     let block = &uc.get_data().blocks[b as usize];
     let penalty = match &block.pairs {
         None => 0,
@@ -204,8 +216,11 @@ pub(super) fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
     let st = uc.get_data_mut();
     let block = &mut st.blocks[b as usize];
     let n = u64::from(block.n);
-    let cost = u64::from(block.total) + penalty;
-    let stall = u64::from(block.stall) + penalty;
+    let (cost, stall) = (u64::from(block.total), u64::from(block.stall));
+    let (cost, stall) = match &block.pairs {
+        Some(rule) => rule.apply(cost, stall, penalty),
+        None => (cost, stall),
+    };
     let ends_in_branch = block.ends_in_branch.then_some(block.refill);
     // A taken branch into this block: the pipeline refills (dynamic, so charged here).
     let refill = match st.branch_from {

@@ -33,9 +33,11 @@ impl State {
         let n = block.len();
         if done < n {
             self.instructions -= (n - done) as u64;
-            let penalty = block.pairs.as_ref().map_or(0, |r| r.penalty_from(done));
-            let cost = block.prefix[n] - block.prefix[done] + penalty;
-            let stall = block.stall_prefix[n] - block.stall_prefix[done] + penalty;
+            let (extra_cost, extra_stall) =
+                block.pairs.as_ref().map_or((0, 0), |r| r.refund_from(done));
+            let cost = (i64::from(block.prefix[n] - block.prefix[done]) + extra_cost).max(0) as u32;
+            let stall = (i64::from(block.stall_prefix[n] - block.stall_prefix[done]) + extra_stall)
+                .max(0) as u32;
             self.clock
                 .refund(Part::Execute, Cycles(u64::from(cost - stall)));
             self.clock.refund(Part::Stall, Cycles(u64::from(stall)));

@@ -272,6 +272,20 @@ impl CoreTiming {
         )
     }
 
+    /// Whether two single loads would issue together on the M7 if they reach different banks
+    /// (jnk0le, STM32H7: "two loads (targeting dtcm or cache or both) can be dual issued if
+    /// each one is targeting different bank (even and odd words)"): known only when running,
+    /// so [`CoreTiming::pairs`] keeps them apart and the machine takes the second's cost off
+    /// per pair (`BlockCost::dual_loads`).
+    pub fn pairs_in_other_banks(&self, first: &Insn, second: &Insn) -> bool {
+        self.dual_issue == 2
+            && first.class == Class::Load
+            && second.class == Class::Load
+            && second.reads & first.writes == 0
+            && !first.writes_pc
+            && !second.writes_pc
+    }
+
     /// Whether `second` issues together with `first`.
     pub fn pairs(&self, first: &Insn, second: &Insn) -> bool {
         use Class::*;

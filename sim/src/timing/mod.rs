@@ -38,6 +38,10 @@ pub struct BlockCost {
     /// that saved: lost again when the two reach different memories (see
     /// `CoreTiming::pipelines`).
     pub pipelined: Box<[(u16, u32)]>,
+    /// The single loads that would dual-issue with the load before them on the M7 if the two
+    /// reach different banks, each with its cost: saved when they do (see
+    /// `CoreTiming::pairs_in_other_banks`). Only where the load after it did not pair with it.
+    pub dual_loads: Box<[(u16, u32)]>,
 }
 
 /// Bytes the loads and the stores of a block move when it runs: (read, written). Sizes come
@@ -91,6 +95,8 @@ pub fn block_cost(timing: &CoreTiming, start: u32, code: &[u8], offsets: &[u16])
     let (mut total, mut stalls) = (0u32, 0u32);
     let mut paired_with_previous = false;
     let mut pipelined = Vec::new();
+    let mut dual_loads = Vec::new();
+    let mut paired = vec![false; insns.len()];
     // M3/M4 fetch 32 bits at a time; consecutive 32-bit instructions at half-word addresses
     // each straddle two fetch words.
     let mut unaligned_wide_run = 0;
@@ -138,7 +144,18 @@ pub fn block_cost(timing: &CoreTiming, start: u32, code: &[u8], offsets: &[u16])
             !paired_with_previous && !waits_for_load && prev.is_some_and(|p| timing.pairs(p, insn));
         if pairs {
             cost = 0;
+        } else if !paired_with_previous
+            && !waits_for_load
+            && prev.is_some_and(|p| timing.pairs_in_other_banks(p, insn))
+            && cost > 0
+            // Of three loads in a row, only the first two may pair.
+            && dual_loads
+                .last()
+                .is_none_or(|&(j, _): &(u16, u32)| usize::from(j) + 1 != i)
+        {
+            dual_loads.push((i as u16, cost));
         }
+        paired[i] = pairs;
         paired_with_previous = pairs;
         total += cost + stall;
         stalls += stall;
@@ -155,6 +172,12 @@ pub fn block_cost(timing: &CoreTiming, start: u32, code: &[u8], offsets: &[u16])
         },
         first_wide_unaligned: insns.first().is_some_and(|i| i.size == 4) && start % 4 == 2,
         pipelined: pipelined.into_boxed_slice(),
+        // Pairing a load with the one before it would keep the next instruction from pairing
+        // with it: those stay as they are.
+        dual_loads: dual_loads
+            .into_iter()
+            .filter(|&(i, _)| !paired.get(usize::from(i) + 1).copied().unwrap_or(false))
+            .collect(),
     }
 }
 
@@ -167,6 +190,7 @@ pub fn functional_cost(instructions: usize) -> BlockCost {
         refill: 0,
         first_wide_unaligned: false,
         pipelined: Box::default(),
+        dual_loads: Box::default(),
     }
 }
 

@@ -10,11 +10,34 @@
     ldr r2, [r3]
 # expect: cortex-m7=1 cortex-m33=2 cortex-m4=3
 
-# rule: M7: two loads do not pair (one memory access per pair; jnk0le: only to different banks).
+# rule: M7 (jnk0le, STM32H7): two loads dual-issue only to different banks (even and odd
+# rule: words); r1 and r3 hold addresses of even words, so these do not pair.
 # case: load-with-load
     ldr r0, [r1]
     ldr r2, [r3]
 # expect: cortex-m7=2 cortex-m33=2
+
+# rule: M7 (jnk0le, STM32H7): the same two loads, the second to an odd word: they pair.
+# case: loads-in-two-banks
+    ldr r0, [r1]
+    ldr r2, [r3, #4]
+# expect: cortex-m7=1 cortex-m33=2
+
+# rule: M7: of three loads alternating banks, only one pair issues together: the third
+# rule: waits for the next cycle (one memory pair per cycle), 1 + 1.
+# case: three-loads-two-banks
+    ldr r0, [r1]
+    ldr r2, [r3, #4]
+    ldr r4, [r5]
+# expect: cortex-m7=2
+
+# rule: M7: two loads walking two arrays in step, odd and even words (post-indexed bases,
+# rule: followed from block entry): they pair.
+# case: post-indexed-loads-two-banks
+# setup: adds r3, #4
+    ldr r0, [r1], #4
+    ldr r2, [r3], #4
+# expect: cortex-m7=1
 
 # rule: M7: a store never issues second in a pair.
 # case: alu-then-store
