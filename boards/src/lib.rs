@@ -553,6 +553,22 @@ fn validate(file: &BoardFile) -> (Option<Core>, Vec<Problem>) {
                 format!("irq {irq} is not below irq_lines ({})", file.irq_lines),
             );
         }
+        if let PeripheralModel::Stm32Dma { channels, .. } = p.model {
+            if !(1..=8).contains(&channels) {
+                problem(
+                    key("irqs"),
+                    format!("{channels} channels: give one irq per channel, 1 to 8"),
+                );
+            }
+            for irq in p.lines() {
+                if irq >= file.irq_lines {
+                    problem(
+                        key("irqs"),
+                        format!("irq {irq} is not below irq_lines ({})", file.irq_lines),
+                    );
+                }
+            }
+        }
         if p.console() {
             consoles += 1;
             if consoles == 2 {

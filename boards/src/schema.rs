@@ -259,6 +259,14 @@ pub enum PeripheralModel {
     /// `cmsdk-apb-timer`): a 32-bit down-counter at the core clock that reloads and raises its
     /// interrupt at zero.
     CmsdkTimer,
+    /// ST's DMA controller of the STM32L4/L4+/G0 (RM0432 chapter 11, RM0444 chapter 10):
+    /// channels with CCR/CNDTR/CPAR/CMAR, ISR/IFCR, one interrupt line per channel.
+    Stm32Dma {
+        /// How many channels it has (1 to 8).
+        channels: u8,
+        /// Each channel's NVIC line, in channel order (lines may be shared).
+        irqs: [u16; 8],
+    },
 }
 
 /// A peripheral instance: its register block, its interrupt line and its model.
@@ -324,6 +332,17 @@ enum PeripheralEntry {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         irq: Option<u32>,
     },
+    /// `kind = "stm32-dma"`: ST's DMA controller (L4, L4+, G0).
+    Stm32Dma {
+        /// A short unique name.
+        name: String,
+        /// Base address of the register block.
+        base: u64,
+        /// Size of the register block in bytes.
+        size: u64,
+        /// Each channel's NVIC line, channel 1 first: as many as it has channels (1 to 8).
+        irqs: Vec<u32>,
+    },
 }
 
 impl From<PeripheralEntry> for Peripheral {
@@ -361,6 +380,27 @@ impl From<PeripheralEntry> for Peripheral {
                 size,
                 irq,
             } => (name, base, size, irq, PeripheralModel::CmsdkTimer),
+            PeripheralEntry::Stm32Dma {
+                name,
+                base,
+                size,
+                irqs,
+            } => {
+                let mut lines = [u16::MAX; 8];
+                for (l, irq) in lines.iter_mut().zip(&irqs) {
+                    *l = u16::try_from(*irq).unwrap_or(u16::MAX);
+                }
+                (
+                    name,
+                    base,
+                    size,
+                    None,
+                    PeripheralModel::Stm32Dma {
+                        channels: u8::try_from(irqs.len()).unwrap_or(u8::MAX),
+                        irqs: lines,
+                    },
+                )
+            }
         };
         Peripheral {
             name,
@@ -402,6 +442,16 @@ impl From<Peripheral> for PeripheralEntry {
                 size,
                 irq,
             },
+            PeripheralModel::Stm32Dma { channels, irqs } => PeripheralEntry::Stm32Dma {
+                name,
+                base,
+                size,
+                irqs: irqs
+                    .iter()
+                    .take(usize::from(channels))
+                    .map(|&l| u32::from(l))
+                    .collect(),
+            },
         }
     }
 }
@@ -414,6 +464,19 @@ impl Peripheral {
             PeripheralModel::CmsdkUart { console: true }
                 | PeripheralModel::Stm32Usart { console: true }
         )
+    }
+
+    /// Its NVIC lines, in the order of the device's outputs: the one `irq`, or a DMA's
+    /// channels'.
+    pub fn lines(&self) -> Vec<u32> {
+        match self.model {
+            PeripheralModel::Stm32Dma { channels, irqs } => irqs
+                .iter()
+                .take(usize::from(channels).min(8))
+                .map(|&l| u32::from(l))
+                .collect(),
+            _ => self.irq.into_iter().collect(),
+        }
     }
 
     /// One past the last address of the register block.

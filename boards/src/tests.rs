@@ -143,9 +143,10 @@ fn l1_caches_belong_to_the_m7_and_divide_into_lines() {
         .unwrap()
         .unwrap()
         .text
-        .replace(
+        .replacen(
             "[[peripheral]]",
             "[l1_cache]\nicache_bytes = 4096\ndcache_bytes = 100\nline_bytes = 32\nicache_ways = 2\ndcache_ways = 4\n\n[[peripheral]]",
+            1,
         );
     let err = Board::parse(&on_m4, "l1.toml").unwrap_err().to_string();
     assert!(
@@ -185,4 +186,37 @@ fn peripherals_are_typed_by_kind_with_their_own_keys() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("cmsdk-tiemr"), "{err}");
+}
+
+#[test]
+fn a_dma_controller_has_one_irq_per_channel() {
+    let board = Board::builtin("nucleo-l4r5zi").unwrap().unwrap();
+    let dma2 = board
+        .peripherals()
+        .iter()
+        .find(|p| p.name == "dma2")
+        .unwrap();
+    assert_eq!(dma2.lines(), [56, 57, 58, 59, 60, 68, 69]);
+    assert!(matches!(
+        dma2.model,
+        PeripheralModel::Stm32Dma { channels: 7, .. }
+    ));
+    let base = Board::builtin("mps2-an386").unwrap().unwrap().text;
+    let dma = |irqs: &str| {
+        format!(
+            "{base}\n[[peripheral]]\nname = \"dma1\"\nkind = \"stm32-dma\"\nbase = 0x4000_0000\nsize = 0x400\nirqs = {irqs}\n"
+        )
+    };
+    assert!(Board::parse(&dma("[1, 2]"), "d.toml").is_ok());
+    for (irqs, problem) in [
+        ("[]", "0 channels: give one irq per channel, 1 to 8"),
+        ("[1, 2, 3, 4, 5, 6, 7, 8, 9]", "9 channels"),
+        ("[1, 40]", "irq 40 is not below irq_lines (32)"),
+    ] {
+        let err = Board::parse(&dma(irqs), "d.toml").unwrap_err().to_string();
+        assert!(
+            err.contains("d.toml: peripheral[1].irqs:") && err.contains(problem),
+            "{irqs}: {err}"
+        );
+    }
 }

@@ -10,6 +10,7 @@ mod boards_cmd;
 mod calls;
 mod check;
 mod cpp;
+mod dma;
 mod energy;
 mod fit;
 mod kernels;

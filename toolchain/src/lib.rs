@@ -11,8 +11,12 @@ use std::process::Command;
 
 /// The runtime's sources: (file name, contents). Apache-2.0, like everything that ends up in
 /// users' firmware.
-pub const RUNTIME: [(&str, &str); 3] = [
+pub const RUNTIME: [(&str, &str); 4] = [
     ("mcusim.h", include_str!("../../kernels/runtime/mcusim.h")),
+    (
+        "mcusim_dma.h",
+        include_str!("../../kernels/runtime/mcusim_dma.h"),
+    ),
     ("startup.c", include_str!("../../kernels/runtime/startup.c")),
     ("runtime.c", include_str!("../../kernels/runtime/runtime.c")),
 ];
@@ -132,13 +136,27 @@ pub fn board_header(board: &Board) -> String {
         if let Some(kind) = match uart.model {
             PeripheralModel::CmsdkUart { .. } => Some("MCUSIM_UART_CMSDK"),
             PeripheralModel::Stm32Usart { .. } => Some("MCUSIM_UART_STM32"),
-            PeripheralModel::CmsdkTimer => None,
+            PeripheralModel::CmsdkTimer | PeripheralModel::Stm32Dma { .. } => None,
         } {
             let _ = writeln!(h, "#define {kind} 1");
         }
         let _ = writeln!(h, "#define MCUSIM_UART_BASE {:#010x}u", uart.base);
         if let Some(irq) = uart.irq {
             let _ = writeln!(h, "#define MCUSIM_UART_IRQ {irq}u");
+        }
+    }
+    // The first DMA controller, for the runtime's driver (`mcusim_dma.h`).
+    if let Some(dma) = board
+        .peripherals()
+        .iter()
+        .find(|p| matches!(p.model, PeripheralModel::Stm32Dma { .. }))
+    {
+        let _ = writeln!(h, "#define MCUSIM_DMA_STM32 1");
+        let _ = writeln!(h, "#define MCUSIM_DMA_BASE {:#010x}u", dma.base);
+        let lines = dma.lines();
+        let _ = writeln!(h, "#define MCUSIM_DMA_CHANNELS {}", lines.len());
+        for (i, irq) in lines.iter().enumerate() {
+            let _ = writeln!(h, "#define MCUSIM_DMA_CH{}_IRQ {irq}u", i + 1);
         }
     }
     h.push_str("#endif\n");
@@ -247,7 +265,8 @@ SECTIONS
 }
 
 /// Writes what a firmware for `board` needs besides its own code into `dir`: the runtime
-/// (`mcusim.h`, `startup.c`, `runtime.c`), the board header and the linker script. Returns the
+/// (`mcusim.h`, `mcusim_dma.h`, `startup.c`, `runtime.c`), the board header and the linker
+/// script. Returns the
 /// runtime's C files, relative to `dir`.
 pub fn write_runtime(dir: &Path, board: &Board, stack_bytes: u32) -> Result<Vec<String>, Error> {
     for (name, text) in RUNTIME {

@@ -8,10 +8,12 @@
 //! changes state by itself ([`Device::next_event`]), so the machine advances it lazily and
 //! jumps the clock straight there while the core sleeps.
 
+mod stm32_dma;
 mod systick;
 mod timer;
 mod uart;
 
+pub use stm32_dma::Stm32Dma;
 pub use systick::{SYSTICK_BASE, SysTick};
 pub use timer::CmsdkTimer;
 pub use uart::{CmsdkUart, Stm32Usart};
@@ -44,25 +46,26 @@ pub struct Work {
 /// What a device sees of the machine while it handles an access or an event.
 pub struct Context<'a> {
     now: Cycles,
-    irq: &'a mut IrqLine,
+    lines: &'a mut [IrqLine],
     console: &'a mut Vec<u8>,
     bus: &'a mut dyn BusPort,
     work: &'a mut Vec<Work>,
 }
 
 impl<'a> Context<'a> {
-    /// A context at time `now`, driving `irq`, writing console bytes to `console`, reaching
-    /// memory through `bus` and logging what it does to `work`.
+    /// A context at time `now`, driving the interrupt outputs `lines` (one for most devices,
+    /// one per channel for a DMA), writing console bytes to `console`, reaching memory through
+    /// `bus` and logging what it does to `work`.
     pub fn new(
         now: Cycles,
-        irq: &'a mut IrqLine,
+        lines: &'a mut [IrqLine],
         console: &'a mut Vec<u8>,
         bus: &'a mut dyn BusPort,
         work: &'a mut Vec<Work>,
     ) -> Context<'a> {
         Context {
             now,
-            irq,
+            lines,
             console,
             bus,
             work,
@@ -74,14 +77,23 @@ impl<'a> Context<'a> {
         self.now
     }
 
-    /// Drives the interrupt line's level.
+    /// Drives the (first) interrupt line's level.
     pub fn set_irq(&mut self, level: bool) {
-        self.irq.level = level;
+        self.set_line(0, level);
     }
 
-    /// Pulses the interrupt line (one edge).
+    /// Pulses the (first) interrupt line (one edge).
     pub fn pulse_irq(&mut self) {
-        self.irq.pulsed = true;
+        if let Some(l) = self.lines.first_mut() {
+            l.pulsed = true;
+        }
+    }
+
+    /// Drives interrupt output `n`'s level (outputs the board does not wire are ignored).
+    pub fn set_line(&mut self, n: usize, level: bool) {
+        if let Some(l) = self.lines.get_mut(n) {
+            l.level = level;
+        }
     }
 
     /// Bytes the firmware prints through this device.
@@ -127,6 +139,7 @@ pub fn build(model: &PeripheralModel) -> Box<dyn Device> {
         PeripheralModel::CmsdkUart { .. } => Box::new(CmsdkUart::default()),
         PeripheralModel::Stm32Usart { .. } => Box::new(Stm32Usart::default()),
         PeripheralModel::CmsdkTimer => Box::new(CmsdkTimer::default()),
+        PeripheralModel::Stm32Dma { channels, .. } => Box::new(Stm32Dma::new(*channels)),
     }
 }
 
@@ -138,7 +151,7 @@ pub(crate) mod testing {
     /// A device driven outside a machine: its line, what it printed and logged; no bus.
     #[derive(Default)]
     pub struct Bench {
-        pub irq: IrqLine,
+        pub lines: [IrqLine; 8],
         pub out: Vec<u8>,
         pub work: Vec<Work>,
         bus: NoBus,
@@ -148,7 +161,7 @@ pub(crate) mod testing {
         fn cx(&mut self, now: u64) -> Context<'_> {
             Context::new(
                 Cycles(now),
-                &mut self.irq,
+                &mut self.lines,
                 &mut self.out,
                 &mut self.bus,
                 &mut self.work,

@@ -171,16 +171,16 @@ mod tests {
         assert_eq!(s.next_event(), Some(Cycles(1100)));
         assert_eq!(b.read(&mut s, 0x8, 1050), 50);
         b.advance(&mut s, 1099);
-        assert!(!b.irq.pulsed);
+        assert!(!b.lines[0].pulsed);
         b.advance(&mut s, 1100);
-        assert!(std::mem::take(&mut b.irq.pulsed));
+        assert!(std::mem::take(&mut b.lines[0].pulsed));
         assert_eq!(s.next_event(), Some(Cycles(1200)));
         // COUNTFLAG reads once.
         assert_eq!(b.read(&mut s, 0x0, 1101) >> 16, 1);
         assert_eq!(b.read(&mut s, 0x0, 1102) >> 16, 0);
         // A late catch-up skips whole periods, pulsing once.
         b.advance(&mut s, 1555);
-        assert!(b.irq.pulsed);
+        assert!(b.lines[0].pulsed);
         assert_eq!(s.next_event(), Some(Cycles(1600)));
     }
 }

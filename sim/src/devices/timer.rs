@@ -126,13 +126,13 @@ mod tests {
         assert_eq!(b.read(&mut t, 0x04, 40), 60);
         assert_eq!(t.next_event(), Some(Cycles(100)));
         b.advance(&mut t, 99);
-        assert!(!b.irq.level);
+        assert!(!b.lines[0].level);
         b.advance(&mut t, 100);
-        assert!(b.irq.level, "zero at cycle 100");
+        assert!(b.lines[0].level, "zero at cycle 100");
         assert_eq!(b.read(&mut t, 0x0C, 100), 1);
         // Cleared, it counts on from its reload: zero again 101 cycles later.
         b.write(&mut t, 0x0C, 1, 120);
-        assert!(!b.irq.level);
+        assert!(!b.lines[0].level);
         assert_eq!(b.read(&mut t, 0x04, 150), 100 - 49);
         assert_eq!(t.next_event(), Some(Cycles(201)));
         // Stopped, the count holds.

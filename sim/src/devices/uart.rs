@@ -122,9 +122,9 @@ mod tests {
         b.write(&mut uart, 0x8, CMSDK_TX_EN | CMSDK_TX_INT_EN, 0);
         b.write(&mut uart, 0x0, u32::from(b'y'), 0);
         assert_eq!(b.out, b"y");
-        assert!(b.irq.level);
+        assert!(b.lines[0].level);
         b.write(&mut uart, 0xC, 1, 0);
-        assert!(!b.irq.level);
+        assert!(!b.lines[0].level);
     }
 
     #[test]
@@ -138,8 +138,8 @@ mod tests {
             b.read(&mut uart, 0x1C, 0) & (ISR_TXE | ISR_TEACK),
             ISR_TXE | ISR_TEACK
         );
-        assert!(!b.irq.level);
+        assert!(!b.lines[0].level);
         b.write(&mut uart, 0x00, CR1_UE | CR1_TE | CR1_TXEIE, 0);
-        assert!(b.irq.level);
+        assert!(b.lines[0].level);
     }
 }

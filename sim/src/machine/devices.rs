@@ -23,10 +23,11 @@ pub(super) struct Mapped {
     wait: u64,
     base: u32,
     end: u32,
-    /// The exception its interrupt line pends (`IRQ0 + n` for the board's devices).
-    exception: Option<u32>,
-    /// Its interrupt output as the device drives it.
-    pub(super) line: IrqLine,
+    /// The exception each of its interrupt outputs pends (`IRQ0 + n` for the board's
+    /// devices; a DMA has one per channel).
+    exceptions: [Option<u32>; 8],
+    /// Its interrupt outputs as the device drives them.
+    pub(super) lines: [IrqLine; 8],
     pub(super) model: Box<dyn Device>,
 }
 
@@ -55,8 +56,8 @@ pub(super) fn place(board: &Board, bus: &Bus) -> Vec<Mapped> {
         wait: 0,
         base: crate::devices::SYSTICK_BASE,
         end: crate::devices::SYSTICK_BASE + 0x10,
-        exception: Some(exc::SYSTICK),
-        line: IrqLine::default(),
+        exceptions: [Some(exc::SYSTICK), None, None, None, None, None, None, None],
+        lines: Default::default(),
         model: DeviceSpec::SysTick.build(),
     };
     std::iter::once(systick)
@@ -70,8 +71,14 @@ pub(super) fn place(board: &Board, bus: &Bus) -> Vec<Mapped> {
                     .map_or(0, |(_, s)| u64::from(s.wait_states)),
                 base: p.base as u32,
                 end: p.end() as u32,
-                exception: p.irq.map(|irq| exc::IRQ0 + irq),
-                line: IrqLine::default(),
+                exceptions: {
+                    let mut e = [None; 8];
+                    for (slot, irq) in e.iter_mut().zip(p.lines()) {
+                        *slot = Some(exc::IRQ0 + irq);
+                    }
+                    e
+                },
+                lines: Default::default(),
                 model: spec.build(),
             }
         }))
@@ -180,24 +187,24 @@ fn with_device<R>(
     let st = uc.get_data_mut();
     let p = &mut st.peripherals[i];
     let mut model = std::mem::replace(&mut p.model, Box::new(Detached));
-    let mut line = p.line;
+    let mut lines = p.lines;
     let (mut out, mut work) = (Vec::new(), Vec::new());
     let r = if top {
         let mut bus = UcBus { uc, now, caller: i };
         f(
             model.as_mut(),
-            &mut Context::new(now, &mut line, &mut out, &mut bus, &mut work),
+            &mut Context::new(now, &mut lines, &mut out, &mut bus, &mut work),
         )
     } else {
         f(
             model.as_mut(),
-            &mut Context::new(now, &mut line, &mut out, &mut NoBus, &mut work),
+            &mut Context::new(now, &mut lines, &mut out, &mut NoBus, &mut work),
         )
     };
     let st = uc.get_data_mut();
     let p = &mut st.peripherals[i];
     p.model = model;
-    p.line = line;
+    p.lines = lines;
     let track = &p.name;
     st.activity.extend(work.into_iter().map(|w: Work| Activity {
         track: track.clone(),
@@ -239,11 +246,18 @@ pub(super) fn device_access(
     Some(value)
 }
 
-/// Brings the devices (SysTick first) up to the clock; pends what they raise.
+/// Brings the devices that are due (SysTick first) up to the clock; pends what they raise.
 pub(super) fn service_events(uc: &mut Uc<'_>) {
     let now = uc.get_data().clock.now();
     for i in 0..uc.get_data().peripherals.len() {
-        with_device(uc, i, now, true, |d, cx| d.advance(cx));
+        // Only those due: the others are brought up to date at their next access anyway.
+        let due = uc.get_data().peripherals[i]
+            .model
+            .next_event()
+            .is_some_and(|t| t <= now);
+        if due {
+            with_device(uc, i, now, true, |d, cx| d.advance(cx));
+        }
     }
     uc.get_data_mut().recompute_next_event();
 }
@@ -262,9 +276,11 @@ impl State {
     /// Device `i`'s interrupt line to the NVIC: pending while high, and once per pulse.
     fn device_lines(&mut self, i: usize) {
         let p = &mut self.peripherals[i];
-        let raised = p.line.level || std::mem::take(&mut p.line.pulsed);
-        if let (Some(n), true) = (p.exception, raised) {
-            self.scs.nvic.set_pending(n, true);
+        for (line, exception) in p.lines.iter_mut().zip(p.exceptions) {
+            let raised = line.level || std::mem::take(&mut line.pulsed);
+            if let (Some(n), true) = (exception, raised) {
+                self.scs.nvic.set_pending(n, true);
+            }
         }
     }
 
@@ -272,8 +288,10 @@ impl State {
     /// pending while asserted: after a handler returns, for one).
     pub(super) fn sample_irq_levels(&mut self) {
         for p in &self.peripherals {
-            if let (Some(n), true) = (p.exception, p.line.level) {
-                self.scs.nvic.set_pending(n, true);
+            for (line, exception) in p.lines.iter().zip(p.exceptions) {
+                if let (Some(n), true) = (exception, line.level) {
+                    self.scs.nvic.set_pending(n, true);
+                }
             }
         }
     }

@@ -92,7 +92,7 @@ impl Machine {
                     for p in &mut st.peripherals {
                         // Devices come back in their reset state.
                         p.model = p.spec.build();
-                        p.line = IrqLine::default();
+                        p.lines = Default::default();
                     }
                     self.reset_core();
                     continue;

@@ -1,0 +1,92 @@
+//! ST's DMA controller (`sim/src/devices/stm32_dma.rs`) driven by real firmware through the
+//! runtime's driver (`kernels/runtime/mcusim_dma.h`) on the boards that have one: copies land,
+//! interrupts wake the core, priorities order the channels, a bad address is a transfer error,
+//! each item costs what the model says, and the profile shows the controller's work.
+
+use crate::support::*;
+
+const BOARDS: [&str; 2] = ["nucleo-l4r5zi", "nucleo-g0b1re"];
+
+#[test]
+fn firmware_drives_the_dma_controller() {
+    for board in BOARDS {
+        let elf = firmware(board, "dma", &[]);
+        let run = mcusim(["run", "-q", "--board", board, elf.to_str().unwrap()]);
+        assert_eq!(run.status, 0, "{board}: {}{}", run.stdout, run.stderr);
+        for line in [
+            "dma: 512 words copied, flags 7, at least 4 cycles per word",
+            "dma: 64 bytes widened to words right, 1 interrupt",
+            "dma: circular: 3 half and 2 full transfers, CNDTR reloaded and counting",
+            "dma: priority: channel 4 had most of its items left when channel 5 finished",
+            "dma: bad address: 1 error interrupt, channel disabled",
+        ] {
+            assert!(
+                run.stdout.contains(line),
+                "{board}: no '{line}' in\n{}",
+                run.stdout
+            );
+        }
+        // A word from SRAM to SRAM: 2 + 1 per port (AN4031 sec. 3.1; no wait states), 6 cycles;
+        // the firmware's reading of the counter around the copy adds a few.
+        let cycles: u64 = run
+            .stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("dma: cycles for 512 words: "))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{board}: no cycle count in\n{}", run.stdout));
+        assert!(
+            (512 * 6..512 * 6 + 80).contains(&cycles),
+            "{board}: {cycles} cycles for 512 words"
+        );
+    }
+}
+
+#[test]
+fn boards_without_a_dma_controller_say_so() {
+    let elf = firmware("mps2-an386", "dma", &[]);
+    let run = mcusim(["run", "-q", "--board", "mps2-an386", elf.to_str().unwrap()]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("dma: this board has no stm32-dma"));
+}
+
+#[test]
+fn the_profile_shows_the_controllers_work() {
+    let board = "nucleo-l4r5zi";
+    let elf = firmware(board, "dma", &[]);
+    let out = elf.with_extension("profile.json");
+    let (_, p) = profile_on(&elf, board, &out);
+    let devices = p["devices"].as_array().expect("a devices section");
+    assert_eq!(devices.len(), 1, "{devices:?}");
+    let dma1 = &devices[0];
+    assert_eq!(dma1["device"], "dma1");
+    // Copies: 512 words, 64 bytes widened to words, two rounds of 1,024 half-words and part
+    // of a third, 2 x 64 words, and the item that faulted (no bytes).
+    let bytes = dma1["bytes"].as_u64().unwrap();
+    let whole = 512 * 4 + 64 * 4 + 2 * 2048 + 2 * 64 * 4;
+    assert!((whole..whole + 2048).contains(&bytes), "{bytes} bytes");
+    assert!(dma1["busy_cycles"].as_u64().unwrap() > 512 * 6);
+    let activity = p["activity"].as_array().unwrap();
+    assert!(activity.iter().any(|a| a["label"] == "ch1 mem-to-mem"));
+    assert!(activity.iter().all(|a| a["track"] == "dma1"));
+    // The trace has a dma1 track.
+    let trace = elf.with_extension("trace.json");
+    let run = mcusim([
+        "profile",
+        elf.to_str().unwrap(),
+        "--board",
+        board,
+        "-q",
+        "--perfetto",
+        trace.to_str().unwrap(),
+    ]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let t: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap();
+    assert!(
+        t["traceEvents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["name"] == "thread_name" && e["args"]["name"] == "dma1")
+    );
+}
