@@ -90,3 +90,74 @@ fn the_profile_shows_the_controllers_work() {
             .any(|e| e["name"] == "thread_name" && e["args"]["name"] == "dma1")
     );
 }
+
+/// DMA timing cases as data: (board, case, cycles per item, why). An item is the two ports'
+/// arbitration and address computation, 2 cycles each (ST AN4031 rev 3 sec. 3.1, tables 4
+/// and 5), plus each port's AHB transfer, 1 cycle and the slave's wait states per beat (AMBA
+/// 3 AHB-Lite, IHI 0033A sec. 3.1; wait states from the board file: RM0432 table 12, 5 at
+/// 120 MHz; RM0444 table 18, 2 at 64 MHz).
+const TIMING: [(&str, &str, u64, &str); 8] = [
+    ("nucleo-l4r5zi", "sram-to-sram words", 6, "2 + 1 + 2 + 1"),
+    (
+        "nucleo-l4r5zi",
+        "sram-to-sram bytes",
+        6,
+        "a byte is one beat, as a word",
+    ),
+    (
+        "nucleo-l4r5zi",
+        "sram-to-sram halfwords widened",
+        6,
+        "one beat each side",
+    ),
+    (
+        "nucleo-l4r5zi",
+        "flash-to-sram words",
+        11,
+        "2 + (1 + 5 wait states) + 2 + 1",
+    ),
+    ("nucleo-g0b1re", "sram-to-sram words", 6, "2 + 1 + 2 + 1"),
+    (
+        "nucleo-g0b1re",
+        "sram-to-sram bytes",
+        6,
+        "a byte is one beat, as a word",
+    ),
+    (
+        "nucleo-g0b1re",
+        "sram-to-sram halfwords widened",
+        6,
+        "one beat each side",
+    ),
+    (
+        "nucleo-g0b1re",
+        "flash-to-sram words",
+        8,
+        "2 + (1 + 2 wait states) + 2 + 1",
+    ),
+];
+
+#[test]
+fn dma_transfers_take_the_modelled_cycles_per_item() {
+    let mut failures = Vec::new();
+    for board in BOARDS {
+        let elf = firmware(board, "dma_timing", &[]);
+        let run = mcusim(["run", "-q", "--board", board, elf.to_str().unwrap()]);
+        assert_eq!(run.status, 0, "{board}: {}", run.stderr);
+        for (_, case, per_item, why) in TIMING.iter().filter(|t| t.0 == board) {
+            // The firmware prints the time of 128 items (a 256-item copy less a 128-item one);
+            // its polling loop may see the end a few cycles late.
+            let got: u64 = run
+                .stdout
+                .lines()
+                .find_map(|l| l.strip_prefix(&format!("dma_timing: {case}: ")))
+                .and_then(|rest| rest.split(' ').next()?.parse().ok())
+                .unwrap_or_else(|| panic!("{board}: no '{case}' in\n{}", run.stdout));
+            let want = 128 * per_item;
+            if got.abs_diff(want) > 8 {
+                failures.push(format!("{board} {case}: {got} cycles, want {want} ({why})"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
