@@ -104,12 +104,17 @@ fn summary(r: &RunReport, host_seconds: f64) -> String {
         .code()
         .map_or_else(|| "-".to_string(), |c| c.to_string());
     format!(
-        "\nmcusim: {stop}\n  board         {board} ({core}, {mhz} MHz)\n  exit code     {code}\n  instructions  {instr}\n  cycles        {cycles} ({sleep} asleep)\n  breakdown     execute {exec}, branch {branch}, stall {stall}, memory {memory}, exception {exception}\n  simulated     {time}\n  host          {host:.3} s, {mips:.1} M instructions/s\n",
+        "\nmcusim: {stop}\n  board         {board} ({core}, {mhz} MHz)\n  exit code     {code}\n  instructions  {instr}\n  cycles        {cycles} ({sleep} asleep)\n  breakdown     execute {exec}, branch {branch}, stall {stall}, memory {memory}, exception {exception}{contention}\n  simulated     {time}\n  host          {host:.3} s, {mips:.1} M instructions/s\n",
         exec = group(t.breakdown.execute.0),
         branch = group(t.breakdown.branch.0),
         stall = group(t.breakdown.stall.0),
         memory = group(t.breakdown.memory.0),
         exception = group(t.breakdown.exception.0),
+        contention = if t.breakdown.contention.is_zero() {
+            String::new()
+        } else {
+            format!(", bus contention {}", group(t.breakdown.contention.0))
+        },
         stop = r.stop,
         board = r.board.name,
         core = r.board.core,

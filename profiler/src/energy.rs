@@ -59,7 +59,8 @@ impl Model {
     }
 
     pub fn parts(&self, b: &Breakdown, t: &MemoryTraffic) -> EnergyParts {
-        let core = self.active_uj(b.execute.0 + b.branch.0 + b.stall.0 + b.exception.0);
+        let core =
+            self.active_uj(b.execute.0 + b.branch.0 + b.stall.0 + b.exception.0 + b.contention.0);
         let wait = self.active_uj(b.memory.0);
         // The bytes' energy is carved out of the core's share of the measured current; should
         // it exceed that share, it is scaled down so the total stays the calibrated one.

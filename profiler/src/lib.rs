@@ -597,6 +597,7 @@ fn diff(a: Breakdown, b: Breakdown) -> Breakdown {
         memory: a.memory - b.memory,
         exception: a.exception - b.exception,
         sleep: a.sleep - b.sleep,
+        contention: a.contention - b.contention,
     }
 }
 

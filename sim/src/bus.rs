@@ -115,6 +115,10 @@ impl fmt::Display for BusFault {
 pub trait BusPort {
     fn read(&mut self, addr: u32, buf: &mut [u8]) -> Result<Cycles, BusFault>;
     fn write(&mut self, addr: u32, data: &[u8]) -> Result<Cycles, BusFault>;
+    /// The device's own time for the accesses that follow (a DMA item's start), when it runs
+    /// ahead of or behind the moment the machine looks at it: what the core's contention
+    /// with them is timed by.
+    fn set_time(&mut self, _at: Cycles) {}
 }
 
 /// No bus: every access faults. What a device reached through another device's bus access

@@ -21,6 +21,8 @@ pub(crate) enum Part {
     Exception,
     /// Asleep in WFI/WFE.
     Sleep,
+    /// Waiting for a bus slave another master holds.
+    Contention,
 }
 
 /// The time since reset and its breakdown.
@@ -67,6 +69,7 @@ impl Clock {
             Part::Memory => &mut b.memory,
             Part::Exception => &mut b.exception,
             Part::Sleep => &mut b.sleep,
+            Part::Contention => &mut b.contention,
         }
     }
 }

@@ -161,3 +161,33 @@ fn dma_transfers_take_the_modelled_cycles_per_item() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The core and the DMA on one bus slave, then on two (`tests/firmware/dma_contention.c`):
+/// a loop of 1,024 loads from SRAM1 while the DMA copies within SRAM1 waits one cycle per load
+/// (the DMA makes two beats on SRAM1 every 6 cycles, the loop one load every 7: every load
+/// meets a beat; AN4031 sec. 3.1, 1 cycle of bus-matrix arbitration each), and the same loop
+/// reading SRAM3 runs as fast as alone. The run's breakdown holds the wait as contention.
+#[test]
+fn the_core_waits_for_the_dma_only_on_the_same_slave() {
+    let board = "nucleo-l4r5zi";
+    let elf = firmware(board, "dma_contention", &[]);
+    let (run, report) = run_json(board, &elf, &["-q"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let line = run
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("dma_contention: "))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    let numbers: Vec<u64> = line
+        .split([',', ' '])
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    let [alone, same, other, other_alone] = numbers[..] else {
+        panic!("{line}");
+    };
+    assert!(line.ends_with("dma ran throughout"), "{line}");
+    assert_eq!(other, other_alone, "another slave: no wait ({line})");
+    assert_eq!(alone, other_alone, "{line}");
+    assert_eq!(same - alone, 1024, "one cycle per load ({line})");
+    assert_eq!(report["totals"]["breakdown"]["contention"], 1024);
+}

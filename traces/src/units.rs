@@ -25,6 +25,11 @@ impl Cycles {
     /// No time at all.
     pub const ZERO: Cycles = Cycles(0);
 
+    /// Whether no cycles at all (for reports that leave such a field out).
+    pub fn is_zero(&self) -> bool {
+        self.0 == 0
+    }
+
     /// Seconds at the given clock.
     pub fn seconds_at(self, clock_hz: u64) -> f64 {
         self.0 as f64 / clock_hz as f64
@@ -113,11 +118,21 @@ pub struct Breakdown {
     pub exception: Cycles,
     /// Asleep in WFI/WFE.
     pub sleep: Cycles,
+    /// Waiting for the bus while another master (a DMA) uses the same slave. Absent from
+    /// reports when zero.
+    #[serde(default, skip_serializing_if = "Cycles::is_zero")]
+    pub contention: Cycles,
 }
 
 impl Breakdown {
     /// The sum of the parts.
     pub fn total(&self) -> Cycles {
-        self.execute + self.branch + self.stall + self.memory + self.exception + self.sleep
+        self.execute
+            + self.branch
+            + self.stall
+            + self.memory
+            + self.exception
+            + self.sleep
+            + self.contention
     }
 }

@@ -148,6 +148,7 @@ impl Stm32Dma {
             ((p_addr, psize), (m_addr, msize))
         };
         let mut data = [0u8; 4];
+        cx.bus().set_time(at);
         let moved = cx.bus().read(src, &mut data[..src_size]).and_then(|read| {
             // Zero-extended to a wider destination, its low bytes to a narrower one.
             let write = cx.bus().write(dst, &data[..dst_size])?;

@@ -28,8 +28,8 @@ use super::*;
 /// runs.
 const MAX_STREAK: u32 = 12;
 
-/// Where one access of a pair goes.
-enum Site {
+/// Where one access of a pair (or of a block, for contention) goes.
+pub(super) enum Site {
     /// A literal (PC-relative) load: known from the code.
     Fixed(u32),
     /// Through registers: the instruction and each address register's offset from its value
@@ -41,7 +41,7 @@ enum Site {
 }
 
 impl Site {
-    fn new(insn: &[u8], pc: u32, before: &[Option<i32>; 16]) -> Option<Site> {
+    pub(super) fn new(insn: &[u8], pc: u32, before: &[Option<i32>; 16]) -> Option<Site> {
         let decoded = timing::decode::decode(insn);
         if decoded.addr & 1 << 15 != 0 {
             return thumb::literal_access(insn, pc).map(|span| Site::Fixed(span.start));
@@ -57,7 +57,7 @@ impl Site {
     }
 
     /// The registers it needs, as a mask.
-    fn needs(&self) -> u16 {
+    pub(super) fn needs(&self) -> u16 {
         match self {
             Site::Fixed(_) => 0,
             Site::Regs { regs, .. } => regs.iter().fold(0, |m, (r, _)| m | 1 << r),
@@ -66,14 +66,19 @@ impl Site {
 
     /// Its address from the registers at block entry.
     fn address(&self, entry: &[u32; 16]) -> Option<u32> {
+        self.span(entry).map(|span| span.start)
+    }
+
+    /// The bytes it reaches, from the registers at block entry.
+    pub(super) fn span(&self, entry: &[u32; 16]) -> Option<std::ops::Range<u32>> {
         match self {
-            Site::Fixed(a) => Some(*a),
+            Site::Fixed(a) => Some(*a..a.wrapping_add(4)),
             Site::Regs { insn, regs } => {
                 let value = |r: u16| {
                     let offset = regs.iter().find(|(i, _)| *i == r & 15).map_or(0, |x| x.1);
                     entry[usize::from(r & 15)].wrapping_add(offset as u32)
                 };
-                thumb::data_access(insn, value).map(|span| span.start)
+                thumb::data_access(insn, value)
             }
         }
     }

@@ -132,6 +132,7 @@ pub(super) fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
                 probe: st.probes.get(&(addr as u32)).copied(),
                 align,
                 pairs,
+                accesses: None,
                 code: code.into_boxed_slice(),
                 offsets: offsets.into_boxed_slice(),
                 prefix: cost.prefix,
@@ -175,6 +176,11 @@ pub(super) fn on_block(uc: &mut Uc<'_>, addr: u64, size: u32) {
     }) {
         rewatch_learned_loads(uc, b);
         return;
+    }
+    // Devices moving data: the block that just ran meets their beats (rare: only then).
+    let st = uc.get_data();
+    if !st.bus_log.is_empty() || st.cpu_slaves.is_some() {
+        contend(uc, b);
     }
     // The stack pointer, for the call tracker at a call's entry or an unexpected return.
     let sp = match &uc.get_data().calls {

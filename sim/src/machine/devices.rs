@@ -114,8 +114,9 @@ impl UcBus<'_, '_> {
     ) -> Result<Cycles, BusFault> {
         let fault = BusFault { addr, len, write };
         let st = self.uc.get_data();
-        let (_, slave) = st.bus.slave_for(addr, len).ok_or(fault)?;
+        let (id, slave) = st.bus.slave_for(addr, len).ok_or(fault)?;
         let cycles = Bus::transfer_cycles(slave, len);
+        let beats = len.div_ceil(slave.beat_bytes as usize) as u32;
         match slave.kind {
             RegionKind::Mmio => {
                 // One register of another device, by its own model, as the core would see it.
@@ -158,13 +159,20 @@ impl UcBus<'_, '_> {
                 } else {
                     self.uc.mem_read(u64::from(addr), data)
                 };
-                r.map(|()| cycles).map_err(|_| fault)
+                r.map_err(|_| fault)?;
+                // For the core's contention with it (`contention.rs`).
+                let now = self.now;
+                self.uc.get_data_mut().bus_log.push((now, id, beats));
+                Ok(cycles)
             }
         }
     }
 }
 
 impl BusPort for UcBus<'_, '_> {
+    fn set_time(&mut self, at: Cycles) {
+        self.now = at;
+    }
     fn read(&mut self, addr: u32, buf: &mut [u8]) -> Result<Cycles, BusFault> {
         self.access(addr, buf.len(), false, buf)
     }

@@ -29,6 +29,7 @@ use unicorn_engine::{Arch, Mode, Prot, RegisterARM, Unicorn, uc_error};
 
 mod banks;
 mod block;
+mod contention;
 mod devices;
 mod exceptions;
 mod mmio;
@@ -42,6 +43,7 @@ mod tests;
 
 use banks::*;
 use block::*;
+use contention::*;
 use devices::*;
 use exceptions::*;
 use mmio::*;
@@ -158,6 +160,9 @@ struct Block {
     align: Vec<AlignCheck>,
     /// Its pipelined load pairs whose cost depends on the memories they reach (M3/M4).
     pairs: Option<Box<PairRule>>,
+    /// Its data accesses, followed from entry: built the first time it runs while a device
+    /// moves data (`contention.rs`).
+    accesses: Option<Box<Accesses>>,
     /// `prefix[i]`: cycles before instruction `i`; `prefix[n]`: the whole block.
     prefix: Box<[u32]>,
     /// The stall part of `prefix`.
@@ -437,6 +442,10 @@ struct State {
     bus: Bus,
     /// What the devices logged, in order.
     activity: Vec<Activity>,
+    /// The devices' bus beats not yet met by the core: (time, slave, beats).
+    bus_log: Vec<(Cycles, crate::bus::SlaveId, u32)>,
+    /// The current block's data accesses per slave and its start, while devices move data.
+    cpu_slaves: Option<(Cycles, [u32; 16])>,
     console: Box<dyn Console>,
     /// The WFE event register.
     event: bool,
@@ -622,6 +631,8 @@ impl Machine {
             peripherals,
             bus,
             activity: Vec::new(),
+            bus_log: Vec::new(),
+            cpu_slaves: None,
             console,
             event: false,
             stop: None,
