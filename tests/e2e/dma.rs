@@ -191,3 +191,51 @@ fn the_core_waits_for_the_dma_only_on_the_same_slave() {
     assert_eq!(same - alone, 1024, "one cycle per load ({line})");
     assert_eq!(report["totals"]["breakdown"]["contention"], 1024);
 }
+
+/// Double buffering (`tests/firmware/double_buffer.c`): the DMA copies the next chunk of
+/// weights from flash while the core computes with this one. The profile shows the copies
+/// under the overlapped layers and between the serial ones, and overlapping is faster.
+#[test]
+fn double_buffering_shows_the_overlap_and_saves_time() {
+    let board = "nucleo-l4r5zi";
+    let elf = firmware(board, "double_buffer", &[]);
+    let out = elf.with_extension("profile.json");
+    let (run, p) = profile_on(&elf, board, &out);
+    let line = run
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("double_buffer: results agree, serial "))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    let numbers: Vec<u64> = line
+        .split([',', ' '])
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    let [serial, overlapped] = numbers[..] else {
+        panic!("{line}");
+    };
+    // Each of 7 copies (512 words from flash, 11 cycles each: about 5,600) hides under a
+    // chunk's computation, less what the two lose contending for SRAM1.
+    assert!(
+        serial - overlapped > 7 * 4_500,
+        "serial {serial}, overlapped {overlapped}"
+    );
+    let layers = p["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 16);
+    let busy = |l: &serde_json::Value| {
+        l["devices"]
+            .as_array()
+            .map_or(0, |d| d[0]["busy_cycles"].as_u64().unwrap())
+    };
+    for l in &layers[..8] {
+        assert_eq!(busy(l), 0, "serial: no copy during {}", l["name"]);
+    }
+    for l in &layers[8..15] {
+        assert!(busy(l) > 5_000, "overlapped: a copy under {}", l["name"]);
+        assert!(l["breakdown"]["contention"].as_u64().unwrap() > 0);
+    }
+    assert_eq!(
+        busy(&layers[15]),
+        0,
+        "nothing left to fetch for the last chunk"
+    );
+}
