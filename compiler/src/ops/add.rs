@@ -1,7 +1,7 @@
 //! ADD: `mnn_add_s8`, both inputs rescaled to a common scale, with broadcasting.
 
 use super::{CallSite, Kernel, Lowered, Lowering, Operands, Operator};
-use crate::codegen::{act, dims};
+use crate::codegen::act;
 use crate::interp::{broadcast, requantize, saturate};
 use crate::lower::{Clamp, Dims, LowerError, clamp, scale_zp};
 use crate::quant::{self, Multiplier};
@@ -77,17 +77,11 @@ impl Operator for Add {
             output.shift,
             act(*activation)
         );
-        let _ = writeln!(
+        super::elementwise_call(
             c,
-            "        static const mnn_dims d1 = {}, d2 = {}, out = {};",
-            dims(*input1_dims),
-            dims(*input2_dims),
-            dims(*output_dims)
-        );
-        let (suffix, input, out) = (at.suffix, &at.input, &at.out);
-        format!(
-            "mnn_add_s8{suffix}(&p, &d1, {input}, &d2, {}, &out, {out})",
-            (at.tensor)(at.layer.inputs[1])
+            at,
+            "mnn_add_s8",
+            [*input1_dims, *input2_dims, *output_dims],
         )
     }
 

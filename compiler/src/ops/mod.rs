@@ -39,6 +39,32 @@ use crate::lower::{Dims, Layer, LowerError};
 use crate::quant::Multiplier;
 use crate::tflite::{Model, Op, Operator as TfliteOperator, Tensor};
 
+/// The rest of a two-input elementwise kernel's call (ADD, MUL), once its `p` parameters are
+/// written: the three shapes, and `KERNEL(&p, &d1, a, &d2, b, &out, y)`.
+pub(crate) fn elementwise_call(
+    c: &mut String,
+    at: &CallSite<'_>,
+    kernel: &str,
+    [d1, d2, out]: [Dims; 3],
+) -> String {
+    use crate::codegen::dims;
+    use std::fmt::Write as _;
+    let _ = writeln!(
+        c,
+        "        static const mnn_dims d1 = {}, d2 = {}, out = {};",
+        dims(d1),
+        dims(d2),
+        dims(out)
+    );
+    format!(
+        "{kernel}{}(&p, &d1, {}, &d2, {}, &out, {})",
+        at.suffix,
+        at.input,
+        (at.tensor)(at.layer.inputs[1]),
+        at.out
+    )
+}
+
 /// What an operator becomes: its kernel and every argument the kernel takes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kernel {

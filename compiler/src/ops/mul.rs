@@ -1,7 +1,7 @@
 //! MUL: `mnn_mul_s8`, the product requantised, with broadcasting.
 
 use super::{CallSite, Kernel, Lowered, Lowering, Operands, Operator};
-use crate::codegen::{act, dims};
+use crate::codegen::act;
 use crate::interp::{broadcast, requantize, saturate};
 use crate::lower::{Clamp, Dims, LowerError, clamp, scale_zp};
 use crate::quant::{self, Multiplier};
@@ -65,17 +65,11 @@ impl Operator for Mul {
             output.shift,
             act(*activation)
         );
-        let _ = writeln!(
+        super::elementwise_call(
             c,
-            "        static const mnn_dims d1 = {}, d2 = {}, out = {};",
-            dims(*input1_dims),
-            dims(*input2_dims),
-            dims(*output_dims)
-        );
-        let (suffix, input, out) = (at.suffix, &at.input, &at.out);
-        format!(
-            "mnn_mul_s8{suffix}(&p, &d1, {input}, &d2, {}, &out, {out})",
-            (at.tensor)(at.layer.inputs[1])
+            at,
+            "mnn_mul_s8",
+            [*input1_dims, *input2_dims, *output_dims],
         )
     }
 
