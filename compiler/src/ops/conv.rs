@@ -1,7 +1,7 @@
 //! CONV_2D: `mnn_conv_s8`, per-channel requantised.
 
 use super::{CallSite, Kernel, Lowered, Lowering, Operands, Operator};
-use crate::codegen::{act, dims, quant_and_dims};
+use crate::codegen::{act, dims};
 use crate::interp::{at, requantize, saturate};
 use crate::lower::{
     ConvGeometry, Dims, LowerError, channel_multipliers, clamp, conv_geometry, scale_zp,
@@ -99,25 +99,7 @@ impl Operator for Conv {
             g.dilation.1,
             act(g.activation)
         );
-        quant_and_dims(
-            c,
-            at.pos,
-            &[
-                ("in", self.input),
-                ("filter", self.filter),
-                ("out", self.output),
-            ],
-        );
-        let (pos, input, bias, out) = (at.pos, &at.input, &at.bias, &at.out);
-        if at.reference() {
-            format!(
-                "mnn_conv_s8_ref(&p, &q, &in, {input}, &filter, weights_{pos}, {bias}, &out, {out})"
-            )
-        } else {
-            format!(
-                "mnn_conv_s8(&ctx, &p, &q, &in, {input}, &filter, weights_{pos}, {bias}, &out, {out})"
-            )
-        }
+        super::conv_call(c, at, "mnn_conv_s8", [self.input, self.filter, self.output])
     }
 
     fn interpret(&self, x: &Operands<'_>) -> Result<Vec<i8>, String> {

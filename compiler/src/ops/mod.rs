@@ -39,6 +39,29 @@ use crate::lower::{Dims, Layer, LowerError};
 use crate::quant::Multiplier;
 use crate::tflite::{Model, Op, Operator as TfliteOperator, Tensor};
 
+/// The rest of a convolution's call (CONV_2D, DEPTHWISE_CONV_2D), once its `p` parameters are
+/// written: the quantisation and the three shapes, then `KERNEL_ref(&p, &q, ...)` or, for the
+/// optimised kernels, `KERNEL(&ctx, &p, &q, ...)` with the layer's weights and bias.
+pub(crate) fn conv_call(
+    c: &mut String,
+    at: &CallSite<'_>,
+    kernel: &str,
+    [input, filter, output]: [Dims; 3],
+) -> String {
+    crate::codegen::quant_and_dims(
+        c,
+        at.pos,
+        &[("in", input), ("filter", filter), ("out", output)],
+    );
+    let (pos, x, bias, out) = (at.pos, &at.input, &at.bias, &at.out);
+    let args = format!("&p, &q, &in, {x}, &filter, weights_{pos}, {bias}, &out, {out}");
+    if at.reference() {
+        format!("{kernel}_ref({args})")
+    } else {
+        format!("{kernel}(&ctx, {args})")
+    }
+}
+
 /// The rest of a two-input elementwise kernel's call (ADD, MUL), once its `p` parameters are
 /// written: the three shapes, and `KERNEL(&p, &d1, a, &d2, b, &out, y)`.
 pub(crate) fn elementwise_call(
