@@ -146,6 +146,40 @@ impl WhatIf {
     }
 }
 
+/// A file of samples for the board's sample stream, and what the stream summary needs.
+/// Shared by `profile` and `run`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct StreamArgs {
+    /// Play this file through the board's sample stream (a `sample-stream` peripheral): WAV
+    /// (16-bit PCM, one channel) or raw signed 16-bit little-endian samples (.raw, .pcm).
+    /// With a .tflite model, the firmware is built to stream (see --stream-window).
+    #[arg(long, value_name = "FILE")]
+    pub stream: Option<PathBuf>,
+    /// Samples per second (default: the WAV file's; needed for a raw file).
+    #[arg(long, value_name = "HZ")]
+    pub stream_rate: Option<u32>,
+    /// Battery capacity in mAh, for the battery life the stream summary gives.
+    #[arg(long, value_name = "MAH")]
+    pub battery_mah: Option<f64>,
+}
+
+impl StreamArgs {
+    /// The options as the report records them.
+    pub fn arguments(&self) -> Vec<String> {
+        let mut a = Vec::new();
+        if let Some(f) = &self.stream {
+            a.push(format!("--stream={}", f.display()));
+        }
+        if let Some(r) = self.stream_rate {
+            a.push(format!("--stream-rate={r}"));
+        }
+        if let Some(c) = self.battery_mah {
+            a.push(format!("--battery-mah={c}"));
+        }
+        a
+    }
+}
+
 /// For a firmware ELF built with other tools (TensorFlow Lite Micro, your own): what mcusim
 /// cannot find out by itself. Shared by `profile` and `run`.
 #[derive(Debug, Args, Clone, Default)]
@@ -294,6 +328,11 @@ pub struct BuildArgs {
     /// (as it does for firmware built with other tools).
     #[arg(long)]
     pub no_layer_markers: bool,
+    /// Build streaming firmware: the board's sample stream fills windows of this many
+    /// samples by DMA and each runs one inference, the core sleeping between them (with
+    /// `profile --stream`, the default is the model input's length).
+    #[arg(long, value_name = "SAMPLES")]
+    pub stream_window: Option<u32>,
     #[command(flatten)]
     pub what_if: WhatIf,
 }
@@ -347,6 +386,8 @@ pub struct ProfileArgs {
     pub exports: Exports,
     #[command(flatten)]
     pub foreign: Foreign,
+    #[command(flatten)]
+    pub stream: StreamArgs,
     /// Open the result in the terminal UI (`mcusim tui`).
     #[arg(long)]
     pub tui: bool,
@@ -409,6 +450,8 @@ pub struct RunArgs {
     pub exports: Exports,
     #[command(flatten)]
     pub foreign: Foreign,
+    #[command(flatten)]
+    pub stream: StreamArgs,
 }
 
 #[derive(Debug, Args)]

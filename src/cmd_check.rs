@@ -190,6 +190,7 @@ fn read_config(path: &Path) -> Result<(Vec<Entry>, Thresholds)> {
                     weights_in_sram: m.weights_in_sram,
                     reference_kernels: m.reference_kernels,
                     layer_markers: true,
+                    stream: None,
                 },
                 budget: m.budget.clone(),
                 layers: m.layer.clone(),
@@ -203,6 +204,7 @@ fn profile_entry(e: &Entry) -> Result<Profile> {
     let board = Board::resolve(&e.board)?;
     let (_, profile) = pipeline::profile(
         &Request {
+            stream: None,
             verb: Verb::Profile,
             model: &e.path,
             board_name: &e.board,

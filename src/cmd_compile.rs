@@ -13,6 +13,7 @@ pub fn run(args: &CompileArgs) -> Result<Outcome> {
         weights_in_sram: args.build.weights_in_sram,
         reference_kernels: args.build.reference_kernels,
         layer_markers: !args.build.no_layer_markers,
+        stream: args.build.stream_window.map(crate::model::Window::Samples),
     };
     let p = &prepared;
     eprintln!(

@@ -13,7 +13,9 @@ use std::fmt::Write as _;
 
 pub fn run(args: &ProfileArgs) -> Result<Outcome> {
     let board = args.build.what_if.board(&args.build.board)?;
+    let stream = crate::stream::load(&args.stream)?;
     let request = Request {
+        stream: stream.as_ref(),
         verb: Verb::Profile,
         model: &args.model,
         board_name: &args.build.board,
@@ -24,6 +26,11 @@ pub fn run(args: &ProfileArgs) -> Result<Outcome> {
             weights_in_sram: args.build.weights_in_sram,
             reference_kernels: args.build.reference_kernels,
             layer_markers: !args.build.no_layer_markers,
+            stream: match (args.build.stream_window, &args.stream.stream) {
+                (Some(n), _) => Some(model::Window::Samples(n)),
+                (None, Some(_)) => Some(model::Window::InputLength),
+                (None, None) => None,
+            },
         },
         inputs: &args.input,
         limits: Limits {
@@ -203,5 +210,8 @@ fn table(p: &mcusim_profiler::Profile, summary: bool) -> String {
         let _ = writeln!(t, "hot functions: {}", top.join(", "));
     }
     let _ = writeln!(t, "{}", mcusim_profiler::energy_line(p));
+    if let Some(s) = &p.stream {
+        t.push_str(&mcusim_profiler::stream::lines(s));
+    }
     t
 }

@@ -14,7 +14,9 @@ use std::path::PathBuf;
 pub fn run(args: &RunArgs) -> Result<Outcome> {
     let board = args.what_if.board(&args.board)?;
     let inputs: Vec<PathBuf> = args.input.iter().cloned().collect();
+    let stream = crate::stream::load(&args.stream)?;
     let request = Request {
+        stream: stream.as_ref(),
         verb: Verb::Run,
         model: &args.firmware,
         board_name: &args.board,
@@ -25,6 +27,7 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
             weights_in_sram: false,
             reference_kernels: false,
             layer_markers: true,
+            stream: None,
         },
         inputs: &inputs,
         limits: Limits {

@@ -17,6 +17,7 @@ mod model;
 mod out;
 mod pipeline;
 mod schema;
+mod stream;
 mod tui;
 
 use clap::Parser;

@@ -53,6 +53,8 @@ pub struct Request<'a> {
     pub read_output: bool,
     /// Forward what the firmware prints to standard output and error.
     pub forward_output: bool,
+    /// The samples the board's sample stream plays (`--stream`).
+    pub stream: Option<&'a crate::stream::StreamInput>,
 }
 
 impl Request<'_> {
@@ -80,6 +82,9 @@ impl Request<'_> {
                     a.push(flag.into());
                 }
             }
+            if let Some(model::Window::Samples(n)) = self.options.stream {
+                a.push(format!("--stream-window={n}"));
+            }
         }
         if !self.timing {
             a.push("--timing=off".into());
@@ -93,6 +98,9 @@ impl Request<'_> {
         }
         a.extend(self.what_if.arguments());
         a.extend(self.foreign.arguments());
+        if let Some(s) = self.stream {
+            a.extend(s.arguments.iter().cloned());
+        }
         match self.limits.max_instructions {
             Some(DEFAULT_MAX_INSTRUCTIONS) => {}
             Some(n) => a.push(format!("--max-instructions={n}")),
@@ -255,17 +263,36 @@ fn execute(
     } else {
         Box::new(mcusim_sim::CaptureConsole::default())
     };
+    // Watched only for a stream's summary: other profiles keep their probe hits as they were.
+    let streaming = r.stream.is_some();
+    let inference = symbol(abi::INFERENCE_BEGIN)
+        .zip(symbol(abi::INFERENCE_END))
+        .filter(|_| streaming);
+    let window = symbol(abi::WINDOW).filter(|_| streaming);
     let mut machine = Machine::new(board, firmware, console)?;
     machine.set_args(r.firmware_args);
+    if let Some(s) = r.stream
+        && !machine.set_stream(std::sync::Arc::clone(&s.samples))
+    {
+        bail!(
+            "{}: board '{}' has no sample stream to play it (a `sample-stream` peripheral: nucleo-l4r5zi and nucleo-g0b1re have one)",
+            s.file,
+            board.name
+        );
+    }
     let watched = match (watch, &image) {
         (Some(w), Some(image)) => Some(Watched::set_up(
             &mut machine,
             image,
             w,
-            markers,
-            heap_peak_at,
-            main_entry,
-            has_sbrk,
+            Marks {
+                markers,
+                inference,
+                window,
+                heap_peak_at,
+                main_entry,
+                has_sbrk,
+            },
         )),
         _ => None,
     };
@@ -344,6 +371,9 @@ fn execute(
 struct Watched<'a> {
     live: Option<LiveHook<'a>>,
     markers: Option<(mcusim_traces::ProbeId, mcusim_traces::ProbeId)>,
+    /// The inference markers (begin, end) and the streaming window marker, if present.
+    inference: Option<(mcusim_traces::ProbeId, mcusim_traces::ProbeId)>,
+    window: Option<mcusim_traces::ProbeId>,
     kernel_calls: (mcusim_traces::ProbeId, mcusim_traces::ProbeId),
     /// The free RAM watched for the stack's peak: (low, high).
     free: Option<(u32, u32)>,
@@ -353,18 +383,37 @@ struct Watched<'a> {
     arena: Option<(u32, u32)>,
 }
 
+/// The firmware's symbols a profiled run watches.
+struct Marks {
+    /// The layer markers, the inference markers and the streaming window marker.
+    markers: Option<(mcusim_sim::Symbol, mcusim_sim::Symbol)>,
+    inference: Option<(mcusim_sim::Symbol, mcusim_sim::Symbol)>,
+    window: Option<mcusim_sim::Symbol>,
+    heap_peak_at: Option<u32>,
+    main_entry: Option<u32>,
+    has_sbrk: bool,
+}
+
 impl<'a> Watched<'a> {
     fn set_up(
         machine: &mut Machine,
         image: &mcusim_profiler::elf::Image,
         watch: Watch<'a>,
-        markers: Option<(mcusim_sim::Symbol, mcusim_sim::Symbol)>,
-        heap_peak_at: Option<u32>,
-        main_entry: Option<u32>,
-        has_sbrk: bool,
+        marks: Marks,
     ) -> Watched<'a> {
+        let Marks {
+            markers,
+            inference,
+            window,
+            heap_peak_at,
+            main_entry,
+            has_sbrk,
+        } = marks;
         let markers = markers
             .map(|(begin, end)| (machine.add_probe(begin.addr), machine.add_probe(end.addr)));
+        let inference = inference
+            .map(|(begin, end)| (machine.add_probe(begin.addr), machine.add_probe(end.addr)));
+        let window = window.map(|w| machine.add_probe(w.addr));
         // Calls are followed for the function profile, and the outermost kernel calls are the
         // layers of firmware without markers.
         let kernel_calls = machine.track_calls(&mcusim_profiler::kernels::entries(image));
@@ -392,6 +441,8 @@ impl<'a> Watched<'a> {
         Watched {
             live: watch.live,
             markers,
+            inference,
+            window,
             kernel_calls,
             free,
             heap_peak_at,
@@ -517,6 +568,14 @@ impl<'a> Watched<'a> {
             image,
             blocks: &machine.block_profile(),
             activity: machine.activity(),
+            stream: r.stream.map(|s| mcusim_profiler::StreamFacts {
+                file: s.file.clone(),
+                rate_hz: s.samples.rate_hz,
+                samples: s.samples.data.len() as u64,
+                battery_mah: s.battery_mah,
+                inference: self.inference,
+                window: self.window,
+            }),
         })
     }
 }

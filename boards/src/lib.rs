@@ -553,6 +553,34 @@ fn validate(file: &BoardFile) -> (Option<Core>, Vec<Problem>) {
                 format!("irq {irq} is not below irq_lines ({})", file.irq_lines),
             );
         }
+        match p.model {
+            PeripheralModel::Stm32Dmamux { channels } if !(1..=32).contains(&channels) => {
+                problem(
+                    key("channels"),
+                    format!("{channels} channels: a DMAMUX has 1 to 32"),
+                );
+            }
+            PeripheralModel::SampleStream { dma_request } if !(1..=127).contains(&dma_request) => {
+                problem(
+                    key("dma_request"),
+                    format!("request line {dma_request} is not 1 to 127"),
+                );
+            }
+            PeripheralModel::Stm32Dma {
+                channels,
+                dmamux_channel: Some(first),
+                ..
+            } if usize::from(first) + usize::from(channels) > 32 => {
+                problem(
+                    key("dmamux_channel"),
+                    format!(
+                        "DMAMUX channels {first} to {} do not exist (a DMAMUX has at most 32)",
+                        usize::from(first) + usize::from(channels) - 1
+                    ),
+                );
+            }
+            _ => {}
+        }
         if let PeripheralModel::Stm32Dma { channels, .. } = p.model {
             if !(1..=8).contains(&channels) {
                 problem(

@@ -266,6 +266,22 @@ pub enum PeripheralModel {
         channels: u8,
         /// Each channel's NVIC line, in channel order (lines may be shared).
         irqs: [u16; 8],
+        /// The DMAMUX channel its channel 1 takes requests from (the next channels follow),
+        /// or none: then only memory-to-memory transfers run.
+        dmamux_channel: Option<u8>,
+    },
+    /// ST's DMA request multiplexer (RM0432 chapter 12, RM0444 chapter 11): per channel a
+    /// CxCR whose DMAREQ_ID routes one peripheral's request line to one DMA channel.
+    Stm32Dmamux {
+        /// How many channels it has (1 to 32).
+        channels: u8,
+    },
+    /// mcusim's sample source (not on any part; it stands in for an ADC or audio interface):
+    /// plays the run's sample file at the run's rate into a data register, one sample at a
+    /// time, with a DMA request per sample and an end-of-stream flag.
+    SampleStream {
+        /// The DMAMUX request line it drives (1 to 127).
+        dma_request: u8,
     },
 }
 
@@ -342,6 +358,37 @@ enum PeripheralEntry {
         size: u64,
         /// Each channel's NVIC line, channel 1 first: as many as it has channels (1 to 8).
         irqs: Vec<u32>,
+        /// The DMAMUX channel its channel 1 takes peripheral requests from, the others
+        /// following (DMA1 on the L4+ and G0: 0; DMA2: 7). Without it, memory to memory only.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dmamux_channel: Option<u8>,
+    },
+    /// `kind = "stm32-dmamux"`: ST's DMA request multiplexer (L4+, G0).
+    Stm32Dmamux {
+        /// A short unique name.
+        name: String,
+        /// Base address of the register block.
+        base: u64,
+        /// Size of the register block in bytes.
+        size: u64,
+        /// How many request channels it has (1 to 32; the DMAs' channels in order).
+        channels: u8,
+    },
+    /// `kind = "sample-stream"`: mcusim's sample source (`--stream FILE`), standing in for an
+    /// ADC or audio interface.
+    SampleStream {
+        /// A short unique name.
+        name: String,
+        /// Base address of the register block.
+        base: u64,
+        /// Size of the register block in bytes.
+        size: u64,
+        /// Its interrupt's NVIC line (sample ready, overrun, end of stream).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        irq: Option<u32>,
+        /// The DMAMUX request line it drives, 1 to 127 (the line of the part's peripheral it
+        /// stands in for).
+        dma_request: u8,
     },
 }
 
@@ -380,11 +427,37 @@ impl From<PeripheralEntry> for Peripheral {
                 size,
                 irq,
             } => (name, base, size, irq, PeripheralModel::CmsdkTimer),
+            PeripheralEntry::Stm32Dmamux {
+                name,
+                base,
+                size,
+                channels,
+            } => (
+                name,
+                base,
+                size,
+                None,
+                PeripheralModel::Stm32Dmamux { channels },
+            ),
+            PeripheralEntry::SampleStream {
+                name,
+                base,
+                size,
+                irq,
+                dma_request,
+            } => (
+                name,
+                base,
+                size,
+                irq,
+                PeripheralModel::SampleStream { dma_request },
+            ),
             PeripheralEntry::Stm32Dma {
                 name,
                 base,
                 size,
                 irqs,
+                dmamux_channel,
             } => {
                 let mut lines = [u16::MAX; 8];
                 for (l, irq) in lines.iter_mut().zip(&irqs) {
@@ -398,6 +471,7 @@ impl From<PeripheralEntry> for Peripheral {
                     PeripheralModel::Stm32Dma {
                         channels: u8::try_from(irqs.len()).unwrap_or(u8::MAX),
                         irqs: lines,
+                        dmamux_channel,
                     },
                 )
             }
@@ -442,7 +516,11 @@ impl From<Peripheral> for PeripheralEntry {
                 size,
                 irq,
             },
-            PeripheralModel::Stm32Dma { channels, irqs } => PeripheralEntry::Stm32Dma {
+            PeripheralModel::Stm32Dma {
+                channels,
+                irqs,
+                dmamux_channel,
+            } => PeripheralEntry::Stm32Dma {
                 name,
                 base,
                 size,
@@ -451,6 +529,20 @@ impl From<Peripheral> for PeripheralEntry {
                     .take(usize::from(channels))
                     .map(|&l| u32::from(l))
                     .collect(),
+                dmamux_channel,
+            },
+            PeripheralModel::Stm32Dmamux { channels } => PeripheralEntry::Stm32Dmamux {
+                name,
+                base,
+                size,
+                channels,
+            },
+            PeripheralModel::SampleStream { dma_request } => PeripheralEntry::SampleStream {
+                name,
+                base,
+                size,
+                irq,
+                dma_request,
             },
         }
     }
@@ -470,7 +562,7 @@ impl Peripheral {
     /// channels'.
     pub fn lines(&self) -> Vec<u32> {
         match self.model {
-            PeripheralModel::Stm32Dma { channels, irqs } => irqs
+            PeripheralModel::Stm32Dma { channels, irqs, .. } => irqs
                 .iter()
                 .take(usize::from(channels).min(8))
                 .map(|&l| u32::from(l))

@@ -117,6 +117,10 @@ void mcusim_layer_end(const mcusim_layer_info *layer);
 /* Around one whole inference (model firmware's main). */
 void mcusim_inference_begin(void);
 void mcusim_inference_end(void);
+/* Streaming firmware calls this when a window of `samples` new samples is ready for an
+ * inference: the profile's real-time margin is measured against `samples` / the stream's
+ * rate. */
+void mcusim_window(uint32_t samples);
 
 /* Called for every external interrupt with its number (IRQ 0 = exception 16). Weak: firmware
  * overrides it. The default stops the run with exit code 99. */

@@ -80,5 +80,31 @@ static inline uint32_t mcusim_dma_wait(unsigned ch) {
     return f;
 }
 
+#ifdef MCUSIM_DMAMUX_BASE
+/* DMAMUX channel x's CxCR (RM0432 sec. 12.6.1): DMAREQ_ID in bits 6:0. */
+#define MCUSIM_DMAMUX_CCR(x) MCUSIM_REG(MCUSIM_DMAMUX_BASE + 4u * (x))
+
+/* Routes peripheral request line `request` to DMA channel `ch` (through the DMAMUX channel
+ * that serves it). */
+static inline void mcusim_dma_route(unsigned ch, unsigned request) {
+    MCUSIM_DMAMUX_CCR(MCUSIM_DMA_DMAMUX_FIRST + ch - 1u) = request & 0x7Fu;
+}
+#endif
+
+/* Starts a transfer paced by a peripheral on channel `ch`: each request moves one item from
+ * the peripheral register `reg` (`reg_width`, address fixed) to `dst` (`dst_width`,
+ * incrementing). `extra` adds CCR bits (CIRC, interrupt enables, PL). */
+static inline void mcusim_dma_from_peripheral(unsigned ch, void *dst, const volatile void *reg,
+                                              uint32_t items, unsigned reg_width,
+                                              unsigned dst_width, uint32_t extra) {
+    MCUSIM_DMA_CCR(ch) = 0u;
+    mcusim_dma_clear(ch, 0xFu);
+    MCUSIM_DMA_CPAR(ch) = (uint32_t)reg;
+    MCUSIM_DMA_CMAR(ch) = (uint32_t)dst;
+    MCUSIM_DMA_CNDTR(ch) = items;
+    MCUSIM_DMA_CCR(ch) = MCUSIM_DMA_MINC | MCUSIM_DMA_PSIZE(reg_width) |
+                         MCUSIM_DMA_MSIZE(dst_width) | extra | MCUSIM_DMA_EN;
+}
+
 #endif
 #endif

@@ -160,3 +160,7 @@ __attribute__((weak, noinline)) void mcusim_layer_end(const mcusim_layer_info *l
 __attribute__((weak, noinline)) void mcusim_inference_begin(void) { __asm__ volatile("" ::: "memory"); }
 
 __attribute__((weak, noinline)) void mcusim_inference_end(void) { __asm__ volatile("" ::: "memory"); }
+
+__attribute__((weak, noinline)) void mcusim_window(uint32_t samples) {
+    __asm__ volatile("" : : "r"(samples) : "memory");
+}

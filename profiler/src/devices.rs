@@ -5,6 +5,9 @@
 //! DMA channels) count once. An activity that spans a layer boundary is split by time: its
 //! bytes and MACs go to each side in proportion to the time there (an approximation: a device
 //! need not move data at a steady rate). A zero-length activity belongs where it began.
+//! Work paced by something else (a DMA serving a peripheral's requests) says how many of its
+//! cycles were busy; they are spread evenly over it and added to the union of the rest (an
+//! approximation: paced work is taken to overlap nothing else of the device's).
 
 use crate::profile::{DeviceBusy, DeviceRow};
 use mcusim_traces::{Activity, Cycles};
@@ -59,7 +62,15 @@ pub fn busy(activity: &[Activity], from: Cycles, to: Cycles) -> Vec<DeviceBusy> 
         .into_iter()
         .filter_map(|name| {
             let own: Vec<&Activity> = activity.iter().filter(|a| a.track == name).collect();
-            let busy = union(own.iter().map(|a| (a.begin.0, a.end.0)).collect(), from, to);
+            let dense = own
+                .iter()
+                .filter(|a| a.busy.is_none())
+                .map(|a| (a.begin.0, a.end.0));
+            let paced: u64 = own
+                .iter()
+                .filter_map(|a| a.busy.map(|b| portion(a, b.0, from, to)))
+                .sum();
+            let busy = union(dense.collect(), from, to) + Cycles(paced);
             let bytes = own.iter().map(|a| portion(a, a.bytes, from, to)).sum();
             let macs = own.iter().map(|a| portion(a, a.macs, from, to)).sum();
             let touched = own
@@ -110,6 +121,7 @@ mod tests {
             bytes,
             macs: 0,
             label: "x".into(),
+            busy: None,
         }
     }
 

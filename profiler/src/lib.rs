@@ -14,6 +14,7 @@ pub mod kernels;
 pub mod plot;
 pub mod profile;
 pub mod roofline;
+pub mod stream;
 
 pub use profile::{Layer, Memory, PROFILE_SCHEMA, Profile, Totals, profile_schema};
 
@@ -22,6 +23,7 @@ use mcusim_traces::{Breakdown, CallNode, Cycles, ProbeHit, ProbeId, StopReason, 
 use std::collections::BTreeMap;
 
 pub use mcusim_traces::group;
+pub use stream::StreamFacts;
 
 /// `name` in at most `width` characters: as it is if it fits, else its start and its end
 /// around a `…`, since names differ at either end (`conv_3/Relu`, `Eval(...) [conv.cpp]`).
@@ -115,6 +117,8 @@ pub struct RunFacts<'a> {
     pub blocks: &'a [mcusim_traces::BlockCount],
     /// What the devices logged.
     pub activity: &'a [mcusim_traces::Activity],
+    /// The sample stream the run played, if any.
+    pub stream: Option<StreamFacts>,
 }
 
 /// Builds the profile of a run.
@@ -258,6 +262,15 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
         layers,
         devices: devices::summary(f.activity, f.cycles),
         activity: f.activity.to_vec(),
+        stream: f.stream.as_ref().map(|s| {
+            stream::summary(
+                s,
+                f.hits,
+                clock_hz,
+                model.as_ref(),
+                f.board.file.energy.as_ref().map(|e| e.supply_volts),
+            )
+        }),
         functions: if f.call_tree.is_empty() {
             functions(f)
         } else {

@@ -49,6 +49,10 @@ pub struct Profile {
     /// tracks). Absent when none did.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub activity: Vec<mcusim_traces::Activity>,
+    /// For a run fed a sample stream (`--stream`): whether the firmware keeps up, and what it
+    /// costs. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<StreamSummary>,
     /// Every function that ran, by exclusive cycles.
     pub functions: Vec<FunctionRow>,
     /// The call tree (empty when calls were not followed): node 0 is the code run from reset,
@@ -339,4 +343,51 @@ pub struct DeviceRow {
 pub struct FunctionCycles {
     pub name: String,
     pub cycles: u64,
+}
+
+/// A streaming run's summary (see `stream.rs`): `null` figures are unknown (no window or
+/// inference markers, or no energy coefficients), never zero.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct StreamSummary {
+    /// The sample file as given, its rate, its length in samples and in seconds.
+    pub file: String,
+    pub rate_hz: u32,
+    pub samples: u64,
+    pub seconds: f64,
+    /// Windows the firmware marked ready, and the first one's samples.
+    pub windows: u64,
+    pub window_samples: Option<u32>,
+    /// Whole windows in the file less those marked: windows the firmware skipped because it
+    /// was still busy with an earlier one.
+    pub missed_windows: Option<u64>,
+    /// A window's period: its samples over the rate.
+    pub period_cycles: Option<Cycles>,
+    pub period_ms: Option<f64>,
+    /// Inferences run, and their worst and mean time.
+    pub inferences: u64,
+    pub inference_worst_cycles: Option<Cycles>,
+    pub inference_mean_cycles: Option<f64>,
+    pub inference_worst_ms: Option<f64>,
+    pub inference_mean_ms: Option<f64>,
+    /// The period less the worst and the mean inference time (negative: it falls behind),
+    /// and the worst as a share of the period.
+    pub margin_worst_ms: Option<f64>,
+    pub margin_mean_ms: Option<f64>,
+    pub margin_worst_share: Option<f64>,
+    /// Inferences that took longer than the period.
+    pub late_windows: u64,
+    /// The steady-state interval the figures below are measured over: from the first window
+    /// to the last.
+    pub measured_cycles: Option<Cycles>,
+    /// The share of that interval the core was awake.
+    pub duty_cycle: Option<f64>,
+    /// Average power over it, sleep included; the energy of a second of it (the same number,
+    /// in mJ); the energy of one window's inference and sleep.
+    pub average_power_mw: Option<f64>,
+    pub energy_per_second_mj: Option<f64>,
+    pub energy_per_inference_uj: Option<f64>,
+    /// The battery capacity given (`--battery-mah`) and how long it lasts at that power, at
+    /// the board's supply voltage.
+    pub battery_mah: Option<f64>,
+    pub battery_hours: Option<f64>,
 }

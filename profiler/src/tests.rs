@@ -70,6 +70,7 @@ impl Run {
 
     fn profile(&self) -> Profile {
         profile(&RunFacts {
+            stream: None,
             board: &self.board,
             firmware_name: "fw.elf".into(),
             firmware_hash: "0123".into(),
@@ -250,6 +251,7 @@ fn device_work_lands_in_its_layers_and_on_its_own_track() {
             bytes,
             macs: 0,
             label: label.into(),
+            busy: None,
         };
     // A transfer inside layer 0, one spanning the gap into layer 1, and an NPU job in it.
     run.activity = vec![

@@ -132,6 +132,7 @@ fn profile() -> Profile {
         layers,
         devices: vec![],
         activity: vec![],
+        stream: None,
         functions: vec![FunctionRow {
             name: "mat_mult_dsp".into(),
             symbol: None,

@@ -18,5 +18,6 @@ mod models;
 mod qemu;
 mod run;
 mod runner;
+mod stream;
 mod tui;
 mod usability;

@@ -11,11 +11,15 @@ use std::process::Command;
 
 /// The runtime's sources: (file name, contents). Apache-2.0, like everything that ends up in
 /// users' firmware.
-pub const RUNTIME: [(&str, &str); 4] = [
+pub const RUNTIME: [(&str, &str); 5] = [
     ("mcusim.h", include_str!("../../kernels/runtime/mcusim.h")),
     (
         "mcusim_dma.h",
         include_str!("../../kernels/runtime/mcusim_dma.h"),
+    ),
+    (
+        "mcusim_stream.h",
+        include_str!("../../kernels/runtime/mcusim_stream.h"),
     ),
     ("startup.c", include_str!("../../kernels/runtime/startup.c")),
     ("runtime.c", include_str!("../../kernels/runtime/runtime.c")),
@@ -28,6 +32,13 @@ include!(concat!(env!("OUT_DIR"), "/kernels.rs"));
 pub const MODEL_MAIN: (&str, &str) = (
     "model_main.c",
     include_str!("../../kernels/runtime/model_main.c"),
+);
+
+/// The entry point of streaming model firmware (`kernels/runtime/stream_main.c`): windows of
+/// the board's sample stream arrive by DMA, each runs one inference, the core sleeps between.
+pub const STREAM_MAIN: (&str, &str) = (
+    "stream_main.c",
+    include_str!("../../kernels/runtime/stream_main.c"),
 );
 
 /// The compiler this crate drives.
@@ -136,7 +147,10 @@ pub fn board_header(board: &Board) -> String {
         if let Some(kind) = match uart.model {
             PeripheralModel::CmsdkUart { .. } => Some("MCUSIM_UART_CMSDK"),
             PeripheralModel::Stm32Usart { .. } => Some("MCUSIM_UART_STM32"),
-            PeripheralModel::CmsdkTimer | PeripheralModel::Stm32Dma { .. } => None,
+            PeripheralModel::CmsdkTimer
+            | PeripheralModel::Stm32Dma { .. }
+            | PeripheralModel::Stm32Dmamux { .. }
+            | PeripheralModel::SampleStream { .. } => None,
         } {
             let _ = writeln!(h, "#define {kind} 1");
         }
@@ -157,6 +171,34 @@ pub fn board_header(board: &Board) -> String {
         let _ = writeln!(h, "#define MCUSIM_DMA_CHANNELS {}", lines.len());
         for (i, irq) in lines.iter().enumerate() {
             let _ = writeln!(h, "#define MCUSIM_DMA_CH{}_IRQ {irq}u", i + 1);
+        }
+        if let PeripheralModel::Stm32Dma {
+            dmamux_channel: Some(first),
+            ..
+        } = dma.model
+        {
+            // Channel n's DMAMUX channel is MCUSIM_DMA_DMAMUX_FIRST + n - 1.
+            let _ = writeln!(h, "#define MCUSIM_DMA_DMAMUX_FIRST {first}u");
+        }
+    }
+    if let Some(mux) = board
+        .peripherals()
+        .iter()
+        .find(|p| matches!(p.model, PeripheralModel::Stm32Dmamux { .. }))
+    {
+        let _ = writeln!(h, "#define MCUSIM_DMAMUX_BASE {:#010x}u", mux.base);
+    }
+    // The sample stream (`mcusim_stream.h`).
+    if let Some(stream) = board
+        .peripherals()
+        .iter()
+        .find(|p| matches!(p.model, PeripheralModel::SampleStream { .. }))
+        && let PeripheralModel::SampleStream { dma_request } = stream.model
+    {
+        let _ = writeln!(h, "#define MCUSIM_STREAM_BASE {:#010x}u", stream.base);
+        let _ = writeln!(h, "#define MCUSIM_STREAM_DMA_REQUEST {dma_request}u");
+        if let Some(irq) = stream.irq {
+            let _ = writeln!(h, "#define MCUSIM_STREAM_IRQ {irq}u");
         }
     }
     h.push_str("#endif\n");

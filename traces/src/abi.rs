@@ -15,6 +15,14 @@ pub const OUTPUT_DATA: &str = "mcusim_model_output_data";
 pub const LAYER_BEGIN: &str = "mcusim_layer_begin";
 pub const LAYER_END: &str = "mcusim_layer_end";
 
+/// Around one inference (`mcusim_inference_begin`, `_end`).
+pub const INFERENCE_BEGIN: &str = "mcusim_inference_begin";
+pub const INFERENCE_END: &str = "mcusim_inference_end";
+
+/// Streaming firmware's window marker: called with the window's sample count when a window
+/// is ready for an inference.
+pub const WINDOW: &str = "mcusim_window";
+
 /// Generated code's layer descriptions are objects `layer_0`, `layer_1`, ...
 pub const LAYER_OBJECT_PREFIX: &str = "layer_";
 
@@ -62,8 +70,18 @@ mod tests {
         let header = read("kernels/runtime/mcusim.h");
         let runtime = read("kernels/runtime/runtime.c");
         let linker = read("toolchain/src/lib.rs");
-        for name in [LAYER_BEGIN, LAYER_END, "mcusim_layer_info"] {
+        for name in [
+            LAYER_BEGIN,
+            LAYER_END,
+            "mcusim_layer_info",
+            INFERENCE_BEGIN,
+            INFERENCE_END,
+            WINDOW,
+        ] {
             assert!(header.contains(name), "mcusim.h has no {name}");
+            if name != "mcusim_layer_info" {
+                assert!(runtime.contains(name), "runtime.c has no {name}");
+            }
         }
         for name in [HEAP_PEAK, SBRK, HEAP_START] {
             assert!(runtime.contains(name), "runtime.c has no {name}");

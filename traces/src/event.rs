@@ -119,6 +119,10 @@ pub struct Activity {
     pub macs: u64,
     /// What it was, in the device's words (`ch1 mem-to-mem`).
     pub label: String,
+    /// For work paced by something else (a DMA serving a peripheral's requests), the cycles
+    /// the device was actually busy within `begin..end`; absent when it was busy throughout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub busy: Option<Cycles>,
 }
 
 impl Activity {

@@ -14,6 +14,8 @@
 //!   zero-wait-state memory and compare the speed ratios between cores with the published
 //!   CoreMark/MHz ratios (a calibration check, not a test).
 //! - `deps`: only install the system packages.
+//! - `tone OUT.wav SECONDS`: write SECONDS of a 16 kHz test signal (a 440 Hz tone with a
+//!   faster ripple), for `--stream`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
         Some("demo") => deps().and_then(|()| demo()),
         Some("test") => deps().and_then(|()| test()),
         Some("deps") => deps(),
+        Some("tone") if args.len() == 3 => tone(Path::new(&args[1]), &args[2]),
         Some("bench") if args.len() <= 3 => {
             let against = match args.get(1).map(String::as_str) {
                 Some("--against") if args.len() == 3 => Some(args[2].as_str()),
@@ -56,7 +59,7 @@ fn main() -> ExitCode {
             build_firmware(&args[1], &args[2]).map(|p| println!("{}", p.display()))
         }
         _ => Err(
-            "usage: cargo xtask demo | test | bench | bench-kernels [BOARD] | calibrate | deps | snapshot DIR | firmware BOARD NAME | build-c BOARD OUT.elf ARGS..."
+            "usage: cargo xtask demo | test | bench | bench-kernels [BOARD] | calibrate | deps | snapshot DIR | firmware BOARD NAME | build-c BOARD OUT.elf ARGS... | tone OUT.wav SECONDS"
                 .into(),
         ),
     };
@@ -832,5 +835,29 @@ fn bench_kernels(board_name: &str) -> Result {
             ));
         }
     }
+    Ok(())
+}
+
+/// `tone OUT.wav SECONDS`: the test signal of `tests/e2e/stream.rs`, 16 kHz, one channel.
+fn tone(out: &Path, seconds: &str) -> Result {
+    let seconds: u32 = seconds
+        .parse()
+        .map_err(|_| format!("tone: `{seconds}` is not a whole number of seconds"))?;
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let fail = |e: hound::Error| format!("{}: {e}", out.display());
+    let mut w = hound::WavWriter::create(out, spec).map_err(fail)?;
+    for i in 0..16_000 * seconds {
+        let t = f64::from(i) / 16_000.0;
+        let s = 12_000.0 * (2.0 * std::f64::consts::PI * 440.0 * t).sin()
+            + 3_000.0 * (f64::from(i) * 0.37).sin();
+        w.write_sample(s as i16).map_err(fail)?;
+    }
+    w.finalize().map_err(fail)?;
+    println!("{}", out.display());
     Ok(())
 }

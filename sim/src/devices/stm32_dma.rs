@@ -2,22 +2,31 @@
 //! chapter 10): up to 8 channels, each with CCR, CNDTR, CPAR and CMAR; ISR and IFCR shared;
 //! one interrupt output per channel (the board file wires each to its NVIC line).
 //!
-//! What is modelled: memory-to-memory transfers (MEM2MEM), 8/16/32-bit items on each side
-//! with ST's packing rule (a wider destination gets the item zero-extended, a narrower one
-//! its low bytes; RM0432 table 46), increment modes, circular mode, half-transfer,
-//! transfer-complete and transfer-error flags and interrupts, channel priorities (PL, then the
-//! lower channel number: RM0432 sec. 11.4.3). A channel without MEM2MEM waits for a request
-//! from a peripheral (DMAMUX); none of the modelled peripherals makes one yet, so it waits.
+//! What is modelled: memory-to-memory transfers (MEM2MEM) and transfers paced by a
+//! peripheral's DMA request through the DMAMUX (peripheral to memory, or memory to peripheral
+//! with DIR), 8/16/32-bit items on each side with ST's packing rule (a wider destination gets
+//! the item zero-extended, a narrower one its low bytes; RM0432 table 46), increment modes,
+//! circular mode, half-transfer, transfer-complete and transfer-error flags and interrupts,
+//! channel priorities (PL, then the lower channel number: RM0432 sec. 11.4.3). A channel
+//! without MEM2MEM transfers one item each time its DMAMUX channel's request line is high
+//! (the peripheral drops the line when the item reads or writes its data register); on a DMA
+//! the board file gives no DMAMUX channel, it waits forever.
 //!
 //! Timing (approximation): the channels share one engine, which serves one item at a time,
-//! the highest-priority channel first. An item costs the two AHB transfers through the bus
-//! port (each beat 1 cycle plus the slave's wait states) plus 2 cycles per port for the
-//! request arbitration and address computation, the breakdown ST gives for its DMA (AN4031
-//! rev 3 sec. 3.1, tables 4 and 5: arbitration 1, address computation 1, then the transfer;
-//! bus-matrix arbitration 0 without a concurrent master). So a word from SRAM to SRAM takes 6
-//! cycles. An item is performed when the machine next looks at the device at or after its
-//! start time (at the next basic block, an access to its registers, or an interrupt), with its
-//! flags as of its start: at most one item's time early.
+//! the highest-priority channel first among those ready when it is free. An item costs the
+//! two AHB transfers through the bus port (each beat 1 cycle plus the slave's wait states)
+//! plus 2 cycles per port for the request arbitration and address computation, the breakdown
+//! ST gives for its DMA (AN4031 rev 3 sec. 3.1, tables 4 and 5: arbitration 1, address
+//! computation 1, then the transfer; bus-matrix arbitration 0 without a concurrent master).
+//! So a word from SRAM to SRAM takes 6 cycles. A memory-to-memory item is performed when the
+//! machine next looks at the device at or after its start time (at the next basic block, an
+//! access to its registers, or an interrupt), with its flags as of its start: at most one
+//! item's time early. A requested item starts when the request rose (or the engine is free).
+//!
+//! Activity: a memory-to-memory run of items is one activity, from its first item to its last.
+//! Items paced by a peripheral are spread over the time the peripheral takes, so each half of
+//! the transfer (up to the half-transfer point, then up to the end) is one activity spanning
+//! its items, with the cycles the engine actually spent on them as its busy time.
 
 use super::{Context, Device};
 use mcusim_traces::Cycles;
@@ -56,11 +65,17 @@ struct Channel {
     programmed: u32,
     /// Items done since the channel was enabled or last reloaded.
     done: u32,
-    /// Whether it transfers now (enabled, memory to memory, items left, no error).
+    /// Whether it has items to transfer (enabled, items left, no error).
     active: bool,
-    /// When its current run of items began, the bytes it moved since: its activity.
+    /// When it was enabled: a memory-to-memory channel is ready from then.
+    enabled_at: Cycles,
+    /// When its current run of items began, the bytes it moved since and the engine's cycles
+    /// on them: its activity.
     began: Option<Cycles>,
     bytes: u64,
+    busy: u64,
+    /// When its last item ended.
+    last_end: Cycles,
 }
 
 impl Channel {
@@ -92,23 +107,50 @@ impl Channel {
 #[derive(Debug, Clone)]
 pub struct Stm32Dma {
     channels: Vec<Channel>,
+    /// The DMAMUX channel channel 1 takes its requests from.
+    mux: Option<u8>,
     /// When the engine is free for the next item.
     free_at: Cycles,
+    /// When the next item starts, as of the last look at the requests.
+    next: Option<Cycles>,
 }
 
 impl Stm32Dma {
-    pub fn new(channels: u8) -> Stm32Dma {
+    pub fn new(channels: u8, mux: Option<u8>) -> Stm32Dma {
         Stm32Dma {
             channels: vec![Channel::default(); usize::from(channels.clamp(1, 8))],
+            mux,
             free_at: Cycles(0),
+            next: None,
         }
     }
 
-    /// The channel to serve next: the highest PL, then the lowest number.
-    fn next_channel(&self) -> Option<usize> {
-        (0..self.channels.len())
-            .filter(|&i| self.channels[i].active)
-            .max_by_key(|&i| ((self.channels[i].ccr >> 12) & 3, usize::MAX - i))
+    /// When channel `i` is ready for an item: from its enabling (memory to memory), or
+    /// while its request is high.
+    fn ready(&self, i: usize, cx: &Context<'_>) -> Option<Cycles> {
+        let c = &self.channels[i];
+        if !c.active {
+            None
+        } else if c.ccr & MEM2MEM != 0 {
+            Some(c.enabled_at)
+        } else {
+            cx.requested(usize::from(self.mux?) + i)
+        }
+    }
+
+    /// The channel to serve next and when: once the engine is free and a channel is ready,
+    /// the highest PL among those ready then, then the lowest number.
+    fn next_channel(&self, cx: &Context<'_>) -> Option<(usize, Cycles)> {
+        let ready: Vec<(usize, Cycles)> = (0..self.channels.len())
+            .filter_map(|i| self.ready(i, cx).map(|t| (i, t)))
+            .collect();
+        let first = ready.iter().map(|&(_, t)| t).min()?;
+        let at = first.max(self.free_at);
+        ready
+            .into_iter()
+            .filter(|&(_, t)| t <= at)
+            .max_by_key(|&(i, _)| ((self.channels[i].ccr >> 12) & 3, usize::MAX - i))
+            .map(|(i, _)| (i, at))
     }
 
     fn lines(&self, cx: &mut Context<'_>) {
@@ -118,11 +160,24 @@ impl Stm32Dma {
     }
 
     /// Logs channel `i`'s run of items so far as one activity.
-    fn log(&mut self, i: usize, end: Cycles, cx: &mut Context<'_>) {
+    fn log(&mut self, i: usize, cx: &mut Context<'_>) {
         let c = &mut self.channels[i];
         if let Some(began) = c.began.take() {
-            let label = format!("ch{} mem-to-mem", i + 1);
-            cx.record(began, end, std::mem::take(&mut c.bytes), 0, &label);
+            let what = if c.ccr & MEM2MEM != 0 {
+                "mem-to-mem"
+            } else if c.ccr & DIR != 0 {
+                "mem-to-periph"
+            } else {
+                "periph-to-mem"
+            };
+            let label = format!("ch{} {what}", i + 1);
+            let (bytes, busy) = (std::mem::take(&mut c.bytes), std::mem::take(&mut c.busy));
+            let end = c.last_end.max(began);
+            if c.ccr & MEM2MEM != 0 {
+                cx.record(began, end, bytes, 0, &label);
+            } else {
+                cx.record_paced(began, end, Cycles(busy), bytes, &label);
+            }
         }
     }
 
@@ -156,14 +211,18 @@ impl Stm32Dma {
         });
         let c = &mut self.channels[i];
         c.began.get_or_insert(at);
+        let paced = c.ccr & MEM2MEM == 0;
         let finished = match moved {
             Ok(cycles) => {
                 let end = at + Cycles(2 * PORT_OVERHEAD) + cycles;
                 self.free_at = end;
+                c.last_end = end;
+                c.busy += (end - at).0;
                 c.bytes += dst_size as u64;
                 c.done += 1;
                 c.cndtr -= 1;
-                if c.cndtr == c.programmed / 2 {
+                let half = c.cndtr == c.programmed / 2;
+                if half {
                     c.flags |= HTIF | GIF;
                 }
                 if c.cndtr == 0 {
@@ -174,22 +233,24 @@ impl Stm32Dma {
                     } else {
                         c.active = false;
                     }
-                    Some(end)
+                    true
                 } else {
-                    None
+                    // Paced items are logged per half transfer.
+                    half && paced
                 }
             }
             Err(_) => {
                 // RM0432 sec. 11.4.7: a bus error disables the channel and sets TEIF.
                 self.free_at = at + Cycles(2 * PORT_OVERHEAD);
+                c.last_end = at;
                 c.flags |= TEIF | GIF;
                 c.ccr &= !EN;
                 c.active = false;
-                Some(at)
+                true
             }
         };
-        if let Some(end) = finished {
-            self.log(i, end, cx);
+        if finished {
+            self.log(i, cx);
         }
     }
 
@@ -253,13 +314,11 @@ impl Device for Stm32Dma {
                         if was & EN == 0 && c.ccr & EN != 0 {
                             c.programmed = c.cndtr;
                             c.done = 0;
-                            c.active = c.ccr & MEM2MEM != 0 && c.cndtr > 0;
-                            if c.active {
-                                self.free_at = self.free_at.max(now);
-                            }
+                            c.active = c.cndtr > 0;
+                            c.enabled_at = now;
                         } else if was & EN != 0 && c.ccr & EN == 0 {
                             c.active = false;
-                            self.log(i, now, cx);
+                            self.log(i, cx);
                         }
                     }
                     // CNDTR, CPAR and CMAR are read-only while the channel is enabled.
@@ -270,23 +329,24 @@ impl Device for Stm32Dma {
                 }
             }
         }
+        self.next = self.next_channel(cx).map(|(_, t)| t);
         self.lines(cx);
     }
 
     fn advance(&mut self, cx: &mut Context<'_>) {
         let now = cx.now();
-        while let Some(i) = self.next_channel() {
-            if self.free_at > now {
+        while let Some((i, at)) = self.next_channel(cx) {
+            if at > now {
                 break;
             }
-            let at = self.free_at;
             self.item(i, at, cx);
         }
+        self.next = self.next_channel(cx).map(|(_, t)| t);
         self.lines(cx);
     }
 
     fn next_event(&self) -> Option<Cycles> {
-        self.next_channel().map(|_| self.free_at)
+        self.next
     }
 }
 
@@ -297,7 +357,7 @@ mod tests {
 
     #[test]
     fn registers_read_back_and_flags_clear() {
-        let mut d = Stm32Dma::new(7);
+        let mut d = Stm32Dma::new(7, None);
         let mut b = Bench::default();
         // Channel 3's CNDTR, CPAR, CMAR.
         b.write(&mut d, 0x08 + 0x14 * 2 + 4, 0x1_0010, 0);
@@ -324,7 +384,7 @@ mod tests {
 
     #[test]
     fn memory_to_memory_without_a_bus_is_a_transfer_error() {
-        let mut d = Stm32Dma::new(1);
+        let mut d = Stm32Dma::new(1, None);
         let mut b = Bench::default();
         b.write(&mut d, 0x0C, 4, 0);
         b.write(&mut d, 0x08, EN | TEIE | MEM2MEM | MINC | PINC, 10);

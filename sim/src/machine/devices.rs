@@ -39,17 +39,17 @@ pub(super) enum DeviceSpec {
 }
 
 impl DeviceSpec {
-    pub(super) fn build(&self) -> Box<dyn Device> {
+    pub(super) fn build(&self, inputs: &Inputs) -> Box<dyn Device> {
         match self {
             DeviceSpec::SysTick => Box::new(crate::devices::SysTick::new()),
-            DeviceSpec::Board(model) => crate::devices::build(model),
+            DeviceSpec::Board(model) => crate::devices::build(model, inputs),
         }
     }
 }
 
 /// The devices of `board`, SysTick first: it is served before the board's, as the core's
 /// own timer.
-pub(super) fn place(board: &Board, bus: &Bus) -> Vec<Mapped> {
+pub(super) fn place(board: &Board, bus: &Bus, inputs: &Inputs) -> Vec<Mapped> {
     let systick = Mapped {
         spec: DeviceSpec::SysTick,
         name: "systick".into(),
@@ -58,7 +58,7 @@ pub(super) fn place(board: &Board, bus: &Bus) -> Vec<Mapped> {
         end: crate::devices::SYSTICK_BASE + 0x10,
         exceptions: [Some(exc::SYSTICK), None, None, None, None, None, None, None],
         lines: Default::default(),
-        model: DeviceSpec::SysTick.build(),
+        model: DeviceSpec::SysTick.build(inputs),
     };
     std::iter::once(systick)
         .chain(board.peripherals().iter().map(|p| {
@@ -79,7 +79,7 @@ pub(super) fn place(board: &Board, bus: &Bus) -> Vec<Mapped> {
                     e
                 },
                 lines: Default::default(),
-                model: spec.build(),
+                model: spec.build(inputs),
             }
         }))
         .collect()
@@ -196,17 +196,18 @@ fn with_device<R>(
     let p = &mut st.peripherals[i];
     let mut model = std::mem::replace(&mut p.model, Box::new(Detached));
     let mut lines = p.lines;
+    let requests = Rc::clone(&st.requests);
     let (mut out, mut work) = (Vec::new(), Vec::new());
     let r = if top {
         let mut bus = UcBus { uc, now, caller: i };
         f(
             model.as_mut(),
-            &mut Context::new(now, &mut lines, &mut out, &mut bus, &mut work),
+            &mut Context::new(now, &mut lines, &mut out, &mut bus, &mut work, &requests),
         )
     } else {
         f(
             model.as_mut(),
-            &mut Context::new(now, &mut lines, &mut out, &mut NoBus, &mut work),
+            &mut Context::new(now, &mut lines, &mut out, &mut NoBus, &mut work, &requests),
         )
     };
     let st = uc.get_data_mut();
@@ -221,6 +222,7 @@ fn with_device<R>(
         bytes: w.bytes,
         macs: w.macs,
         label: w.label,
+        busy: w.busy,
     }));
     st.device_lines(i);
     st.output(Stream::Stdout, &out);
@@ -246,25 +248,55 @@ pub(super) fn device_access(
         let wait = Cycles(st.peripherals[i].wait);
         st.clock.charge(Part::Memory, wait);
     }
+    let changes = uc.get_data().requests.borrow().changes();
     let value = with_device(uc, i, now, true, |d, cx| {
         d.advance(cx);
         access(d, offset, cx)
     });
+    wake_on_requests(uc, now, changes);
     uc.get_data_mut().recompute_next_event();
     Some(value)
 }
 
+/// After a device raised a DMA request line (or a DMAMUX rerouted one) since `changes`, the
+/// other devices look at the requests at `now` (a DMA starts the requested transfer), and
+/// again while that raises more (bounded: a device that keeps raising lines stops being
+/// chased after a few rounds and is served at its next event).
+fn wake_on_requests(uc: &mut Uc<'_>, now: Cycles, mut changes: u64) {
+    for _ in 0..8 {
+        let after = uc.get_data().requests.borrow().changes();
+        if after == changes {
+            return;
+        }
+        changes = after;
+        for i in 0..uc.get_data().peripherals.len() {
+            with_device(uc, i, now, true, |d, cx| d.advance(cx));
+        }
+    }
+}
+
 /// Brings the devices that are due (SysTick first) up to the clock; pends what they raise.
+/// A device due again at once (a sample stream that fell behind by more than one sample) is
+/// served again, after the others, up to a bound.
 pub(super) fn service_events(uc: &mut Uc<'_>) {
     let now = uc.get_data().clock.now();
-    for i in 0..uc.get_data().peripherals.len() {
-        // Only those due: the others are brought up to date at their next access anyway.
-        let due = uc.get_data().peripherals[i]
-            .model
-            .next_event()
-            .is_some_and(|t| t <= now);
-        if due {
-            with_device(uc, i, now, true, |d, cx| d.advance(cx));
+    for _ in 0..64 {
+        let mut served = false;
+        for i in 0..uc.get_data().peripherals.len() {
+            // Only those due: the others are brought up to date at their next access anyway.
+            let due = uc.get_data().peripherals[i]
+                .model
+                .next_event()
+                .is_some_and(|t| t <= now);
+            if due {
+                let changes = uc.get_data().requests.borrow().changes();
+                with_device(uc, i, now, true, |d, cx| d.advance(cx));
+                wake_on_requests(uc, now, changes);
+                served = true;
+            }
+        }
+        if !served {
+            break;
         }
     }
     uc.get_data_mut().recompute_next_event();
@@ -306,6 +338,25 @@ impl State {
 }
 
 impl Machine {
+    /// Feeds `samples` to the board's sample streams (`--stream`), which start again from
+    /// their reset state. False when the board has none.
+    pub fn set_stream(&mut self, samples: std::sync::Arc<crate::devices::Samples>) -> bool {
+        let st = self.uc.get_data_mut();
+        st.inputs.stream = Some(samples);
+        let mut found = false;
+        for p in &mut st.peripherals {
+            if let DeviceSpec::Board(m @ mcusim_boards::PeripheralModel::SampleStream { .. }) =
+                p.spec
+            {
+                p.model = crate::devices::build(&m, &st.inputs);
+                p.lines = Default::default();
+                found = true;
+            }
+        }
+        st.recompute_next_event();
+        found
+    }
+
     /// What the devices logged (transfers, accelerator layers), in the order they logged it.
     pub fn activity(&self) -> &[Activity] {
         &self.uc.get_data().activity

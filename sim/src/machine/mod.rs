@@ -10,7 +10,7 @@
 use crate::bus::Bus;
 use crate::calls::{CallTracker, Exit};
 use crate::clock::{Clock, Part};
-use crate::devices::{Context, Device, IrqLine};
+use crate::devices::{Context, Device, Inputs, IrqLine, Requests};
 use crate::firmware::Firmware;
 use crate::nvic::exc;
 use crate::scs::{PpbAction, Scs};
@@ -438,6 +438,10 @@ struct State {
     next_event: Cycles,
     scs: Scs,
     peripherals: Vec<Mapped>,
+    /// The DMA request wires between them (shared with each device's context).
+    requests: Rc<RefCell<Requests>>,
+    /// What the run feeds them (a sample stream), to build them again at a reset.
+    inputs: Inputs,
     /// The board's memory as bus slaves.
     bus: Bus,
     /// What the devices logged, in order.
@@ -570,7 +574,11 @@ impl Machine {
         }
 
         let bus = Bus::new(board);
-        let peripherals = devices::place(board, &bus);
+        let inputs = Inputs {
+            stream: None,
+            clock_hz: board.clock_hz(),
+        };
+        let peripherals = devices::place(board, &bus, &inputs);
         let state = State {
             core: board.core,
             clock_hz: board.clock_hz(),
@@ -629,6 +637,8 @@ impl Machine {
                 boot,
             ),
             peripherals,
+            requests: Rc::default(),
+            inputs,
             bus,
             activity: Vec::new(),
             bus_log: Vec::new(),

@@ -91,9 +91,10 @@ impl Machine {
                     st.resets += 1;
                     for p in &mut st.peripherals {
                         // Devices come back in their reset state.
-                        p.model = p.spec.build();
+                        p.model = p.spec.build(&st.inputs);
                         p.lines = Default::default();
                     }
+                    st.requests = Rc::default();
                     self.reset_core();
                     continue;
                 }
