@@ -409,10 +409,11 @@ impl<'a> Watched<'a> {
             main_entry,
             has_sbrk,
         } = marks;
-        let markers = markers
-            .map(|(begin, end)| (machine.add_probe(begin.addr), machine.add_probe(end.addr)));
-        let inference = inference
-            .map(|(begin, end)| (machine.add_probe(begin.addr), machine.add_probe(end.addr)));
+        let mut probe_pair = |(begin, end): (mcusim_sim::Symbol, mcusim_sim::Symbol)| {
+            (machine.add_probe(begin.addr), machine.add_probe(end.addr))
+        };
+        let markers = markers.map(&mut probe_pair);
+        let inference = inference.map(&mut probe_pair);
         let window = window.map(|w| machine.add_probe(w.addr));
         // Calls are followed for the function profile, and the outermost kernel calls are the
         // layers of firmware without markers.

@@ -194,14 +194,7 @@ impl<'a> Context<'a> {
     /// Logs work the device did from `begin` to `end` (a transfer, a layer): the profile's
     /// device track and busy time per layer come from these.
     pub fn record(&mut self, begin: Cycles, end: Cycles, bytes: u64, macs: u64, label: &str) {
-        self.work.push(Work {
-            begin,
-            end: end.max(begin),
-            bytes,
-            macs,
-            label: label.to_owned(),
-            busy: None,
-        });
+        self.push(begin, end, bytes, macs, label, None);
     }
 
     /// Logs work paced by something else (a peripheral's requests) spread from `begin` to
@@ -214,14 +207,27 @@ impl<'a> Context<'a> {
         bytes: u64,
         label: &str,
     ) {
+        self.push(begin, end, bytes, 0, label, Some(busy));
+    }
+
+    /// One entry of the log: `end` no earlier than `begin`, `busy` no longer than the two.
+    fn push(
+        &mut self,
+        begin: Cycles,
+        end: Cycles,
+        bytes: u64,
+        macs: u64,
+        label: &str,
+        busy: Option<Cycles>,
+    ) {
         let end = end.max(begin);
         self.work.push(Work {
             begin,
             end,
             bytes,
-            macs: 0,
+            macs,
             label: label.to_owned(),
-            busy: Some(busy.min(end - begin)),
+            busy: busy.map(|b| b.min(end - begin)),
         });
     }
 }

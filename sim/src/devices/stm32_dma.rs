@@ -141,16 +141,13 @@ impl Stm32Dma {
     /// The channel to serve next and when: once the engine is free and a channel is ready,
     /// the highest PL among those ready then, then the lowest number.
     fn next_channel(&self, cx: &Context<'_>) -> Option<(usize, Cycles)> {
-        let ready: Vec<(usize, Cycles)> = (0..self.channels.len())
-            .filter_map(|i| self.ready(i, cx).map(|t| (i, t)))
-            .collect();
-        let first = ready.iter().map(|&(_, t)| t).min()?;
+        let channels = 0..self.channels.len();
+        let first = channels.clone().filter_map(|i| self.ready(i, cx)).min()?;
         let at = first.max(self.free_at);
-        ready
-            .into_iter()
-            .filter(|&(_, t)| t <= at)
-            .max_by_key(|&(i, _)| ((self.channels[i].ccr >> 12) & 3, usize::MAX - i))
-            .map(|(i, _)| (i, at))
+        channels
+            .filter(|&i| self.ready(i, cx).is_some_and(|t| t <= at))
+            .max_by_key(|&i| ((self.channels[i].ccr >> 12) & 3, usize::MAX - i))
+            .map(|i| (i, at))
     }
 
     fn lines(&self, cx: &mut Context<'_>) {
@@ -163,19 +160,17 @@ impl Stm32Dma {
     fn log(&mut self, i: usize, cx: &mut Context<'_>) {
         let c = &mut self.channels[i];
         if let Some(began) = c.began.take() {
-            let what = if c.ccr & MEM2MEM != 0 {
-                "mem-to-mem"
-            } else if c.ccr & DIR != 0 {
-                "mem-to-periph"
-            } else {
-                "periph-to-mem"
-            };
-            let label = format!("ch{} {what}", i + 1);
             let (bytes, busy) = (std::mem::take(&mut c.bytes), std::mem::take(&mut c.busy));
             let end = c.last_end.max(began);
             if c.ccr & MEM2MEM != 0 {
-                cx.record(began, end, bytes, 0, &label);
+                cx.record(began, end, bytes, 0, &format!("ch{} mem-to-mem", i + 1));
             } else {
+                let what = if c.ccr & DIR != 0 {
+                    "mem-to-periph"
+                } else {
+                    "periph-to-mem"
+                };
+                let label = format!("ch{} {what}", i + 1);
                 cx.record_paced(began, end, Cycles(busy), bytes, &label);
             }
         }

@@ -345,10 +345,8 @@ impl Machine {
         st.inputs.stream = Some(samples);
         let mut found = false;
         for p in &mut st.peripherals {
-            if let DeviceSpec::Board(m @ mcusim_boards::PeripheralModel::SampleStream { .. }) =
-                p.spec
-            {
-                p.model = crate::devices::build(&m, &st.inputs);
+            if let DeviceSpec::Board(mcusim_boards::PeripheralModel::SampleStream { .. }) = p.spec {
+                p.model = p.spec.build(&st.inputs);
                 p.lines = Default::default();
                 found = true;
             }
