@@ -328,6 +328,9 @@ pub struct BuildArgs {
     /// (as it does for firmware built with other tools).
     #[arg(long)]
     pub no_layer_markers: bool,
+    /// On a board with an NPU, run every layer on the CPU (to compare with the NPU's run).
+    #[arg(long)]
+    pub cpu_only: bool,
     /// Build streaming firmware: the board's sample stream fills windows of this many
     /// samples by DMA and each runs one inference, the core sleeping between them (with
     /// `profile --stream`, the default is the model input's length).

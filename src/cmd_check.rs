@@ -67,6 +67,9 @@ struct ModelEntry {
     weights_in_sram: bool,
     #[serde(default)]
     reference_kernels: bool,
+    /// On a board with an NPU, every layer on the CPU.
+    #[serde(default)]
+    cpu_only: bool,
     #[serde(default)]
     budget: Budget,
     #[serde(default)]
@@ -190,6 +193,7 @@ fn read_config(path: &Path) -> Result<(Vec<Entry>, Thresholds)> {
                     weights_in_sram: m.weights_in_sram,
                     reference_kernels: m.reference_kernels,
                     layer_markers: true,
+                    cpu_only: m.cpu_only,
                     stream: None,
                 },
                 budget: m.budget.clone(),

@@ -7,8 +7,9 @@ use anyhow::{Context, Result};
 
 pub fn run(args: &CompileArgs) -> Result<Outcome> {
     let board = args.build.what_if.board(&args.build.board)?;
-    let prepared = model::prepare(&args.model, &board)?;
+    let prepared = model::prepare(&args.model, &board, args.build.cpu_only)?;
     let options = Options {
+        cpu_only: args.build.cpu_only,
         opt: args.build.opt.clone(),
         weights_in_sram: args.build.weights_in_sram,
         reference_kernels: args.build.reference_kernels,
@@ -24,6 +25,9 @@ pub fn run(args: &CompileArgs) -> Result<Outcome> {
         p.plan.arena_bytes,
         p.plan.lower_bound
     );
+    if let Some(s) = p.placement_summary() {
+        eprintln!("mcusim: {s}");
+    }
     if let Some(dir) = &args.emit_c {
         model::emit_c(p, &board, &options, dir)?;
         eprintln!(

@@ -26,6 +26,7 @@ pub fn run(args: &ProfileArgs) -> Result<Outcome> {
             weights_in_sram: args.build.weights_in_sram,
             reference_kernels: args.build.reference_kernels,
             layer_markers: !args.build.no_layer_markers,
+            cpu_only: args.build.cpu_only,
             stream: match (args.build.stream_window, &args.stream.stream) {
                 (Some(n), _) => Some(model::Window::Samples(n)),
                 (None, Some(_)) => Some(model::Window::InputLength),

@@ -27,6 +27,7 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
             weights_in_sram: false,
             reference_kernels: false,
             layer_markers: true,
+            cpu_only: false,
             stream: None,
         },
         inputs: &inputs,

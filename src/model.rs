@@ -3,6 +3,7 @@
 
 use anyhow::{Context, Result, bail};
 use mcusim_boards::{Board, Core};
+use mcusim_compiler::place::{self, Placement};
 use mcusim_compiler::{codegen, lower::Layer, plan, tflite::Model};
 use std::path::{Path, PathBuf};
 
@@ -13,6 +14,8 @@ pub struct Options {
     pub weights_in_sram: bool,
     pub reference_kernels: bool,
     pub layer_markers: bool,
+    /// On a board with an NPU, keep every layer on the CPU (`--cpu-only`).
+    pub cpu_only: bool,
     /// Streaming firmware: windows of the board's sample stream, one inference each
     /// (`kernels/runtime/stream_main.c`), instead of one inference of the bundled input.
     pub stream: Option<Window>,
@@ -73,12 +76,39 @@ pub struct Prepared {
     pub model: Model,
     pub layers: Vec<Layer>,
     pub plan: plan::Plan,
+    /// Each layer's engine (all CPU on a board without an NPU or with `--cpu-only`).
+    pub placement: Vec<Placement>,
     pub source_name: String,
 }
 
 impl Prepared {
     pub fn macs(&self) -> u64 {
         self.layers.iter().map(|l| l.macs).sum()
+    }
+
+    /// One line on where the layers run, if any runs on the NPU: how many there, and each
+    /// one left on the CPU with the reason.
+    pub fn placement_summary(&self) -> Option<String> {
+        if !place::any_on_npu(&self.placement) {
+            return None;
+        }
+        let on = self.placement.iter().filter(|p| p.npu).count();
+        let cpu: Vec<String> = self
+            .layers
+            .iter()
+            .zip(&self.placement)
+            .filter_map(|(l, p)| {
+                p.reason
+                    .as_ref()
+                    .map(|r| format!("{} {} ({r})", l.index, l.op.name()))
+            })
+            .collect();
+        let mut s = format!("{on} of {} layers on the NPU", self.layers.len());
+        if !cpu.is_empty() {
+            s.push_str("; on the CPU: ");
+            s.push_str(&cpu.join(", "));
+        }
+        Some(s)
     }
 
     /// The shapes of the model's outputs, for `.npy` files.
@@ -120,13 +150,25 @@ fn has_dsp(core: Core) -> bool {
     !matches!(core, Core::CortexM0Plus | Core::CortexM3)
 }
 
-pub fn prepare(path: &Path, board: &Board) -> Result<Prepared> {
+/// Whether the board has an NPU (a `npu` peripheral).
+pub fn has_npu(board: &Board) -> bool {
+    board
+        .peripherals()
+        .iter()
+        .any(|p| matches!(p.model, mcusim_boards::PeripheralModel::Npu { .. }))
+}
+
+/// Reads, checks, lowers and plans the model at `path` for `board`, its layers on the board's
+/// NPU where it runs them unless `cpu_only`.
+pub fn prepare(path: &Path, board: &Board, cpu_only: bool) -> Result<Prepared> {
     let model = Model::load(path)?;
     model.check(&path.display().to_string())?;
     let layers = model
         .lower()
         .with_context(|| format!("{}: cannot lower the model", path.display()))?;
-    let plan = plan::plan(&model, &layers, has_dsp(board.core));
+    let placement = place::place(&layers, has_npu(board) && !cpu_only);
+    let on_npu: Vec<bool> = placement.iter().map(|p| p.npu).collect();
+    let plan = plan::plan_with_npu(&model, &layers, has_dsp(board.core), &on_npu);
     let source_name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
@@ -135,6 +177,7 @@ pub fn prepare(path: &Path, board: &Board) -> Result<Prepared> {
         model,
         layers,
         plan,
+        placement,
         source_name,
     })
 }
@@ -149,6 +192,7 @@ fn generate(p: &Prepared, options: &Options) -> codegen::Generated {
             reference_kernels: options.reference_kernels,
             weights_in_sram: options.weights_in_sram,
             layer_markers: options.layer_markers,
+            npu: p.placement.iter().map(|p| p.npu).collect(),
         },
     )
 }

@@ -77,6 +77,7 @@ impl Request<'_> {
                 (self.options.weights_in_sram, "--weights-in-sram"),
                 (self.options.reference_kernels, "--reference-kernels"),
                 (!self.options.layer_markers, "--no-layer-markers"),
+                (self.options.cpu_only, "--cpu-only"),
             ] {
                 if on {
                     a.push(flag.into());
@@ -172,7 +173,7 @@ fn built<T>(
             eprintln!("mcusim: {s}");
         }
     };
-    let p = model::prepare(r.model, r.board)?;
+    let p = model::prepare(r.model, r.board, r.options.cpu_only)?;
     say(format!(
         "{}: {} layers, {} MACs, arena {} bytes (liveness lower bound {}); building for {} ...",
         p.source_name,
@@ -182,6 +183,9 @@ fn built<T>(
         group(u64::from(p.plan.lower_bound)),
         r.board.name
     ));
+    if let Some(s) = p.placement_summary() {
+        say(s);
+    }
     let started = Instant::now();
     let elf = model::temporary_elf(&p.source_name)?;
     let result = model::build(&p, r.board, &r.options, &elf).and_then(|()| {
@@ -238,7 +242,7 @@ fn execute(
     }
     // The model the firmware runs: compiled here, or given with --model for an ELF.
     let given = match (prepared, &r.foreign.tflite) {
-        (None, Some(path)) => Some(model::prepare(path, board)?),
+        (None, Some(path)) => Some(model::prepare(path, board, false)?),
         _ => None,
     };
     let prepared = prepared.or(given.as_ref());

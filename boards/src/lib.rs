@@ -8,8 +8,8 @@
 mod schema;
 
 pub use schema::{
-    AcceleratorKind, BoardFile, Core, Energy, FlashAccelerator, L1Cache, MemoryRegion, Peripheral,
-    PeripheralModel, RegionKind,
+    AcceleratorKind, BoardFile, Core, Energy, FlashAccelerator, L1Cache, MemoryRegion, NpuPort,
+    Peripheral, PeripheralModel, RegionKind,
 };
 
 use std::fmt;
@@ -23,12 +23,13 @@ pub const PPB: std::ops::Range<u64> = 0xE000_0000..0xE010_0000;
 pub const REGION_ALIGN: u64 = 4096;
 
 /// The built-in boards: (name, TOML text).
-const BUILTIN: [(&str, &str); 5] = [
+const BUILTIN: [(&str, &str); 6] = [
     ("nucleo-l4r5zi", include_str!("../nucleo-l4r5zi.toml")),
     ("stm32f746g-disco", include_str!("../stm32f746g-disco.toml")),
     ("nucleo-u575zi", include_str!("../nucleo-u575zi.toml")),
     ("nucleo-g0b1re", include_str!("../nucleo-g0b1re.toml")),
     ("mps2-an386", include_str!("../mps2-an386.toml")),
+    ("corstone-300", include_str!("../corstone-300.toml")),
 ];
 
 /// The board used when none is named.
@@ -558,6 +559,22 @@ fn validate(file: &BoardFile) -> (Option<Core>, Vec<Problem>) {
                 problem(
                     key("channels"),
                     format!("{channels} channels: a DMAMUX has 1 to 32"),
+                );
+            }
+            PeripheralModel::Npu { macs, .. } if ![32, 64, 128, 256].contains(&macs) => {
+                problem(
+                    key("macs"),
+                    format!("{macs} MACs per cycle: an Ethos-U55 has 32, 64, 128 or 256"),
+                );
+            }
+            PeripheralModel::Npu { sram, flash, .. }
+                if [sram, flash]
+                    .iter()
+                    .any(|p| p.clock_divider == 0 || p.burst_bytes == 0) =>
+            {
+                problem(
+                    key("sram"),
+                    "an NPU port needs clock_divider and burst_bytes of at least 1".to_owned(),
                 );
             }
             PeripheralModel::SampleStream { dma_request } if !(1..=127).contains(&dma_request) => {

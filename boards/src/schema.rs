@@ -283,6 +283,30 @@ pub enum PeripheralModel {
         /// The DMAMUX request line it drives (1 to 127).
         dma_request: u8,
     },
+    /// mcusim's Ethos-U55-class NPU (its own register interface and descriptor format,
+    /// `sim/src/devices/npu.rs`), timed as Arm's Vela models the U55.
+    Npu {
+        /// MACs per cycle: 32, 64, 128 or 256 (the U55's configurations).
+        macs: u16,
+        /// The memory on its AXI port 0 (SRAM) and port 1 (flash), as Vela's `vela.ini`
+        /// system configurations describe them.
+        sram: NpuPort,
+        flash: NpuPort,
+    },
+}
+
+/// One NPU port's memory, as a Vela system configuration gives it (`<Mem>_clock_scale`,
+/// `_burst_length`, `_read_latency`, `_write_latency`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NpuPort {
+    /// The memory's clock divided from the NPU's (1: the same; 8: Vela's clock scale 0.125).
+    pub clock_divider: u8,
+    /// Burst length in bytes.
+    pub burst_bytes: u16,
+    /// Cycles of latency per read and per write burst.
+    pub read_latency: u16,
+    pub write_latency: u16,
 }
 
 /// A peripheral instance: its register block, its interrupt line and its model.
@@ -390,6 +414,24 @@ enum PeripheralEntry {
         /// stands in for).
         dma_request: u8,
     },
+    /// `kind = "npu"`: mcusim's Ethos-U55-class NPU.
+    Npu {
+        /// A short unique name.
+        name: String,
+        /// Base address of the register block.
+        base: u64,
+        /// Size of the register block in bytes.
+        size: u64,
+        /// Its completion interrupt's NVIC line.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        irq: Option<u32>,
+        /// MACs per cycle: 32, 64, 128 or 256.
+        macs: u16,
+        /// The memory on AXI port 0 (feature maps in SRAM).
+        sram: NpuPort,
+        /// The memory on AXI port 1 (weights in flash).
+        flash: NpuPort,
+    },
 }
 
 impl From<PeripheralEntry> for Peripheral {
@@ -438,6 +480,21 @@ impl From<PeripheralEntry> for Peripheral {
                 size,
                 None,
                 PeripheralModel::Stm32Dmamux { channels },
+            ),
+            PeripheralEntry::Npu {
+                name,
+                base,
+                size,
+                irq,
+                macs,
+                sram,
+                flash,
+            } => (
+                name,
+                base,
+                size,
+                irq,
+                PeripheralModel::Npu { macs, sram, flash },
             ),
             PeripheralEntry::SampleStream {
                 name,
@@ -543,6 +600,15 @@ impl From<Peripheral> for PeripheralEntry {
                 size,
                 irq,
                 dma_request,
+            },
+            PeripheralModel::Npu { macs, sram, flash } => PeripheralEntry::Npu {
+                name,
+                base,
+                size,
+                irq,
+                macs,
+                sram,
+                flash,
             },
         }
     }

@@ -61,6 +61,11 @@ pub fn scratch_bytes(kernel: &Kernel, dsp: bool) -> u32 {
 
 /// Plans the arena for `layers` of `model`.
 pub fn plan(model: &Model, layers: &[Layer], dsp: bool) -> Plan {
+    plan_with_npu(model, layers, dsp, &[])
+}
+
+/// [`plan`] for a board with an NPU: the layers `on_npu` marks run there and take no scratch.
+pub fn plan_with_npu(model: &Model, layers: &[Layer], dsp: bool, on_npu: &[bool]) -> Plan {
     let n_tensors = model.tensors.len();
     // Outputs that are their input's bytes (RESHAPE) share its place.
     let mut root: Vec<usize> = (0..n_tensors).collect();
@@ -106,7 +111,11 @@ pub fn plan(model: &Model, layers: &[Layer], dsp: bool) -> Plan {
         }
     }
     for (pos, layer) in layers.iter().enumerate() {
-        let size = align(scratch_bytes(&layer.kernel, dsp));
+        let size = if on_npu.get(pos).copied().unwrap_or(false) {
+            0
+        } else {
+            align(scratch_bytes(&layer.kernel, dsp))
+        };
         if size > 0 {
             buffers.push(Buffer {
                 kind: BufferKind::Scratch(pos),

@@ -71,6 +71,7 @@ fn generated_c_is_deterministic() {
                 reference_kernels: false,
                 weights_in_sram: false,
                 layer_markers: true,
+                npu: Vec::new(),
             };
             let g = codegen::generate(&model, &layers, &p, &options);
             (g.header, g.source)
@@ -94,6 +95,7 @@ fn generated_c_defines_the_firmware_abi() {
         reference_kernels: false,
         weights_in_sram: false,
         layer_markers: true,
+        npu: Vec::new(),
     };
     let g = codegen::generate(&model, &layers, &p, &options);
     for defined in [

@@ -119,6 +119,10 @@ pub trait BusPort {
     /// ahead of or behind the moment the machine looks at it: what the core's contention
     /// with them is timed by.
     fn set_time(&mut self, _at: Cycles) {}
+    /// Whether `addr` is in flash (a device with one port per kind of memory routes by it).
+    fn is_flash(&mut self, _addr: u32) -> bool {
+        false
+    }
 }
 
 /// No bus: every access faults. What a device reached through another device's bus access

@@ -39,14 +39,20 @@ fn npy_data(path: &Path) -> Vec<i8> {
 }
 
 fn compile(model: &Path, board: &str, elf: &Path) {
-    let run = mcusim([
+    compile_with(model, board, &[], elf);
+}
+
+fn compile_with(model: &Path, board: &str, extra: &[&str], elf: &Path) {
+    let mut args: Vec<&std::ffi::OsStr> = vec![
         "compile".as_ref(),
         model.as_os_str(),
         "--board".as_ref(),
         board.as_ref(),
         "-o".as_ref(),
         elf.as_os_str(),
-    ]);
+    ];
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
+    let run = mcusim(args);
     assert_eq!(
         run.status,
         0,
@@ -95,13 +101,20 @@ fn profile(elf: &Path, board: &str, inputs: &[PathBuf], output: &Path) -> Vec<i8
 }
 
 fn shared_models_on(board: &str) {
+    shared_models_with(board, &[]);
+}
+
+/// The shared models compiled for `board` with `extra` compile flags give TensorFlow Lite
+/// Micro's bytes on every input.
+fn shared_models_with(board: &str, extra: &[&str]) {
     let Some(shared) = shared() else { return };
     for name in ["kws_ref_model", "pretrainedResnet_quant", "ad01_int8"] {
-        let dir = out_dir(&format!("{board}-{name}"));
+        let dir = out_dir(&format!("{board}-{name}{}", extra.join("")));
         let elf = dir.join("fw.elf");
-        compile(
+        compile_with(
             &shared.join("models").join(format!("{name}.tflite")),
             board,
+            extra,
             &elf,
         );
         for n in 0..4 {
@@ -141,6 +154,14 @@ fn mlperf_tiny_models_match_tflite_micro_on_nucleo_g0b1re() {
 #[test]
 fn mlperf_tiny_models_match_tflite_micro_on_mps2_an386() {
     shared_models_on("mps2-an386");
+}
+
+/// On the NPU board, with the supported layers on the NPU and with every layer on the CPU:
+/// the same bytes, TensorFlow Lite Micro's.
+#[test]
+fn mlperf_tiny_models_match_tflite_micro_on_corstone_300_with_and_without_the_npu() {
+    shared_models_on("corstone-300");
+    shared_models_with("corstone-300", &["--cpu-only"]);
 }
 
 #[test]

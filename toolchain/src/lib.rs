@@ -11,11 +11,15 @@ use std::process::Command;
 
 /// The runtime's sources: (file name, contents). Apache-2.0, like everything that ends up in
 /// users' firmware.
-pub const RUNTIME: [(&str, &str); 5] = [
+pub const RUNTIME: [(&str, &str); 6] = [
     ("mcusim.h", include_str!("../../kernels/runtime/mcusim.h")),
     (
         "mcusim_dma.h",
         include_str!("../../kernels/runtime/mcusim_dma.h"),
+    ),
+    (
+        "mcusim_npu.h",
+        include_str!("../../kernels/runtime/mcusim_npu.h"),
     ),
     (
         "mcusim_stream.h",
@@ -150,7 +154,8 @@ pub fn board_header(board: &Board) -> String {
             PeripheralModel::CmsdkTimer
             | PeripheralModel::Stm32Dma { .. }
             | PeripheralModel::Stm32Dmamux { .. }
-            | PeripheralModel::SampleStream { .. } => None,
+            | PeripheralModel::SampleStream { .. }
+            | PeripheralModel::Npu { .. } => None,
         } {
             let _ = writeln!(h, "#define {kind} 1");
         }
@@ -199,6 +204,19 @@ pub fn board_header(board: &Board) -> String {
         let _ = writeln!(h, "#define MCUSIM_STREAM_DMA_REQUEST {dma_request}u");
         if let Some(irq) = stream.irq {
             let _ = writeln!(h, "#define MCUSIM_STREAM_IRQ {irq}u");
+        }
+    }
+    // The NPU (`mcusim_npu.h`).
+    if let Some(npu) = board
+        .peripherals()
+        .iter()
+        .find(|p| matches!(p.model, PeripheralModel::Npu { .. }))
+        && let PeripheralModel::Npu { macs, .. } = npu.model
+    {
+        let _ = writeln!(h, "#define MCUSIM_NPU_BASE {:#010x}u", npu.base);
+        let _ = writeln!(h, "#define MCUSIM_NPU_MACS {macs}u");
+        if let Some(irq) = npu.irq {
+            let _ = writeln!(h, "#define MCUSIM_NPU_IRQ {irq}u");
         }
     }
     h.push_str("#endif\n");

@@ -625,6 +625,8 @@ fn build_c(board: &str, out: &str, args: &[String]) -> Result {
             build.extra_args.push(flag.clone());
         }
     }
+    // The mnn library too: --gc-sections drops what the sources do not call.
+    build.kernels = true;
     build.run().map_err(|e| e.to_string())
 }
 
@@ -744,6 +746,7 @@ fn bench_kernels(board_name: &str) -> Result {
                     reference_kernels: reference,
                     weights_in_sram: false,
                     layer_markers: true,
+                    npu: Vec::new(),
                 },
             );
             std::fs::write(out.join("mcusim_model.h"), generated.header)

@@ -84,6 +84,13 @@ impl Operator for Conv {
         Some(&self.quant)
     }
 
+    fn npu(&self) -> Result<(), String> {
+        if self.filter.c != self.input.c {
+            return Err("grouped convolution: the NPU convolves all input channels".into());
+        }
+        super::npu_stride(self.geometry.stride)
+    }
+
     fn c_call(&self, c: &mut String, at: &CallSite<'_>) -> String {
         let g = &self.geometry;
         let _ = writeln!(

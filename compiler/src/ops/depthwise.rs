@@ -104,6 +104,10 @@ impl Operator for DepthwiseConv {
         Some(&self.quant)
     }
 
+    fn npu(&self) -> Result<(), String> {
+        super::npu_stride(self.geometry.stride)
+    }
+
     fn c_call(&self, c: &mut String, at: &CallSite<'_>) -> String {
         let g = &self.geometry;
         let _ = writeln!(

@@ -90,6 +90,10 @@ impl Operator for FullyConnected {
         Some(&self.quant)
     }
 
+    fn npu(&self) -> Result<(), String> {
+        Ok(())
+    }
+
     fn c_call(&self, c: &mut String, at: &CallSite<'_>) -> String {
         let FullyConnected {
             input_offset,
@@ -110,7 +114,8 @@ impl Operator for FullyConnected {
         let (pos, input, bias, out) = (at.pos, &at.input, &at.bias, &at.out);
         if at.reference() {
             format!(
-                "mnn_fully_connected_s8_ref(&p, &q, {per_channel}, &in, {input}, &filter, weights_{pos}, {bias}, {out})"
+                "mnn_fully_connected_s8{}(&p, &q, {per_channel}, &in, {input}, &filter, weights_{pos}, {bias}, {out})",
+                at.suffix
             )
         } else {
             format!(

@@ -56,7 +56,7 @@ pub(crate) fn conv_call(
     let (pos, x, bias, out) = (at.pos, &at.input, &at.bias, &at.out);
     let args = format!("&p, &q, &in, {x}, &filter, weights_{pos}, {bias}, &out, {out}");
     if at.reference() {
-        format!("{kernel}_ref({args})")
+        format!("{kernel}{}({args})", at.suffix)
     } else {
         format!("{kernel}(&ctx, {args})")
     }
@@ -86,6 +86,19 @@ pub(crate) fn elementwise_call(
         (at.tensor)(at.layer.inputs[1]),
         at.out
     )
+}
+
+/// The U55's stride limit, as Vela checks it (`tflite_supported_operators.py`: stride values
+/// in the range [1, 3]); beyond it a layer stays on the CPU.
+pub(crate) fn npu_stride(stride: (i32, i32)) -> Result<(), String> {
+    if (1..=3).contains(&stride.0) && (1..=3).contains(&stride.1) {
+        Ok(())
+    } else {
+        Err(format!(
+            "stride {}x{}: the NPU takes strides of 1 to 3",
+            stride.0, stride.1
+        ))
+    }
 }
 
 /// What an operator becomes: its kernel and every argument the kernel takes.
@@ -173,6 +186,13 @@ pub trait Operator {
         None
     }
 
+    /// Whether the board's NPU runs this layer (`sim/src/devices/npu.rs`): `Ok` if it does,
+    /// else why it stays on the CPU. The NPU's entry point takes the reference kernel's
+    /// arguments (`KERNEL_npu`, `kernels/runtime/mcusim_npu.h`).
+    fn npu(&self) -> Result<(), String> {
+        Err("the NPU has no such operation".into())
+    }
+
     /// Writes the kernel's parameter declarations into `c` and returns the call expression.
     fn c_call(&self, c: &mut String, at: &CallSite<'_>) -> String;
 
@@ -189,14 +209,15 @@ pub struct CallSite<'a> {
     pub input: String,
     pub out: String,
     pub bias: String,
-    /// `_ref` when the reference kernels are called.
+    /// `_ref` when the reference kernels are called, `_npu` when the NPU runs the layer (both
+    /// take the reference kernel's arguments, no scratch).
     pub suffix: &'static str,
     /// A tensor's address in the arena, as C.
     pub tensor: &'a dyn Fn(usize) -> String,
 }
 
 impl CallSite<'_> {
-    /// Whether the reference kernels are called.
+    /// Whether the reference kernel's arguments are passed (the reference kernels or the NPU).
     pub fn reference(&self) -> bool {
         !self.suffix.is_empty()
     }

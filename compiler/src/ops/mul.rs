@@ -47,6 +47,10 @@ pub fn lower(l: &Lowering<'_>) -> Result<Lowered, LowerError> {
 }
 
 impl Operator for Mul {
+    fn npu(&self) -> Result<(), String> {
+        Ok(())
+    }
+
     fn c_call(&self, c: &mut String, at: &CallSite<'_>) -> String {
         let Mul {
             input1_offset,

@@ -58,6 +58,10 @@ pub fn lower(l: &Lowering<'_>) -> Result<Lowered, LowerError> {
 }
 
 impl Operator for Pool {
+    fn npu(&self) -> Result<(), String> {
+        super::npu_stride(self.stride)
+    }
+
     fn c_call(&self, c: &mut String, at: &CallSite<'_>) -> String {
         let Pool {
             kind,

@@ -173,6 +173,12 @@ impl BusPort for UcBus<'_, '_> {
     fn set_time(&mut self, at: Cycles) {
         self.now = at;
     }
+    fn is_flash(&mut self, addr: u32) -> bool {
+        let st = self.uc.get_data();
+        st.bus
+            .slave_at(addr)
+            .is_some_and(|(_, s)| s.kind == RegionKind::Flash)
+    }
     fn read(&mut self, addr: u32, buf: &mut [u8]) -> Result<Cycles, BusFault> {
         self.access(addr, buf.len(), false, buf)
     }

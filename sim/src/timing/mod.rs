@@ -11,6 +11,7 @@
 mod cores;
 pub mod decode;
 mod flash;
+pub mod npu;
 pub mod stride;
 
 pub use cores::{CoreTiming, timing_for};

@@ -1,0 +1,788 @@
+//! The NPU's cycle model: an Ethos-U55 of 32 to 256 MACs per cycle, as Arm's open-source Vela
+//! compiler (`ethos-u-vela` 5.x, Apache-2.0) estimates it. Each function below follows one
+//! function of Vela's `npu_performance.py` or `architecture_allocator.py` (named in its
+//! comment); the constants are Vela's `architecture_features.py` tables for the U55
+//! configurations. The structure, the derivation of every cycle, is the published one; the
+//! code is mcusim's.
+//!
+//! What one layer (a descriptor) costs, as Vela's `estimate_full_op_performance`:
+//! - **compute** (`npu_cycles`): per output block, the MAC array's cycles for the kernel's
+//!   sub-kernels and micro-blocks, against the output unit's cycles per element; the larger
+//!   of the two per block, times the blocks, plus one of the other (blocks pipelined);
+//! - **memory** (`port_cycles`): the bytes each port moves (feature maps re-read per
+//!   sub-kernel and output block, weights re-read per output block), scaled by the burst
+//!   efficiency, over the port's bytes per cycle;
+//! - the layer takes the largest of compute and each port: they overlap per block, so the
+//!   slowest of them bounds the layer (`bound`).
+//!
+//! Approximations, each also in Vela: no weight compression (Vela encodes weights and reads
+//! what the encoder produced; mcusim's NPU reads the int8 weights as stored), no weight
+//! buffering in SRAM (weights stream from where they live), int8 feature maps in NHWC.
+
+/// Bits in the feature maps: mcusim's NPU runs int8 networks.
+const IFM_BITS: u32 = 8;
+
+/// A tensor shape, NHWC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    pub n: u32,
+    pub h: u32,
+    pub w: u32,
+    pub c: u32,
+}
+
+impl Shape {
+    pub const fn new(n: u32, h: u32, w: u32, c: u32) -> Shape {
+        Shape { n, h, w, c }
+    }
+    pub fn elements(self) -> u64 {
+        u64::from(self.n) * u64::from(self.h) * u64::from(self.w) * u64::from(self.c)
+    }
+    fn elements_wh(self) -> u64 {
+        u64::from(self.h) * u64::from(self.w)
+    }
+    fn min(self, o: Shape) -> Shape {
+        Shape::new(
+            self.n.min(o.n),
+            self.h.min(o.h),
+            self.w.min(o.w),
+            self.c.min(o.c),
+        )
+    }
+    fn div_round_up(self, o: Shape) -> Shape {
+        Shape::new(
+            self.n.div_ceil(o.n.max(1)),
+            self.h.div_ceil(o.h.max(1)),
+            self.w.div_ceil(o.w.max(1)),
+            self.c.div_ceil(o.c.max(1)),
+        )
+    }
+}
+
+fn round_up(x: u32, q: u32) -> u32 {
+    x.div_ceil(q.max(1)) * q.max(1)
+}
+
+/// The block types of the U55's command stream, as Vela's `NpuBlockType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Block {
+    /// CONV_2D.
+    Convolution,
+    /// DEPTHWISE_CONV_2D.
+    Depthwise,
+    /// FULLY_CONNECTED.
+    VectorProduct,
+    /// AVERAGE_POOL_2D, MAX_POOL_2D (`max` picks the max-pool output rate).
+    Pooling { max: bool },
+    /// ADD, MUL.
+    Elementwise { mul: bool },
+}
+
+/// One configuration of the U55, from Vela's `ArchitectureFeatures.accelerator_configs` and
+/// `_generate_output_perf_tables`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Config {
+    pub macs: u32,
+    /// The output micro-block (h, w, c): what the MAC array produces per step.
+    ublock: (u32, u32, u32),
+    /// The input micro-block depth.
+    ifm_ublock_c: u32,
+    shram_banks: u32,
+    /// SHRAM granules: IFM8, IFM16, IFM8 elementwise, IFM16 elementwise, IFM32, Acc16, Acc32,
+    /// Acc40.
+    granules: [u32; 8],
+    /// Output unit cycles per element (Vela's `output_cycles_per_elem`).
+    output_cycles: [f64; 8],
+    /// Activation unit cycles per element (`activation_cycles_per_elem`).
+    activation_cycles: [f64; 3],
+}
+
+impl Config {
+    /// The U55 with `macs` MACs per cycle (32, 64, 128 or 256), if it exists.
+    pub fn u55(macs: u32) -> Option<Config> {
+        let c = match macs {
+            32 => Config {
+                macs,
+                ublock: (1, 1, 4),
+                ifm_ublock_c: 8,
+                shram_banks: 16,
+                granules: [2, 2, 2, 2, 4, 4, 4, 4],
+                output_cycles: [2.0, 3.0, 3.0, 3.0, 4.0, 6.0, 1.0, 2.0],
+                activation_cycles: [1.0, 1.0, 0.0],
+            },
+            64 => Config {
+                macs,
+                ublock: (1, 1, 8),
+                ifm_ublock_c: 8,
+                shram_banks: 16,
+                granules: [2, 2, 2, 2, 4, 4, 4, 8],
+                output_cycles: [1.0, 1.5, 1.5, 1.5, 2.0, 3.0, 0.5, 1.0],
+                activation_cycles: [1.0, 1.0, 0.0],
+            },
+            128 => Config {
+                macs,
+                ublock: (1, 2, 8),
+                ifm_ublock_c: 8,
+                shram_banks: 24,
+                granules: [4, 4, 4, 4, 8, 4, 8, 12],
+                output_cycles: [0.75, 1.25, 0.75, 0.75, 1.0, 1.5, 0.25, 0.5],
+                activation_cycles: [1.0, 0.5, 0.0],
+            },
+            256 => Config {
+                macs,
+                ublock: (2, 2, 8),
+                ifm_ublock_c: 8,
+                shram_banks: 48,
+                granules: [8, 8, 8, 8, 16, 8, 16, 20],
+                output_cycles: [0.625, 1.125, 0.5, 0.375, 0.5, 0.75, 0.125, 0.25],
+                activation_cycles: [1.0, 0.25, 0.0],
+            },
+            _ => return None,
+        };
+        Some(c)
+    }
+
+    /// SHRAM: 2 banks reserved for output, 1 KiB banks, 2 reserved at the end above 16 banks
+    /// (Vela's `SHRAMConfig` for the U55).
+    fn reserved_end_banks(&self) -> u32 {
+        if self.shram_banks > 16 { 2 } else { 0 }
+    }
+}
+
+/// One AXI port's memory as Vela's system configuration describes it (`vela.ini`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Memory {
+    /// Bytes per NPU cycle: the port's 8 bytes times the memory's clock scale.
+    pub bytes_per_cycle: f64,
+    /// Burst length in bytes.
+    pub burst: u32,
+    pub read_latency: u32,
+    pub write_latency: u32,
+    /// The AXI port it is reached by: 0 (SRAM) or 1 (flash and external memory).
+    pub port: u8,
+}
+
+/// The fused activation, for the activation unit's rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activation {
+    None,
+    /// A ReLU-like clamp (min above -128 or max below 127).
+    Relu,
+}
+
+/// One layer as the timing sees it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Layer {
+    pub block: Block,
+    pub ifm: Shape,
+    /// The second input of an elementwise layer.
+    pub ifm2: Option<Shape>,
+    pub ofm: Shape,
+    /// Kernel (h, w), stride (h, w), dilation (h, w).
+    pub kernel: (u32, u32),
+    pub stride: (u32, u32),
+    pub dilation: (u32, u32),
+    pub activation: Activation,
+    /// Whether it has weights with per-channel scales and biases (convolutions, FC).
+    pub weighted: bool,
+    /// The memory each operand is in: feature maps, second input, output, weights.
+    pub ifm_mem: Memory,
+    pub ifm2_mem: Memory,
+    pub ofm_mem: Memory,
+    pub weights_mem: Memory,
+}
+
+impl Layer {
+    fn area(&self) -> (u32, u32) {
+        (
+            (self.kernel.0.max(1) - 1) * self.dilation.0.max(1) + 1,
+            (self.kernel.1.max(1) - 1) * self.dilation.1.max(1) + 1,
+        )
+    }
+    fn convolution(&self) -> bool {
+        matches!(self.block, Block::Convolution | Block::Depthwise)
+    }
+}
+
+/// The block configuration: the output block the NPU computes at once and the input block
+/// feeding it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockConfig {
+    pub ofm: Shape,
+    pub ifm: Shape,
+    /// Part-kernel-first traversal (Vela's `is_partkernel`).
+    pub part_kernel: bool,
+}
+
+/// The largest output block (Vela's `ofm_block_max`: 32 high, 64 wide, 128 deep).
+const OFM_BLOCK_MAX: Shape = Shape::new(1, 32, 64, 128);
+/// Sub-kernels are at most 8 x 8 (Vela's `SubKernelMax`).
+const SUB_KERNEL_MAX: u32 = 8;
+/// Output depth is split in multiples of 16 (Vela's `OFMSplitDepth`).
+const SPLIT_DEPTH: u32 = 16;
+
+/// Whether part-kernel-first beats depth-first (Vela's `_choose_kernel_method`).
+fn part_kernel(ifm: Shape, kernel: (u32, u32)) -> bool {
+    if ifm.c <= 8 {
+        return true;
+    }
+    let k = f64::from(kernel.0 * kernel.1);
+    let depth = f64::from(ifm.c) / f64::from(round_up(ifm.c, 32));
+    let part =
+        f64::from(ifm.c) * k / (f64::from(round_up(ifm.c, 8)) * f64::from(round_up(k as u32, 4)));
+    part > depth
+}
+
+/// The input block an output block needs (Vela's `_get_ifm_blocksize`).
+fn ifm_block(cfg: &Config, l: &Layer, ofm: Shape) -> Shape {
+    let (ah, aw) = l.area();
+    let h = (ofm.h - 1) * l.stride.0.max(1) + ah.min(SUB_KERNEL_MAX);
+    let w = (ofm.w - 1) * l.stride.1.max(1) + aw.min(SUB_KERNEL_MAX);
+    Shape::new(
+        1,
+        round_up(h, cfg.ublock.0),
+        round_up(w, cfg.ublock.1),
+        ofm.c,
+    )
+}
+
+/// Whether the blocks fit in SHRAM (Vela's `_try_block_config`, without the LUT).
+fn fits(cfg: &Config, elementwise: bool, scalar: bool, ofm: Shape, ifm: Shape) -> bool {
+    const BANK: u32 = 1024;
+    const RESERVED_OUTPUT: u32 = 2;
+    let ifm_granule = if elementwise {
+        cfg.granules[2]
+    } else {
+        cfg.granules[0]
+    };
+    let ifm_bytes = ifm.elements_wh() as u32 * round_up(ifm.c * IFM_BITS / 8, 8);
+    let ifm_banks = round_up(ifm_bytes.div_ceil(BANK) * 2, ifm_granule);
+    let lut_start = cfg.shram_banks - cfg.reserved_end_banks();
+    let ifm_end = RESERVED_OUTPUT + ifm_banks;
+    if elementwise {
+        let ifm2 = if scalar { 0 } else { ifm_banks };
+        return ifm_end + ifm2 <= lut_start;
+    }
+    // 32-bit accumulators for int8 (Vela's `_acc_type`).
+    let acc_bytes = ofm.elements_wh() as u32 * round_up(ofm.c, 8) * 32 / 8;
+    let acc_banks = round_up(acc_bytes.div_ceil(BANK) * 2, cfg.granules[6]);
+    ifm_end <= lut_start.saturating_sub(acc_banks)
+}
+
+/// The block configuration Vela would choose (`find_block_config`): the output block, over
+/// every height, width and depth that fits SHRAM, with the least feature-map and weight
+/// fetch per output element.
+pub fn find_block_config(cfg: &Config, l: &Layer) -> Option<BlockConfig> {
+    let elementwise = matches!(l.block, Block::Elementwise { .. });
+    let mut ifm_shape = l.ifm;
+    let mut scalar = false;
+    if let Some(i2) = l.ifm2 {
+        scalar = i2.elements() == 1;
+        if i2.elements() > ifm_shape.elements() {
+            ifm_shape = i2;
+        }
+    }
+    let depthwise = l.block == Block::Depthwise;
+    let equal_depth = elementwise || matches!(l.block, Block::Pooling { .. }) || depthwise;
+    let part = l.convolution() && part_kernel(ifm_shape, l.kernel);
+    let (ah, aw) = l.area();
+    let ifm_repeats = u64::from(aw.div_ceil(SUB_KERNEL_MAX) * ah.div_ceil(SUB_KERNEL_MAX));
+    let ifm_blockdepth = round_up(
+        ifm_shape.c.min(if part { 16 } else { 32 }),
+        cfg.ifm_ublock_c,
+    );
+    let weight_fetch_wh = if l.convolution() {
+        u64::from(aw * ah)
+    } else {
+        0
+    };
+    let (uh, uw, uc) = cfg.ublock;
+    let space = l.ofm.min(OFM_BLOCK_MAX);
+    let space = Shape::new(
+        1,
+        round_up(space.h, uh),
+        round_up(space.w, uw),
+        round_up(space.c, uc),
+    );
+    let mut best: Option<(f64, f64, BlockConfig)> = None;
+    let mut depth = uc.max(space.c.min(SPLIT_DEPTH));
+    if depth < l.ofm.c {
+        depth = round_up(depth, SPLIT_DEPTH);
+    }
+    while depth <= space.c {
+        let mut wont_fit = std::collections::HashSet::new();
+        for height in (uh..=space.h).step_by(uh as usize) {
+            for width in (uw..=space.w).step_by(uw as usize) {
+                if wont_fit.contains(&(height, width)) {
+                    continue;
+                }
+                let block = Shape::new(1, height, width, depth);
+                let mut ifm = ifm_block(cfg, l, block);
+                if !equal_depth {
+                    ifm.c = ifm_blockdepth;
+                }
+                // The Conv1D optimisation of the 256 (`fit_block_for_ofm`).
+                let fitted = if l.ofm.h == 1 && l.kernel.0 == 1 && uh == 2 {
+                    Shape::new(1, height.min(l.ofm.h), width, depth)
+                } else {
+                    block
+                };
+                if !fits(cfg, elementwise, scalar, fitted, ifm) {
+                    wont_fit.insert((width, height));
+                    continue;
+                }
+                let full = l.ofm.div_round_up(fitted);
+                let ratio = |a: u32, b: u32| f64::from(a) / f64::from(b);
+                let blocks_wh = ratio(l.ofm.h, fitted.h) * ratio(l.ofm.w, fitted.w);
+                let mut weight_fetch =
+                    (weight_fetch_wh * u64::from(ifm_shape.c) * full.elements_wh()) as f64;
+                if !depthwise {
+                    weight_fetch *= f64::from(fitted.c) * ratio(l.ofm.c, fitted.c);
+                }
+                let mut ifm_fetch = ifm.elements_wh() as f64
+                    * f64::from(ifm_shape.c)
+                    * ifm_repeats as f64
+                    * blocks_wh;
+                if !equal_depth {
+                    ifm_fetch *= f64::from(full.c);
+                }
+                let mut cost = if elementwise {
+                    (l.ofm.elements() as f64 / f64::from(height * width * depth)).max(1.0)
+                } else {
+                    (ifm_fetch + weight_fetch) / l.ofm.elements() as f64
+                };
+                if ifm_shape.elements() < ifm.elements() * 2 {
+                    cost /= 2.0;
+                }
+                let config = BlockConfig {
+                    ofm: block,
+                    ifm,
+                    part_kernel: part,
+                };
+                match best {
+                    Some((b, _, _)) if cost > b => {}
+                    Some((b, coverage, _)) if cost == b => {
+                        let cov = ifm_shape.min(ifm);
+                        let c = ifm_shape.elements_wh() as f64 / cov.elements_wh() as f64;
+                        if c <= coverage && height <= 4 && width <= 4 {
+                            best = Some((cost, c, config));
+                        }
+                    }
+                    _ => best = Some((cost, f64::INFINITY, config)),
+                }
+            }
+        }
+        depth += uc;
+        if depth < l.ofm.c {
+            depth = round_up(depth, SPLIT_DEPTH);
+        }
+    }
+    best.map(|(_, _, c)| c)
+}
+
+/// Bytes moved per burst-length bytes of useful data (Vela's
+/// `_estimate_memory_transfer_efficiency`, NHWC): `bytes` scaled up when a block's rows are
+/// shorter than the memory's burst.
+fn transfer(mem: &Memory, read: bool, block: Shape, tensor: Shape, macs: u32, bytes: f64) -> f64 {
+    let bits = IFM_BITS;
+    // The innermost stride of NHWC is one element: a block as deep as that is contiguous.
+    let contiguous = tensor.c == block.c;
+    let burst_bits = if read {
+        if contiguous {
+            bits * block.c * block.w
+        } else {
+            bits * block.c
+        }
+    } else if block.c <= 16 && contiguous {
+        bits * block.c * block.w
+    } else {
+        let ncores = if macs > 256 { 2 } else { 1 };
+        (64 * 8).min(16 * bits * ncores).min(block.c * bits)
+    };
+    let burst = (burst_bits / 8).min(mem.burst).max(1);
+    bytes * (f64::from(mem.burst) / f64::from(burst))
+}
+
+/// One block's input and output transfer cycles (Vela's `_estimate_minimum_memory_cycles`).
+fn block_memory_cycles(cfg: &Config, l: &Layer, bc: &BlockConfig) -> (f64, f64) {
+    let ifm = l.ifm.min(bc.ifm);
+    let ifm_cycles = f64::from(l.ifm_mem.read_latency)
+        + transfer(
+            &l.ifm_mem,
+            true,
+            bc.ifm,
+            l.ifm,
+            cfg.macs,
+            ifm.elements() as f64,
+        ) / l.ifm_mem.bytes_per_cycle;
+    let ofm = l.ofm.min(bc.ofm);
+    let ofm_cycles = f64::from(l.ofm_mem.write_latency)
+        + transfer(
+            &l.ofm_mem,
+            false,
+            bc.ofm,
+            l.ofm,
+            cfg.macs,
+            ofm.elements() as f64,
+        ) / l.ofm_mem.bytes_per_cycle;
+    (ifm_cycles, ofm_cycles)
+}
+
+/// Output unit cycles per element (Vela's `_estimate_output_cycles_per_element`, int8).
+fn output_cycles_per_element(cfg: &Config, l: &Layer, bc: &BlockConfig) -> f64 {
+    let output = match l.block {
+        Block::Elementwise { mul: true } => 3,
+        Block::Elementwise { mul: false } => 5,
+        Block::Pooling { max: true } => 6,
+        _ => 7,
+    };
+    let activation = match l.activation {
+        Activation::Relu => 1,
+        Activation::None => 2,
+    };
+    let mut per = cfg.output_cycles[output].max(cfg.activation_cycles[activation]);
+    if let Block::Elementwise { .. } = l.block {
+        let n = bc.ofm.elements() as f64;
+        let (i, o) = block_memory_cycles(cfg, l, bc);
+        let cmd = (i + o + per * n) / 4.0;
+        per = per.max(cmd / n);
+    }
+    per
+}
+
+/// The MAC array and output unit's cycles for the whole layer (Vela's
+/// `_estimate_conv_cycles`).
+fn conv_cycles(cfg: &Config, l: &Layer, bc: &BlockConfig) -> f64 {
+    let ifm_block = l.ifm.min(bc.ifm);
+    let mut ofm_block = l.ofm.min(bc.ofm);
+    let (uh, uw, uc) = cfg.ublock;
+    let ublock = if uh == 2
+        && matches!(
+            l.block,
+            Block::Convolution | Block::Depthwise | Block::VectorProduct
+        )
+        && l.ofm.h == 1
+        && l.ofm.w.is_multiple_of(2)
+        && l.kernel.0 == 1
+    {
+        ofm_block.h = 1;
+        (1, 4, uc)
+    } else {
+        (uh, uw, uc)
+    };
+    let ublk_x = ofm_block.w.div_ceil(ublock.1);
+    let ublk_y = ofm_block.h.div_ceil(ublock.0);
+    let ublk_xy = f64::from(ublk_x * ublk_y);
+    let ublk_z = f64::from(ofm_block.c.div_ceil(ublock.2));
+    let limit = if l.block == Block::VectorProduct {
+        1
+    } else {
+        SUB_KERNEL_MAX
+    };
+    let (kh, kw) = (l.kernel.0.max(1), l.kernel.1.max(1));
+    let ys: Vec<u32> = (0..kh.div_ceil(limit))
+        .map(|i| (kh - i * limit).min(limit))
+        .collect();
+    let xs: Vec<u32> = (0..kw.div_ceil(limit))
+        .map(|i| (kw - i * limit).min(limit))
+        .collect();
+    let cycles_wb = f64::from(32 * ublock.2 / 8);
+    let mut dpu = 0.0;
+    for &y in &ys {
+        for &x in &xs {
+            let elems = x * y;
+            let (cycles, steps) = match l.block {
+                Block::Pooling { .. } => (f64::from(4.max(elems)) * ublk_xy * ublk_z, 1),
+                Block::Depthwise => {
+                    let steps = elems.div_ceil(4);
+                    (
+                        cycles_wb.max(4.0 * ublk_xy) * f64::from(steps) * ublk_z,
+                        steps,
+                    )
+                }
+                Block::Convolution if bc.part_kernel => {
+                    let steps = elems.div_ceil(4);
+                    let c = cycles_wb.max(4.0 * ublk_xy)
+                        * f64::from(steps)
+                        * f64::from(ifm_block.c.div_ceil(8))
+                        * ublk_z;
+                    (c, steps)
+                }
+                _ => (
+                    cycles_wb.max(4.0 * ublk_xy) * f64::from(elems) * ublk_z,
+                    elems,
+                ),
+            };
+            let delay_per = if cfg.macs == 32 { 3.0 } else { 2.0 };
+            let mut delay = 0.0;
+            if ublk_x == 1 && ublk_y == 1 {
+                if ublk_z == 1.0 {
+                    delay = delay_per * f64::from(steps);
+                } else if steps > 1 {
+                    delay = delay_per * f64::from(steps - 1) * ublk_z;
+                }
+            }
+            if l.block == Block::Convolution && bc.part_kernel {
+                delay *= f64::from(ifm_block.c.div_ceil(8));
+            }
+            dpu += cycles + delay;
+        }
+    }
+    if matches!(l.block, Block::Convolution | Block::VectorProduct) {
+        dpu *= f64::from(l.ifm.c.div_ceil(ifm_block.c.max(1)));
+    }
+    let blocks = l.ofm.div_round_up(ofm_block).elements() as f64;
+    let mut output = (output_cycles_per_element(cfg, l, bc) * ofm_block.elements() as f64).ceil();
+    if l.weighted {
+        let bias = 10.0 * f64::from(ofm_block.c) * f64::from(l.weights_mem.read_latency) / 256.0;
+        output = output.max(bias);
+    }
+    let (i, o) = block_memory_cycles(cfg, l, bc);
+    let cmd = (i + o + output + dpu) / 4.0;
+    let dpu = dpu.max(cmd);
+    let output = output.max(cmd);
+    if dpu > output {
+        dpu * blocks + output
+    } else {
+        output * blocks + dpu
+    }
+}
+
+/// What limits a layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    Compute,
+    /// Port 0: SRAM.
+    Sram,
+    /// Port 1: flash.
+    Flash,
+}
+
+/// A layer's estimate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    pub block: BlockConfig,
+    /// The MAC array and output unit.
+    pub npu_cycles: u64,
+    pub macs: u64,
+    /// Bytes read from and written to each memory, as the NPU moves them: (read, write).
+    pub ifm_read: u64,
+    pub ifm2_read: u64,
+    pub weights_read: u64,
+    pub scales_read: u64,
+    pub ofm_write: u64,
+    /// Cycles each port is busy (the bytes scaled by burst efficiency, over the bandwidth),
+    /// SRAM-side and flash-side as the operands lie.
+    pub port_cycles: [u64; 2],
+    /// The layer: the largest of compute and the ports.
+    pub cycles: u64,
+    pub bound: Bound,
+}
+
+/// The cost of layer `l` on `cfg` with block configuration `bc` (Vela's
+/// `estimate_full_op_performance` with `measure_cycle_cost` and `measure_element_access`).
+pub fn estimate(cfg: &Config, l: &Layer, bc: BlockConfig) -> Estimate {
+    let ifm_block = l.ifm.min(bc.ifm);
+    let ofm_block = l.ofm.min(bc.ofm);
+    let (npu, macs) = match l.block {
+        Block::Elementwise { .. } => (
+            (output_cycles_per_element(cfg, l, &bc) * l.ofm.elements() as f64).ceil(),
+            0,
+        ),
+        Block::Depthwise | Block::Pooling { .. } => (
+            conv_cycles(cfg, l, &bc),
+            u64::from(l.kernel.0 * l.kernel.1) * l.ofm.elements(),
+        ),
+        _ => (
+            conv_cycles(cfg, l, &bc),
+            u64::from(l.kernel.0 * l.kernel.1) * u64::from(l.ifm.c) * l.ofm.elements(),
+        ),
+    };
+    // Element access (`measure_element_access`).
+    let (mut weights_read, mut scales_read) = (0u64, 0u64);
+    let (ifm_read, ifm2_read) = match l.block {
+        Block::Elementwise { .. } => {
+            let second = l.ifm2.is_some_and(|s| s.elements() > 1);
+            (l.ofm.elements(), if second { l.ofm.elements() } else { 0 })
+        }
+        _ => {
+            let mut blocks = l.ofm.div_round_up(ofm_block);
+            let mut block_depth = ofm_block.c;
+            let per_channel = matches!(l.block, Block::Depthwise | Block::Pooling { .. });
+            if per_channel {
+                blocks.c = 1;
+                block_depth = l.ifm.c;
+            }
+            let limit = if l.block == Block::VectorProduct {
+                1
+            } else {
+                SUB_KERNEL_MAX
+            };
+            let sub = u64::from(l.kernel.1.div_ceil(limit) * l.kernel.0.div_ceil(limit));
+            let count = blocks.elements();
+            let ifm_fetch = ifm_block.elements_wh() * u64::from(l.ifm.c);
+            let kernel_read = u64::from(l.kernel.0 * l.kernel.1)
+                * if per_channel { 1 } else { u64::from(l.ifm.c) };
+            if l.weighted && l.weights_mem.port == 0 {
+                // Weights in SRAM: re-read for every output block, with the bias's element
+                // size per output channel (`measure_element_access`).
+                weights_read = kernel_read * u64::from(block_depth) * count;
+                scales_read = u64::from(l.ofm.c) * 4;
+            } else if l.weighted {
+                // Weights in flash: streamed once into the NPU's weight buffer, overlapped with
+                // the compute, as Vela schedules them (buffered weights, the first slice
+                // hidden under the previous layer), with Vela's 10 bytes of encoded scale and
+                // bias per output channel (`npu_encode_bias`). Unlike Vela, not compressed.
+                weights_read = kernel_read * u64::from(if per_channel { l.ifm.c } else { l.ofm.c });
+                scales_read = u64::from(l.ofm.c) * 10;
+            }
+            (ifm_fetch * sub * count, 0)
+        }
+    };
+    let ofm_write = l.ofm.elements();
+    let mut ports = [0.0f64; 2];
+    let add = |ports: &mut [f64; 2], mem: &Memory, scaled: f64| {
+        ports[usize::from(mem.port.min(1))] += scaled / mem.bytes_per_cycle;
+    };
+    add(
+        &mut ports,
+        &l.ofm_mem,
+        transfer(&l.ofm_mem, false, bc.ofm, l.ofm, cfg.macs, ofm_write as f64),
+    );
+    add(
+        &mut ports,
+        &l.ifm_mem,
+        transfer(&l.ifm_mem, true, bc.ifm, l.ifm, cfg.macs, ifm_read as f64),
+    );
+    if let Some(s2) = l.ifm2 {
+        add(
+            &mut ports,
+            &l.ifm2_mem,
+            transfer(&l.ifm2_mem, true, bc.ifm, s2, cfg.macs, ifm2_read as f64),
+        );
+    }
+    add(
+        &mut ports,
+        &l.weights_mem,
+        (weights_read + scales_read) as f64,
+    );
+    // Vela truncates the convolution estimate and rounds the elementwise one up.
+    let npu_cycles = match l.block {
+        Block::Elementwise { .. } => npu.ceil() as u64,
+        _ => npu as u64,
+    };
+    let port_cycles = [ports[0].ceil() as u64, ports[1].ceil() as u64];
+    let cycles = npu_cycles.max(port_cycles[0]).max(port_cycles[1]);
+    let bound = if cycles == npu_cycles {
+        Bound::Compute
+    } else if cycles == port_cycles[0] {
+        Bound::Sram
+    } else {
+        Bound::Flash
+    };
+    Estimate {
+        block: bc,
+        npu_cycles,
+        macs,
+        ifm_read,
+        ifm2_read,
+        weights_read,
+        scales_read,
+        ofm_write,
+        port_cycles,
+        cycles,
+        bound,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Vela's `Ethos_U55_High_End_Embedded`: SRAM on port 0, flash at an eighth of the clock.
+    const SRAM: Memory = Memory {
+        bytes_per_cycle: 8.0,
+        burst: 32,
+        read_latency: 32,
+        write_latency: 32,
+        port: 0,
+    };
+    const FLASH: Memory = Memory {
+        bytes_per_cycle: 1.0,
+        burst: 128,
+        read_latency: 64,
+        write_latency: 0,
+        port: 1,
+    };
+
+    fn layer(
+        block: Block,
+        ifm: [u32; 3],
+        ofm: [u32; 3],
+        kernel: (u32, u32),
+        stride: (u32, u32),
+    ) -> Layer {
+        Layer {
+            block,
+            ifm: Shape::new(1, ifm[0], ifm[1], ifm[2]),
+            ifm2: None,
+            ofm: Shape::new(1, ofm[0], ofm[1], ofm[2]),
+            kernel,
+            stride,
+            dilation: (1, 1),
+            activation: Activation::Relu,
+            weighted: matches!(
+                block,
+                Block::Convolution | Block::Depthwise | Block::VectorProduct
+            ),
+            ifm_mem: SRAM,
+            ifm2_mem: SRAM,
+            ofm_mem: SRAM,
+            weights_mem: FLASH,
+        }
+    }
+
+    /// The KWS model's layers on the U55-128: the block configuration and compute cycles
+    /// Vela 5.2.0's own functions give for the same query (`find_block_config`,
+    /// `measure_cycle_cost`, `measure_element_access`, called from Python on the same shapes).
+    #[test]
+    fn compute_cycles_match_velas_functions() {
+        let cfg = Config::u55(128).unwrap();
+        let cases = [
+            (
+                "conv 1x1",
+                layer(Block::Convolution, [25, 5, 64], [25, 5, 64], (1, 1), (1, 1)),
+                (9, 6, 32),
+                5904,
+                17280,
+            ),
+            (
+                "conv 10x4 s2",
+                layer(
+                    Block::Convolution,
+                    [49, 10, 1],
+                    [25, 5, 64],
+                    (10, 4),
+                    (2, 2),
+                ),
+                (10, 6, 16),
+                29598,
+                6240,
+            ),
+            (
+                "depthwise 3x3",
+                layer(Block::Depthwise, [25, 5, 64], [25, 5, 64], (3, 3), (1, 1)),
+                (14, 6, 16),
+                8624,
+                10240,
+            ),
+        ];
+        for (name, l, block, cycles, ifm) in cases {
+            let bc = find_block_config(&cfg, &l).unwrap();
+            let e = estimate(&cfg, &l, bc);
+            assert_eq!((bc.ofm.h, bc.ofm.w, bc.ofm.c), block, "{name}: block");
+            assert_eq!(e.npu_cycles, cycles, "{name}: cycles");
+            assert_eq!(e.ifm_read, ifm, "{name}: feature-map reads");
+        }
+    }
+}

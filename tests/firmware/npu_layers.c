@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One NPU descriptor of each kind, each checked against the CPU's reference kernel on the
+ * same operands, with the NPU's counters read back: tests/e2e/npu.rs holds the expected
+ * cycles (Vela's estimate of each layer) and compares the outputs' agreement.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "mcusim_npu.h"
+#include "mnn_functions.h"
+
+#ifndef MCUSIM_NPU_BASE
+int main(void) {
+    puts("npu_layers: this board has no npu");
+    return 0;
+}
+#else
+
+#define H 16
+#define W 16
+#define C 16
+static int8_t ifm[H * W * C], ifm2[H * W * C], weights[C * 3 * 3 * C];
+static int8_t npu_out[H * W * C], cpu_out[H * W * C];
+static int32_t bias[64], multiplier[64], shift[64];
+static uint32_t seed = 2026u;
+
+static int8_t next(void) {
+    seed ^= seed << 13;
+    seed ^= seed >> 17;
+    seed ^= seed << 5;
+    return (int8_t)(seed >> 24);
+}
+
+static void fill(int8_t *p, int n) {
+    for (int i = 0; i < n; i++) {
+        p[i] = next();
+    }
+}
+
+static void report(const char *name, const mcusim_npu_op *op, mnn_status cpu, int bytes) {
+    memset(npu_out, 0x55, sizeof npu_out);
+    MCUSIM_NPU_CMD = MCUSIM_NPU_RESET_COUNTERS;
+    uint32_t failed = mcusim_npu_run(op, 1);
+    uint32_t cycles = MCUSIM_NPU_ACTIVE_LO, macs = MCUSIM_NPU_MACS_LO;
+    int same = failed == 0u && cpu == MNN_SUCCESS && memcmp(npu_out, cpu_out, (size_t)bytes) == 0;
+    printf("npu_layers: %s %s, %lu cycles, %lu MACs, %lu+%lu bytes read\n", name,
+           same ? "agrees" : "DIFFERS", (unsigned long)cycles, (unsigned long)macs,
+           (unsigned long)MCUSIM_NPU_P0_READ, (unsigned long)MCUSIM_NPU_P1_READ);
+}
+
+static mcusim_npu_op base(uint32_t kind, int32_t ih, int32_t iw, int32_t ic, int32_t oh, int32_t ow,
+                          int32_t oc) {
+    mcusim_npu_op op;
+    memset(&op, 0, sizeof op);
+    op.op = kind;
+    op.ifm = ifm;
+    op.ofm = npu_out;
+    op.ifm_dims[0] = 1, op.ifm_dims[1] = ih, op.ifm_dims[2] = iw, op.ifm_dims[3] = ic;
+    op.ofm_dims[0] = 1, op.ofm_dims[1] = oh, op.ofm_dims[2] = ow, op.ofm_dims[3] = oc;
+    op.stride[0] = op.stride[1] = 1;
+    op.dilation[0] = op.dilation[1] = 1;
+    op.act_min = -128, op.act_max = 127;
+    op.ifm_offset = 3, op.ofm_offset = -5;
+    return op;
+}
+
+int main(void) {
+    fill(ifm, sizeof ifm);
+    fill(ifm2, sizeof ifm2);
+    fill(weights, sizeof weights);
+    for (int i = 0; i < 64; i++) {
+        bias[i] = (int32_t)next() * 37;
+        multiplier[i] = 1200000000 + (int32_t)next() * 1000000;
+        shift[i] = -7 - (i & 1);
+    }
+    const mnn_per_channel_quant q = {multiplier, shift};
+
+    /* CONV_2D 3x3, 16 -> 16 channels, SAME padding, ReLU. */
+    mcusim_npu_op conv = base(MCUSIM_NPU_CONV_2D, H, W, C, H, W, C);
+    conv.weights = weights, conv.bias = bias, conv.multiplier = multiplier, conv.shift = shift;
+    conv.filter_dims[0] = C, conv.filter_dims[1] = 3, conv.filter_dims[2] = 3, conv.filter_dims[3] = C;
+    conv.pad[0] = conv.pad[1] = 1;
+    conv.act_min = -5;
+    {
+        const mnn_conv_params p = {3, -5, 1, 1, 1, 1, 1, 1, {-5, 127}};
+        const mnn_dims in = {1, H, W, C}, f = {C, 3, 3, C}, out = {1, H, W, C};
+        mnn_status s = mnn_conv_s8_ref(&p, &q, &in, ifm, &f, weights, bias, &out, cpu_out);
+        report("CONV_2D", &conv, s, H * W * C);
+    }
+
+    /* DEPTHWISE_CONV_2D 3x3, stride 2, 16 channels. */
+    mcusim_npu_op dw = base(MCUSIM_NPU_DEPTHWISE_CONV_2D, H, W, C, H / 2, W / 2, C);
+    dw.weights = weights, dw.bias = bias, dw.multiplier = multiplier, dw.shift = shift;
+    dw.filter_dims[0] = 1, dw.filter_dims[1] = 3, dw.filter_dims[2] = 3, dw.filter_dims[3] = C;
+    dw.stride[0] = dw.stride[1] = 2;
+    dw.depth_multiplier = 1;
+    {
+        const mnn_dw_conv_params p = {3, -5, 1, 2, 2, 0, 0, 1, 1, {-128, 127}};
+        const mnn_dims in = {1, H, W, C}, f = {1, 3, 3, C}, out = {1, H / 2, W / 2, C};
+        mnn_status s = mnn_depthwise_conv_s8_ref(&p, &q, &in, ifm, &f, weights, bias, &out, cpu_out);
+        report("DEPTHWISE_CONV_2D", &dw, s, H / 2 * W / 2 * C);
+    }
+
+    /* FULLY_CONNECTED 1024 -> 64, per-tensor quantisation. */
+    mcusim_npu_op fc = base(MCUSIM_NPU_FULLY_CONNECTED, 1, 1, 1024, 1, 1, 64);
+    fc.weights = weights, fc.bias = bias, fc.multiplier = multiplier, fc.shift = shift;
+    fc.filter_dims[0] = 64, fc.filter_dims[1] = 1, fc.filter_dims[2] = 1, fc.filter_dims[3] = 1024;
+    {
+        const mnn_fc_params p = {3, 0, -5, {-128, 127}};
+        const mnn_dims in = {1, 1, 1, 1024}, f = {64, 1, 1, 1024};
+        static int8_t fcw[64 * 1024];
+        fill(fcw, sizeof fcw);
+        fc.weights = fcw;
+        mnn_status s = mnn_fully_connected_s8_ref(&p, &q, 0, &in, ifm, &f, fcw, bias, cpu_out);
+        report("FULLY_CONNECTED", &fc, s, 64);
+    }
+
+    /* AVERAGE_POOL_2D and MAX_POOL_2D 2x2, stride 2. */
+    const mnn_pool_params pp = {2, 2, 0, 0, 2, 2, {-128, 127}};
+    const mnn_dims pin = {1, H, W, C}, pout = {1, H / 2, W / 2, C};
+    mcusim_npu_op avg = base(MCUSIM_NPU_AVERAGE_POOL_2D, H, W, C, H / 2, W / 2, C);
+    avg.filter_dims[1] = avg.filter_dims[2] = 2;
+    avg.stride[0] = avg.stride[1] = 2;
+    avg.ifm_offset = avg.ofm_offset = 0;
+    report("AVERAGE_POOL_2D", &avg, mnn_avgpool_s8_ref(&pp, &pin, ifm, &pout, cpu_out), H / 2 * W / 2 * C);
+    mcusim_npu_op max = avg;
+    max.op = MCUSIM_NPU_MAX_POOL_2D;
+    report("MAX_POOL_2D", &max, mnn_maxpool_s8_ref(&pp, &pin, ifm, &pout, cpu_out), H / 2 * W / 2 * C);
+
+    /* ADD and MUL of two 16x16x16 tensors. */
+    const mnn_dims e = {1, H, W, C};
+    mcusim_npu_op add = base(MCUSIM_NPU_ADD, H, W, C, H, W, C);
+    add.ifm2 = ifm2;
+    memcpy(add.ifm2_dims, add.ifm_dims, sizeof add.ifm2_dims);
+    add.ifm_offset = 7, add.ifm2_offset = -2, add.ofm_offset = 1;
+    add.ifm_multiplier = 1073741824, add.ifm_shift = 0;
+    add.ifm2_multiplier = 1518500250, add.ifm2_shift = -1;
+    add.left_shift = 20;
+    add.ofm_multiplier = 1342177280, add.ofm_shift = -19;
+    {
+        const mnn_add_params p = {7, 1073741824, 0, -2, 1518500250, -1, 20, 1, 1342177280, -19, {-128, 127}};
+        report("ADD", &add, mnn_add_s8_ref(&p, &e, ifm, &e, ifm2, &e, cpu_out), H * W * C);
+    }
+    mcusim_npu_op mul = add;
+    mul.op = MCUSIM_NPU_MUL;
+    mul.ofm_multiplier = 1431655765, mul.ofm_shift = -8;
+    {
+        const mnn_mul_params p = {7, -2, 1, 1431655765, -8, {-128, 127}};
+        report("MUL", &mul, mnn_mul_s8_ref(&p, &e, ifm, &e, ifm2, &e, cpu_out), H * W * C);
+    }
+
+    /* A bad descriptor fails with its index. */
+    mcusim_npu_op bad[2] = {avg, avg};
+    bad[1].op = 99u;
+    printf("npu_layers: bad descriptor -> %lu\n", (unsigned long)mcusim_npu_run(bad, 2));
+    return 0;
+}
+#endif
