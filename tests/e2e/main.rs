@@ -15,6 +15,7 @@ mod energy;
 mod fit;
 mod kernels;
 mod models;
+mod npu;
 mod qemu;
 mod run;
 mod runner;

@@ -11,7 +11,7 @@ pub fn boards() -> Vec<String> {
     Board::builtin_names().map(String::from).collect()
 }
 
-fn root() -> PathBuf {
+pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
@@ -26,6 +26,12 @@ pub fn firmware(board: &str, name: &str, defines: &[&str]) -> PathBuf {
     };
     let sources = vec![root().join("tests/firmware").join(format!("{name}.c"))];
     build_once(board, &file, sources, defines, false)
+}
+
+/// A firmware from `tests/firmware/NAME.c` linked with the mnn kernel library.
+pub fn kernel_firmware(board: &str, name: &str) -> PathBuf {
+    let sources = vec![root().join("tests/firmware").join(format!("{name}.c"))];
+    build_once(board, &format!("{name}.elf"), sources, &[], true)
 }
 
 /// A C++ firmware from the folder `tests/firmware/NAME/`: every `.cpp` in it (subfolders too)

@@ -13,9 +13,13 @@
 //! - `calibrate`: run an integer workload mix (`tests/firmware/intmix.c`) on each core from
 //!   zero-wait-state memory and compare the speed ratios between cores with the published
 //!   CoreMark/MHz ratios (a calibration check, not a test).
+//! - `vela`: mcusim's NPU against Arm's Vela on the shared models, per layer, for the U55-128
+//!   and U55-256 (installs `ethos-u-vela` in a virtualenv under `target/`; a benchmark).
 //! - `deps`: only install the system packages.
 //! - `tone OUT.wav SECONDS`: write SECONDS of a 16 kHz test signal (a 440 Hz tone with a
 //!   faster ripple), for `--stream`.
+
+mod vela;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -52,6 +56,7 @@ fn main() -> ExitCode {
             deps().and_then(|()| bench(against))
         }
         Some("calibrate") => deps().and_then(|()| calibrate()),
+        Some("vela") => deps().and_then(|()| vela::run()),
         Some("bench-kernels") => deps().and_then(|()| bench_kernels(args.get(1).map_or("nucleo-l4r5zi", String::as_str))),
         Some("build-c") if args.len() >= 4 => build_c(&args[1], &args[2], &args[3..]),
         Some("snapshot") if args.len() == 2 => deps().and_then(|()| snapshot(Path::new(&args[1]))),
@@ -59,7 +64,7 @@ fn main() -> ExitCode {
             build_firmware(&args[1], &args[2]).map(|p| println!("{}", p.display()))
         }
         _ => Err(
-            "usage: cargo xtask demo | test | bench | bench-kernels [BOARD] | calibrate | deps | snapshot DIR | firmware BOARD NAME | build-c BOARD OUT.elf ARGS... | tone OUT.wav SECONDS"
+            "usage: cargo xtask demo | test | bench | bench-kernels [BOARD] | vela | calibrate | deps | snapshot DIR | firmware BOARD NAME | build-c BOARD OUT.elf ARGS... | tone OUT.wav SECONDS"
                 .into(),
         ),
     };

@@ -59,6 +59,10 @@ pub fn lower(l: &Lowering<'_>) -> Result<Lowered, LowerError> {
 
 impl Operator for Pool {
     fn npu(&self) -> Result<(), String> {
+        // A global pool (one output pixel) has no stride to speak of: Vela runs it too.
+        if self.output.h == 1 && self.output.w == 1 {
+            return Ok(());
+        }
         super::npu_stride(self.stride)
     }
 

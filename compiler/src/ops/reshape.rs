@@ -22,6 +22,10 @@ impl Operator for Reshape {
         true
     }
 
+    fn npu(&self) -> Result<(), String> {
+        Err("its output is its input's bytes: nothing to compute".into())
+    }
+
     fn c_call(&self, _c: &mut String, at: &CallSite<'_>) -> String {
         let (size, input, out) = (self.size, &at.input, &at.out);
         format!("(mnn_copy_s8({input}, {size}, {out}), MNN_SUCCESS)")

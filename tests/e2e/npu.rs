@@ -1,0 +1,142 @@
+//! mcusim's NPU (`sim/src/devices/npu.rs`) driven by real firmware through the runtime's
+//! driver (`kernels/runtime/mcusim_npu.h`) on `corstone-300`: one descriptor of each kind
+//! agrees with the CPU's reference kernel and takes the cycles Vela's model gives; a bad
+//! descriptor fails with its index; a compiled model runs its layers on the NPU while the
+//! core sleeps, and the profile shows it.
+
+use crate::support::*;
+
+const BOARD: &str = "corstone-300";
+
+/// Each descriptor's cycles: Vela 5.2.0's estimate of the same layer on the U55-128 with
+/// `Ethos_U55_High_End_Embedded` (the largest of compute and each port's transfers;
+/// `xtask/vela/layer_cycles.py` computes them with Vela's own functions), plus mcusim's
+/// 32-cycle descriptor fetch.
+const EXPECTED: [(&str, u64, u64); 7] = [
+    // (operation, cycles, MACs); compute-bound unless noted.
+    ("CONV_2D", 8536 + 32, 589_824),
+    ("DEPTHWISE_CONV_2D", 1424 + 32, 9216),
+    ("FULLY_CONNECTED", 10281 + 32, 65_536),
+    // Bound by the SRAM port: 5,120 bytes read in 16-byte bursts of a 32-byte burst length
+    // (half efficiency) and 1,024 written, at 8 bytes per cycle.
+    ("AVERAGE_POOL_2D", 1536 + 32, 4096),
+    ("MAX_POOL_2D", 1536 + 32, 4096),
+    ("ADD", 6144 + 32, 0),
+    ("MUL", 3072 + 32, 0),
+];
+
+#[test]
+fn each_descriptor_agrees_with_the_cpu_and_takes_velas_cycles() {
+    let elf = kernel_firmware(BOARD, "npu_layers");
+    let run = mcusim(["run", "-q", "--board", BOARD, elf.to_str().unwrap()]);
+    assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
+    for (op, cycles, macs) in EXPECTED {
+        let line = run
+            .stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("npu_layers: {op} ")))
+            .unwrap_or_else(|| panic!("no line for {op}: {}", run.stdout));
+        assert!(line.starts_with("agrees"), "{op}: {line}");
+        let numbers: Vec<u64> = line
+            .split([',', ' ', '+'])
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        assert_eq!(numbers[..2], [cycles, macs], "{op}: {line}");
+    }
+    // The second descriptor of the queue is bad: the driver returns 1 + its index.
+    assert!(
+        run.stdout.contains("npu_layers: bad descriptor -> 2"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// KWS compiled for the NPU board: its convolutions run on the NPU while the core sleeps,
+/// the layers the NPU lacks stay on the CPU with the reason said, and `--cpu-only` runs
+/// everything on the CPU, slower.
+#[test]
+fn a_model_runs_on_the_npu_and_the_profile_shows_it() {
+    let model = root().join("examples/models/kws_ds_cnn.tflite");
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("npu");
+    std::fs::create_dir_all(&dir).unwrap();
+    let profile = |extra: &[&str], out: &str| {
+        let out = dir.join(out);
+        let mut args: Vec<&std::ffi::OsStr> = vec![
+            "profile".as_ref(),
+            model.as_os_str(),
+            "--board".as_ref(),
+            BOARD.as_ref(),
+            "--json".as_ref(),
+            out.as_os_str(),
+        ];
+        args.extend(extra.iter().map(std::ffi::OsStr::new));
+        let run = mcusim(args);
+        assert_eq!(run.status, 0, "{}", run.stderr);
+        let p: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        assert_valid("profile", &p);
+        (run, p)
+    };
+    let (run, npu) = profile(&[], "npu.json");
+    assert!(
+        run.stderr.contains("layers on the NPU"),
+        "the placement is said: {}",
+        run.stderr
+    );
+    let (_, again) = profile(&[], "again.json");
+    assert_eq!(npu["layers"], again["layers"], "deterministic");
+    let (_, cpu) = profile(&["--cpu-only"], "cpu.json");
+    let cycles = |p: &serde_json::Value| p["totals"]["cycles"].as_u64().unwrap();
+    assert!(
+        cycles(&npu) * 3 < cycles(&cpu),
+        "the NPU is much faster: {} against {}",
+        cycles(&npu),
+        cycles(&cpu)
+    );
+    let npu_busy = |l: &serde_json::Value| {
+        l["devices"].as_array().and_then(|d| {
+            d.iter().find(|d| d["device"] == "npu").map(|d| {
+                (
+                    d["busy_cycles"].as_u64().unwrap(),
+                    d["macs"].as_u64().unwrap(),
+                )
+            })
+        })
+    };
+    let mut on_npu = 0;
+    for l in npu["layers"].as_array().unwrap() {
+        if let Some((busy, macs)) = npu_busy(l) {
+            on_npu += 1;
+            // The model's MACs; a pool's window sums count too on the NPU (as Vela counts them).
+            let model_macs = l["macs"].as_u64().unwrap();
+            assert!(
+                macs == model_macs || model_macs == 0,
+                "{}: {macs}",
+                l["name"]
+            );
+            let layer = l["cycles"].as_u64().unwrap();
+            assert!(
+                busy <= layer && busy > 0,
+                "{}: {busy} of {layer}",
+                l["name"]
+            );
+            // The core sleeps in WFI while the NPU works.
+            let sleep = l["breakdown"]["sleep"].as_u64().unwrap_or(0);
+            assert!(sleep * 2 > busy, "{}: asleep {sleep} of {busy}", l["name"]);
+        } else {
+            assert!(
+                ["SOFTMAX", "RESHAPE"].contains(&l["op"].as_str().unwrap()),
+                "only what the NPU lacks stays on the CPU: {}",
+                l["op"]
+            );
+        }
+    }
+    assert!(on_npu >= 4, "{on_npu} layers on the NPU");
+    for l in cpu["layers"].as_array().unwrap() {
+        assert!(
+            npu_busy(l).is_none(),
+            "--cpu-only: {} on the NPU",
+            l["name"]
+        );
+    }
+}
