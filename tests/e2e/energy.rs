@@ -27,7 +27,8 @@ fn every_built_in_board_estimates_the_energy_of_kws() {
     for board in boards() {
         let (_, p) = profile_on(&kws(), &board, &dir.join(format!("{board}.json")));
         let total = p["totals"]["energy_uj"].as_f64().unwrap_or(0.0);
-        assert!(total > 100.0, "{board}: {total} uJ");
+        // Hundreds of uJ on a CPU; a few on the NPU of corstone-300.
+        assert!(total > 1.0, "{board}: {total} uJ");
         let layers: f64 = p["layers"]
             .as_array()
             .unwrap()

@@ -93,7 +93,11 @@ fn the_cycle_counter_reads_the_cycle_count_at_the_reading_instruction() {
         // block, so only time taken at the exact reading instruction gives these. A load
         // issues in 2 cycles on M0+/M3/M4 (TRM tables), 1 on M7 and M33 (LDR latency 2, issue
         // 1: LLVM ARMScheduleM7.td, jnk0le RP2350); a NOP in 1.
-        let load = if matches!(board.as_str(), "stm32f746g-disco" | "nucleo-u575zi") {
+        let core = mcusim_boards::Board::resolve(&board).unwrap().core;
+        let load = if matches!(
+            core,
+            mcusim_boards::Core::CortexM7 | mcusim_boards::Core::CortexM33
+        ) {
             1
         } else {
             2

@@ -264,7 +264,7 @@ pub fn run() -> Result {
         }
     }
     println!(
-        "\nOn purpose, mcusim differs: its NPU reads weights uncompressed (Vela encodes them), each layer is one descriptor with the core's driver around it (Vela's command stream runs back to back), and mcusim's busy cycles include the descriptor fetch (32 cycles)."
+        "\nWhere mcusim differs: each layer is one submission with the core's driver around it, so its weights stream from flash during that layer only (Vela's command stream prefetches them under the layers before); the encoded weights' size is mcusim's own Golomb-Rice estimate, not Vela's encoder; busy cycles include the 32-cycle descriptor fetch."
     );
     Ok(())
 }

@@ -381,6 +381,7 @@ impl Npu {
             dilation,
             activation,
             weighted,
+            weight_stream: 0,
             ifm_mem: mem(self, d.0[word::IFM], cx),
             ifm2_mem: mem(self, d.0[word::IFM2], cx),
             ofm_mem: mem(self, d.0[word::OFM], cx),
@@ -397,6 +398,16 @@ impl Npu {
             let mut c = npu::find_block_config(&self.cfg, &layer).ok_or(Fault::Descriptor)?;
             c.ofm = ofm;
             c
+        };
+        // The weights first: their encoded size sets the weight stream's time.
+        let mut layer = layer;
+        let weights = match filter_d {
+            Some(f) => {
+                let w = self.read_i8(cx, d.0[word::WEIGHTS], f.len(), start, 0)?;
+                layer.weight_stream = npu::encoded_weight_bytes(&w);
+                Some(w)
+            }
+            None => None,
         };
         let est = npu::estimate(&self.cfg, &layer, bc);
         let span = est.cycles;
@@ -418,8 +429,8 @@ impl Npu {
         let out = match op {
             Op::Conv | Op::Depthwise | Op::FullyConnected => {
                 let f = filter_d.ok_or(Fault::Descriptor)?;
-                let weights = self.read_i8(cx, d.0[word::WEIGHTS], f.len(), start, span)?;
-                count(d.0[word::WEIGHTS], f.len() as u64, false, self, cx);
+                let weights = weights.unwrap_or_default();
+                count(d.0[word::WEIGHTS], est.weights_read, false, self, cx);
                 let channels = if op == Op::FullyConnected {
                     f.n as usize
                 } else {
