@@ -47,8 +47,8 @@ int main(void) {
     printf("systick delta %lu\n", (unsigned long)(v0 - v1));
 
     /* Semihosting's clock is simulated time: centiseconds of cycles at the board clock. Spin
-     * for more than 1/100 s first (at most 2.16 M cycles, on the 216 MHz board). */
-    for (volatile uint32_t i = 0; i < 600000u; i++) {
+     * for more than 1/100 s first (at most 5 M cycles, on the 500 MHz board). */
+    for (volatile uint32_t i = 0; i < 1500000u; i++) {
     }
     uint32_t cycles = has_cyccnt ? MCUSIM_DWT_CYCCNT : 0;
     int centis = mcusim_semihost(MCUSIM_SYS_CLOCK, 0);
