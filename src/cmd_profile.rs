@@ -53,7 +53,7 @@ pub fn run(args: &ProfileArgs) -> Result<Outcome> {
     };
     let to_stdout = args.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
     if !to_stdout && !args.tui {
-        print!("{}", table(&profile, !args.quiet));
+        print!("{}", table(&profile, !args.quiet, &board));
     }
     out::write_if(args.json.as_deref(), || export::json(&profile))?;
     out::exports(&profile, &args.exports)?;
@@ -96,9 +96,9 @@ pub fn run(args: &ProfileArgs) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-/// The layer table; with `summary`, the memory, hot functions and energy lines after it
-/// (`-q` prints the table alone).
-fn table(p: &mcusim_profiler::Profile, summary: bool) -> String {
+/// The layer table; with `summary`, the memory, hot functions, energy and device lines after
+/// it (`-q` prints the table alone).
+fn table(p: &mcusim_profiler::Profile, summary: bool, board: &mcusim_boards::Board) -> String {
     let mut t = String::new();
     let name_w = p
         .layers
@@ -211,6 +211,35 @@ fn table(p: &mcusim_profiler::Profile, summary: bool) -> String {
         let _ = writeln!(t, "hot functions: {}", top.join(", "));
     }
     let _ = writeln!(t, "{}", mcusim_profiler::energy_line(p));
+    for d in &p.devices {
+        // An NPU's MACs against its peak: how well the layers fill its MAC array.
+        let peak = board
+            .peripherals()
+            .iter()
+            .find(|x| x.name == d.device)
+            .and_then(|x| match x.model {
+                mcusim_boards::PeripheralModel::Npu { macs, .. } => Some(u64::from(macs)),
+                _ => None,
+            });
+        let mut line = format!(
+            "{}: busy {} cycles ({:.1}% of the run), {} bytes",
+            d.device,
+            group(d.busy_cycles.0),
+            100.0 * d.busy_share,
+            group(d.bytes)
+        );
+        if let Some(peak) = peak
+            && d.busy_cycles.0 > 0
+        {
+            let _ = write!(
+                line,
+                ", {} MACs at {:.1}% of its {peak}-MAC peak",
+                group(d.macs),
+                100.0 * d.macs as f64 / (d.busy_cycles.0 * peak) as f64
+            );
+        }
+        let _ = writeln!(t, "{line}");
+    }
     if let Some(s) = &p.stream {
         t.push_str(&mcusim_profiler::stream::lines(s));
     }

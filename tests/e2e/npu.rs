@@ -83,6 +83,11 @@ fn a_model_runs_on_the_npu_and_the_profile_shows_it() {
         "the placement is said: {}",
         run.stderr
     );
+    assert!(
+        run.stdout.contains("of its 128-MAC peak"),
+        "the NPU's MAC utilisation: {}",
+        run.stdout
+    );
     let (_, again) = profile(&[], "again.json");
     assert_eq!(npu["layers"], again["layers"], "deterministic");
     let (_, cpu) = profile(&["--cpu-only"], "cpu.json");
