@@ -352,7 +352,6 @@ impl Npu {
             Activation::None
         };
         let weighted = filter_d.is_some();
-        let mem = |this: &Self, a: u32, cx: &mut Context<'_>| this.memory(a, cx);
         // FC as Vela sees it: one 1x1 vector product per batch row.
         let (ifm_s, ofm_s) = if op == Op::FullyConnected {
             let rows = ifm_d.len() as u32 / filter_d.map_or(1, |f| f.c.max(1) as u32);
@@ -382,10 +381,10 @@ impl Npu {
             activation,
             weighted,
             weight_stream: 0,
-            ifm_mem: mem(self, d.0[word::IFM], cx),
-            ifm2_mem: mem(self, d.0[word::IFM2], cx),
-            ofm_mem: mem(self, d.0[word::OFM], cx),
-            weights_mem: mem(self, d.0[word::WEIGHTS], cx),
+            ifm_mem: self.memory(d.0[word::IFM], cx),
+            ifm2_mem: self.memory(d.0[word::IFM2], cx),
+            ofm_mem: self.memory(d.0[word::OFM], cx),
+            weights_mem: self.memory(d.0[word::WEIGHTS], cx),
         };
         let block = d.0[word::BLOCK];
         let bc = if block == 0 {
@@ -395,9 +394,8 @@ impl Npu {
             if ofm.elements() == 0 {
                 return Err(Fault::Descriptor);
             }
-            let mut c = npu::find_block_config(&self.cfg, &layer).ok_or(Fault::Descriptor)?;
-            c.ofm = ofm;
-            c
+            // The input block follows the descriptor's output block, not the search's.
+            npu::block_config(&self.cfg, &layer, ofm)
         };
         // The weights first: their encoded size sets the weight stream's time.
         let mut layer = layer;

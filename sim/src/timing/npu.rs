@@ -276,6 +276,61 @@ fn ifm_block(cfg: &Config, l: &Layer, ofm: Shape) -> Shape {
     )
 }
 
+/// What the block configuration depends on besides the output block: the larger input (an
+/// elementwise layer's second may be), whether it is a scalar, whether the input block is
+/// as deep as the output block, the traversal and the input block's depth otherwise.
+struct Traversal {
+    ifm_shape: Shape,
+    scalar: bool,
+    equal_depth: bool,
+    part_kernel: bool,
+    ifm_depth: u32,
+}
+
+fn traversal(cfg: &Config, l: &Layer) -> Traversal {
+    let mut ifm_shape = l.ifm;
+    let mut scalar = false;
+    if let Some(i2) = l.ifm2 {
+        scalar = i2.elements() == 1;
+        if i2.elements() > ifm_shape.elements() {
+            ifm_shape = i2;
+        }
+    }
+    let part = l.convolution() && part_kernel(ifm_shape, l.kernel);
+    Traversal {
+        ifm_shape,
+        scalar,
+        equal_depth: matches!(
+            l.block,
+            Block::Elementwise { .. } | Block::Pooling { .. } | Block::Depthwise
+        ),
+        part_kernel: part,
+        // Vela's `_ifm_blockdepth` for 8-bit inputs.
+        ifm_depth: round_up(
+            ifm_shape.c.min(if part { 16 } else { 32 }),
+            cfg.ifm_ublock_c,
+        ),
+    }
+}
+
+fn config_for(cfg: &Config, l: &Layer, t: &Traversal, ofm: Shape) -> BlockConfig {
+    let mut ifm = ifm_block(cfg, l, ofm);
+    if !t.equal_depth {
+        ifm.c = t.ifm_depth;
+    }
+    BlockConfig {
+        ofm,
+        ifm,
+        part_kernel: t.part_kernel,
+    }
+}
+
+/// The block configuration with output block `ofm` (a descriptor's own choice), its input
+/// block derived as for Vela's search.
+pub fn block_config(cfg: &Config, l: &Layer, ofm: Shape) -> BlockConfig {
+    config_for(cfg, l, &traversal(cfg, l), ofm)
+}
+
 /// Whether the blocks fit in SHRAM (Vela's `_try_block_config`, without the LUT).
 fn fits(cfg: &Config, elementwise: bool, scalar: bool, ofm: Shape, ifm: Shape) -> bool {
     const BANK: u32 = 1024;
@@ -304,23 +359,12 @@ fn fits(cfg: &Config, elementwise: bool, scalar: bool, ofm: Shape, ifm: Shape) -
 /// fetch per output element.
 pub fn find_block_config(cfg: &Config, l: &Layer) -> Option<BlockConfig> {
     let elementwise = matches!(l.block, Block::Elementwise { .. });
-    let mut ifm_shape = l.ifm;
-    let mut scalar = false;
-    if let Some(i2) = l.ifm2 {
-        scalar = i2.elements() == 1;
-        if i2.elements() > ifm_shape.elements() {
-            ifm_shape = i2;
-        }
-    }
+    let t = traversal(cfg, l);
+    let (ifm_shape, scalar) = (t.ifm_shape, t.scalar);
     let depthwise = l.block == Block::Depthwise;
-    let equal_depth = elementwise || matches!(l.block, Block::Pooling { .. }) || depthwise;
-    let part = l.convolution() && part_kernel(ifm_shape, l.kernel);
+    let equal_depth = t.equal_depth;
     let (ah, aw) = l.area();
     let ifm_repeats = u64::from(aw.div_ceil(SUB_KERNEL_MAX) * ah.div_ceil(SUB_KERNEL_MAX));
-    let ifm_blockdepth = round_up(
-        ifm_shape.c.min(if part { 16 } else { 32 }),
-        cfg.ifm_ublock_c,
-    );
     let weight_fetch_wh = if l.convolution() {
         u64::from(aw * ah)
     } else {
@@ -347,10 +391,8 @@ pub fn find_block_config(cfg: &Config, l: &Layer) -> Option<BlockConfig> {
                     continue;
                 }
                 let block = Shape::new(1, height, width, depth);
-                let mut ifm = ifm_block(cfg, l, block);
-                if !equal_depth {
-                    ifm.c = ifm_blockdepth;
-                }
+                let config = config_for(cfg, l, &t, block);
+                let ifm = config.ifm;
                 // The Conv1D optimisation of the 256 (`fit_block_for_ofm`).
                 let fitted = if l.ofm.h == 1 && l.kernel.0 == 1 && uh == 2 {
                     Shape::new(1, height.min(l.ofm.h), width, depth)
@@ -384,11 +426,6 @@ pub fn find_block_config(cfg: &Config, l: &Layer) -> Option<BlockConfig> {
                 if ifm_shape.elements() < ifm.elements() * 2 {
                     cost /= 2.0;
                 }
-                let config = BlockConfig {
-                    ofm: block,
-                    ifm,
-                    part_kernel: part,
-                };
                 match best {
                     Some((b, _, _)) if cost > b => {}
                     Some((b, coverage, _)) if cost == b => {
@@ -413,11 +450,10 @@ pub fn find_block_config(cfg: &Config, l: &Layer) -> Option<BlockConfig> {
 /// Bytes moved per burst-length bytes of useful data (Vela's
 /// `_estimate_memory_transfer_efficiency`, NHWC): `bytes` scaled up when a block's rows are
 /// shorter than the memory's burst.
-fn transfer(mem: &Memory, read: bool, block: Shape, tensor: Shape, macs: u32, bytes: f64) -> f64 {
+fn transfer(mem: &Memory, read: bool, block: Shape, macs: u32, bytes: f64) -> f64 {
     let bits = IFM_BITS;
     // Vela compares the innermost (Z) stride of NHWC, one element's bytes, with the block's
     // depth: only a block one element deep reads whole rows in one burst.
-    let _ = tensor;
     let contiguous = block.c * bits / 8 == 1;
     let burst_bits = if read {
         if contiguous {
@@ -439,24 +475,12 @@ fn transfer(mem: &Memory, read: bool, block: Shape, tensor: Shape, macs: u32, by
 fn block_memory_cycles(cfg: &Config, l: &Layer, bc: &BlockConfig) -> (f64, f64) {
     let ifm = l.ifm.min(bc.ifm);
     let ifm_cycles = f64::from(l.ifm_mem.read_latency)
-        + transfer(
-            &l.ifm_mem,
-            true,
-            bc.ifm,
-            l.ifm,
-            cfg.macs,
-            ifm.elements() as f64,
-        ) / l.ifm_mem.bytes_per_cycle;
+        + transfer(&l.ifm_mem, true, bc.ifm, cfg.macs, ifm.elements() as f64)
+            / l.ifm_mem.bytes_per_cycle;
     let ofm = l.ofm.min(bc.ofm);
     let ofm_cycles = f64::from(l.ofm_mem.write_latency)
-        + transfer(
-            &l.ofm_mem,
-            false,
-            bc.ofm,
-            l.ofm,
-            cfg.macs,
-            ofm.elements() as f64,
-        ) / l.ofm_mem.bytes_per_cycle;
+        + transfer(&l.ofm_mem, false, bc.ofm, cfg.macs, ofm.elements() as f64)
+            / l.ofm_mem.bytes_per_cycle;
     (ifm_cycles, ofm_cycles)
 }
 
@@ -684,18 +708,18 @@ pub fn estimate(cfg: &Config, l: &Layer, bc: BlockConfig) -> Estimate {
     add(
         &mut ports,
         &l.ofm_mem,
-        transfer(&l.ofm_mem, false, bc.ofm, l.ofm, cfg.macs, ofm_write as f64),
+        transfer(&l.ofm_mem, false, bc.ofm, cfg.macs, ofm_write as f64),
     );
     add(
         &mut ports,
         &l.ifm_mem,
-        transfer(&l.ifm_mem, true, bc.ifm, l.ifm, cfg.macs, ifm_read as f64),
+        transfer(&l.ifm_mem, true, bc.ifm, cfg.macs, ifm_read as f64),
     );
-    if let Some(s2) = l.ifm2 {
+    if l.ifm2.is_some() {
         add(
             &mut ports,
             &l.ifm2_mem,
-            transfer(&l.ifm2_mem, true, bc.ifm, s2, cfg.macs, ifm2_read as f64),
+            transfer(&l.ifm2_mem, true, bc.ifm, cfg.macs, ifm2_read as f64),
         );
     }
     add(
