@@ -107,17 +107,20 @@ fn table(p: &mcusim_profiler::Profile, summary: bool, board: &mcusim_boards::Boa
         .max()
         .unwrap_or(4)
         .clamp(5, 40);
-    let _ = writeln!(
+    // Boards with an NPU get the engine column (`npu 23% flash`: MAC utilisation and bound).
+    let engines = p.layers.iter().any(|l| l.engine.is_some());
+    let _ = write!(
         t,
         "{:>3}  {:<18} {:<name_w$} {:>11} {:>12} {:>7} {:>6} {:>9}",
         "#", "op", "layer", "MACs", "cycles", "c/MAC", "share", "uJ"
     );
+    t.push_str(if engines { "  engine\n" } else { "\n" });
     for r in &p.layers {
         let per = r
             .cycles_per_mac
             .map_or_else(|| "-".into(), |c| format!("{c:.2}"));
         let name = mcusim_profiler::abbreviate(&r.name, name_w);
-        let _ = writeln!(
+        let _ = write!(
             t,
             "{:>3}  {:<18} {:<name_w$} {:>11} {:>12} {:>7} {:>5.1}% {:>9}",
             r.index,
@@ -129,6 +132,12 @@ fn table(p: &mcusim_profiler::Profile, summary: bool, board: &mcusim_boards::Boa
             100.0 * r.share,
             mcusim_profiler::uj(r.energy_uj, 3)
         );
+        match mcusim_profiler::engine_cell(r) {
+            Some(e) if engines => {
+                let _ = writeln!(t, "  {e}");
+            }
+            _ => t.push('\n'),
+        }
     }
     let total = p.totals.cycles.0.max(1) as f64;
     // The cycles outside layers, as rows of their own: the rows sum to the total.

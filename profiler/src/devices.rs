@@ -76,15 +76,64 @@ pub fn busy(activity: &[Activity], from: Cycles, to: Cycles) -> Vec<DeviceBusy> 
             let touched = own
                 .iter()
                 .any(|a| a.overlap(from, to).0 > 0 || portion(a, 1, from, to) > 0);
+            // Its longest activity here; ties to the earliest, so the choice is deterministic.
+            let work = own
+                .iter()
+                .map(|a| (a.overlap(from, to).0, a))
+                .filter(|(c, _)| *c > 0)
+                .fold(None::<(u64, &Activity)>, |best, (c, a)| match best {
+                    Some((b, _)) if b >= c => best,
+                    _ => Some((c, a)),
+                })
+                .map(|(_, a)| a.label.clone());
             touched.then(|| DeviceBusy {
                 device: name.to_owned(),
                 busy_cycles: busy,
                 busy_share: busy.0 as f64 / span,
                 bytes,
                 macs,
+                work,
+                mac_utilisation: None,
             })
         })
         .collect()
+}
+
+/// The NPUs of `board` and their peak MACs per cycle, by peripheral name.
+pub fn mac_peaks(board: &mcusim_boards::Board) -> Vec<(String, u64)> {
+    board
+        .peripherals()
+        .iter()
+        .filter_map(|p| match p.model {
+            mcusim_boards::PeripheralModel::Npu { macs, .. } => {
+                Some((p.name.clone(), u64::from(macs)))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Sets each NPU's MAC utilisation in `busy` from its peak in `peaks`.
+pub fn utilisation(busy: &mut [DeviceBusy], peaks: &[(String, u64)]) {
+    for b in busy {
+        if let Some((_, peak)) = peaks.iter().find(|(n, _)| *n == b.device)
+            && b.busy_cycles.0 > 0
+        {
+            b.mac_utilisation = Some(b.macs as f64 / (b.busy_cycles.0 * peak) as f64);
+        }
+    }
+}
+
+/// The engine that ran a layer whose device work is `busy`: `npu` when an NPU did MACs in
+/// it, `cpu` otherwise; `None` on a board without an NPU.
+pub fn engine(busy: &[DeviceBusy], peaks: &[(String, u64)]) -> Option<String> {
+    if peaks.is_empty() {
+        return None;
+    }
+    let npu = busy
+        .iter()
+        .any(|b| b.macs > 0 && peaks.iter().any(|(n, _)| *n == b.device));
+    Some(if npu { "npu" } else { "cpu" }.into())
 }
 
 /// Each device's work over the whole run (`0..cycles`).
@@ -153,5 +202,22 @@ mod tests {
     fn no_activity_no_rows() {
         assert!(busy(&[], Cycles(0), Cycles(10)).is_empty());
         assert!(summary(&[], Cycles(10)).is_empty());
+    }
+
+    #[test]
+    fn an_npus_layers_get_their_engine_and_utilisation() {
+        let mut npu = act("npu", 0, 1_000, 64);
+        npu.macs = 64_000;
+        npu.label = "conv (flash)".into();
+        let log = [act("dma1", 0, 100, 8), npu];
+        let peaks = vec![("npu".to_owned(), 128)];
+        let mut b = busy(&log, Cycles(0), Cycles(2_000));
+        utilisation(&mut b, &peaks);
+        assert_eq!(b[0].mac_utilisation, None, "a DMA has no MACs");
+        assert_eq!(b[1].mac_utilisation, Some(64_000.0 / (1_000.0 * 128.0)));
+        assert_eq!(b[1].work.as_deref(), Some("conv (flash)"));
+        assert_eq!(engine(&b, &peaks).as_deref(), Some("npu"));
+        assert_eq!(engine(&b[..1], &peaks).as_deref(), Some("cpu"));
+        assert_eq!(engine(&b, &[]), None, "no NPU on the board");
     }
 }

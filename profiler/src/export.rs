@@ -21,14 +21,22 @@ fn csv_field(s: &str) -> String {
 }
 
 /// One row per layer. "TFLite_operator", "Op Cycles", "Network%", "MAC Count",
-/// "Network% (MAC)" and "Name" are Vela's per-layer columns of the same meaning.
+/// "Network% (MAC)", "Name" and, on boards with an NPU, "Util%" (the NPU's MACs against its
+/// peak) are Vela's per-layer columns of the same meaning; an NPU board adds the engine, the
+/// NPU's busy cycles and its bound.
 pub fn csv(p: &Profile) -> String {
+    let engines = p.layers.iter().any(|l| l.engine.is_some());
     let mut t = String::from(
-        "Index,TFLite_operator,Name,Op Cycles,Network%,MAC Count,Network% (MAC),Cycles/MAC,Instructions,Execute,Branch,Stall,Memory Wait,Energy (uJ)\n",
+        "Index,TFLite_operator,Name,Op Cycles,Network%,MAC Count,Network% (MAC),Cycles/MAC,Instructions,Execute,Branch,Stall,Memory Wait,Energy (uJ)",
     );
+    t.push_str(if engines {
+        ",Engine,NPU Cycles,Util%,Bound\n"
+    } else {
+        "\n"
+    });
     let macs = p.totals.macs.max(1) as f64;
     for l in &p.layers {
-        let _ = writeln!(
+        let _ = write!(
             t,
             "{},{},{},{},{:.4},{},{:.4},{},{},{},{},{},{},{}",
             l.index,
@@ -47,6 +55,20 @@ pub fn csv(p: &Profile) -> String {
             l.breakdown.memory.0,
             l.energy_uj.map_or(String::new(), |e| format!("{e:.6}"))
         );
+        if engines {
+            let npu = l.devices.iter().find(|d| d.mac_utilisation.is_some());
+            let bound = npu.and_then(|d| d.bound());
+            let _ = write!(
+                t,
+                ",{},{},{},{}",
+                l.engine.as_deref().unwrap_or(""),
+                npu.map_or(String::new(), |d| d.busy_cycles.0.to_string()),
+                npu.and_then(|d| d.mac_utilisation)
+                    .map_or(String::new(), |u| format!("{:.2}", 100.0 * u)),
+                bound.unwrap_or("")
+            );
+        }
+        t.push('\n');
     }
     t
 }

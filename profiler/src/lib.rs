@@ -44,6 +44,26 @@ pub fn abbreviate(name: &str, width: usize) -> String {
 
 /// An energy figure in microjoules with `decimals` decimals, or `-` when it is unknown (the
 /// board file gives no energy coefficients).
+/// A layer's engine as tables show it, on boards with an NPU: `cpu`, or `npu` with the NPU's
+/// MAC utilisation and what bounds it (`npu 23% flash`); `None` on boards without one.
+pub fn engine_cell(l: &Layer) -> Option<String> {
+    let engine = l.engine.as_deref()?;
+    if engine != "npu" {
+        return Some(engine.to_owned());
+    }
+    let npu = l.devices.iter().find(|d| d.mac_utilisation.is_some());
+    let mut cell = String::from("npu");
+    if let Some(u) = npu.and_then(|d| d.mac_utilisation) {
+        cell.push_str(&format!(" {:.0}%", 100.0 * u));
+    }
+    let bound = npu.and_then(|d| d.bound());
+    if let Some(b) = bound {
+        cell.push(' ');
+        cell.push_str(b);
+    }
+    Some(cell)
+}
+
 pub fn uj(v: Option<f64>, decimals: usize) -> String {
     v.map_or_else(|| "-".into(), |e| format!("{e:.decimals$}"))
 }
@@ -136,6 +156,7 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
         (None, Some(k)) => ("calls", spans(f.hits, k)),
         (None, None) => ("none", Vec::new()),
     };
+    let peaks = devices::mac_peaks(f.board);
     let mut layers = Vec::new();
     for (from, to) in spans {
         let (begin, end) = (&f.hits[from], &f.hits[to]);
@@ -175,8 +196,16 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
             stack_peak_bytes: stack_depth(f, lowest_stack(f.hits, from, to)),
             hot_functions,
             hot_blocks,
-            devices: devices::busy(f.activity, begin.cycle, end.cycle),
+            devices: {
+                let mut d = devices::busy(f.activity, begin.cycle, end.cycle);
+                devices::utilisation(&mut d, &peaks);
+                d
+            },
+            engine: None,
         });
+        if let Some(l) = layers.last_mut() {
+            l.engine = devices::engine(&l.devices, &peaks);
+        }
     }
     if attribution == "calls"
         && let Some(model) = f.model_layers

@@ -310,6 +310,10 @@ pub struct Layer {
     /// The devices that worked while it ran (absent when none did).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub devices: Vec<DeviceBusy>,
+    /// `npu` when an NPU (a device with MACs) did the layer's MACs, `cpu` otherwise; absent
+    /// on boards without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
 }
 
 /// A device's work within a layer (see `devices` for how it is counted).
@@ -323,6 +327,22 @@ pub struct DeviceBusy {
     pub busy_share: f64,
     pub bytes: u64,
     pub macs: u64,
+    /// What it spent most of its time in the layer on: its longest activity's label there
+    /// (an NPU's says the operation and its bound, e.g. `conv (flash)`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work: Option<String>,
+    /// For an NPU, its MACs against its peak (the board file's MACs per cycle) over its busy
+    /// cycles, 0..1; absent for devices without MACs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac_utilisation: Option<f64>,
+}
+
+impl DeviceBusy {
+    /// What bound its work, as an NPU's activity label ends: `compute`, `sram` or `flash`.
+    pub fn bound(&self) -> Option<&str> {
+        let (_, b) = self.work.as_deref()?.rsplit_once('(')?;
+        b.strip_suffix(')')
+    }
 }
 
 /// A device's work over the run.

@@ -271,6 +271,20 @@ fn device_work_lands_in_its_layers_and_on_its_own_track() {
         .map(|d| (d.device.as_str(), d.busy_cycles.0))
         .collect();
     assert_eq!(l1, [("dma1", 5_000), ("npu", 20_000)]);
+    // What each device spent most of the layer on; no board NPU here, so no engine.
+    let work: Vec<Option<&str>> = p.layers[1]
+        .devices
+        .iter()
+        .map(|d| d.work.as_deref())
+        .collect();
+    assert_eq!(work, [Some("ch2"), Some("conv")]);
+    assert!(p.layers.iter().all(|l| l.engine.is_none()));
+    assert!(
+        p.layers[1]
+            .devices
+            .iter()
+            .all(|d| d.mac_utilisation.is_none())
+    );
     assert_eq!(p.devices.len(), 2);
     assert_eq!(
         (p.devices[0].busy_cycles, p.devices[0].bytes),

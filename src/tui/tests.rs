@@ -49,6 +49,7 @@ fn profile() -> Profile {
         }],
         hot_blocks: vec![],
         devices: vec![],
+        engine: None,
     };
     let layers = vec![
         layer(0, "conv_1/out", "CONV_2D", 1000, 600_000, 300_000),
@@ -458,4 +459,33 @@ fn timeline_zoom_keeps_the_selected_layer_and_the_sram_line_in_view() {
             .any(|c| ('\u{2801}'..='\u{28FF}').contains(&c)),
         "{s}"
     );
+}
+
+#[test]
+fn an_npu_boards_layers_show_their_engine_and_the_detail_the_npus_work() {
+    let mut p = profile();
+    for l in &mut p.layers {
+        l.engine = Some("cpu".into());
+    }
+    p.layers[0].engine = Some("npu".into());
+    p.layers[0].devices = vec![mcusim_profiler::profile::DeviceBusy {
+        device: "npu".into(),
+        busy_cycles: Cycles(500_000),
+        busy_share: 500_000.0 / 600_000.0,
+        bytes: 40_960,
+        macs: 300_000,
+        work: Some("conv (sram)".into()),
+        mac_utilisation: Some(300_000.0 / (500_000.0 * 128.0)),
+    }];
+    let mut app = App::new(p, None, regions());
+    for w in [80, 200] {
+        let s = screen(&app, w, 24);
+        assert!(s.contains("engine"), "the column at {w}: {s}");
+        assert!(s.contains("npu 0% sram"), "conv_1's engine at {w}: {s}");
+        assert!(s.contains("cpu"), "{s}");
+    }
+    key(&mut app, "\n");
+    let s = screen(&app, 80, 30);
+    assert!(s.contains("devices (engine: npu)"), "{s}");
+    assert!(s.contains("300,000 MACs at 0% of peak, conv (sram)"), "{s}");
 }

@@ -185,6 +185,8 @@ fn layers(f: &mut Frame<'_>, app: &App, area: Rect) {
         .map(|l| l.share)
         .fold(0.0f64, f64::max)
         .max(1e-9);
+    // Boards with an NPU: which engine ran each layer, the NPU's utilisation and bound.
+    let engines = p.layers.iter().any(|l| l.engine.is_some());
     let mut cells: Vec<Vec<String>> = rows
         .iter()
         .map(|&i| {
@@ -209,6 +211,9 @@ fn layers(f: &mut Frame<'_>, app: &App, area: Rect) {
                     + t.flash_read_bytes));
             }
             cells.push(mcusim_profiler::uj(l.energy_uj, 1));
+            if engines {
+                cells.push(mcusim_profiler::engine_cell(l).unwrap_or_default());
+            }
             cells
         })
         .collect();
@@ -217,6 +222,9 @@ fn layers(f: &mut Frame<'_>, app: &App, area: Rect) {
         header.push("memory");
     }
     header.push("uJ");
+    if engines {
+        header.push("engine");
+    }
     // The bar takes what the names leave: up to 30 columns, none on a narrow terminal.
     let inner = area.width.saturating_sub(2) as usize;
     let longest = p
@@ -349,6 +357,33 @@ fn layer_detail(f: &mut Frame<'_>, app: &App, i: usize, area: Rect) {
         ),
         _ => "  unknown: the board file gives no energy coefficients".to_owned(),
     }));
+    if !l.devices.is_empty() {
+        lines.push(Line::from(Span::styled(
+            format!("devices (engine: {})", l.engine.as_deref().unwrap_or("cpu")),
+            Style::default().fg(ACCENT),
+        )));
+        for d in &l.devices {
+            lines.push(Line::from(format!(
+                "  {:<8} busy {:>10} {:>5.1}%  {} moved",
+                d.device,
+                group(d.busy_cycles.0),
+                100.0 * d.busy_share,
+                kib(d.bytes)
+            )));
+            let mut what: Vec<String> = Vec::new();
+            if let Some(u) = d.mac_utilisation {
+                what.push(format!(
+                    "{} MACs at {:.0}% of peak",
+                    group(d.macs),
+                    100.0 * u
+                ));
+            }
+            what.extend(d.work.clone());
+            if !what.is_empty() {
+                lines.push(Line::from(format!("  {:<8} {}", "", what.join(", "))));
+            }
+        }
+    }
     if !l.hot_functions.is_empty() {
         lines.push(Line::from(Span::styled(
             "hot functions and loops",

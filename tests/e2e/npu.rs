@@ -88,6 +88,40 @@ fn a_model_runs_on_the_npu_and_the_profile_shows_it() {
         "the NPU's MAC utilisation: {}",
         run.stdout
     );
+    let header = run.stdout.lines().next().unwrap_or("");
+    assert!(header.ends_with("  engine"), "the engine column: {header}");
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.contains("  npu ") && l.contains('%'))
+            && run.stdout.lines().any(|l| l.ends_with("  cpu")),
+        "each layer's engine: {}",
+        run.stdout
+    );
+    // The CSV gets the engine, the NPU's cycles, Vela's Util% and the bound.
+    let csv = dir.join("npu.csv");
+    let run_csv = mcusim([
+        "profile".as_ref(),
+        model.as_os_str(),
+        "--board".as_ref(),
+        BOARD.as_ref(),
+        "-q".as_ref(),
+        "--csv".as_ref(),
+        csv.as_os_str(),
+    ]);
+    assert_eq!(run_csv.status, 0, "{}", run_csv.stderr);
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    let mut rows = csv.lines();
+    assert!(
+        rows.next()
+            .unwrap()
+            .ends_with(",Engine,NPU Cycles,Util%,Bound"),
+        "{csv}"
+    );
+    assert!(
+        rows.any(|r| r.contains(",npu,") && r.ends_with(",compute")),
+        "{csv}"
+    );
     let (_, again) = profile(&[], "again.json");
     assert_eq!(npu["layers"], again["layers"], "deterministic");
     let (_, cpu) = profile(&["--cpu-only"], "cpu.json");
@@ -128,7 +162,31 @@ fn a_model_runs_on_the_npu_and_the_profile_shows_it() {
             // The core sleeps in WFI while the NPU works.
             let sleep = l["breakdown"]["sleep"].as_u64().unwrap_or(0);
             assert!(sleep * 2 > busy, "{}: asleep {sleep} of {busy}", l["name"]);
+            // The layer's engine, the NPU's MAC utilisation against its 128-MAC peak and
+            // what bound it, as the device logged it.
+            assert_eq!(l["engine"], "npu", "{}", l["name"]);
+            let d = l["devices"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["device"] == "npu")
+                .unwrap();
+            let u = d["mac_utilisation"].as_f64().unwrap();
+            assert!(
+                (u - macs as f64 / (busy as f64 * 128.0)).abs() < 1e-9,
+                "{}: {u}",
+                l["name"]
+            );
+            let work = d["work"].as_str().unwrap();
+            assert!(
+                ["(compute)", "(sram)", "(flash)"]
+                    .iter()
+                    .any(|b| work.ends_with(b)),
+                "{}: {work}",
+                l["name"]
+            );
         } else {
+            assert_eq!(l["engine"], "cpu", "{}", l["name"]);
             assert!(
                 ["SOFTMAX", "RESHAPE"].contains(&l["op"].as_str().unwrap()),
                 "only what the NPU lacks stays on the CPU: {}",
@@ -143,5 +201,6 @@ fn a_model_runs_on_the_npu_and_the_profile_shows_it() {
             "--cpu-only: {} on the NPU",
             l["name"]
         );
+        assert_eq!(l["engine"], "cpu", "--cpu-only: {}", l["name"]);
     }
 }
