@@ -626,16 +626,51 @@ fn validate(file: &BoardFile) -> (Option<Core>, Vec<Problem>) {
     }
 
     if let Some(e) = &file.energy {
+        let optional = [
+            (e.npu_pj_per_mac, "npu_pj_per_mac"),
+            (e.npu_pj_per_byte, "npu_pj_per_byte"),
+            (e.dma_pj_per_byte, "dma_pj_per_byte"),
+        ];
         for (v, what) in [
             (e.supply_volts, "supply_volts"),
             (e.run_ua_per_mhz, "run_ua_per_mhz"),
             (e.sleep_ua, "sleep_ua"),
-        ] {
+            (e.sram_pj_per_byte, "sram_pj_per_byte"),
+            (e.flash_pj_per_byte, "flash_pj_per_byte"),
+        ]
+        .into_iter()
+        .chain(optional.iter().filter_map(|&(v, w)| v.map(|v| (v, w))))
+        {
             if !(v.is_finite() && v >= 0.0) {
                 problem(
                     format!("energy.{what}"),
                     format!("{v} is not a finite non-negative number"),
                 );
+            }
+        }
+        // A device's work has an energy only if the board says what it costs: without the
+        // figure it would be a silent zero.
+        let has = |f: fn(&PeripheralModel) -> bool| file.peripherals.iter().any(|p| f(&p.model));
+        let needs = [
+            (
+                has(|m| matches!(m, PeripheralModel::Npu { .. })),
+                "an NPU",
+                &optional[..2],
+            ),
+            (
+                has(|m| matches!(m, PeripheralModel::Stm32Dma { .. })),
+                "a DMA controller",
+                &optional[2..],
+            ),
+        ];
+        for (present, device, fields) in needs {
+            for &(v, what) in fields {
+                if present && v.is_none() {
+                    problem(
+                        format!("energy.{what}"),
+                        format!("missing: the board has {device}, so its energy needs this figure"),
+                    );
+                }
             }
         }
     }

@@ -660,6 +660,17 @@ pub struct Energy {
     /// The same for a byte read from flash.
     #[serde(default)]
     pub flash_pj_per_byte: f64,
+    /// Energy of one multiply-accumulate of the board's NPU, in picojoules, on top of the
+    /// run current (required on a board with an NPU).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub npu_pj_per_mac: Option<f64>,
+    /// Energy of one byte the NPU moves through its ports, in picojoules (required with an NPU).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub npu_pj_per_byte: Option<f64>,
+    /// Energy of one byte a DMA controller moves (read and written), in picojoules (required
+    /// on a board with a DMA controller).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dma_pj_per_byte: Option<f64>,
     /// Where the figures come from.
     pub source: String,
 }

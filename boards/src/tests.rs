@@ -201,7 +201,11 @@ fn a_dma_controller_has_one_irq_per_channel() {
         dma2.model,
         PeripheralModel::Stm32Dma { channels: 7, .. }
     ));
-    let base = Board::builtin("mps2-an386").unwrap().unwrap().text;
+    // A DMA's bytes cost energy on a board that has an energy model.
+    let base = Board::builtin("mps2-an386").unwrap().unwrap().text.replace(
+        "flash_pj_per_byte = 10.0",
+        "flash_pj_per_byte = 10.0\ndma_pj_per_byte = 10.0",
+    );
     let dma = |irqs: &str| {
         format!(
             "{base}\n[[peripheral]]\nname = \"dma1\"\nkind = \"stm32-dma\"\nbase = 0x4000_0000\nsize = 0x400\nirqs = {irqs}\n"
@@ -219,4 +223,21 @@ fn a_dma_controller_has_one_irq_per_channel() {
             "{irqs}: {err}"
         );
     }
+}
+
+#[test]
+fn device_energy_is_required_where_the_device_is_and_every_figure_is_finite() {
+    let text = include_str!("../corstone-300.toml");
+    let without = text.replace("npu_pj_per_mac = 1.2\n", "");
+    let err = Board::parse(&without, "npu.toml").unwrap_err().to_string();
+    assert!(
+        err.contains("energy.npu_pj_per_mac") && err.contains("the board has an NPU"),
+        "{err}"
+    );
+    let nan = text.replace("sram_pj_per_byte = 5.0", "sram_pj_per_byte = nan");
+    let err = Board::parse(&nan, "nan.toml").unwrap_err().to_string();
+    assert!(err.contains("energy.sram_pj_per_byte"), "{err}");
+    let st = include_str!("../nucleo-l4r5zi.toml").replace("dma_pj_per_byte = 10.0\n", "");
+    let err = Board::parse(&st, "dma.toml").unwrap_err().to_string();
+    assert!(err.contains("energy.dma_pj_per_byte"), "{err}");
 }

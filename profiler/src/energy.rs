@@ -6,11 +6,13 @@
 //! a network runs, so the core, the flash and the SRAM are in one current. That total is split,
 //! never changed: the bytes loads and stores move cost the board's picojoules per byte of SRAM
 //! and of flash, cycles spent waiting on flash are flash's too, and the rest is the core's.
-//! DMA and NPU parts come with those peripherals.
+//! Devices add to it: each byte a DMA controller or an NPU moves and each MAC an NPU does
+//! cost the board's picojoules for them (`dma_pj_per_byte`, `npu_pj_per_byte`,
+//! `npu_pj_per_mac`), on top of the core's current (it may sleep meanwhile).
 
 use crate::profile::EnergyParts;
 use crate::profile::MemoryTraffic;
-use mcusim_boards::Board;
+use mcusim_boards::{Board, PeripheralModel};
 use mcusim_traces::Breakdown;
 
 /// A board's energy coefficients.
@@ -23,6 +25,8 @@ pub struct Model {
     flash_pj_per_byte: f64,
     clock_hz: f64,
     source: String,
+    /// Per device that has an energy: its name, picojoules per byte moved and per MAC.
+    devices: Vec<(String, f64, f64)>,
 }
 
 impl Model {
@@ -38,7 +42,33 @@ impl Model {
             flash_pj_per_byte: e.flash_pj_per_byte,
             clock_hz: board.clock_hz() as f64,
             source: e.source.clone(),
+            // Validation requires the figures for the devices a board has.
+            devices: board
+                .peripherals()
+                .iter()
+                .filter_map(|p| match p.model {
+                    PeripheralModel::Npu { .. } => Some((
+                        p.name.clone(),
+                        e.npu_pj_per_byte.unwrap_or(0.0),
+                        e.npu_pj_per_mac.unwrap_or(0.0),
+                    )),
+                    PeripheralModel::Stm32Dma { .. } => {
+                        Some((p.name.clone(), e.dma_pj_per_byte.unwrap_or(0.0), 0.0))
+                    }
+                    _ => None,
+                })
+                .collect(),
         })
+    }
+
+    /// Microjoules of the devices' `work`: (device, bytes moved, MACs) each.
+    pub fn devices_uj<'a>(&self, work: impl IntoIterator<Item = (&'a str, u64, u64)>) -> f64 {
+        work.into_iter()
+            .filter_map(|(name, bytes, macs)| {
+                let (_, per_byte, per_mac) = self.devices.iter().find(|d| d.0 == name)?;
+                Some((bytes as f64 * per_byte + macs as f64 * per_mac) * 1e-6)
+            })
+            .sum()
     }
 
     /// What a profile says of energy on a board without coefficients.
@@ -58,7 +88,9 @@ impl Model {
         self.volts * self.sleep_ua * cycles as f64 / self.clock_hz
     }
 
-    pub fn parts(&self, b: &Breakdown, t: &MemoryTraffic) -> EnergyParts {
+    /// The parts of a span's energy: its cycles `b`, the bytes `t` the core moved and the
+    /// devices' `devices_uj` ([`Model::devices_uj`]).
+    pub fn parts(&self, b: &Breakdown, t: &MemoryTraffic, devices_uj: f64) -> EnergyParts {
         let core =
             self.active_uj(b.execute.0 + b.branch.0 + b.stall.0 + b.exception.0 + b.contention.0);
         let wait = self.active_uj(b.memory.0);
@@ -76,18 +108,30 @@ impl Model {
             flash_uj: wait + flash * scale,
             sram_uj: sram * scale,
             sleep_uj: self.sleep_uj(b.sleep.0),
+            devices_uj,
         }
     }
 
-    pub fn energy_uj(&self, b: &Breakdown, t: &MemoryTraffic) -> f64 {
-        let p = self.parts(b, t);
-        p.core_uj + p.flash_uj + p.sram_uj + p.sleep_uj
+    pub fn energy_uj(&self, b: &Breakdown, t: &MemoryTraffic, devices_uj: f64) -> f64 {
+        let p = self.parts(b, t, devices_uj);
+        p.core_uj + p.flash_uj + p.sram_uj + p.sleep_uj + p.devices_uj
     }
 
     /// One line for reports.
     pub fn describe(&self) -> String {
+        let devices: String = self
+            .devices
+            .iter()
+            .map(|(name, per_byte, per_mac)| {
+                if *per_mac > 0.0 {
+                    format!("; {name} {per_byte} pJ/byte and {per_mac} pJ/MAC")
+                } else {
+                    format!("; {name} {per_byte} pJ/byte")
+                }
+            })
+            .collect();
         format!(
-            "{:.0} uA/MHz active and {:.0} uA asleep at {:.2} V, whole rail (an approximation), of which SRAM {} pJ/byte and flash {} pJ/byte; source: {}",
+            "{:.0} uA/MHz active and {:.0} uA asleep at {:.2} V, whole rail (an approximation), of which SRAM {} pJ/byte and flash {} pJ/byte{devices}; source: {}",
             self.run_ua_per_mhz,
             self.sleep_ua,
             self.volts,
@@ -114,9 +158,9 @@ mod tests {
             ..Breakdown::default()
         };
         assert!(
-            (m.energy_uj(&b, &none) - 41_904.0).abs() < 1.0,
+            (m.energy_uj(&b, &none, 0.0) - 41_904.0).abs() < 1.0,
             "{}",
-            m.energy_uj(&b, &none)
+            m.energy_uj(&b, &none, 0.0)
         );
         // The MLPerf Tiny figure the board cites: about 0.35 mW/MHz.
         assert!((41_904.0_f64 / 1e3 / 120.0 - 0.35).abs() < 0.01);
@@ -125,23 +169,44 @@ mod tests {
             sleep: Cycles(120_000_000),
             ..Breakdown::default()
         };
-        assert!((m.energy_uj(&s, &none) - 7560.0).abs() < 1.0);
+        assert!((m.energy_uj(&s, &none, 0.0) - 7560.0).abs() < 1.0);
         // Memory waits are the flash part.
         let f = Breakdown {
             memory: Cycles(1000),
             ..Breakdown::default()
         };
-        assert_eq!(m.parts(&f, &none).core_uj, 0.0);
-        assert!(m.parts(&f, &none).flash_uj > 0.0);
+        assert_eq!(m.parts(&f, &none, 0.0).core_uj, 0.0);
+        assert!(m.parts(&f, &none, 0.0).flash_uj > 0.0);
         // Bytes moved take their share of the core's part; the total does not change.
         let t = MemoryTraffic {
             sram_read_bytes: 1_000_000,
             flash_read_bytes: 500_000,
             ..MemoryTraffic::default()
         };
-        let with = m.parts(&b, &t);
+        let with = m.parts(&b, &t, 0.0);
         assert!((with.sram_uj - 5.0).abs() < 1e-9, "{}", with.sram_uj);
         assert!((with.flash_uj - 5.0).abs() < 1e-9, "{}", with.flash_uj);
-        assert!((m.energy_uj(&b, &t) - m.energy_uj(&b, &none)).abs() < 1e-6);
+        assert!((m.energy_uj(&b, &t, 0.0) - m.energy_uj(&b, &none, 0.0)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn an_npus_macs_and_bytes_cost_the_board_figures() {
+        let board = Board::builtin("corstone-300").unwrap().unwrap();
+        let m = Model::for_board(&board).unwrap();
+        // 1.2 pJ/MAC and 5 pJ/byte: a million MACs and a million bytes, 6.2 uJ.
+        let uj = m.devices_uj([("npu", 1_000_000, 1_000_000), ("uart0", 1_000_000, 0)]);
+        assert!((uj - 6.2).abs() < 1e-9, "{uj}");
+        let p = m.parts(&Breakdown::default(), &MemoryTraffic::default(), uj);
+        assert_eq!(p.devices_uj, uj);
+        assert!(m.describe().contains("npu 5 pJ/byte and 1.2 pJ/MAC"));
+        // A DMA's bytes on an ST board.
+        let st = Board::builtin("nucleo-l4r5zi").unwrap().unwrap();
+        let m = Model::for_board(&st).unwrap();
+        let dma = st
+            .peripherals()
+            .iter()
+            .find(|p| matches!(p.model, PeripheralModel::Stm32Dma { .. }))
+            .unwrap();
+        assert!((m.devices_uj([(dma.name.as_str(), 1_000_000, 0)]) - 10.0).abs() < 1e-9);
     }
 }

@@ -78,8 +78,13 @@ pub fn energy_line(p: &Profile) -> String {
             } else {
                 0.0
             };
+            let devices = if e.devices_uj > 0.0 {
+                format!(", devices {:.3}", e.devices_uj)
+            } else {
+                String::new()
+            };
             format!(
-                "energy: {total:.3} uJ (core {:.3}, flash {:.3}, SRAM {:.3}, sleep {:.3}), {mw:.3} mW average",
+                "energy: {total:.3} uJ (core {:.3}, flash {:.3}, SRAM {:.3}, sleep {:.3}{devices}), {mw:.3} mW average",
                 e.core_uj, e.flash_uj, e.sram_uj, e.sleep_uj
             )
         }
@@ -191,8 +196,9 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
             share: 0.0,
             breakdown,
             traffic,
-            energy_uj: model.as_ref().map(|m| m.energy_uj(&breakdown, &traffic)),
-            energy: model.as_ref().map(|m| m.parts(&breakdown, &traffic)),
+            // Set below, with the devices' work.
+            energy_uj: None,
+            energy: None,
             stack_peak_bytes: stack_depth(f, lowest_stack(f.hits, from, to)),
             hot_functions,
             hot_blocks,
@@ -205,6 +211,15 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
         });
         if let Some(l) = layers.last_mut() {
             l.engine = devices::engine(&l.devices, &peaks);
+            if let Some(m) = &model {
+                let work = l
+                    .devices
+                    .iter()
+                    .map(|d| (d.device.as_str(), d.bytes, d.macs));
+                let uj = m.devices_uj(work);
+                l.energy_uj = Some(m.energy_uj(&l.breakdown, &l.traffic, uj));
+                l.energy = Some(m.parts(&l.breakdown, &l.traffic, uj));
+            }
         }
     }
     if attribution == "calls"
@@ -219,7 +234,17 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
     let in_layers: u64 = layers.iter().map(|l| l.cycles.0).sum();
     let macs: u64 = layers.iter().map(|l| l.macs).sum();
     let traffic = profile::MemoryTraffic::from(f.traffic);
-    let energy_uj = model.as_ref().map(|m| m.energy_uj(&f.breakdown, &traffic));
+    let device_rows = devices::summary(f.activity, f.cycles);
+    let devices_uj = model.as_ref().map_or(0.0, |m| {
+        m.devices_uj(
+            device_rows
+                .iter()
+                .map(|d| (d.device.as_str(), d.bytes, d.macs)),
+        )
+    });
+    let energy_uj = model
+        .as_ref()
+        .map(|m| m.energy_uj(&f.breakdown, &traffic, devices_uj));
     Profile {
         schema: PROFILE_SCHEMA.into(),
         mcusim_version: env!("CARGO_PKG_VERSION").into(),
@@ -254,7 +279,9 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
             breakdown: f.breakdown,
             traffic,
             energy_uj,
-            energy: model.as_ref().map(|m| m.parts(&f.breakdown, &traffic)),
+            energy: model
+                .as_ref()
+                .map(|m| m.parts(&f.breakdown, &traffic, devices_uj)),
         },
         memory: Memory {
             static_ram_bytes: f.image.static_ram_bytes,
@@ -289,12 +316,13 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
         roofline: roofline::for_board(f.board),
         attribution: attribution.into(),
         layers,
-        devices: devices::summary(f.activity, f.cycles),
+        devices: device_rows,
         activity: f.activity.to_vec(),
         stream: f.stream.as_ref().map(|s| {
             stream::summary(
                 s,
                 f.hits,
+                f.activity,
                 clock_hz,
                 model.as_ref(),
                 f.board.file.energy.as_ref().map(|e| e.supply_volts),

@@ -148,12 +148,19 @@ fn energy_stack(path: &Path, p: &Profile) -> Result<(), PlotError> {
         .draw()
         .map_err(|e| fail(&e))?;
     type Part = fn(&crate::profile::EnergyParts) -> f64;
-    let parts: [(&str, RGBColor, Part); 4] = [
+    let mut parts: Vec<(&str, RGBColor, Part)> = vec![
         ("core", RGBColor(70, 110, 180), |e| e.core_uj),
         ("flash", RGBColor(200, 120, 40), |e| e.flash_uj),
         ("SRAM", RGBColor(80, 160, 90), |e| e.sram_uj),
         ("sleep", RGBColor(150, 150, 150), |e| e.sleep_uj),
     ];
+    // The devices' part only where a device worked (a DMA or an NPU).
+    if p.layers
+        .iter()
+        .any(|l| l.energy.as_ref().is_some_and(|e| e.devices_uj > 0.0))
+    {
+        parts.push(("devices", RGBColor(170, 80, 160), |e| e.devices_uj));
+    }
     for (k, &(name, colour, part)) in parts.iter().enumerate() {
         let below = |l: &crate::profile::Layer| -> f64 {
             parts[..k]

@@ -235,6 +235,9 @@ pub struct EnergyParts {
     pub sram_uj: f64,
     /// Asleep (WFI/WFE).
     pub sleep_uj: f64,
+    /// The devices' work: bytes a DMA or NPU moved, an NPU's MACs (0 where none worked).
+    #[serde(default)]
+    pub devices_uj: f64,
 }
 
 /// Memory use.

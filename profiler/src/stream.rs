@@ -33,6 +33,7 @@ pub struct StreamFacts {
 pub fn summary(
     s: &StreamFacts,
     hits: &[ProbeHit],
+    activity: &[mcusim_traces::Activity],
     clock_hz: u64,
     model: Option<&energy::Model>,
     supply_volts: Option<f64>,
@@ -114,7 +115,11 @@ pub fn summary(
             && span > 0
         {
             let traffic = MemoryTraffic::from(b.traffic.since(&a.traffic));
-            let uj = model.energy_uj(&breakdown, &traffic);
+            // The devices' work in the interval (the DMA filling the windows) counts too.
+            let work = crate::devices::busy(activity, a.cycle, b.cycle);
+            let devices_uj =
+                model.devices_uj(work.iter().map(|d| (d.device.as_str(), d.bytes, d.macs)));
+            let uj = model.energy_uj(&breakdown, &traffic, devices_uj);
             let seconds = span as f64 / clock_hz.max(1) as f64;
             let mw = uj * 1e-3 / seconds;
             out.average_power_mw = Some(mw);

@@ -41,6 +41,7 @@ fn profile() -> Profile {
             flash_uj: cycles as f64 / 12000.0,
             sram_uj: 0.0,
             sleep_uj: 0.0,
+            devices_uj: 0.0,
         }),
         stack_peak_bytes: Some(400 + index),
         hot_functions: vec![mcusim_profiler::profile::FunctionCycles {
@@ -106,6 +107,7 @@ fn profile() -> Profile {
                 flash_uj: 0.0,
                 sram_uj: 0.0,
                 sleep_uj: 0.0,
+                devices_uj: 0.0,
             }),
         },
         memory: Memory {

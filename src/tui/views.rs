@@ -352,8 +352,16 @@ fn layer_detail(f: &mut Frame<'_>, app: &App, i: usize, area: Rect) {
     )));
     lines.push(Line::from(match (l.energy_uj, &l.energy) {
         (Some(total), Some(e)) => format!(
-            "  {total:.3} total: core {:.3}, flash {:.3}, SRAM {:.3}, sleep {:.3}",
-            e.core_uj, e.flash_uj, e.sram_uj, e.sleep_uj
+            "  {total:.3} total: core {:.3}, flash {:.3}, SRAM {:.3}, sleep {:.3}{}",
+            e.core_uj,
+            e.flash_uj,
+            e.sram_uj,
+            e.sleep_uj,
+            if e.devices_uj > 0.0 {
+                format!(", devices {:.3}", e.devices_uj)
+            } else {
+                String::new()
+            }
         ),
         _ => "  unknown: the board file gives no energy coefficients".to_owned(),
     }));
