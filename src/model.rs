@@ -158,6 +158,120 @@ pub fn has_npu(board: &Board) -> bool {
         .any(|p| matches!(p.model, mcusim_boards::PeripheralModel::Npu { .. }))
 }
 
+/// The MACs per cycle and the ports of the board's NPU, if it has one.
+fn npu_of(board: &Board) -> Option<(u32, mcusim_sim::devices::NpuPorts)> {
+    board.peripherals().iter().find_map(|p| match &p.model {
+        mcusim_boards::PeripheralModel::Npu { macs, sram, flash } => Some((
+            u32::from(*macs),
+            mcusim_sim::devices::NpuPorts::of(sram, flash),
+        )),
+        _ => None,
+    })
+}
+
+/// The NPU layers whose weights the NPU's weight DMA stages in SRAM ahead of them, as Vela
+/// buffers weights (`ProposeSlicedWeightBuffering`): a layer reads its weights once per
+/// output block in height and width; one that reads them more than once, and would be
+/// slower reading them from flash each time than from SRAM, has them copied there under the
+/// NPU layer before it (or, for the first, at its own start). One that reads them once, or is
+/// no faster from SRAM, streams them from flash: a copy would only add traffic and arena.
+/// The block configuration is the NPU's own choice for the layer, as the device makes it.
+fn staging(
+    model: &Model,
+    layers: &[Layer],
+    on_npu: &[bool],
+    macs: u32,
+    ports: &mcusim_sim::devices::NpuPorts,
+) -> Vec<plan::Staging> {
+    use mcusim_compiler::lower::Dims;
+    use mcusim_sim::timing::npu::{self as timing, Activation, Block, Shape};
+    let Some(cfg) = timing::Config::u55(macs) else {
+        return Vec::new();
+    };
+    let shape = |d: &Dims| Shape::new(d.n as u32, d.h as u32, d.w as u32, d.c as u32);
+    let mut out = Vec::new();
+    let mut previous: Option<usize> = None;
+    for (pos, layer) in layers.iter().enumerate() {
+        if !on_npu.get(pos).copied().unwrap_or(false) {
+            continue;
+        }
+        let from = previous.unwrap_or(pos);
+        previous = Some(pos);
+        let geometry = |g: &mcusim_compiler::lower::ConvGeometry| {
+            (
+                (g.stride.0.max(1) as u32, g.stride.1.max(1) as u32),
+                (g.dilation.0.max(1) as u32, g.dilation.1.max(1) as u32),
+            )
+        };
+        let (block, ifm, ofm, kernel, (stride, dilation)) = match &layer.kernel {
+            mcusim_compiler::lower::Kernel::Conv(k) => (
+                Block::Convolution,
+                shape(&k.input),
+                shape(&k.output),
+                (k.filter.h as u32, k.filter.w as u32),
+                geometry(&k.geometry),
+            ),
+            mcusim_compiler::lower::Kernel::DepthwiseConv(k) => (
+                Block::Depthwise,
+                shape(&k.input),
+                shape(&k.output),
+                (k.filter.h as u32, k.filter.w as u32),
+                geometry(&k.geometry),
+            ),
+            mcusim_compiler::lower::Kernel::FullyConnected(k) => {
+                let rows = k.input.n.max(1) as u32;
+                (
+                    Block::VectorProduct,
+                    Shape::new(1, 1, rows, k.input.c as u32),
+                    Shape::new(1, 1, rows, k.filter.n as u32),
+                    (1, 1),
+                    ((1, 1), (1, 1)),
+                )
+            }
+            _ => continue,
+        };
+        let Some(data) = layer.weights.and_then(|w| model.tensors[w].data.as_ref()) else {
+            continue;
+        };
+        let weights: Vec<i8> = data.iter().map(|&b| b as i8).collect();
+        let (sram, flash) = (ports.sram, ports.flash);
+        let l = timing::Layer {
+            block,
+            ifm,
+            ifm2: None,
+            ofm,
+            kernel,
+            stride,
+            dilation,
+            activation: Activation::None,
+            weighted: true,
+            weight_stream: timing::encoded_weight_bytes(&weights),
+            ifm_mem: sram,
+            ifm2_mem: sram,
+            ofm_mem: sram,
+            weights_mem: flash,
+            scales_mem: flash,
+        };
+        let Some(bc) = timing::find_block_config(&cfg, &l) else {
+            continue;
+        };
+        let staged = timing::Layer {
+            weights_mem: sram,
+            ..l
+        };
+        if timing::weights_refetch(&l, &bc) > 1
+            && timing::estimate(&cfg, &staged, bc).cycles < timing::estimate(&cfg, &l, bc).cycles
+        {
+            out.push(plan::Staging {
+                layer: pos,
+                from,
+                bytes: weights.len() as u32,
+            });
+        }
+    }
+    out
+}
+
 /// Reads, checks, lowers and plans the model at `path` for `board`, its layers on the board's
 /// NPU where it runs them unless `cpu_only`.
 pub fn prepare(path: &Path, board: &Board, cpu_only: bool) -> Result<Prepared> {
@@ -168,7 +282,10 @@ pub fn prepare(path: &Path, board: &Board, cpu_only: bool) -> Result<Prepared> {
         .with_context(|| format!("{}: cannot lower the model", path.display()))?;
     let placement = place::place(&layers, has_npu(board) && !cpu_only);
     let on_npu: Vec<bool> = placement.iter().map(|p| p.npu).collect();
-    let plan = plan::plan_with_npu(&model, &layers, has_dsp(board.core), &on_npu);
+    let staging = npu_of(board).map_or_else(Vec::new, |(macs, ports)| {
+        staging(&model, &layers, &on_npu, macs, &ports)
+    });
+    let plan = plan::plan_with_npu(&model, &layers, has_dsp(board.core), &on_npu, &staging);
     let source_name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),

@@ -318,6 +318,25 @@ pub fn generate(model: &Model, layers: &[Layer], plan: &Plan, options: &Options)
         } else {
             ""
         };
+        // Weight DMAs this layer starts (its own first, then the next NPU layer's), and the
+        // weights it reads: their SRAM copy when staged.
+        let mut dmas = String::new();
+        for (st, off) in plan.staging.iter().filter(|(st, _)| st.from == pos) {
+            let _ = writeln!(
+                dmas,
+                "    /* Layer {}'s weights into SRAM while this runs. */\n    \
+                 if (mcusim_npu_weight_dma(weights_{}, arena + {off}, {}u) != 0u) {{\n        \
+                 return {};\n    }}",
+                layers[st.layer].index,
+                st.layer,
+                st.bytes,
+                pos + 1
+            );
+        }
+        let weights = match plan.staging.iter().find(|(st, _)| st.layer == pos) {
+            Some((_, off)) => format!("(const int8_t *)(arena + {off})"),
+            None => format!("weights_{pos}"),
+        };
         let bias = if layer.bias.is_some() {
             format!("bias_{pos}")
         } else {
@@ -327,6 +346,7 @@ pub fn generate(model: &Model, layers: &[Layer], plan: &Plan, options: &Options)
         if options.layer_markers {
             let _ = writeln!(c, "    mcusim_layer_begin(&layer_{pos});");
         }
+        c.push_str(&dmas);
         c.push_str("    {\n");
         let call = layer.kernel.operator().c_call(
             &mut c,
@@ -335,6 +355,7 @@ pub fn generate(model: &Model, layers: &[Layer], plan: &Plan, options: &Options)
                 layer,
                 input,
                 out,
+                weights,
                 bias,
                 suffix,
                 tensor: &t,

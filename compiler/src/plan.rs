@@ -16,6 +16,19 @@ pub enum BufferKind {
     Tensor(usize),
     /// The kernel scratch of a layer, by layer index.
     Scratch(usize),
+    /// The SRAM copy of a layer's weights the NPU's weight DMA stages ahead of it, by layer
+    /// index.
+    Staging(usize),
+}
+
+/// A layer whose weights the NPU's weight DMA copies into the arena before it runs: the copy
+/// starts with layer `from` (the NPU layer before it, or itself when none is) and is live
+/// until `layer` has run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Staging {
+    pub layer: usize,
+    pub from: usize,
+    pub bytes: u32,
 }
 
 /// One placed buffer.
@@ -41,6 +54,8 @@ pub struct Plan {
     pub tensor_offsets: Vec<Option<u32>>,
     /// Offset and size of each layer's scratch, by layer position.
     pub scratch: Vec<Option<(u32, u32)>>,
+    /// The staged weights and their buffers' offsets, in layer order.
+    pub staging: Vec<(Staging, u32)>,
 }
 
 const ALIGN: u32 = 4;
@@ -61,11 +76,18 @@ pub fn scratch_bytes(kernel: &Kernel, dsp: bool) -> u32 {
 
 /// Plans the arena for `layers` of `model`.
 pub fn plan(model: &Model, layers: &[Layer], dsp: bool) -> Plan {
-    plan_with_npu(model, layers, dsp, &[])
+    plan_with_npu(model, layers, dsp, &[], &[])
 }
 
-/// [`plan`] for a board with an NPU: the layers `on_npu` marks run there and take no scratch.
-pub fn plan_with_npu(model: &Model, layers: &[Layer], dsp: bool, on_npu: &[bool]) -> Plan {
+/// [`plan`] for a board with an NPU: the layers `on_npu` marks run there and take no scratch;
+/// each of `staging` takes a buffer for its weights from its `from` layer to its own.
+pub fn plan_with_npu(
+    model: &Model,
+    layers: &[Layer],
+    dsp: bool,
+    on_npu: &[bool],
+    staging: &[Staging],
+) -> Plan {
     let n_tensors = model.tensors.len();
     // Outputs that are their input's bytes (RESHAPE) share its place.
     let mut root: Vec<usize> = (0..n_tensors).collect();
@@ -126,6 +148,15 @@ pub fn plan_with_npu(model: &Model, layers: &[Layer], dsp: bool, on_npu: &[bool]
             });
         }
     }
+    for s in staging {
+        buffers.push(Buffer {
+            kind: BufferKind::Staging(s.layer),
+            offset: 0,
+            size: align(s.bytes),
+            first: s.from.min(s.layer),
+            last: s.layer,
+        });
+    }
     // Largest first; ties by earlier start, then by kind order, for a deterministic plan.
     let mut order: Vec<usize> = (0..buffers.len()).collect();
     order.sort_by_key(|&i| (std::cmp::Reverse(buffers[i].size), buffers[i].first, i));
@@ -162,10 +193,12 @@ pub fn plan_with_npu(model: &Model, layers: &[Layer], dsp: bool, on_npu: &[bool]
         .unwrap_or(0);
     let mut tensor_offsets = vec![None; n_tensors];
     let mut scratch = vec![None; layers.len()];
+    let mut staged = vec![None; layers.len()];
     for b in &buffers {
         match b.kind {
             BufferKind::Tensor(t) => tensor_offsets[t] = Some(b.offset),
             BufferKind::Scratch(pos) => scratch[pos] = Some((b.offset, b.size)),
+            BufferKind::Staging(pos) => staged[pos] = Some(b.offset),
         }
     }
     for t in 0..n_tensors {
@@ -180,6 +213,10 @@ pub fn plan_with_npu(model: &Model, layers: &[Layer], dsp: bool, on_npu: &[bool]
         lower_bound,
         tensor_offsets,
         scratch,
+        staging: staging
+            .iter()
+            .filter_map(|s| staged.get(s.layer).copied().flatten().map(|o| (*s, o)))
+            .collect(),
     }
 }
 

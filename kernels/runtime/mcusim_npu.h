@@ -47,6 +47,8 @@
 #define MCUSIM_NPU_MAX_POOL_2D 5u
 #define MCUSIM_NPU_ADD 6u
 #define MCUSIM_NPU_MUL 7u
+#define MCUSIM_NPU_WEIGHT_DMA 8u
+#define MCUSIM_NPU_DMA_BUSY 8u
 
 /* FLAGS: the fully connected layer's quantisation is per output channel. */
 #define MCUSIM_NPU_PER_CHANNEL 1u
@@ -55,7 +57,8 @@
  * dimensions are NHWC as the mnn kernels take them; the filter's are the kernel's (OHWI for a
  * convolution, 1HWC for a depthwise one, [out, 1, 1, in] for a fully connected layer, 1HW1
  * for a pool's window). Unused words are 0. block: the output block (h | w << 8 | c << 16),
- * 0 for the NPU's own choice. */
+ * 0 for the NPU's own choice. A WEIGHT_DMA copies `length` bytes from `ifm` to `ofm` in the
+ * background (see mcusim_npu_weight_dma). */
 typedef struct {
     uint32_t op;
     const int8_t *ifm;
@@ -81,7 +84,8 @@ typedef struct {
     int32_t ofm_multiplier, ofm_shift;
     uint32_t flags;
     uint32_t block;
-    uint32_t reserved[2];
+    uint32_t length;
+    uint32_t reserved;
 } mcusim_npu_op;
 
 typedef char mcusim_npu_op_is_48_words[sizeof(mcusim_npu_op) == 192 ? 1 : -1];
@@ -117,6 +121,21 @@ static inline uint32_t mcusim_npu_run(const mcusim_npu_op *ops, uint32_t count) 
     return (status & MCUSIM_NPU_FAILED) ? 1u + MCUSIM_NPU_ERRINDEX : 0u;
 }
 
+
+/* Has the NPU's weight DMA copy `len` bytes of weights from `src` (flash) to `dst` (an SRAM
+ * staging buffer) while whatever comes next runs: a later layer whose weights are `dst` waits
+ * only for what has not arrived (STATUS bit MCUSIM_NPU_DMA_BUSY says a copy is under way).
+ * Returns at once, as mcusim_npu_run; `dst` must stay untouched until that layer has run. */
+static inline uint32_t mcusim_npu_weight_dma(const int8_t *src, int8_t *dst, uint32_t len) {
+    mcusim_npu_op op;
+    uint32_t *w = (uint32_t *)&op;
+    for (unsigned i = 0; i < sizeof op / 4u; i++) {
+        w[i] = 0u;
+    }
+    op.op = MCUSIM_NPU_WEIGHT_DMA;
+    op.ifm = src, op.ofm = dst, op.length = len;
+    return mcusim_npu_run(&op, 1u);
+}
 
 #ifdef MNN_TYPES_H
 /* The NPU's entry points for generated model code: each takes the reference kernel's

@@ -43,6 +43,27 @@ fn each_descriptor_agrees_with_the_cpu_and_takes_velas_cycles() {
             .collect();
         assert_eq!(numbers[..2], [cycles, macs], "{op}: {line}");
     }
+    // The convolution on staged weights agrees, waited for the copy (which was still in flight
+    // when the driver returned) and its bytes came from flash.
+    let staged = run
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("npu_layers: STAGED "))
+        .unwrap_or_else(|| panic!("no staged line: {}", run.stdout));
+    assert!(staged.starts_with("agrees"), "{staged}");
+    assert!(staged.contains("copy in flight"), "{staged}");
+    let numbers: Vec<u64> = staged
+        .split([',', ' '])
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    assert!(
+        numbers[0] > 8536 + 2 * 32,
+        "no wait for the weights: {staged}"
+    );
+    assert!(
+        (1..=2304).contains(&numbers[1]),
+        "the copy's flash bytes: {staged}"
+    );
     // The second descriptor of the queue is bad: the driver returns 1 + its index.
     assert!(
         run.stdout.contains("npu_layers: bad descriptor -> 2"),

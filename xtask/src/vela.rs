@@ -264,7 +264,7 @@ pub fn run() -> Result {
         }
     }
     println!(
-        "\nWhere mcusim differs: each layer is one submission with the core's driver around it, so its weights stream from flash during that layer only (Vela's command stream prefetches them under the layers before); the encoded weights' size is mcusim's own Golomb-Rice estimate, not Vela's encoder; busy cycles include the 32-cycle descriptor fetch."
+        "\nWhere mcusim differs: weights are staged in SRAM whole (Vela slices them by depth and double-buffers), their copy counted in the layer that starts it and hidden under what runs meanwhile, the first layer's not (Vela's startup choice differs); the encoded weights' size is mcusim's own Golomb-Rice estimate, not Vela's encoder; busy cycles include the 32-cycle descriptor fetch."
     );
     Ok(())
 }

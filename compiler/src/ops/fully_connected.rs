@@ -111,15 +111,15 @@ impl Operator for FullyConnected {
         );
         quant_and_dims(c, at.pos, &[("in", *i), ("filter", *filter)]);
         let per_channel = i32::from(quant.len() > 1);
-        let (pos, input, bias, out) = (at.pos, &at.input, &at.bias, &at.out);
+        let (input, weights, bias, out) = (&at.input, &at.weights, &at.bias, &at.out);
         if at.reference() {
             format!(
-                "mnn_fully_connected_s8{}(&p, &q, {per_channel}, &in, {input}, &filter, weights_{pos}, {bias}, {out})",
+                "mnn_fully_connected_s8{}(&p, &q, {per_channel}, &in, {input}, &filter, {weights}, {bias}, {out})",
                 at.suffix
             )
         } else {
             format!(
-                "mnn_fully_connected_s8(&ctx, &p, &q, {per_channel}, &in, {input}, &filter, weights_{pos}, {bias}, {out})"
+                "mnn_fully_connected_s8(&ctx, &p, &q, {per_channel}, &in, {input}, &filter, {weights}, {bias}, {out})"
             )
         }
     }

@@ -53,8 +53,8 @@ pub(crate) fn conv_call(
         at.pos,
         &[("in", input), ("filter", filter), ("out", output)],
     );
-    let (pos, x, bias, out) = (at.pos, &at.input, &at.bias, &at.out);
-    let args = format!("&p, &q, &in, {x}, &filter, weights_{pos}, {bias}, &out, {out}");
+    let (x, weights, bias, out) = (&at.input, &at.weights, &at.bias, &at.out);
+    let args = format!("&p, &q, &in, {x}, &filter, {weights}, {bias}, &out, {out}");
     if at.reference() {
         format!("{kernel}{}({args})", at.suffix)
     } else {
@@ -205,9 +205,11 @@ pub struct CallSite<'a> {
     /// The layer's position in the model (names its constants: `weights_3`, `bias_3`).
     pub pos: usize,
     pub layer: &'a Layer,
-    /// C expressions: the first input, the output, the bias (`NULL` without one).
+    /// C expressions: the first input, the output, the weights (`weights_3`, or their SRAM
+    /// staging copy), the bias (`NULL` without one).
     pub input: String,
     pub out: String,
+    pub weights: String,
     pub bias: String,
     /// `_ref` when the reference kernels are called, `_npu` when the NPU runs the layer (both
     /// take the reference kernel's arguments, no scratch).

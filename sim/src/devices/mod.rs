@@ -262,21 +262,7 @@ pub fn build(model: &PeripheralModel, inputs: &Inputs) -> Box<dyn Device> {
         } => Box::new(Stm32Dma::new(*channels, *dmamux_channel)),
         PeripheralModel::Stm32Dmamux { channels } => Box::new(Stm32Dmamux::new(*channels)),
         PeripheralModel::Npu { macs, sram, flash } => {
-            let memory = |p: mcusim_boards::NpuPort, port: u8| crate::timing::npu::Memory {
-                // A 64-bit AXI port (Vela: 8 bytes per cycle for the U55) at the memory's clock.
-                bytes_per_cycle: 8.0 / f64::from(p.clock_divider.max(1)),
-                burst: u32::from(p.burst_bytes),
-                read_latency: u32::from(p.read_latency),
-                write_latency: u32::from(p.write_latency),
-                port,
-            };
-            Box::new(Npu::new(
-                *macs,
-                NpuPorts {
-                    sram: memory(*sram, 0),
-                    flash: memory(*flash, 1),
-                },
-            ))
+            Box::new(Npu::new(*macs, NpuPorts::of(sram, flash)))
         }
         PeripheralModel::SampleStream { dma_request } => Box::new(SampleStream::new(
             *dma_request,

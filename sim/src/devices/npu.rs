@@ -14,7 +14,7 @@
 //! | 0x08   | QBASE     | RW     | address of the first descriptor (4-byte aligned) |
 //! | 0x0C   | QSIZE     | RW     | descriptors in the queue |
 //! | 0x10   | CMD       | WO     | bit 0 START, bit 1 CLEAR (the interrupt and DONE/ERROR), bit 2 RESET_COUNTERS |
-//! | 0x14   | STATUS    | RO     | bit 0 BUSY, bit 1 DONE, bit 2 ERROR; bits 8-15 the error code |
+//! | 0x14   | STATUS    | RO     | bit 0 BUSY, bit 1 DONE, bit 2 ERROR, bit 3 DMA (a weight DMA in flight); bits 8-15 the error code |
 //! | 0x18   | INTEN     | RW     | bit 0: interrupt on DONE or ERROR |
 //! | 0x1C   | ERRINDEX  | RO     | the descriptor that failed |
 //! | 0x20   | ACTIVE    | RO     | cycles running descriptors since RESET_COUNTERS (low word; 0x24 high) |
@@ -31,6 +31,18 @@
 //! arguments. A descriptor is 48 little-endian words ([`DESCRIPTOR_BYTES`]); `WORD_*` names
 //! each word, and `kernels/runtime/mcusim_npu.h` declares the same layout for firmware.
 //!
+//! Weight DMA: a `WEIGHT_DMA` descriptor (operation 8: `IFM` the source, `OFM` the
+//! destination, `LENGTH` the bytes) starts a copy on the NPU's own DMA channel, from flash
+//! into an SRAM staging buffer, and completes at once: the copy runs in the background, one
+//! after another, under whatever runs next (other descriptors, or the core), as the U55's
+//! command stream issues `NPU_OP_DMA_START` ahead of the layer that waits for it. A later
+//! descriptor whose weights are being copied starts when its first depth slice (its output
+//! block's share of the channels) has arrived and ends no earlier than the whole copy (Vela's
+//! buffered weights: `npuCycles = max(fullTransfer - slack, opCycles + initial - slack)` in
+//! `EstimateFullOpPerformance`, the slack here being the time that really passed); one that
+//! reads the destination otherwise waits for the whole copy. The copy is timed as Vela's
+//! `MemToMemCycles` at the weights' encoded size; its bytes land at its end.
+//!
 //! Function: each operation is computed by the reference kernels of the `mnn` library, so the
 //! NPU's results are bit-exact with the CPU kernels (and through them with TensorFlow Lite
 //! Micro). Timing: [`crate::timing::npu`], Vela's model of the U55, per descriptor: the
@@ -39,10 +51,13 @@
 //! not slowed by the core's accesses in turn (as the DMA, `machine/contention.rs`).
 
 use super::{Context, Device};
-use crate::timing::npu::{self, Activation, Block, Estimate, Layer, Memory, Shape};
+use crate::timing::npu::{self, Activation, Block, Layer, Memory, Shape};
 use mcusim_kernels as mnn;
 use mcusim_traces::Cycles;
 
+/// Weight DMAs under way at once: a further one waits for the oldest (guest-controlled
+/// work is bounded: at most this many copies of at most [`MAX_TENSOR_BYTES`] are held).
+const MAX_COPIES: usize = 4;
 /// Bytes of one descriptor.
 pub const DESCRIPTOR_BYTES: u32 = 48 * 4;
 /// The largest tensor a descriptor may name (guest-controlled sizes are capped).
@@ -83,6 +98,8 @@ pub mod word {
     pub const OFM_SCALE: usize = 42;
     pub const FLAGS: usize = 44;
     pub const BLOCK: usize = 45;
+    /// A weight DMA's bytes.
+    pub const LENGTH: usize = 46;
 }
 
 /// The operations, as `word::OP` holds them.
@@ -95,6 +112,7 @@ pub enum Op {
     MaxPool = 5,
     Add = 6,
     Mul = 7,
+    WeightDma = 8,
 }
 
 impl Op {
@@ -107,6 +125,7 @@ impl Op {
             5 => Op::MaxPool,
             6 => Op::Add,
             7 => Op::Mul,
+            8 => Op::WeightDma,
             _ => return None,
         })
     }
@@ -120,6 +139,7 @@ impl Op {
             Op::MaxPool => "MAX_POOL_2D",
             Op::Add => "ADD",
             Op::Mul => "MUL",
+            Op::WeightDma => "WEIGHT_DMA",
         }
     }
 }
@@ -127,6 +147,7 @@ impl Op {
 const STATUS_BUSY: u32 = 1;
 const STATUS_DONE: u32 = 2;
 const STATUS_ERROR: u32 = 4;
+const STATUS_DMA: u32 = 8;
 const CMD_START: u32 = 1;
 const CMD_CLEAR: u32 = 2;
 const CMD_RESET_COUNTERS: u32 = 4;
@@ -146,6 +167,24 @@ pub struct Ports {
     pub flash: Memory,
 }
 
+impl Ports {
+    /// The ports a board file gives.
+    pub fn of(sram: &mcusim_boards::NpuPort, flash: &mcusim_boards::NpuPort) -> Ports {
+        let memory = |p: &mcusim_boards::NpuPort, port: u8| Memory {
+            // A 64-bit AXI port (Vela: 8 bytes per cycle for the U55) at the memory's clock.
+            bytes_per_cycle: 8.0 / f64::from(p.clock_divider.max(1)),
+            burst: u32::from(p.burst_bytes),
+            read_latency: u32::from(p.read_latency),
+            write_latency: u32::from(p.write_latency),
+            port,
+        };
+        Ports {
+            sram: memory(sram, 0),
+            flash: memory(flash, 1),
+        }
+    }
+}
+
 /// A descriptor being run: its output, written when it ends.
 #[derive(Debug)]
 struct Running {
@@ -154,9 +193,35 @@ struct Running {
     end: Cycles,
     ofm: u32,
     out: Vec<i8>,
-    est: Estimate,
-    op: Op,
+    macs: u64,
+    /// What the profile calls it (the operation and its bound); empty for a weight DMA,
+    /// which is logged as its copy.
+    label: String,
     bytes: [u64; 4],
+}
+
+/// A weight DMA under way: its bytes, read at its start, land at `dst` at `end`.
+#[derive(Debug)]
+struct Copy {
+    dst: u32,
+    data: Vec<u8>,
+    begin: Cycles,
+    end: Cycles,
+    /// The bytes as timed (encoded).
+    moved: u64,
+    /// The descriptor that started it.
+    index: u32,
+}
+
+impl Copy {
+    fn overlaps(&self, addr: u32, len: u64) -> bool {
+        let (a, b) = (u64::from(addr), u64::from(addr) + len);
+        let (c, d) = (
+            u64::from(self.dst),
+            u64::from(self.dst) + self.data.len() as u64,
+        );
+        a < d && c < b
+    }
 }
 
 #[derive(Debug)]
@@ -170,6 +235,8 @@ pub struct Npu {
     error_index: u32,
     next: u32,
     running: Option<Running>,
+    /// Weight DMAs under way, oldest first (they run one after another).
+    copies: Vec<Copy>,
     /// When the counters were last reset, and the active cycles and MACs since.
     since: Cycles,
     active: u64,
@@ -218,6 +285,7 @@ impl Npu {
             error_index: 0,
             next: 0,
             running: None,
+            copies: Vec::new(),
             since: Cycles::ZERO,
             active: 0,
             macs: 0,
@@ -292,12 +360,7 @@ impl Npu {
         let index = self.next;
         match self.run(index, at, cx) {
             Ok(r) => self.running = Some(r),
-            Err(f) => {
-                self.status =
-                    (self.status & !(STATUS_BUSY | 0xFF00)) | STATUS_ERROR | ((f as u32) << 8);
-                self.error_index = index;
-                self.irq(cx);
-            }
+            Err(f) => self.fail(f, index, cx),
         }
     }
 
@@ -314,6 +377,19 @@ impl Npu {
         let d = Words(w);
         let op = Op::from_word(d.0[word::OP]).ok_or(Fault::Descriptor)?;
         let start = at + Cycles(FETCH_CYCLES);
+        if op == Op::WeightDma {
+            let end = self.start_copy(&d, index, start, cx)?;
+            return Ok(Running {
+                index,
+                began: at,
+                end,
+                ofm: 0,
+                out: Vec::new(),
+                macs: 0,
+                label: String::new(),
+                bytes: [0; 4],
+            });
+        }
         let ifm_d = d.dims(word::IFM_DIMS)?;
         let ofm_d = d.dims(word::OFM_DIMS)?;
         let elementwise = matches!(op, Op::Add | Op::Mul);
@@ -370,7 +446,7 @@ impl Npu {
                 Op::AvgPool => Block::Pooling { max: false },
                 Op::MaxPool => Block::Pooling { max: true },
                 Op::Add => Block::Elementwise { mul: false },
-                Op::Mul => Block::Elementwise { mul: true },
+                Op::Mul | Op::WeightDma => Block::Elementwise { mul: true },
             },
             ifm: ifm_s,
             ifm2: ifm2_d.map(shape),
@@ -385,6 +461,13 @@ impl Npu {
             ifm2_mem: self.memory(d.0[word::IFM2], cx),
             ofm_mem: self.memory(d.0[word::OFM], cx),
             weights_mem: self.memory(d.0[word::WEIGHTS], cx),
+            scales_mem: self.memory(
+                match d.0[word::BIAS] {
+                    0 => d.0[word::MULTIPLIER],
+                    a => a,
+                },
+                cx,
+            ),
         };
         let block = d.0[word::BLOCK];
         let bc = if block == 0 {
@@ -396,6 +479,41 @@ impl Npu {
             }
             // The input block follows the descriptor's output block, not the search's.
             npu::block_config(&self.cfg, &layer, ofm)
+        };
+        let per_out = |d: &Words| -> usize {
+            match op {
+                Op::FullyConnected if d.0[word::FLAGS] & 1 == 0 => 1,
+                Op::FullyConnected => filter_d.map_or(1, |f| f.n as usize),
+                _ => ofm_d.c as usize,
+            }
+        };
+        // Weight DMAs into this descriptor's operands: the weights' own may still be
+        // arriving (the layer starts on its first depth slice); any other must have landed.
+        let channels = match (op, filter_d) {
+            (Op::FullyConnected, Some(f)) => f.n as u64,
+            _ => ofm_d.c as u64,
+        };
+        let mut operands = vec![
+            (d.0[word::IFM], ifm_d.len() as u64),
+            (d.0[word::OFM], ofm_d.len() as u64),
+        ];
+        if let Some(d2) = ifm2_d {
+            operands.push((d.0[word::IFM2], d2.len() as u64));
+        }
+        if weighted {
+            let nq = 4 * per_out(&d) as u64;
+            if d.0[word::BIAS] != 0 {
+                operands.push((d.0[word::BIAS], 4 * channels));
+            }
+            operands.push((d.0[word::MULTIPLIER], nq));
+            operands.push((d.0[word::SHIFT], nq));
+        }
+        let start = self
+            .land(cx, &operands)
+            .map_or(start, |(_, end)| start.max(end));
+        let staged = match filter_d {
+            Some(f) => self.land(cx, &[(d.0[word::WEIGHTS], f.len() as u64)]),
+            None => None,
         };
         // The weights first: their encoded size sets the weight stream's time.
         let mut layer = layer;
@@ -411,12 +529,17 @@ impl Npu {
         let span = est.cycles;
         let x = self.read_i8(cx, d.0[word::IFM], ifm_d.len(), start, span)?;
         let kernel_err = |_| Fault::Kernel;
-        let per_out = |d: &Words| -> usize {
-            match op {
-                Op::FullyConnected if d.0[word::FLAGS] & 1 == 0 => 1,
-                Op::FullyConnected => filter_d.map_or(1, |f| f.n as usize),
-                _ => ofm_d.c as usize,
+        // Staged weights: the first depth slice before the first block, the whole copy
+        // before the last.
+        let cycles = match staged {
+            Some((begin, end)) => {
+                let depth = u128::from(est.block.ofm.c.min(layer.ofm.c));
+                let slice = u128::from((end - begin).0) * depth / u128::from(layer.ofm.c.max(1));
+                let first = begin + Cycles(slice as u64);
+                let wait = (first - first.min(start)).0;
+                (est.cycles + wait).max((end - end.min(start)).0)
             }
+            None => est.cycles,
         };
         let mut bytes = [0u64; 4];
         let mut count = |addr: u32, n: u64, write: bool, this: &Self, cx: &mut Context<'_>| {
@@ -528,6 +651,7 @@ impl Npu {
                 ofm_d,
             )
             .map_err(kernel_err)?,
+            Op::WeightDma => return Err(Fault::Descriptor),
             Op::Add | Op::Mul => {
                 let d2 = ifm2_d.ok_or(Fault::Descriptor)?;
                 let y = self.read_i8(cx, d.0[word::IFM2], d2.len(), start, span)?;
@@ -576,16 +700,103 @@ impl Npu {
             }
         };
         count(d.0[word::OFM], out.len() as u64, true, self, cx);
+        let bound = if cycles > est.cycles && staged.is_some() {
+            "weights".to_string()
+        } else {
+            format!("{:?}", est.bound).to_lowercase()
+        };
         Ok(Running {
             index,
             began: at,
-            end: start + Cycles(est.cycles),
+            end: start + Cycles(cycles),
             ofm: d.0[word::OFM],
             out,
-            est,
-            op,
+            macs: est.macs,
+            label: format!("{} ({bound})", op.name().to_lowercase()),
             bytes,
         })
+    }
+
+    /// Starts the weight DMA of descriptor `d` at `at`, after the ones under way; returns
+    /// when the descriptor is done (at once, unless [`MAX_COPIES`] are under way: then when
+    /// the oldest has landed).
+    fn start_copy(
+        &mut self,
+        d: &Words,
+        index: u32,
+        at: Cycles,
+        cx: &mut Context<'_>,
+    ) -> Result<Cycles, Fault> {
+        let (src, dst, len) = (d.0[word::IFM], d.0[word::OFM], d.0[word::LENGTH]);
+        if len == 0 || u64::from(len) > MAX_TENSOR_BYTES || dst.checked_add(len).is_none() {
+            return Err(Fault::Descriptor);
+        }
+        let mut at = at;
+        while self.copies.len() >= MAX_COPIES {
+            let oldest = (self.copies[0].dst, self.copies[0].data.len() as u64);
+            if let Some((_, end)) = self.land(cx, &[oldest]) {
+                at = at.max(end);
+            }
+        }
+        let (from, to) = (self.memory(src, cx), self.memory(dst, cx));
+        let begin = self.copies.last().map_or(at, |c| c.end.max(at));
+        // Read at the source's rate (its reads spread over the raw bytes' time, for the
+        // core's contention), timed at the encoded size as Vela's `MemToMemCycles`.
+        let raw_span = (f64::from(len) / from.bytes_per_cycle) as u64;
+        let data = self.fetch(cx, src, u64::from(len), begin, raw_span)?;
+        let weights: Vec<i8> = data.iter().map(|&b| b as i8).collect();
+        let moved = npu::encoded_weight_bytes(&weights);
+        let side = |m: &Memory, latency: u32| {
+            (moved as f64 / m.bytes_per_cycle) as u64 + u64::from(latency)
+        };
+        let cycles = side(&from, from.read_latency).max(side(&to, to.write_latency));
+        let p = |m: &Memory| usize::from(m.port.min(1));
+        self.bytes[2 * p(&from)] += moved;
+        self.bytes[2 * p(&to) + 1] += moved;
+        self.copies.push(Copy {
+            dst,
+            data,
+            begin,
+            end: begin + Cycles(cycles),
+            moved,
+            index,
+        });
+        Ok(at)
+    }
+
+    /// Lands the weight DMAs that write into any of `ranges` (address, bytes), or with
+    /// `ranges` empty, those that have ended by now; returns when the first of them began
+    /// and the last ends.
+    fn land(&mut self, cx: &mut Context<'_>, ranges: &[(u32, u64)]) -> Option<(Cycles, Cycles)> {
+        let now = cx.now();
+        let mut span: Option<(Cycles, Cycles)> = None;
+        let mut k = 0;
+        while k < self.copies.len() {
+            let c = &self.copies[k];
+            let hit = if ranges.is_empty() {
+                c.end <= now
+            } else {
+                ranges.iter().any(|&(a, n)| c.overlaps(a, n))
+            };
+            if !hit {
+                k += 1;
+                continue;
+            }
+            let c = self.copies.remove(k);
+            span = Some(span.map_or((c.begin, c.end), |(b, e)| (b.min(c.begin), e.max(c.end))));
+            cx.bus().set_time(c.end);
+            if cx.bus().write(c.dst, &c.data).is_err() {
+                self.fail(Fault::Bus, c.index, cx);
+            }
+            cx.record(c.begin, c.end, 2 * c.moved, 0, "weight dma");
+        }
+        span
+    }
+
+    fn fail(&mut self, f: Fault, index: u32, cx: &mut Context<'_>) {
+        self.status = (self.status & !(STATUS_BUSY | 0xFF00)) | STATUS_ERROR | ((f as u32) << 8);
+        self.error_index = index;
+        self.irq(cx);
     }
 
     fn irq(&self, cx: &mut Context<'_>) {
@@ -606,7 +817,14 @@ impl Device for Npu {
             0x04 => self.cfg.macs,
             0x08 => self.qbase,
             0x0C => self.qsize,
-            0x14 => self.status,
+            0x14 => {
+                self.status
+                    | if self.copies.is_empty() {
+                        0
+                    } else {
+                        STATUS_DMA
+                    }
+            }
             0x18 => self.inten,
             0x1C => self.error_index,
             0x20 => active as u32,
@@ -660,26 +878,25 @@ impl Device for Npu {
     fn advance(&mut self, cx: &mut Context<'_>) {
         while let Some(r) = self.running.take_if(|r| r.end <= cx.now()) {
             // The output, written back over the descriptor's time.
-            let data: Vec<u8> = r.out.iter().map(|&v| v as u8).collect();
-            cx.bus().set_time(r.end);
-            if cx.bus().write(r.ofm, &data).is_err() {
-                self.status = (self.status & !(STATUS_BUSY | 0xFF00))
-                    | STATUS_ERROR
-                    | ((Fault::Bus as u32) << 8);
-                self.error_index = r.index;
-                self.irq(cx);
-                return;
+            if !r.out.is_empty() {
+                let data: Vec<u8> = r.out.iter().map(|&v| v as u8).collect();
+                cx.bus().set_time(r.end);
+                if cx.bus().write(r.ofm, &data).is_err() {
+                    self.fail(Fault::Bus, r.index, cx);
+                    return;
+                }
             }
             let cycles = (r.end - r.began).0;
             self.active += cycles;
-            self.macs += r.est.macs;
+            self.macs += r.macs;
             for (t, b) in self.bytes.iter_mut().zip(r.bytes) {
                 *t += b;
             }
             self.done += 1;
-            let moved: u64 = r.bytes.iter().sum();
-            let label = format!("{} ({:?})", r.op.name(), r.est.bound).to_lowercase();
-            cx.record(r.began, r.end, moved, r.est.macs, &label);
+            if !r.label.is_empty() {
+                let moved: u64 = r.bytes.iter().sum();
+                cx.record(r.began, r.end, moved, r.macs, &r.label);
+            }
             self.next = r.index + 1;
             if self.next < self.qsize {
                 self.launch(r.end, cx);
@@ -688,9 +905,14 @@ impl Device for Npu {
                 self.irq(cx);
             }
         }
+        self.land(cx, &[]);
     }
 
     fn next_event(&self) -> Option<Cycles> {
-        self.running.as_ref().map(|r| r.end)
+        let copy = self.copies.iter().map(|c| c.end).min();
+        match (self.running.as_ref().map(|r| r.end), copy) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 }

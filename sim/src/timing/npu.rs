@@ -15,9 +15,11 @@
 //! - the layer takes the largest of compute and each port: they overlap per block, so the
 //!   slowest of them bounds the layer (`bound`).
 //!
-//! Approximations, each also in Vela: no weight compression (Vela encodes weights and reads
-//! what the encoder produced; mcusim's NPU reads the int8 weights as stored), no weight
-//! buffering in SRAM (weights stream from where they live), int8 feature maps in NHWC.
+//! Weights are read once per output block in height and width, from where they lie: flash,
+//! or the SRAM staging buffer the firmware had the NPU's weight DMA copy them into ahead of
+//! the layer (Vela's weight buffering; the DMA and the wait for it are the device's,
+//! `devices/npu.rs`). Approximations: the weights are stored as int8 and timed at the size
+//! Vela's encoder would give them ([`encoded_weight_bytes`]); int8 feature maps in NHWC.
 
 /// Bits in the feature maps: mcusim's NPU runs int8 networks.
 const IFM_BITS: u32 = 8;
@@ -187,11 +189,13 @@ pub struct Layer {
     pub weighted: bool,
     /// The weights' bytes as streamed from flash ([`encoded_weight_bytes`]; 0: as stored).
     pub weight_stream: u64,
-    /// The memory each operand is in: feature maps, second input, output, weights.
+    /// The memory each operand is in: feature maps, second input, output, weights, and the
+    /// weights' scales and biases.
     pub ifm_mem: Memory,
     pub ifm2_mem: Memory,
     pub ofm_mem: Memory,
     pub weights_mem: Memory,
+    pub scales_mem: Memory,
 }
 
 impl Layer {
@@ -590,6 +594,7 @@ fn conv_cycles(cfg: &Config, l: &Layer, bc: &BlockConfig) -> f64 {
     let blocks = l.ofm.div_round_up(ofm_block).elements() as f64;
     let mut output = (output_cycles_per_element(cfg, l, bc) * ofm_block.elements() as f64).ceil();
     if l.weighted {
+        // Vela's `biasCyclesPerBlock`, from the weights' memory (staged or not).
         let bias = 10.0 * f64::from(ofm_block.c) * f64::from(l.weights_mem.read_latency) / 256.0;
         output = output.max(bias);
     }
@@ -635,6 +640,12 @@ pub struct Estimate {
     pub bound: Bound,
 }
 
+/// How many times a layer reads its weights: once per output block in height and width
+/// (Vela's `weightsRefetch`, `ofmBlocks.ElementsWH()`).
+pub fn weights_refetch(l: &Layer, bc: &BlockConfig) -> u64 {
+    l.ofm.div_round_up(l.ofm.min(bc.ofm)).elements_wh().max(1)
+}
+
 /// The cost of layer `l` on `cfg` with block configuration `bc` (Vela's
 /// `estimate_full_op_performance` with `measure_cycle_cost` and `measure_element_access`).
 pub fn estimate(cfg: &Config, l: &Layer, bc: BlockConfig) -> Estimate {
@@ -663,11 +674,9 @@ pub fn estimate(cfg: &Config, l: &Layer, bc: BlockConfig) -> Estimate {
         }
         _ => {
             let mut blocks = l.ofm.div_round_up(ofm_block);
-            let mut block_depth = ofm_block.c;
             let per_channel = matches!(l.block, Block::Depthwise | Block::Pooling { .. });
             if per_channel {
                 blocks.c = 1;
-                block_depth = l.ifm.c;
             }
             let limit = if l.block == Block::VectorProduct {
                 1
@@ -679,23 +688,21 @@ pub fn estimate(cfg: &Config, l: &Layer, bc: BlockConfig) -> Estimate {
             let ifm_fetch = ifm_block.elements_wh() * u64::from(l.ifm.c);
             let kernel_read = u64::from(l.kernel.0 * l.kernel.1)
                 * if per_channel { 1 } else { u64::from(l.ifm.c) };
-            if l.weighted && l.weights_mem.port == 0 {
-                // Weights in SRAM: re-read for every output block, with the bias's element
-                // size per output channel (`measure_element_access`).
-                weights_read = kernel_read * u64::from(block_depth) * count;
-                scales_read = u64::from(l.ofm.c) * 4;
-            } else if l.weighted {
-                // Weights in flash: streamed once, encoded, into the NPU's weight buffer,
-                // overlapped with the compute, as Vela schedules them (buffered weights, the
-                // first slice hidden under the previous layer), with Vela's 10 bytes of
-                // encoded scale and bias per output channel (`npu_encode_bias`).
+            if l.weighted {
+                // The weights, encoded, and Vela's 10 bytes of encoded scale and bias per
+                // output channel (`npu_encode_bias`), each read again for every output block
+                // in height and width (`weightsRefetch`, `MeasureElementAccess`): from flash
+                // when they stay there, from SRAM when the firmware staged them there (the
+                // staging copy itself is the NPU's weight DMA, timed by the device).
                 let raw = kernel_read * u64::from(if per_channel { l.ifm.c } else { l.ofm.c });
-                weights_read = if l.weight_stream > 0 {
+                let stream = if l.weight_stream > 0 {
                     l.weight_stream
                 } else {
                     raw
                 };
-                scales_read = u64::from(l.ofm.c) * 10;
+                let refetch = weights_refetch(l, &bc);
+                weights_read = stream * refetch;
+                scales_read = u64::from(l.ofm.c) * 10 * refetch;
             }
             (ifm_fetch * sub * count, 0)
         }
@@ -722,11 +729,8 @@ pub fn estimate(cfg: &Config, l: &Layer, bc: BlockConfig) -> Estimate {
             transfer(&l.ifm2_mem, true, bc.ifm, cfg.macs, ifm2_read as f64),
         );
     }
-    add(
-        &mut ports,
-        &l.weights_mem,
-        (weights_read + scales_read) as f64,
-    );
+    add(&mut ports, &l.weights_mem, weights_read as f64);
+    add(&mut ports, &l.scales_mem, scales_read as f64);
     // Vela truncates the convolution estimate and rounds the elementwise one up.
     let npu_cycles = match l.block {
         Block::Elementwise { .. } => npu.ceil() as u64,
@@ -801,11 +805,13 @@ mod tests {
             ifm2_mem: SRAM,
             ofm_mem: SRAM,
             weights_mem: FLASH,
+            scales_mem: FLASH,
         }
     }
 
     fn with_sram_weights(mut l: Layer) -> Layer {
         l.weights_mem = SRAM;
+        l.scales_mem = SRAM;
         l.activation = Activation::None;
         l
     }
@@ -899,6 +905,25 @@ mod tests {
             assert_eq!((bc.ofm.h, bc.ofm.w, bc.ofm.c), block, "{name}: block");
             assert_eq!(e.npu_cycles, cycles, "{name}: cycles");
         }
+        // Weights are read once per output block in height and width (Vela's refetch): KWS's
+        // pointwise convolution in blocks 9 high and 6 wide reads its 4,096 weights (and 640
+        // bytes of encoded scales) 3 times, which from flash makes it flash-bound; staged in
+        // SRAM it is compute-bound again.
+        let l = layer(conv, [25, 5, 64], [25, 5, 64], (1, 1), (1, 1));
+        let bc = find_block_config(&cfg, &l).unwrap();
+        assert_eq!(weights_refetch(&l, &bc), 3);
+        let e = estimate(&cfg, &l, bc);
+        assert_eq!((e.weights_read, e.scales_read), (3 * 4096, 3 * 640));
+        assert_eq!(e.bound, Bound::Flash);
+        let staged = estimate(
+            &cfg,
+            &Layer {
+                weights_mem: SRAM,
+                ..l
+            },
+            bc,
+        );
+        assert_eq!((staged.bound, staged.cycles), (Bound::Compute, 5904));
         // Uniform bytes do not compress; small weights do.
         let uniform: Vec<i8> = (0..4096u32)
             .map(|i| (i.wrapping_mul(2654435761) >> 24) as i8)
