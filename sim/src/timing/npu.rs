@@ -1,7 +1,8 @@
 //! The NPU's cycle model: an Ethos-U55 of 32 to 256 MACs per cycle, as Arm's open-source Vela
 //! compiler (`ethos-u-vela` 5.x, Apache-2.0) estimates it. Each function below follows one
-//! function of Vela's `npu_performance.py` or `architecture_allocator.py` (named in its
-//! comment); the constants are Vela's `architecture_features.py` tables for the U55
+//! function of Vela's `npu_performance.py` or `architecture_allocator.py`, or of its C++ core's
+//! `ethos_u55_performance.cpp` where 5.2's command-line compiler estimates otherwise (named in
+//! its comment); the constants are Vela's `architecture_features.py` tables for the U55
 //! configurations. The structure, the derivation of every cycle, is the published one; the
 //! code is mcusim's.
 //!
@@ -603,15 +604,22 @@ fn conv_cycles(cfg: &Config, l: &Layer, bc: &BlockConfig) -> f64 {
     if matches!(l.block, Block::Convolution | Block::VectorProduct) {
         dpu *= f64::from(l.ifm.c.div_ceil(ifm_block.c.max(1)));
     }
-    let blocks = l.ofm.div_round_up(ofm_block).elements() as f64;
+    // Output blocks, fractional: the edge blocks count for the micro-blocks they hold (Vela
+    // 5.2's `EstimateMacOpCycles`: micro-blocks of the output over micro-blocks per block).
+    let ub = Shape::new(1, ublock.0, ublock.1, ublock.2);
+    let blocks =
+        l.ofm.div_round_up(ub).elements() as f64 / ofm_block.div_round_up(ub).elements() as f64;
     let mut output = (output_cycles_per_element(cfg, l, bc) * ofm_block.elements() as f64).ceil();
     if l.weighted {
         // Vela's `biasCyclesPerBlock`, from the weights' memory (staged or not).
         let bias = 10.0 * f64::from(ofm_block.c) * f64::from(l.weights_mem.read_latency) / 256.0;
         output = output.max(bias);
     }
+    // The command issue limit: the difference of a block's input and output transfers
+    // (`minMemCycles`), with the MAC and output cycles, over the four DPU stages.
     let (i, o) = block_memory_cycles(cfg, l, bc);
-    let cmd = (i + o + output + dpu) / 4.0;
+    let memory = if blocks > 1.0 { (o - i).abs() } else { 0.0 };
+    let cmd = (memory + output + dpu) / 4.0;
     let dpu = dpu.max(cmd);
     let output = output.max(cmd);
     if dpu > output {
@@ -835,18 +843,19 @@ mod tests {
         l
     }
 
-    /// The block configuration and compute cycles Vela 5.2.0's own functions give for the
-    /// same query (`find_block_config`, `measure_cycle_cost`, `measure_element_access` on the
-    /// U55-128 and `Ethos_U55_High_End_Embedded`, computed by `xtask/vela/layer_cycles.py`):
-    /// KWS's layers (weights in flash) and the descriptors of `tests/firmware/npu_layers.c`
-    /// (all in SRAM). One rule differs: Vela's Python functions take a block's rows as
-    /// contiguous only when the block is one element deep, where the command-line compiler's
-    /// C++ core (`EstimateMemoryTransfer`, what `cargo xtask vela` compares whole models
-    /// with) takes them so when the block is as deep as the tensor, as mcusim does; the four
-    /// descriptors whose blocks are (conv 3x3, depthwise, the pools) gave 8,536, 1,424, 1,008
-    /// and 888 cycles under the first rule, and the values below under the second.
+    /// The block configuration and compute cycles of KWS's layers (weights in flash) and the
+    /// descriptors of `tests/firmware/npu_layers.c` (all in SRAM). The block configurations
+    /// are those Vela 5.2.0's functions choose for the same query (`find_block_config`,
+    /// computed by `xtask/vela/layer_cycles.py`, on the U55-128 and
+    /// `Ethos_U55_High_End_Embedded`). The cycles began as its Python functions' values and
+    /// follow its command-line compiler's C++ core now, the estimator `cargo xtask vela`
+    /// compares whole layers with: edge blocks count for the micro-blocks they hold, the
+    /// command-issue limit takes the difference of a block's input and output transfers
+    /// (`EstimateMacOpCycles`), and a block as deep as its tensor moves in whole-row bursts
+    /// (`EstimateMemoryTransfer`). KWS's first convolution, for one: 24,717 cycles here,
+    /// 24,400 MAC cycles in Vela's debug database (29,598 from the Python functions).
     #[test]
-    fn compute_cycles_match_velas_functions() {
+    fn compute_cycles_follow_velas_estimator() {
         let cfg = Config::u55(128).unwrap();
         let conv = Block::Convolution;
         let cases = [
@@ -854,25 +863,25 @@ mod tests {
                 "kws conv 1x1",
                 layer(conv, [25, 5, 64], [25, 5, 64], (1, 1), (1, 1)),
                 (9, 6, 32),
-                5904,
+                5520,
             ),
             (
                 "kws conv 10x4 s2",
                 layer(conv, [49, 10, 1], [25, 5, 64], (10, 4), (2, 2)),
                 (10, 6, 16),
-                29598,
+                24717,
             ),
             (
                 "kws depthwise 3x3",
                 layer(Block::Depthwise, [25, 5, 64], [25, 5, 64], (3, 3), (1, 1)),
                 (14, 6, 16),
-                8624,
+                7760,
             ),
             (
                 "conv 3x3",
                 with_sram_weights(layer(conv, [16, 16, 16], [16, 16, 16], (3, 3), (1, 1))),
                 (8, 10, 16),
-                8436,
+                6804,
             ),
             (
                 "depthwise 3x3 s2",
@@ -896,7 +905,7 @@ mod tests {
                     (1, 1),
                 )),
                 (1, 2, 64),
-                10281,
+                10260,
             ),
             (
                 "average pool",
@@ -908,7 +917,7 @@ mod tests {
                     (2, 2),
                 )),
                 (5, 8, 16),
-                876,
+                692,
             ),
             (
                 "max pool",
@@ -920,7 +929,7 @@ mod tests {
                     (2, 2),
                 )),
                 (5, 8, 16),
-                588,
+                416,
             ),
         ];
         for (name, l, block, cycles) in cases {
@@ -932,7 +941,7 @@ mod tests {
         // Weights are read once per output block in height and width (Vela's refetch): KWS's
         // pointwise convolution in blocks 9 high and 6 wide reads its 4,096 weights (and 640
         // bytes of encoded scales) 3 times, which from flash makes it flash-bound; staged in
-        // SRAM it is compute-bound again.
+        // SRAM it is faster.
         let l = layer(conv, [25, 5, 64], [25, 5, 64], (1, 1), (1, 1));
         let bc = find_block_config(&cfg, &l).unwrap();
         assert_eq!(weights_refetch(&l, &bc), 3);
@@ -947,7 +956,8 @@ mod tests {
             },
             bc,
         );
-        assert_eq!((staged.bound, staged.cycles), (Bound::Compute, 5904));
+        assert_ne!(staged.bound, Bound::Flash);
+        assert!(staged.cycles < e.cycles);
         // Uniform bytes do not compress; small weights do.
         let uniform: Vec<i8> = (0..4096u32)
             .map(|i| (i.wrapping_mul(2654435761) >> 24) as i8)
