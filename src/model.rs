@@ -189,6 +189,14 @@ fn staging(
         return Vec::new();
     };
     let shape = |d: &Dims| Shape::new(d.n as u32, d.h as u32, d.w as u32, d.c as u32);
+    let bricks = plan::bricks(model, layers, on_npu);
+    let format = |t: Option<&usize>| {
+        if t.is_some_and(|&t| bricks.get(t).copied().unwrap_or(false)) {
+            timing::Format::Nhcwb16
+        } else {
+            timing::Format::Nhwc
+        }
+    };
     let mut out = Vec::new();
     let mut previous: Option<usize> = None;
     for (pos, layer) in layers.iter().enumerate() {
@@ -251,6 +259,9 @@ fn staging(
             ofm_mem: sram,
             weights_mem: flash,
             scales_mem: flash,
+            ifm_format: format(layer.inputs.first()),
+            ifm2_format: timing::Format::Nhwc,
+            ofm_format: format(layer.outputs.first()),
         };
         let Some(bc) = timing::find_block_config(&cfg, &l) else {
             continue;

@@ -359,6 +359,7 @@ pub fn generate(model: &Model, layers: &[Layer], plan: &Plan, options: &Options)
                 bias,
                 suffix,
                 tensor: &t,
+                formats: formats(plan, layer),
             },
         );
         if call.contains("&ctx") {
@@ -380,6 +381,16 @@ pub fn generate(model: &Model, layers: &[Layer], plan: &Plan, options: &Options)
         header: h,
         source: c,
     }
+}
+
+/// Which of a layer's tensors lie in bricks, as the NPU's FLAGS take them
+/// (`MCUSIM_NPU_IFM_BRICKS` 2, `MCUSIM_NPU_IFM2_BRICKS` 4, `MCUSIM_NPU_OFM_BRICKS` 8).
+fn formats(plan: &Plan, layer: &Layer) -> u32 {
+    let brick =
+        |t: Option<&usize>| t.is_some_and(|&t| plan.bricks.get(t).copied().unwrap_or(false));
+    u32::from(brick(layer.inputs.first())) * 2
+        + u32::from(brick(layer.inputs.get(1))) * 4
+        + u32::from(brick(layer.outputs.first())) * 8
 }
 
 pub(crate) fn quant_and_dims(c: &mut String, pos: usize, ds: &[(&str, Dims)]) {

@@ -56,6 +56,8 @@ pub struct Plan {
     pub scratch: Vec<Option<(u32, u32)>>,
     /// The staged weights and their buffers' offsets, in layer order.
     pub staging: Vec<(Staging, u32)>,
+    /// Which tensors lie in NHCWB16 bricks, by tensor index ([`bricks`]).
+    pub bricks: Vec<bool>,
 }
 
 const ALIGN: u32 = 4;
@@ -117,12 +119,17 @@ pub fn plan_with_npu(
     for &t in &model.outputs {
         touch(t, end, &mut life);
     }
+    let bricks = bricks(model, layers, on_npu);
     let mut buffers: Vec<Buffer> = Vec::new();
     for (t, l) in life.iter().enumerate() {
         if let Some((first, last)) = *l
             && model.tensors[t].data.is_none()
         {
-            let size = align(tensor_bytes(&model.tensors[t]));
+            let size = align(if bricks[t] {
+                brick_bytes(&model.tensors[t])
+            } else {
+                tensor_bytes(&model.tensors[t])
+            });
             buffers.push(Buffer {
                 kind: BufferKind::Tensor(t),
                 offset: 0,
@@ -217,7 +224,65 @@ pub fn plan_with_npu(
             .iter()
             .filter_map(|s| staged.get(s.layer).copied().flatten().map(|o| (*s, o)))
             .collect(),
+        bricks,
     }
+}
+
+/// Which tensors lie in the NPU's NHCWB16 bricks (`sim/src/devices/npu.rs`), by tensor index:
+/// the feature maps only the NPU writes and reads, as Vela 5.2's scheduler gives them the
+/// brick format (`needsLinearFormat` false in `UpdateSchedulerTensor`). A tensor qualifies
+/// when an NPU layer writes it, at least one layer reads it and every one is on the NPU, it is
+/// neither a model input nor an output, it is int8, and every layer sees it with its own
+/// width and depth (one a fully connected layer flattens must be a row of channels per batch
+/// row).
+pub fn bricks(model: &Model, layers: &[Layer], on_npu: &[bool]) -> Vec<bool> {
+    let n = model.tensors.len();
+    let npu = |pos: usize| on_npu.get(pos).copied().unwrap_or(false);
+    // Per tensor: written by an NPU layer, read at all, touched by a CPU layer or in a way
+    // the bricks cannot serve.
+    let (mut written, mut read, mut linear) = (vec![false; n], vec![false; n], vec![false; n]);
+    for (pos, layer) in layers.iter().enumerate() {
+        let op = layer.kernel.operator();
+        let touches = layer.inputs.iter().map(|&t| (t, false));
+        for (t, output) in touches.chain(layer.outputs.iter().map(|&t| (t, true))) {
+            if t >= n {
+                continue;
+            }
+            let shape = &model.tensors[t].shape;
+            let rows_of_channels =
+                shape.len() < 2 || shape[1..shape.len() - 1].iter().all(|&d| d == 1);
+            if !npu(pos) || (op.flattens() && !rows_of_channels) {
+                linear[t] = true;
+            }
+            if output {
+                written[t] |= npu(pos);
+            } else {
+                read[t] = true;
+            }
+        }
+    }
+    for &t in model.inputs.iter().chain(&model.outputs) {
+        if t < n {
+            linear[t] = true;
+        }
+    }
+    (0..n)
+        .map(|t| {
+            let tensor = &model.tensors[t];
+            written[t]
+                && read[t]
+                && !linear[t]
+                && tensor.data.is_none()
+                && !tensor.shape.is_empty()
+                && tensor_bytes(tensor) == tensor.elements() as u32
+        })
+        .collect()
+}
+
+/// Bytes of an int8 tensor in NHCWB16 bricks: its depth padded to 16.
+pub fn brick_bytes(t: &crate::tflite::Tensor) -> u32 {
+    let depth = t.shape.last().map_or(1, |&c| c.max(1) as u32);
+    t.elements() as u32 / depth * depth.div_ceil(16) * 16
 }
 
 /// Bytes of a tensor's values.

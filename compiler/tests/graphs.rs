@@ -112,3 +112,48 @@ fn generated_c_defines_the_firmware_abi() {
         );
     }
 }
+
+/// On random models placed on an NPU, a tensor lies in bricks only where the NPU alone
+/// writes and reads it: never a model input or output, never a CPU layer's operand, and a
+/// fully connected layer's only as rows of channels; its buffer holds the padded depth.
+#[test]
+fn bricks_are_only_between_npu_layers() {
+    use mcusim_compiler::{place, plan};
+    let mut some = 0;
+    for seed in 0..200 {
+        let bytes = writer::write(&synth::random_model(seed));
+        let model = Model::parse(&bytes, "synthetic.tflite").unwrap();
+        let layers = model.lower().unwrap();
+        let on_npu: Vec<bool> = place::place(&layers, true).iter().map(|p| p.npu).collect();
+        let p = plan::plan_with_npu(&model, &layers, true, &on_npu, &[]);
+        for (t, &brick) in p.bricks.iter().enumerate() {
+            if !brick {
+                continue;
+            }
+            some += 1;
+            assert!(!model.inputs.contains(&t) && !model.outputs.contains(&t));
+            let mut writers = 0;
+            for (pos, l) in layers.iter().enumerate() {
+                if l.inputs.contains(&t) || l.outputs.contains(&t) {
+                    assert!(
+                        on_npu[pos],
+                        "seed {seed}: tensor {t} touched by CPU layer {pos}"
+                    );
+                }
+                writers += usize::from(l.outputs.contains(&t));
+                if l.kernel.operator().flattens() && l.inputs.contains(&t) {
+                    let s = &model.tensors[t].shape;
+                    assert!(s[1..s.len() - 1].iter().all(|&d| d == 1), "seed {seed}");
+                }
+            }
+            assert!(writers > 0);
+            let b = p
+                .buffers
+                .iter()
+                .find(|b| b.kind == plan::BufferKind::Tensor(t))
+                .unwrap();
+            assert!(b.size >= plan::brick_bytes(&model.tensors[t]));
+        }
+    }
+    assert!(some > 0, "no random model had a brick tensor");
+}

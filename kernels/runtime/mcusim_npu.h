@@ -52,6 +52,12 @@
 
 /* FLAGS: the fully connected layer's quantisation is per output channel. */
 #define MCUSIM_NPU_PER_CHANNEL 1u
+/* FLAGS: the input, the second input, the output lie in NHCWB16 bricks (per row, channels
+ * 0-15 of every column, then 16-31, ...; the depth padded to 16) instead of NHWC. Generated
+ * code gives them to feature maps only the NPU writes and reads, as Vela does. */
+#define MCUSIM_NPU_IFM_BRICKS 2u
+#define MCUSIM_NPU_IFM2_BRICKS 4u
+#define MCUSIM_NPU_OFM_BRICKS 8u
 
 /* One layer: 48 words. Addresses are the tensors' in the NPU's (the core's) address space;
  * dimensions are NHWC as the mnn kernels take them; the filter's are the kernel's (OHWI for a
@@ -139,7 +145,8 @@ static inline uint32_t mcusim_npu_weight_dma(const int8_t *src, int8_t *dst, uin
 
 #ifdef MNN_TYPES_H
 /* The NPU's entry points for generated model code: each takes the reference kernel's
- * arguments (mnn_functions.h), fills one descriptor and runs it. */
+ * arguments (mnn_functions.h) and the tensors' formats (MCUSIM_NPU_*_BRICKS), fills one
+ * descriptor and runs it. */
 
 static inline void mcusim_npu_dims(int32_t out[4], const mnn_dims *d) {
     out[0] = d->n, out[1] = d->h, out[2] = d->w, out[3] = d->c;
@@ -160,9 +167,10 @@ static inline void mcusim_npu_clear(mcusim_npu_op *op, uint32_t kind) {
 static inline mnn_status mnn_conv_s8_npu(const mnn_conv_params *p, const mnn_per_channel_quant *q,
                                          const mnn_dims *in, const int8_t *x, const mnn_dims *f,
                                          const int8_t *w, const int32_t *bias, const mnn_dims *out,
-                                         int8_t *y) {
+                                         int8_t *y, uint32_t formats) {
     mcusim_npu_op op;
     mcusim_npu_clear(&op, MCUSIM_NPU_CONV_2D);
+    op.flags = formats;
     op.ifm = x, op.ofm = y, op.weights = w, op.bias = bias;
     op.multiplier = q->multiplier, op.shift = q->shift;
     mcusim_npu_dims(op.ifm_dims, in);
@@ -181,9 +189,10 @@ static inline mnn_status mnn_depthwise_conv_s8_npu(const mnn_dw_conv_params *p,
                                                    const mnn_dims *in, const int8_t *x,
                                                    const mnn_dims *f, const int8_t *w,
                                                    const int32_t *bias, const mnn_dims *out,
-                                                   int8_t *y) {
+                                                   int8_t *y, uint32_t formats) {
     mcusim_npu_op op;
     mcusim_npu_clear(&op, MCUSIM_NPU_DEPTHWISE_CONV_2D);
+    op.flags = formats;
     op.ifm = x, op.ofm = y, op.weights = w, op.bias = bias;
     op.multiplier = q->multiplier, op.shift = q->shift;
     mcusim_npu_dims(op.ifm_dims, in);
@@ -203,7 +212,7 @@ static inline mnn_status mnn_fully_connected_s8_npu(const mnn_fc_params *p,
                                                     int32_t per_channel, const mnn_dims *in,
                                                     const int8_t *x, const mnn_dims *f,
                                                     const int8_t *w, const int32_t *bias,
-                                                    int8_t *y) {
+                                                    int8_t *y, uint32_t formats) {
     mcusim_npu_op op;
     mcusim_npu_clear(&op, MCUSIM_NPU_FULLY_CONNECTED);
     op.ifm = x, op.ofm = y, op.weights = w, op.bias = bias;
@@ -214,15 +223,16 @@ static inline mnn_status mnn_fully_connected_s8_npu(const mnn_fc_params *p,
     op.act_min = p->activation.min, op.act_max = p->activation.max;
     op.ifm_offset = p->input_offset, op.ofm_offset = p->output_offset;
     op.filter_offset = p->filter_offset;
-    op.flags = per_channel ? MCUSIM_NPU_PER_CHANNEL : 0u;
+    op.flags = formats | (per_channel ? MCUSIM_NPU_PER_CHANNEL : 0u);
     return mcusim_npu_one(&op);
 }
 
 static inline mnn_status mcusim_npu_pool(uint32_t kind, const mnn_pool_params *p,
                                          const mnn_dims *in, const int8_t *x,
-                                         const mnn_dims *out, int8_t *y) {
+                                         const mnn_dims *out, int8_t *y, uint32_t formats) {
     mcusim_npu_op op;
     mcusim_npu_clear(&op, kind);
+    op.flags = formats;
     op.ifm = x, op.ofm = y;
     mcusim_npu_dims(op.ifm_dims, in);
     mcusim_npu_dims(op.ofm_dims, out);
@@ -235,19 +245,22 @@ static inline mnn_status mcusim_npu_pool(uint32_t kind, const mnn_pool_params *p
 }
 
 static inline mnn_status mnn_avgpool_s8_npu(const mnn_pool_params *p, const mnn_dims *in,
-                                            const int8_t *x, const mnn_dims *out, int8_t *y) {
-    return mcusim_npu_pool(MCUSIM_NPU_AVERAGE_POOL_2D, p, in, x, out, y);
+                                            const int8_t *x, const mnn_dims *out, int8_t *y,
+                                            uint32_t formats) {
+    return mcusim_npu_pool(MCUSIM_NPU_AVERAGE_POOL_2D, p, in, x, out, y, formats);
 }
 
 static inline mnn_status mnn_maxpool_s8_npu(const mnn_pool_params *p, const mnn_dims *in,
-                                            const int8_t *x, const mnn_dims *out, int8_t *y) {
-    return mcusim_npu_pool(MCUSIM_NPU_MAX_POOL_2D, p, in, x, out, y);
+                                            const int8_t *x, const mnn_dims *out, int8_t *y,
+                                            uint32_t formats) {
+    return mcusim_npu_pool(MCUSIM_NPU_MAX_POOL_2D, p, in, x, out, y, formats);
 }
 
 static inline void mcusim_npu_binary(mcusim_npu_op *op, uint32_t kind, const mnn_dims *d1,
                                      const int8_t *a, const mnn_dims *d2, const int8_t *b,
-                                     const mnn_dims *out, int8_t *y) {
+                                     const mnn_dims *out, int8_t *y, uint32_t formats) {
     mcusim_npu_clear(op, kind);
+    op->flags = formats;
     op->ifm = a, op->ifm2 = b, op->ofm = y;
     mcusim_npu_dims(op->ifm_dims, d1);
     mcusim_npu_dims(op->ifm2_dims, d2);
@@ -256,9 +269,9 @@ static inline void mcusim_npu_binary(mcusim_npu_op *op, uint32_t kind, const mnn
 
 static inline mnn_status mnn_add_s8_npu(const mnn_add_params *p, const mnn_dims *d1,
                                         const int8_t *a, const mnn_dims *d2, const int8_t *b,
-                                        const mnn_dims *out, int8_t *y) {
+                                        const mnn_dims *out, int8_t *y, uint32_t formats) {
     mcusim_npu_op op;
-    mcusim_npu_binary(&op, MCUSIM_NPU_ADD, d1, a, d2, b, out, y);
+    mcusim_npu_binary(&op, MCUSIM_NPU_ADD, d1, a, d2, b, out, y, formats);
     op.ifm_offset = p->input1_offset, op.ifm_multiplier = p->input1_multiplier;
     op.ifm_shift = p->input1_shift;
     op.ifm2_offset = p->input2_offset, op.ifm2_multiplier = p->input2_multiplier;
@@ -272,9 +285,9 @@ static inline mnn_status mnn_add_s8_npu(const mnn_add_params *p, const mnn_dims 
 
 static inline mnn_status mnn_mul_s8_npu(const mnn_mul_params *p, const mnn_dims *d1,
                                         const int8_t *a, const mnn_dims *d2, const int8_t *b,
-                                        const mnn_dims *out, int8_t *y) {
+                                        const mnn_dims *out, int8_t *y, uint32_t formats) {
     mcusim_npu_op op;
-    mcusim_npu_binary(&op, MCUSIM_NPU_MUL, d1, a, d2, b, out, y);
+    mcusim_npu_binary(&op, MCUSIM_NPU_MUL, d1, a, d2, b, out, y, formats);
     op.ifm_offset = p->input1_offset, op.ifm2_offset = p->input2_offset;
     op.ofm_offset = p->output_offset, op.ofm_multiplier = p->output_multiplier;
     op.ofm_shift = p->output_shift;

@@ -62,6 +62,14 @@ fn each_descriptor_agrees_with_the_cpu_and_takes_velas_cycles() {
         (1..=2304).contains(&numbers[1]),
         "the copy's flash bytes: {staged}"
     );
+    // A convolution writing NHCWB16 bricks and a pool reading them agree with the CPU, and
+    // the bricks are where the format says.
+    assert!(
+        run.stdout
+            .contains("npu_layers: BRICKS agrees, laid out as NHCWB16"),
+        "{}",
+        run.stdout
+    );
     // The second descriptor of the queue is bad: the driver returns 1 + its index.
     assert!(
         run.stdout.contains("npu_layers: bad descriptor -> 2"),

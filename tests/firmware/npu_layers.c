@@ -172,6 +172,48 @@ int main(void) {
         report("MUL", &mul, mnn_mul_s8_ref(&p, &e, ifm, &e, ifm2, &e, cpu_out), H * W * C);
     }
 
+    /* NHCWB16 bricks: a 1x1 convolution 16 -> 20 channels writes its output in bricks (the
+     * depth padded to 32), a 2x2 max pool reads them back and writes NHWC; the chain agrees
+     * with the CPU's, and the bricks hold the convolution's output where the format puts it. */
+    {
+        enum { CO = 20, PAD = 32 };
+        static int8_t bricks[H * W * PAD], nhwc[H * W * CO];
+        const mnn_conv_params p = {3, -5, 1, 1, 0, 0, 1, 1, {-128, 127}};
+        const mnn_dims in = {1, H, W, C}, f = {CO, 1, 1, C}, mid = {1, H, W, CO};
+        const mnn_dims out = {1, H / 2, W / 2, CO};
+        mnn_status s = mnn_conv_s8_ref(&p, &q, &in, ifm, &f, weights, bias, &mid, nhwc);
+        if (s == MNN_SUCCESS) {
+            s = mnn_maxpool_s8_ref(&pp, &mid, nhwc, &out, cpu_out);
+        }
+        mcusim_npu_op ops[2];
+        ops[0] = base(MCUSIM_NPU_CONV_2D, H, W, C, H, W, CO);
+        ops[0].ofm = bricks, ops[0].flags = MCUSIM_NPU_OFM_BRICKS;
+        ops[0].weights = weights, ops[0].bias = bias;
+        ops[0].multiplier = multiplier, ops[0].shift = shift;
+        ops[0].filter_dims[0] = CO, ops[0].filter_dims[1] = ops[0].filter_dims[2] = 1;
+        ops[0].filter_dims[3] = C;
+        ops[1] = base(MCUSIM_NPU_MAX_POOL_2D, H, W, CO, H / 2, W / 2, CO);
+        ops[1].ifm = bricks, ops[1].flags = MCUSIM_NPU_IFM_BRICKS;
+        ops[1].filter_dims[1] = ops[1].filter_dims[2] = 2;
+        ops[1].stride[0] = ops[1].stride[1] = 2;
+        ops[1].ifm_offset = ops[1].ofm_offset = 0;
+        memset(npu_out, 0x55, sizeof npu_out);
+        uint32_t failed = mcusim_npu_run(ops, 2);
+        int same = failed == 0u && s == MNN_SUCCESS &&
+                   memcmp(npu_out, cpu_out, (size_t)(H / 2 * W / 2 * CO)) == 0;
+        int laid_out = failed == 0u;
+        for (int y = 0; y < H; y++) {
+            for (int x = 0; x < W; x++) {
+                for (int c = 0; c < PAD; c++) {
+                    int8_t want = c < CO ? nhwc[(y * W + x) * CO + c] : 0;
+                    laid_out &= bricks[y * W * PAD + (c / 16) * W * 16 + x * 16 + c % 16] == want;
+                }
+            }
+        }
+        printf("npu_layers: BRICKS %s, %s\n", same ? "agrees" : "DIFFERS",
+               laid_out ? "laid out as NHCWB16" : "NOT NHCWB16");
+    }
+
     /* A bad descriptor fails with its index. */
     mcusim_npu_op bad[2] = {avg, avg};
     bad[1].op = 99u;

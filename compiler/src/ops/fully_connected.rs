@@ -94,6 +94,10 @@ impl Operator for FullyConnected {
         Ok(())
     }
 
+    fn flattens(&self) -> bool {
+        true
+    }
+
     fn c_call(&self, c: &mut String, at: &CallSite<'_>) -> String {
         let FullyConnected {
             input_offset,
@@ -114,8 +118,9 @@ impl Operator for FullyConnected {
         let (input, weights, bias, out) = (&at.input, &at.weights, &at.bias, &at.out);
         if at.reference() {
             format!(
-                "mnn_fully_connected_s8{}(&p, &q, {per_channel}, &in, {input}, &filter, {weights}, {bias}, {out})",
-                at.suffix
+                "mnn_fully_connected_s8{}(&p, &q, {per_channel}, &in, {input}, &filter, {weights}, {bias}, {out}{})",
+                at.suffix,
+                at.npu_formats()
             )
         } else {
             format!(

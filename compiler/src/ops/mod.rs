@@ -56,7 +56,7 @@ pub(crate) fn conv_call(
     let (x, weights, bias, out) = (&at.input, &at.weights, &at.bias, &at.out);
     let args = format!("&p, &q, &in, {x}, &filter, {weights}, {bias}, &out, {out}");
     if at.reference() {
-        format!("{kernel}{}({args})", at.suffix)
+        format!("{kernel}{}({args}{})", at.suffix, at.npu_formats())
     } else {
         format!("{kernel}(&ctx, {args})")
     }
@@ -80,11 +80,12 @@ pub(crate) fn elementwise_call(
         dims(out)
     );
     format!(
-        "{kernel}{}(&p, &d1, {}, &d2, {}, &out, {})",
+        "{kernel}{}(&p, &d1, {}, &d2, {}, &out, {}{})",
         at.suffix,
         at.input,
         (at.tensor)(at.layer.inputs[1]),
-        at.out
+        at.out,
+        at.npu_formats()
     )
 }
 
@@ -181,6 +182,12 @@ pub trait Operator {
         false
     }
 
+    /// Whether the kernel reads its input flattened to rows of its own depth (a fully
+    /// connected layer), not with the tensor's own height, width and depth.
+    fn flattens(&self) -> bool {
+        false
+    }
+
     /// Per-channel requantisation, emitted as the arrays `multiplier_N` and `shift_N`.
     fn channel_quant(&self) -> Option<&[Multiplier]> {
         None
@@ -216,12 +223,25 @@ pub struct CallSite<'a> {
     pub suffix: &'static str,
     /// A tensor's address in the arena, as C.
     pub tensor: &'a dyn Fn(usize) -> String,
+    /// On the NPU, which of the layer's tensors lie in NHCWB16 bricks
+    /// (`MCUSIM_NPU_*_BRICKS`, [`crate::plan::Plan::bricks`]).
+    pub formats: u32,
 }
 
 impl CallSite<'_> {
     /// Whether the reference kernel's arguments are passed (the reference kernels or the NPU).
     pub fn reference(&self) -> bool {
         !self.suffix.is_empty()
+    }
+
+    /// The NPU entry points' last argument, the tensors' formats (`, 0x6u`); nothing
+    /// elsewhere.
+    pub fn npu_formats(&self) -> String {
+        if self.suffix == "_npu" {
+            format!(", {:#x}u", self.formats)
+        } else {
+            String::new()
+        }
     }
 }
 

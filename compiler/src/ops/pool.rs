@@ -98,7 +98,8 @@ impl Operator for Pool {
             PoolKind::Max => "maxpool",
         };
         let (suffix, input, out) = (at.suffix, &at.input, &at.out);
-        format!("mnn_{name}_s8{suffix}(&p, &in, {input}, &out, {out})")
+        let formats = at.npu_formats();
+        format!("mnn_{name}_s8{suffix}(&p, &in, {input}, &out, {out}{formats})")
     }
 
     fn interpret(&self, x: &Operands<'_>) -> Result<Vec<i8>, String> {

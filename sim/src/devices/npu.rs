@@ -31,6 +31,13 @@
 //! arguments. A descriptor is 48 little-endian words ([`DESCRIPTOR_BYTES`]); `WORD_*` names
 //! each word, and `kernels/runtime/mcusim_npu.h` declares the same layout for firmware.
 //!
+//! `FLAGS` (word 44): bit 0, a fully connected layer's quantisation is per output channel;
+//! bits 1, 2, 3, the input, the second input, the output lie in NHCWB16 bricks (the U55's
+//! brick format, which Vela gives feature maps only the NPU touches: per row, channels 0-15
+//! of every column, then 16-31, the depth padded to 16; `Format`) instead of NHWC. A brick
+//! tensor takes `n * h * w * round_up(c, 16)` bytes; the NPU writes a brick's padding
+//! channels as 0. The timing follows the format (its bursts and padded bytes).
+//!
 //! Weight DMA: a `WEIGHT_DMA` descriptor (operation 8: `IFM` the source, `OFM` the
 //! destination, `LENGTH` the bytes) starts a copy on the NPU's own DMA channel, from flash
 //! into an SRAM staging buffer, and completes at once: the copy runs in the background, one
@@ -51,7 +58,7 @@
 //! not slowed by the core's accesses in turn (as the DMA, `machine/contention.rs`).
 
 use super::{Context, Device};
-use crate::timing::npu::{self, Activation, Block, Layer, Memory, Shape};
+use crate::timing::npu::{self, Activation, Block, Format, Layer, Memory, Shape};
 use mcusim_kernels as mnn;
 use mcusim_traces::Cycles;
 
@@ -143,6 +150,13 @@ impl Op {
         }
     }
 }
+
+/// FLAGS: a fully connected layer's quantisation is per output channel.
+const FLAG_PER_CHANNEL: u32 = 1;
+/// FLAGS: the input, the second input, the output lie in NHCWB16 bricks ([`Format`]).
+const FLAG_IFM_BRICKS: u32 = 2;
+const FLAG_IFM2_BRICKS: u32 = 4;
+const FLAG_OFM_BRICKS: u32 = 8;
 
 const STATUS_BUSY: u32 = 1;
 const STATUS_DONE: u32 = 2;
@@ -269,6 +283,63 @@ impl Words {
 
 fn shape(d: mnn::Dims) -> Shape {
     Shape::new(d.n as u32, d.h as u32, d.w as u32, d.c as u32)
+}
+
+/// The bytes a tensor of `d` takes in `format`.
+fn stored(d: mnn::Dims, format: Format) -> usize {
+    d.len() / d.c.max(1) as usize * format.depth(d.c as u32) as usize
+}
+
+/// Where element (row `y` of batch `n`, column `x`, channel `c`) of a tensor of `d` lies in
+/// `format`: NHWC, or NHCWB16 (per row, 16 channels of every column, then the next 16).
+fn offset(d: mnn::Dims, format: Format, n: usize, y: usize, x: usize, c: usize) -> usize {
+    let (h, w, depth) = (d.h as usize, d.w as usize, d.c as usize);
+    let row = n * h + y;
+    match format {
+        Format::Nhwc => (row * w + x) * depth + c,
+        Format::Nhcwb16 => {
+            let padded = format.depth(d.c as u32) as usize;
+            row * w * padded + (c / 16) * w * 16 + x * 16 + c % 16
+        }
+    }
+}
+
+/// A tensor of `d` read in `format`, as NHWC.
+fn to_nhwc(d: mnn::Dims, format: Format, data: Vec<i8>) -> Vec<i8> {
+    if format == Format::Nhwc {
+        return data;
+    }
+    let mut out = Vec::with_capacity(d.len());
+    for n in 0..d.n as usize {
+        for y in 0..d.h as usize {
+            for x in 0..d.w as usize {
+                for c in 0..d.c as usize {
+                    out.push(data[offset(d, format, n, y, x, c)]);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// An NHWC tensor of `d` laid out in `format` (a brick's channels past the depth are 0).
+fn from_nhwc(d: mnn::Dims, format: Format, data: Vec<i8>) -> Vec<i8> {
+    if format == Format::Nhwc {
+        return data;
+    }
+    let mut out = vec![0i8; stored(d, format)];
+    let mut k = 0;
+    for n in 0..d.n as usize {
+        for y in 0..d.h as usize {
+            for x in 0..d.w as usize {
+                for c in 0..d.c as usize {
+                    out[offset(d, format, n, y, x, c)] = data[k];
+                    k += 1;
+                }
+            }
+        }
+    }
+    out
 }
 
 impl Npu {
@@ -421,6 +492,19 @@ impl Npu {
                 (k, s, dl)
             }
         };
+        let flags = d.0[word::FLAGS];
+        let format = |bit: u32| {
+            if flags & bit != 0 {
+                Format::Nhcwb16
+            } else {
+                Format::Nhwc
+            }
+        };
+        let (ifm_f, ifm2_f, ofm_f) = (
+            format(FLAG_IFM_BRICKS),
+            format(FLAG_IFM2_BRICKS),
+            format(FLAG_OFM_BRICKS),
+        );
         let act = d.act();
         let activation = if act.min > -128 || act.max < 127 {
             Activation::Relu
@@ -468,6 +552,9 @@ impl Npu {
                 },
                 cx,
             ),
+            ifm_format: ifm_f,
+            ifm2_format: ifm2_f,
+            ofm_format: ofm_f,
         };
         let block = d.0[word::BLOCK];
         let bc = if block == 0 {
@@ -482,7 +569,7 @@ impl Npu {
         };
         let per_out = |d: &Words| -> usize {
             match op {
-                Op::FullyConnected if d.0[word::FLAGS] & 1 == 0 => 1,
+                Op::FullyConnected if d.0[word::FLAGS] & FLAG_PER_CHANNEL == 0 => 1,
                 Op::FullyConnected => filter_d.map_or(1, |f| f.n as usize),
                 _ => ofm_d.c as usize,
             }
@@ -494,11 +581,11 @@ impl Npu {
             _ => ofm_d.c as u64,
         };
         let mut operands = vec![
-            (d.0[word::IFM], ifm_d.len() as u64),
-            (d.0[word::OFM], ofm_d.len() as u64),
+            (d.0[word::IFM], stored(ifm_d, ifm_f) as u64),
+            (d.0[word::OFM], stored(ofm_d, ofm_f) as u64),
         ];
         if let Some(d2) = ifm2_d {
-            operands.push((d.0[word::IFM2], d2.len() as u64));
+            operands.push((d.0[word::IFM2], stored(d2, ifm2_f) as u64));
         }
         if weighted {
             let nq = 4 * per_out(&d) as u64;
@@ -527,7 +614,8 @@ impl Npu {
         };
         let est = npu::estimate(&self.cfg, &layer, bc);
         let span = est.cycles;
-        let x = self.read_i8(cx, d.0[word::IFM], ifm_d.len(), start, span)?;
+        let x = self.read_i8(cx, d.0[word::IFM], stored(ifm_d, ifm_f), start, span)?;
+        let x = to_nhwc(ifm_d, ifm_f, x);
         let kernel_err = |_| Fault::Kernel;
         // Staged weights: the first depth slice before the first block, the whole copy
         // before the last.
@@ -546,7 +634,7 @@ impl Npu {
             let p = usize::from(this.memory(addr, cx).port.min(1));
             bytes[2 * p + usize::from(write)] += n;
         };
-        count(d.0[word::IFM], ifm_d.len() as u64, false, self, cx);
+        count(d.0[word::IFM], stored(ifm_d, ifm_f) as u64, false, self, cx);
         let out = match op {
             Op::Conv | Op::Depthwise | Op::FullyConnected => {
                 let f = filter_d.ok_or(Fault::Descriptor)?;
@@ -624,7 +712,7 @@ impl Npu {
                             activation: act,
                         },
                         &quant,
-                        d.0[word::FLAGS] & 1 != 0,
+                        d.0[word::FLAGS] & FLAG_PER_CHANNEL != 0,
                         ifm_d,
                         &x,
                         f,
@@ -654,8 +742,9 @@ impl Npu {
             Op::WeightDma => return Err(Fault::Descriptor),
             Op::Add | Op::Mul => {
                 let d2 = ifm2_d.ok_or(Fault::Descriptor)?;
-                let y = self.read_i8(cx, d.0[word::IFM2], d2.len(), start, span)?;
-                count(d.0[word::IFM2], d2.len() as u64, false, self, cx);
+                let y = self.read_i8(cx, d.0[word::IFM2], stored(d2, ifm2_f), start, span)?;
+                let y = to_nhwc(d2, ifm2_f, y);
+                count(d.0[word::IFM2], stored(d2, ifm2_f) as u64, false, self, cx);
                 if op == Op::Add {
                     mnn::add(
                         mnn::Variant::Reference,
@@ -698,6 +787,15 @@ impl Npu {
                 }
                 .map_err(kernel_err)?
             }
+        };
+        // The kernels' output is NHWC of the output's dimensions (a fully connected layer's
+        // is [batch, out]).
+        let out = if ofm_f == Format::Nhwc {
+            out
+        } else if out.len() == ofm_d.len() {
+            from_nhwc(ofm_d, ofm_f, out)
+        } else {
+            return Err(Fault::Descriptor);
         };
         count(d.0[word::OFM], out.len() as u64, true, self, cx);
         let bound = if cycles > est.cycles && staged.is_some() {
@@ -914,5 +1012,29 @@ impl Device for Npu {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// NHCWB16 puts 16 channels of a whole row side by side, then the next 16, the last
+    /// brick padded; converting there and back is the identity.
+    #[test]
+    fn bricks_lay_out_rows_of_16_channels() {
+        let d = mnn::Dims::new(1, 2, 3, 20);
+        let f = Format::Nhcwb16;
+        assert_eq!(stored(d, f), 2 * 3 * 32);
+        assert_eq!(stored(d, Format::Nhwc), 2 * 3 * 20);
+        assert_eq!(offset(d, f, 0, 0, 0, 0), 0);
+        assert_eq!(offset(d, f, 0, 0, 1, 0), 16);
+        assert_eq!(offset(d, f, 0, 0, 0, 16), 3 * 16);
+        assert_eq!(offset(d, f, 0, 1, 2, 19), 3 * 32 + 3 * 16 + 2 * 16 + 3);
+        let nhwc: Vec<i8> = (0..d.len()).map(|i| (i % 251) as i8).collect();
+        let bricks = from_nhwc(d, f, nhwc.clone());
+        assert_eq!(bricks.len(), stored(d, f));
+        assert_eq!(bricks[3 * 16 + 4..3 * 16 + 16], [0; 12]);
+        assert_eq!(to_nhwc(d, f, bricks), nhwc);
     }
 }

@@ -20,7 +20,8 @@
 //! or the SRAM staging buffer the firmware had the NPU's weight DMA copy them into ahead of
 //! the layer (Vela's weight buffering; the DMA and the wait for it are the device's,
 //! `devices/npu.rs`). Approximations: the weights are stored as int8 and timed at the size
-//! Vela's encoder would give them ([`encoded_weight_bytes`]); int8 feature maps in NHWC.
+//! Vela's encoder would give them ([`encoded_weight_bytes`]). Feature maps are int8, in NHWC
+//! or in the U55's NHCWB16 bricks ([`Format`]), each timed as it lies.
 
 /// Bits in the feature maps: mcusim's NPU runs int8 networks.
 const IFM_BITS: u32 = 8;
@@ -64,6 +65,34 @@ impl Shape {
 
 fn round_up(x: u32, q: u32) -> u32 {
     x.div_ceil(q.max(1)) * q.max(1)
+}
+
+/// How a feature map lies in memory (Vela's `TensorFormat`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// Channels innermost, as the CPU kernels (and TensorFlow Lite) store tensors.
+    #[default]
+    Nhwc,
+    /// Bricks of 16 channels: for each row, channels 0-15 of every column, then 16-31, and
+    /// so on, the depth padded to a multiple of 16 (the U55's `NHCWB16`, which Vela gives
+    /// every feature map that only the NPU writes and reads).
+    Nhcwb16,
+}
+
+impl Format {
+    /// The depth the format stores (Vela's `GetStorageRounding`).
+    pub fn depth(self, c: u32) -> u32 {
+        match self {
+            Format::Nhwc => c,
+            Format::Nhcwb16 => round_up(c, 16),
+        }
+    }
+    fn round(self, s: Shape) -> Shape {
+        Shape {
+            c: self.depth(s.c),
+            ..s
+        }
+    }
 }
 
 /// The block types of the U55's command stream, as Vela's `NpuBlockType`.
@@ -197,6 +226,10 @@ pub struct Layer {
     pub ofm_mem: Memory,
     pub weights_mem: Memory,
     pub scales_mem: Memory,
+    /// How the input, the second input and the output lie.
+    pub ifm_format: Format,
+    pub ifm2_format: Format,
+    pub ofm_format: Format,
 }
 
 impl Layer {
@@ -452,40 +485,64 @@ pub fn find_block_config(cfg: &Config, l: &Layer) -> Option<BlockConfig> {
     best.map(|(_, _, c)| c)
 }
 
-/// Bytes moved per burst-length bytes of useful data (Vela 5.2's `EstimateMemoryTransfer`,
-/// NHWC): `bytes` of tensor `shape` moved in `block`s, scaled up when the bursts are shorter
-/// than the memory's.
-fn transfer(mem: &Memory, read: bool, block: Shape, shape: Shape, macs: u32, bytes: f64) -> f64 {
+/// Bytes moved per burst-length bytes of useful data (Vela 5.2's `EstimateMemoryTransfer`):
+/// `bytes` of tensor `shape`, lying in `format`, moved in `block`s, scaled up when the
+/// bursts are shorter than the memory's.
+fn transfer(
+    mem: &Memory,
+    read: bool,
+    format: Format,
+    block: Shape,
+    shape: Shape,
+    bytes: f64,
+) -> f64 {
     let bits = IFM_BITS;
-    // Vela compares the tensor's x stride (its depth in bytes) with the block's depth: a
-    // block as deep as the tensor has its rows contiguous and reads each in one burst.
-    let contiguous = shape.c * bits / 8 == block.c;
-    let burst_bits = if read {
-        if contiguous {
-            bits * block.c * block.w
-        } else {
-            bits * block.c
+    // One core on every U55 (Vela's `cores`).
+    let cores = 1;
+    let burst_bits = match format {
+        // Vela compares a brick's stride through the tensor (16 channels of a whole row, in
+        // bytes) with the block's depth: equal, the block's bricks are contiguous; otherwise
+        // a read takes one brick of the block's width at a time, a write as much per core.
+        Format::Nhcwb16 => {
+            if shape.w * 16 * bits / 8 == block.c {
+                bits * block.c * block.w
+            } else if read {
+                16 * bits * block.w
+            } else {
+                16 * bits * block.w * cores
+            }
         }
-    } else if block.c <= 16 && contiguous {
-        bits * block.c * block.w
-    } else {
-        let ncores = if macs > 256 { 2 } else { 1 };
-        (64 * 8).min(16 * bits * ncores).min(block.c * bits)
+        // Vela compares the tensor's x stride (its depth in bytes) with the block's depth: a
+        // block as deep as the tensor has its rows contiguous and moves each in one burst.
+        Format::Nhwc => {
+            let contiguous = shape.c * bits / 8 == block.c;
+            if read {
+                if contiguous {
+                    bits * block.c * block.w
+                } else {
+                    bits * block.c
+                }
+            } else if block.c <= 16 && contiguous {
+                bits * block.c * block.w
+            } else {
+                (64 * 8).min(16 * bits * cores).min(block.c * bits)
+            }
+        }
     };
     let burst = (burst_bits / 8).min(mem.burst).max(1);
     bytes * (f64::from(mem.burst) / f64::from(burst))
 }
 
 /// One block's input and output transfer cycles (Vela's `_estimate_minimum_memory_cycles`).
-fn block_memory_cycles(cfg: &Config, l: &Layer, bc: &BlockConfig) -> (f64, f64) {
+fn block_memory_cycles(l: &Layer, bc: &BlockConfig) -> (f64, f64) {
     let ifm = l.ifm.min(bc.ifm);
     let ifm_cycles = f64::from(l.ifm_mem.read_latency)
         + transfer(
             &l.ifm_mem,
             true,
+            l.ifm_format,
             bc.ifm,
             l.ifm,
-            cfg.macs,
             ifm.elements() as f64,
         ) / l.ifm_mem.bytes_per_cycle;
     let ofm = l.ofm.min(bc.ofm);
@@ -493,9 +550,9 @@ fn block_memory_cycles(cfg: &Config, l: &Layer, bc: &BlockConfig) -> (f64, f64) 
         + transfer(
             &l.ofm_mem,
             false,
+            l.ofm_format,
             bc.ofm,
             l.ofm,
-            cfg.macs,
             ofm.elements() as f64,
         ) / l.ofm_mem.bytes_per_cycle;
     (ifm_cycles, ofm_cycles)
@@ -516,7 +573,7 @@ fn output_cycles_per_element(cfg: &Config, l: &Layer, bc: &BlockConfig) -> f64 {
     let mut per = cfg.output_cycles[output].max(cfg.activation_cycles[activation]);
     if let Block::Elementwise { .. } = l.block {
         let n = bc.ofm.elements() as f64;
-        let (i, o) = block_memory_cycles(cfg, l, bc);
+        let (i, o) = block_memory_cycles(l, bc);
         let cmd = (i + o + per * n) / 4.0;
         per = per.max(cmd / n);
     }
@@ -626,7 +683,7 @@ fn conv_cycles(cfg: &Config, l: &Layer, bc: &BlockConfig) -> f64 {
     }
     // The command issue limit: the difference of a block's input and output transfers
     // (`minMemCycles`), with the MAC and output cycles, over the four DPU stages.
-    let (i, o) = block_memory_cycles(cfg, l, bc);
+    let (i, o) = block_memory_cycles(l, bc);
     let memory = if blocks > 1.0 { (o - i).abs() } else { 0.0 };
     let cmd = (memory + output + dpu) / 4.0;
     let dpu = dpu.max(cmd);
@@ -681,8 +738,11 @@ pub fn estimate(cfg: &Config, l: &Layer, bc: BlockConfig) -> Estimate {
     let ifm_block = l.ifm.min(bc.ifm);
     let ofm_block = l.ofm.min(bc.ofm);
     let (npu, macs) = match l.block {
+        // Every element stored, the padding of the last brick included (Vela 5.2's
+        // `EstimateElementwiseCycles`).
         Block::Elementwise { .. } => (
-            (output_cycles_per_element(cfg, l, &bc) * l.ofm.elements() as f64).ceil(),
+            (output_cycles_per_element(cfg, l, &bc) * l.ofm_format.round(l.ofm).elements() as f64)
+                .ceil(),
             0,
         ),
         Block::Depthwise | Block::Pooling { .. } => (
@@ -694,12 +754,14 @@ pub fn estimate(cfg: &Config, l: &Layer, bc: BlockConfig) -> Estimate {
             u64::from(l.kernel.0 * l.kernel.1) * u64::from(l.ifm.c) * l.ofm.elements(),
         ),
     };
-    // Element access (`measure_element_access`).
+    // Element access (`measure_element_access`; Vela 5.2's `MeasureElementAccess` counts the
+    // depth a brick format stores).
     let (mut weights_read, mut scales_read) = (0u64, 0u64);
     let (ifm_read, ifm2_read) = match l.block {
         Block::Elementwise { .. } => {
             let second = l.ifm2.is_some_and(|s| s.elements() > 1);
-            (l.ofm.elements(), if second { l.ofm.elements() } else { 0 })
+            let n = l.ifm_format.round(l.ofm).elements();
+            (n, if second { n } else { 0 })
         }
         _ => {
             let mut blocks = l.ofm.div_round_up(ofm_block);
@@ -714,7 +776,7 @@ pub fn estimate(cfg: &Config, l: &Layer, bc: BlockConfig) -> Estimate {
             };
             let sub = u64::from(l.kernel.1.div_ceil(limit) * l.kernel.0.div_ceil(limit));
             let count = blocks.elements();
-            let ifm_fetch = ifm_block.elements_wh() * u64::from(l.ifm.c);
+            let ifm_fetch = ifm_block.elements_wh() * u64::from(l.ifm_format.depth(l.ifm.c));
             let kernel_read = u64::from(l.kernel.0 * l.kernel.1)
                 * if per_channel { 1 } else { u64::from(l.ifm.c) };
             if l.weighted {
@@ -736,7 +798,7 @@ pub fn estimate(cfg: &Config, l: &Layer, bc: BlockConfig) -> Estimate {
             (ifm_fetch * sub * count, 0)
         }
     };
-    let ofm_write = l.ofm.elements();
+    let ofm_write = l.ofm_format.round(l.ofm).elements();
     let mut ports = [0.0f64; 2];
     let add = |ports: &mut [f64; 2], mem: &Memory, scaled: f64| {
         ports[usize::from(mem.port.min(1))] += scaled / mem.bytes_per_cycle;
@@ -744,12 +806,26 @@ pub fn estimate(cfg: &Config, l: &Layer, bc: BlockConfig) -> Estimate {
     add(
         &mut ports,
         &l.ofm_mem,
-        transfer(&l.ofm_mem, false, bc.ofm, l.ofm, cfg.macs, ofm_write as f64),
+        transfer(
+            &l.ofm_mem,
+            false,
+            l.ofm_format,
+            bc.ofm,
+            l.ofm,
+            ofm_write as f64,
+        ),
     );
     add(
         &mut ports,
         &l.ifm_mem,
-        transfer(&l.ifm_mem, true, bc.ifm, l.ifm, cfg.macs, ifm_read as f64),
+        transfer(
+            &l.ifm_mem,
+            true,
+            l.ifm_format,
+            bc.ifm,
+            l.ifm,
+            ifm_read as f64,
+        ),
     );
     if l.ifm2.is_some() {
         add(
@@ -758,9 +834,9 @@ pub fn estimate(cfg: &Config, l: &Layer, bc: BlockConfig) -> Estimate {
             transfer(
                 &l.ifm2_mem,
                 true,
+                l.ifm2_format,
                 bc.ifm,
                 l.ifm2.unwrap_or(l.ifm),
-                cfg.macs,
                 ifm2_read as f64,
             ),
         );
@@ -842,6 +918,9 @@ mod tests {
             ofm_mem: SRAM,
             weights_mem: FLASH,
             scales_mem: FLASH,
+            ifm_format: Format::Nhwc,
+            ifm2_format: Format::Nhwc,
+            ofm_format: Format::Nhwc,
         }
     }
 
@@ -991,5 +1070,46 @@ mod tests {
                 "elementwise (mul {mul})"
             );
         }
+    }
+
+    /// Feature maps in NHCWB16 bricks move in longer bursts than NHWC ones whose blocks are
+    /// shallower than the tensor (Vela 5.2's `EstimateMemoryTransfer`) and count their padded
+    /// depth (`MeasureElementAccess`). KWS's pointwise convolution on the U55-256, weights in
+    /// SRAM: SRAM-bound at 4,976 cycles in NHWC, 3,976 in bricks as Vela lays the tensors
+    /// out; `vela --verbose-performance` gives the layer 3,960.
+    #[test]
+    fn brick_format_lengthens_bursts() {
+        let cfg = Config::u55(256).unwrap();
+        let l = with_sram_weights(layer(
+            Block::Convolution,
+            [25, 5, 64],
+            [25, 5, 64],
+            (1, 1),
+            (1, 1),
+        ));
+        let bricks = Layer {
+            ifm_format: Format::Nhcwb16,
+            ofm_format: Format::Nhcwb16,
+            ..l
+        };
+        let bc = find_block_config(&cfg, &l).unwrap();
+        assert_eq!((bc.ofm.h, bc.ofm.w, bc.ofm.c), (10, 6, 64));
+        let (linear, brick) = (estimate(&cfg, &l, bc), estimate(&cfg, &bricks, bc));
+        assert_eq!((linear.cycles, linear.bound), (4976, Bound::Sram));
+        assert_eq!((brick.cycles, brick.bound), (3976, Bound::Sram));
+        assert_eq!(brick.npu_cycles, linear.npu_cycles);
+        // A depth of 20 is stored as 32: the bytes written grow with it.
+        let deep = |f: Format| {
+            let l = Layer {
+                ofm: Shape::new(1, 8, 8, 20),
+                ofm_format: f,
+                ..layer(Block::Convolution, [8, 8, 16], [8, 8, 20], (1, 1), (1, 1))
+            };
+            estimate(&cfg, &l, find_block_config(&cfg, &l).unwrap()).ofm_write
+        };
+        assert_eq!(
+            (deep(Format::Nhwc), deep(Format::Nhcwb16)),
+            (8 * 8 * 20, 8 * 8 * 32)
+        );
     }
 }
