@@ -210,9 +210,22 @@ pub fn run() -> Result {
                 ));
             }
             let text = String::from_utf8_lossy(&run.stdout);
+            // Vela decomposes a SOFTMAX into a run of NPU operations named after its input
+            // (`..._softmax_N`) and its output: the k-th run is the k-th SOFTMAX's.
             let mut theirs: BTreeMap<String, u64> = BTreeMap::new();
-            for (n, _, cycles) in vela_rows(&text) {
-                *theirs.entry(vela_key(&n)).or_default() += cycles;
+            let (mut softmaxes, mut in_softmax) = (0, false);
+            for (n, op, cycles) in vela_rows(&text) {
+                let softmax = op == "Softmax";
+                if softmax && !in_softmax {
+                    softmaxes += 1;
+                }
+                in_softmax = softmax;
+                let key = if softmax {
+                    format!("SOFTMAX#{softmaxes}")
+                } else {
+                    vela_key(&n)
+                };
+                *theirs.entry(key).or_default() += cycles;
             }
             let layers = mcusim_layers(&mcusim, &model, &board, &dir.join("mcusim.json"))?;
             println!("\n{name} on {accel}");
@@ -222,8 +235,14 @@ pub fn run() -> Result {
             );
             let (mut sum_v, mut sum_m) = (0u64, 0u64);
             let mut worst: f64 = 0.0;
+            let mut softmaxes = 0;
             for l in &layers {
-                let key = l.name.split(';').next().unwrap_or(&l.name).to_owned();
+                let key = if l.op == "SOFTMAX" {
+                    softmaxes += 1;
+                    format!("SOFTMAX#{softmaxes}")
+                } else {
+                    l.name.split(';').next().unwrap_or(&l.name).to_owned()
+                };
                 let v = theirs.remove(&key);
                 let note = match (v, l.npu) {
                     (Some(_), Some(_)) => String::new(),
