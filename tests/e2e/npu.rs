@@ -70,6 +70,22 @@ fn each_descriptor_agrees_with_the_cpu_and_takes_velas_cycles() {
         "{}",
         run.stdout
     );
+    // Four weight DMAs queue at once (each descriptor its 32-cycle fetch); the fifth waits
+    // for the oldest to land (a copy of 1 KiB from flash at an eighth of the clock, begun a
+    // few hundred cycles before). All five land.
+    let queue = run
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("npu_layers: DMA QUEUE "))
+        .unwrap_or_else(|| panic!("no DMA queue line: {}", run.stdout));
+    assert!(queue.starts_with("copied"), "{queue}");
+    let took: Vec<u64> = queue
+        .split([',', ' '])
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    assert_eq!(took.len(), 5, "{queue}");
+    assert!(took[..4].iter().all(|&t| t == 32), "{queue}");
+    assert!(took[4] > 4 * 32, "the fifth did not wait: {queue}");
     // The second descriptor of the queue is bad: the driver returns 1 + its index.
     assert!(
         run.stdout.contains("npu_layers: bad descriptor -> 2"),

@@ -214,6 +214,29 @@ int main(void) {
                laid_out ? "laid out as NHCWB16" : "NOT NHCWB16");
     }
 
+    /* At most four weight DMAs are under way: each of the first four returns at once, the
+     * fifth only when the oldest has landed (the NPU's ACTIVE counter says how long each
+     * descriptor took). */
+    {
+        const int8_t *code = (const int8_t *)((uintptr_t)&main & ~(uintptr_t)1);
+        static int8_t dst[5][1024];
+        uint32_t took[5], failed = 0u;
+        for (int i = 0; i < 5; i++) {
+            MCUSIM_NPU_CMD = MCUSIM_NPU_RESET_COUNTERS;
+            failed |= mcusim_npu_weight_dma(code + 1024 * i, dst[i], sizeof dst[i]);
+            took[i] = MCUSIM_NPU_ACTIVE_LO;
+        }
+        while (MCUSIM_NPU_STATUS & MCUSIM_NPU_DMA_BUSY) {
+        }
+        int copied = failed == 0u;
+        for (int i = 0; i < 5; i++) {
+            copied &= memcmp(dst[i], code + 1024 * i, sizeof dst[i]) == 0;
+        }
+        printf("npu_layers: DMA QUEUE %s, %lu %lu %lu %lu then %lu cycles\n",
+               copied ? "copied" : "LOST", (unsigned long)took[0], (unsigned long)took[1],
+               (unsigned long)took[2], (unsigned long)took[3], (unsigned long)took[4]);
+    }
+
     /* A bad descriptor fails with its index. */
     mcusim_npu_op bad[2] = {avg, avg};
     bad[1].op = 99u;
