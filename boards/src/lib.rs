@@ -330,6 +330,15 @@ fn parse_core(name: &str) -> Option<Core> {
 }
 
 /// Every problem with a parsed board file, and its core if the name is known.
+/// The bounds of a board's numbers: past the largest of any microcontroller.
+const MAX_CLOCK_HZ: u64 = 4_000_000_000;
+const MAX_WAIT_STATES: u64 = 255;
+const MAX_CACHE_LINES: u64 = 65_536;
+const MAX_LINE_BYTES: u64 = 1024;
+const MAX_L1_BYTES: u64 = 1 << 20;
+const MAX_WAYS: u64 = 64;
+const MAX_BURST_BYTES: u64 = 4096;
+
 fn validate(file: &BoardFile) -> (Option<Core>, Vec<Problem>) {
     let mut problems = Vec::new();
     let mut problem = |key: String, reason: String| problems.push(Problem { key, reason });
@@ -359,8 +368,96 @@ fn validate(file: &BoardFile) -> (Option<Core>, Vec<Problem>) {
             ),
         );
     }
+    // Every number a board gives is bounded, so no board file can make mcusim allocate or
+    // loop without limit: sizes past any microcontroller's are refused.
+    macro_rules! range {
+        ($key:expr, $value:expr, $lo:expr, $hi:expr $(,)?) => {{
+            let (value, lo, hi): (u64, u64, u64) = ($value, $lo, $hi);
+            if !(lo..=hi).contains(&value) {
+                problem($key, format!("{value} is outside {lo}..={hi}"));
+            }
+        }};
+    }
     if file.clock_hz == 0 {
         problem("clock_hz".into(), "clock must be above zero".into());
+    } else {
+        range!("clock_hz".into(), file.clock_hz, 1, MAX_CLOCK_HZ);
+    }
+    for (i, r) in file.memory.iter().enumerate() {
+        range!(
+            format!("memory[{i}].wait_states"),
+            r.wait_states.into(),
+            0,
+            MAX_WAIT_STATES,
+        );
+    }
+    if let Some(acc) = &file.flash_accelerator {
+        for (v, what) in [
+            (acc.icache_lines, "icache_lines"),
+            (acc.dcache_lines, "dcache_lines"),
+            (acc.icache_ways, "icache_ways"),
+        ] {
+            range!(
+                format!("flash_accelerator.{what}"),
+                v.into(),
+                0,
+                MAX_CACHE_LINES,
+            );
+        }
+        for (lines, v, what) in [
+            (acc.icache_lines, acc.icache_line_bytes, "icache_line_bytes"),
+            (acc.dcache_lines, acc.dcache_line_bytes, "dcache_line_bytes"),
+        ] {
+            if lines > 0 {
+                range!(
+                    format!("flash_accelerator.{what}"),
+                    v.into(),
+                    4,
+                    MAX_LINE_BYTES,
+                );
+            }
+        }
+        if acc.icache_ways > acc.icache_lines.max(1) {
+            problem(
+                "flash_accelerator.icache_ways".into(),
+                format!(
+                    "{} ways for {} lines: a way holds at least one line",
+                    acc.icache_ways, acc.icache_lines
+                ),
+            );
+        }
+    }
+    if let Some(l1) = &file.l1_cache {
+        for (v, what) in [
+            (l1.icache_bytes, "icache_bytes"),
+            (l1.dcache_bytes, "dcache_bytes"),
+        ] {
+            range!(format!("l1_cache.{what}"), v.into(), 0, MAX_L1_BYTES);
+        }
+        range!(
+            "l1_cache.line_bytes".into(),
+            l1.line_bytes.into(),
+            4,
+            MAX_LINE_BYTES
+        );
+        for (v, what) in [
+            (l1.icache_ways, "icache_ways"),
+            (l1.dcache_ways, "dcache_ways"),
+        ] {
+            range!(format!("l1_cache.{what}"), v.into(), 0, MAX_WAYS);
+        }
+    }
+    for (i, p) in file.peripherals.iter().enumerate() {
+        if let PeripheralModel::Npu { sram, flash, .. } = &p.model {
+            for (port, what) in [(sram, "sram"), (flash, "flash")] {
+                range!(
+                    format!("peripheral[{i}].{what}.burst_bytes"),
+                    port.burst_bytes.into(),
+                    1,
+                    MAX_BURST_BYTES,
+                );
+            }
+        }
     }
     let max_irqs = if core.is_some_and(Core::is_armv6m) {
         32

@@ -13,6 +13,7 @@ mod cpp;
 mod dma;
 mod energy;
 mod fit;
+mod hostile;
 mod kernels;
 mod models;
 mod npu;

@@ -266,3 +266,75 @@ pub fn assert_valid(kind: &str, report: &serde_json::Value) {
 pub fn is_valid(kind: &str, report: &serde_json::Value) -> bool {
     with_validator(kind, |v| v.is_valid(report))
 }
+
+/// Runs the binary as [`mcusim`] does, but bounded: killed (and the test failed) if it runs
+/// longer than `seconds` or its resident memory passes `mib` MiB (read from /proc while it
+/// runs, so a runaway allocation is caught before it exhausts the machine).
+pub fn mcusim_bounded<I, S>(args: I, seconds: u64, mib: u64) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(|a| a.as_ref().into()).collect();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mcusim"))
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the mcusim binary runs");
+    // Drain the pipes on threads so a chatty child never blocks on a full pipe.
+    let drain = |r: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut r) = r {
+                let _ = r.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let out = drain(child.stdout.take().map(|s| Box::new(s) as _));
+    let err = drain(child.stderr.take().map(|s| Box::new(s) as _));
+    let start = Instant::now();
+    let mut peak_kib = 0u64;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        let rss = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("VmRSS:"))
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            })
+            .unwrap_or(0);
+        peak_kib = peak_kib.max(rss);
+        let (late, big) = (
+            start.elapsed() > Duration::from_secs(seconds),
+            rss > mib * 1024,
+        );
+        if late || big {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "mcusim {args:?}: {} (peak {} MiB after {:.1} s)",
+                if late {
+                    "did not finish"
+                } else {
+                    "used too much memory"
+                },
+                peak_kib / 1024,
+                start.elapsed().as_secs_f64()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let (stdout, stderr) = (out.join().unwrap(), err.join().unwrap());
+    Run {
+        status: status.code().expect("not killed by a signal"),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}

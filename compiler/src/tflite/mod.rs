@@ -111,7 +111,67 @@ impl Tensor {
     pub fn elements(&self) -> usize {
         self.shape.iter().map(|&d| d.max(0) as usize).product()
     }
+
+    /// Bytes per element.
+    pub fn width(&self) -> u64 {
+        match self.dtype {
+            TensorType::Float32 | TensorType::Int32 => 4,
+            TensorType::Int64 => 8,
+            TensorType::Float16 | TensorType::Int16 => 2,
+            _ => 1,
+        }
+    }
+
+    /// What makes this tensor unusable: a size past [`MAX_TENSOR_BYTES`], an activation
+    /// with an empty dimension, constant data shorter than its shape, a scale that is not a
+    /// finite positive number (zero allowed for weights, whose all-zero channels have it).
+    fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let who = format!("tensor {} '{}'", self.index, short_name(&self.name));
+        let bytes = self
+            .shape
+            .iter()
+            .fold(self.width(), |b, &d| b.saturating_mul(d.max(0) as u64));
+        if bytes > MAX_TENSOR_BYTES {
+            out.push(format!(
+                "{who} of shape {:?} is too large ({bytes} bytes; the limit is {} MiB, more than \
+                 any microcontroller's memory)",
+                self.shape,
+                MAX_TENSOR_BYTES >> 20
+            ));
+        }
+        match &self.data {
+            None if self.shape.contains(&0) => {
+                out.push(format!("{who} is empty (shape {:?})", self.shape));
+            }
+            Some(d) if (d.len() as u64) < bytes && bytes <= MAX_TENSOR_BYTES => {
+                out.push(format!(
+                    "{who} holds {} bytes of data where its shape {:?} needs {bytes}",
+                    d.len(),
+                    self.shape
+                ));
+            }
+            _ => {}
+        }
+        if let Some(q) = &self.quantization {
+            let constant = self.data.is_some();
+            let bad = q
+                .scale
+                .iter()
+                .find(|&&x| !x.is_finite() || x < 0.0 || (x == 0.0 && !constant));
+            if let Some(x) = bad {
+                out.push(format!(
+                    "{who} has quantisation scale {x}: it must be a finite number above 0"
+                ));
+            }
+        }
+        out
+    }
 }
+
+/// The largest tensor mcusim takes: well past the memory of any microcontroller, and small
+/// enough that planning and code generation stay bounded.
+pub const MAX_TENSOR_BYTES: u64 = 64 << 20;
 
 /// Operators (schema.fbs `BuiltinOperator`), the supported ones by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -316,6 +376,37 @@ impl Model {
     pub fn check(&self, path: &str) -> Result<(), Error> {
         let mut problems = Vec::new();
         let tensor = |i: i32| (i >= 0).then(|| self.tensors.get(i as usize)).flatten();
+        // The subgraph's own inputs and outputs: at least one of each, every one a tensor.
+        for (role, list) in [("input", &self.inputs), ("output", &self.outputs)] {
+            if list.is_empty() {
+                problems.push(format!("the subgraph has no {role} tensor"));
+            }
+            for &t in list.iter().filter(|&&t| t >= self.tensors.len()) {
+                problems.push(if t == usize::MAX {
+                    format!("a subgraph {role} has a negative tensor index")
+                } else {
+                    format!("subgraph {role} tensor index {t} does not exist")
+                });
+            }
+        }
+        // Every tensor the graph uses: a size a microcontroller can hold, activations not
+        // empty, constants as long as their shape, scales usable.
+        let mut used = vec![false; self.tensors.len()];
+        for &t in self.inputs.iter().chain(&self.outputs) {
+            if let Some(u) = used.get_mut(t) {
+                *u = true;
+            }
+        }
+        for op in &self.operators {
+            for &i in op.inputs.iter().chain(&op.outputs) {
+                if let Some(u) = usize::try_from(i).ok().and_then(|i| used.get_mut(i)) {
+                    *u = true;
+                }
+            }
+        }
+        for t in self.tensors.iter().filter(|t| used[t.index]) {
+            problems.extend(t.problems());
+        }
         for op in &self.operators {
             let who = self.describe(op);
             match op.op {
@@ -522,7 +613,12 @@ fn read_model(buf: Buf<'_>) -> flatbuf::Result<Model> {
             })
         })
         .collect::<flatbuf::Result<Vec<_>>>()?;
-    let to_indices = |v: Vec<i32>| v.into_iter().map(|i| i.max(0) as usize).collect();
+    // A negative index becomes one no model has, for `check` to refuse.
+    let to_indices = |v: Vec<i32>| {
+        v.into_iter()
+            .map(|i| usize::try_from(i).unwrap_or(usize::MAX))
+            .collect()
+    };
     Ok(Model {
         description,
         inputs: to_indices(ints(graph, 1)?),

@@ -1,0 +1,172 @@
+//! The malformed-input suite: models, boards and reports made to break mcusim, each refused
+//! with exit status 2 and one line naming the file and the problem, in bounded time and
+//! memory (`support::mcusim_bounded`), never a panic.
+
+use crate::support::*;
+use mcusim_compiler::synth;
+use mcusim_compiler::tflite::writer::{self, ModelSpec};
+use std::path::{Path, PathBuf};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hostile");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+/// `args` on the file at `path` must fail with status 2, in one line that names the file and
+/// says `problem`.
+fn refused(args: &[&str], path: &Path, problem: &str) {
+    let mut all: Vec<std::ffi::OsString> = args.iter().map(|a| a.into()).collect();
+    all.insert(1, path.into());
+    let run = mcusim_bounded(&all, 120, 1024);
+    let name = path.file_name().unwrap().to_string_lossy();
+    assert_eq!(
+        run.status, 2,
+        "{args:?} {name}: {}{}",
+        run.stdout, run.stderr
+    );
+    let err = run.stderr.trim_end();
+    assert_eq!(
+        err.lines().count(),
+        1,
+        "{args:?} {name}: not one line: {err}"
+    );
+    assert!(
+        err.contains(&*name),
+        "{args:?} {name}: file not named: {err}"
+    );
+    assert!(
+        err.contains(problem),
+        "{args:?} {name}: does not say {problem:?}: {err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+/// A valid model, changed by `f`, written as `name`.
+fn model(name: &str, f: impl FnOnce(&mut ModelSpec)) -> PathBuf {
+    let mut spec = synth::random_model(7);
+    f(&mut spec);
+    let path = scratch(name);
+    std::fs::write(&path, writer::write(&spec)).unwrap();
+    path
+}
+
+fn refused_model(path: &Path, problem: &str) {
+    let elf = scratch("out.elf");
+    let elf = elf.to_str().unwrap();
+    refused(&["compile", "-o", elf], path, problem);
+    refused(&["profile", "-q"], path, problem);
+}
+
+#[test]
+fn models_with_bad_graph_indices_are_refused() {
+    refused_model(
+        &model("input-999.tflite", |s| s.inputs = vec![999]),
+        "input",
+    );
+    refused_model(
+        &model("output-neg.tflite", |s| s.outputs = vec![-3]),
+        "output",
+    );
+    refused_model(&model("no-input.tflite", |s| s.inputs.clear()), "input");
+    refused_model(&model("no-output.tflite", |s| s.outputs.clear()), "output");
+}
+
+#[test]
+fn models_with_enormous_or_empty_shapes_are_refused() {
+    let first = |s: &mut ModelSpec| s.inputs[0] as usize;
+    refused_model(
+        &model("huge.tflite", |s| {
+            let i = first(s);
+            s.tensors[i].shape = vec![1, i32::MAX, 4, 3];
+        }),
+        "too large",
+    );
+    refused_model(
+        &model("huge-all.tflite", |s| {
+            for t in &mut s.tensors {
+                if t.data.is_none() {
+                    t.shape[1] = 1 << 24;
+                }
+            }
+        }),
+        "too large",
+    );
+    refused_model(
+        &model("empty.tflite", |s| {
+            let i = first(s);
+            s.tensors[i].shape[2] = 0;
+        }),
+        "empty",
+    );
+}
+
+#[test]
+fn models_with_bad_quantisation_are_refused() {
+    for (name, scale) in [
+        ("nan-scale.tflite", f32::NAN),
+        ("inf-scale.tflite", f32::INFINITY),
+        ("negative-scale.tflite", -0.5),
+        ("zero-scale.tflite", 0.0),
+    ] {
+        refused_model(
+            &model(name, |s| {
+                let i = s.inputs[0] as usize;
+                s.tensors[i].scale = vec![scale];
+            }),
+            "scale",
+        );
+    }
+}
+
+/// Every number of a board file is bounded: cache sizes that would take gigabytes, clocks and
+/// wait states past any part's are refused before anything runs, each problem on its line.
+#[test]
+fn board_numbers_past_any_parts_are_refused() {
+    let elf = firmware("nucleo-l4r5zi", "hello", &[]);
+    let text = mcusim_boards::Board::builtin("nucleo-l4r5zi")
+        .unwrap()
+        .unwrap()
+        .text;
+    for (name, from, to, key) in [
+        (
+            "icache.toml",
+            "icache_lines = 32",
+            "icache_lines = 4294967295",
+            "flash_accelerator.icache_lines",
+        ),
+        (
+            "dcache.toml",
+            "dcache_lines = 8",
+            "dcache_lines = 1000000000",
+            "flash_accelerator.dcache_lines",
+        ),
+        (
+            "clock.toml",
+            "clock_hz = 120_000_000",
+            "clock_hz = 18446744073709551615",
+            "clock_hz",
+        ),
+    ] {
+        assert!(text.contains(from), "{from}");
+        let board = scratch(name);
+        std::fs::write(&board, text.replace(from, to)).unwrap();
+        let run = mcusim_bounded(
+            [
+                "run",
+                "--board",
+                board.to_str().unwrap(),
+                elf.to_str().unwrap(),
+            ],
+            60,
+            512,
+        );
+        assert_eq!(run.status, 2, "{name}: {}", run.stderr);
+        assert_eq!(run.stderr.trim_end().lines().count(), 1, "{}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!("{name}: {key}: ")) && run.stderr.contains("outside"),
+            "{name}: {}",
+            run.stderr
+        );
+    }
+}
