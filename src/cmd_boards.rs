@@ -4,14 +4,19 @@ use crate::Outcome;
 use crate::cli::{BoardsArgs, BoardsCommand};
 use anyhow::Result;
 use mcusim_boards::Board;
+use std::fmt::Write as _;
 
 pub fn run(args: &BoardsArgs) -> Result<Outcome> {
     match &args.command {
         None | Some(BoardsCommand::List) => {
-            println!("{:<18} {:<14} {:>9}  description", "name", "core", "clock");
+            let mut text = format!(
+                "{:<18} {:<14} {:>9}  description\n",
+                "name", "core", "clock"
+            );
             for name in Board::builtin_names() {
                 let board = Board::resolve(name)?;
-                println!(
+                let _ = writeln!(
+                    text,
                     "{:<18} {:<14} {:>5} MHz  {}",
                     board.name,
                     board.core.name(),
@@ -19,10 +24,11 @@ pub fn run(args: &BoardsArgs) -> Result<Outcome> {
                     board.file.description
                 );
             }
+            crate::out::stdout(&text)?;
         }
         Some(BoardsCommand::Show { name }) => {
             let board = Board::resolve(name)?;
-            print!("{}", board.text);
+            crate::out::stdout(&board.text)?;
         }
     }
     Ok(Outcome::Success)

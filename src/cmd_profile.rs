@@ -53,7 +53,7 @@ pub fn run(args: &ProfileArgs) -> Result<Outcome> {
     };
     let to_stdout = args.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
     if !to_stdout && !args.tui {
-        print!("{}", table(&profile, !args.quiet, &board));
+        crate::out::stdout(&table(&profile, !args.quiet, &board))?;
     }
     out::write_if(args.json.as_deref(), || export::json(&profile))?;
     out::exports(&profile, &args.exports)?;
@@ -81,6 +81,7 @@ pub fn run(args: &ProfileArgs) -> Result<Outcome> {
             ran.host_seconds
         );
     }
+    ran.check_output()?;
     if !ok {
         if args.quiet {
             eprintln!("mcusim: {}", profile.stop);

@@ -91,6 +91,7 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
     if let (Some(path), Some((bytes, shape))) = (&args.output, &ran.output) {
         crate::model::write_output(path, bytes, shape)?;
     }
+    ran.check_output()?;
     Ok(if result.stop.exit_status() == 0 {
         Outcome::Success
     } else {

@@ -44,11 +44,9 @@ fn main() -> ExitCode {
         cli::Command::Runtime(r) => cmd_runtime::run(&r),
         cli::Command::Schema(s) => {
             // A pretty-printed Value always serialises.
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&schema::of(s.kind).1).unwrap_or_default()
-            );
-            Ok(Outcome::Success)
+            let mut text = serde_json::to_string_pretty(&schema::of(s.kind).1).unwrap_or_default();
+            text.push('\n');
+            out::stdout(&text).map(|()| Outcome::Success)
         }
     };
     match result {

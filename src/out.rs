@@ -1,15 +1,24 @@
 //! Where results go: a file, or standard output for `-`.
 
 use crate::cli::Exports;
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow};
 use mcusim_profiler::{Profile, export, plot};
+use std::io::Write as _;
 use std::path::Path;
+
+/// Writes `text` to standard output: all of it, or an error saying it was cut short (a
+/// closed pipe, a full disk), never a panic.
+pub fn stdout(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| anyhow!("standard output: {e}: the output is incomplete"))
+}
 
 /// Writes `text` to `path`, or to standard output when `path` is `-`.
 pub fn write(path: &Path, text: &str) -> Result<()> {
     if path.as_os_str() == "-" {
-        print!("{text}");
-        return Ok(());
+        return stdout(text);
     }
     std::fs::write(path, text).with_context(|| format!("{}: cannot write", path.display()))
 }

@@ -126,6 +126,22 @@ pub struct Ran {
     /// The output tensor's bytes and shape, if asked for and the run exited with 0.
     pub output: Option<(Vec<u8>, Vec<usize>)>,
     pub host_seconds: f64,
+    /// The firmware's output that could not be written to standard output or error.
+    pub lost_output: mcusim_sim::LostOutput,
+}
+
+impl Ran {
+    /// An error saying what of the firmware's output was lost, if any was: the run is not
+    /// reported as a success when what it printed did not arrive.
+    pub fn check_output(&self) -> anyhow::Result<()> {
+        match &self.lost_output.error {
+            Some(e) => anyhow::bail!(
+                "standard output: {e}: {} bytes of the firmware's output were lost",
+                self.lost_output.bytes
+            ),
+            None => Ok(()),
+        }
+    }
 }
 
 /// A run in progress, for a live view.
@@ -262,8 +278,10 @@ fn execute(
         .map(|s| s.addr)
         .collect();
     let (file, hash) = (firmware.name.clone(), firmware.hash.clone());
+    let std_console = StdConsole::default();
+    let lost = std_console.lost();
     let console: Box<dyn mcusim_sim::Console> = if r.forward_output {
-        Box::new(StdConsole)
+        Box::new(std_console)
     } else {
         Box::new(mcusim_sim::CaptureConsole::default())
     };
@@ -367,6 +385,7 @@ fn execute(
         result,
         output,
         host_seconds,
+        lost_output: lost.borrow().clone(),
     };
     Ok((ran, profile))
 }

@@ -1,6 +1,6 @@
 //! NumPy `.npy` files (format version 1.0 and 2.0) of int8, the tensors users feed models and
-//! the reference vectors tests compare with. Only what int8 tensors need: dtype `|i1` (or
-//! `|u1` read as raw bytes), C order.
+//! the reference vectors tests compare with. Only what int8 tensors need: dtype `|i1`, C
+//! order. Anything else (`|u1` among them: uint8 values are not int8 ones) is refused.
 
 use std::path::Path;
 
@@ -61,7 +61,7 @@ pub fn parse(bytes: &[u8]) -> Result<Array, String> {
         Some(rest)
     };
     let descr = field("descr").ok_or("header has no descr")?;
-    if !(descr.starts_with("'|i1'") || descr.starts_with("'|u1'") || descr.starts_with("'i1'")) {
+    if !(descr.starts_with("'|i1'") || descr.starts_with("'i1'")) {
         return Err(format!(
             "dtype is {}, not int8 (|i1)",
             descr.split(',').next().unwrap_or(descr)
@@ -150,5 +150,10 @@ mod tests {
         let at = f32_file.windows(3).position(|w| w == b"|i1").unwrap();
         f32_file[at..at + 3].copy_from_slice(b"<f4");
         assert!(parse(&f32_file).unwrap_err().contains("not int8"));
+        // uint8 holds other values than int8 in the same bytes: refused, not reinterpreted.
+        let mut u8_file = to_bytes(&[1], &[0]);
+        let at = u8_file.windows(3).position(|w| w == b"|i1").unwrap();
+        u8_file[at..at + 3].copy_from_slice(b"|u1");
+        assert!(parse(&u8_file).unwrap_err().contains("'|u1'"));
     }
 }

@@ -22,5 +22,5 @@ pub mod timing;
 pub use error::Error;
 pub use firmware::{Firmware, Segment, Symbol};
 pub use machine::{
-    CaptureConsole, Console, Limits, Machine, Progress, RunResult, StdConsole, Stream,
+    CaptureConsole, Console, Limits, LostOutput, Machine, Progress, RunResult, StdConsole, Stream,
 };

@@ -170,3 +170,57 @@ fn board_numbers_past_any_parts_are_refused() {
         );
     }
 }
+
+/// Standard output that cannot be written (a full disk, a closed pipe) is an error of one
+/// line and status 2, never a panic; the firmware's own output lost that way is counted.
+#[test]
+fn unwritable_standard_output_is_an_error_not_a_panic() {
+    use std::process::{Command, Stdio};
+    let elf = firmware("nucleo-l4r5zi", "hello", &[]);
+    let model = root().join("examples/models/kws_ds_cnn.tflite");
+    let board = ["boards", "show", "nucleo-l4r5zi"];
+    let cases: Vec<Vec<std::ffi::OsString>> = vec![
+        vec!["schema".into()],
+        board.iter().map(|a| a.into()).collect(),
+        vec!["boards".into()],
+        vec!["run".into(), elf.clone().into()],
+        vec!["profile".into(), "-q".into(), model.clone().into()],
+        vec![
+            "profile".into(),
+            "-q".into(),
+            model.clone().into(),
+            "--json".into(),
+            "-".into(),
+        ],
+    ];
+    for args in &cases {
+        for closed in [false, true] {
+            let stdout = if closed {
+                Stdio::piped()
+            } else {
+                Stdio::from(std::fs::File::create("/dev/full").unwrap())
+            };
+            let mut child = Command::new(env!("CARGO_BIN_EXE_mcusim"))
+                .args(args)
+                .stdout(stdout)
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            // A closed pipe: the reader goes away before anything is written.
+            drop(child.stdout.take());
+            let out = child.wait_with_output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            let what = format!("{args:?} ({})", if closed { "closed pipe" } else { "full" });
+            assert_eq!(out.status.code(), Some(2), "{what}: {err}");
+            assert!(!err.contains("panicked"), "{what}: {err}");
+            let last = err.trim_end().lines().last().unwrap_or("");
+            assert!(last.contains("standard output: "), "{what}: {err}");
+            if args[0] == "run" {
+                assert!(
+                    last.contains("bytes of the firmware's output were lost"),
+                    "{what}: {err}"
+                );
+            }
+        }
+    }
+}

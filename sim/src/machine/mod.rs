@@ -70,23 +70,51 @@ pub trait Console {
 
 /// Forwards firmware output to this process's stdout and stderr. Standard output is
 /// line-buffered and flushed before anything goes to standard error, so the two keep their
-/// order on a terminal.
-#[derive(Debug, Default)]
-pub struct StdConsole;
+/// order on a terminal. Output that cannot be written (a closed pipe, a full disk) does not
+/// stop the simulation, but is counted: [`StdConsole::lost`] says how much and why.
+#[derive(Debug, Default, Clone)]
+pub struct StdConsole {
+    lost: Rc<RefCell<LostOutput>>,
+}
+
+/// Firmware output a console could not deliver.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct LostOutput {
+    pub bytes: u64,
+    /// The first error, as the system said it.
+    pub error: Option<String>,
+}
+
+impl StdConsole {
+    /// A handle on what this console (and its clones) failed to write.
+    pub fn lost(&self) -> Rc<RefCell<LostOutput>> {
+        Rc::clone(&self.lost)
+    }
+
+    fn failed(&self, bytes: usize, e: &std::io::Error) {
+        let mut lost = self.lost.borrow_mut();
+        lost.bytes += bytes as u64;
+        lost.error.get_or_insert_with(|| e.to_string());
+    }
+}
 
 impl Console for StdConsole {
     fn write(&mut self, stream: Stream, bytes: &[u8]) {
-        // A closed pipe (`mcusim run ... | head`) must not stop the simulation.
-        let _ = match stream {
+        let written = match stream {
             Stream::Stdout => std::io::stdout().lock().write_all(bytes),
             Stream::Stderr => std::io::stdout()
                 .flush()
                 .and_then(|()| std::io::stderr().lock().write_all(bytes)),
         };
+        if let Err(e) = written {
+            self.failed(bytes.len(), &e);
+        }
     }
 
     fn flush(&mut self) {
-        let _ = std::io::stdout().flush();
+        if let Err(e) = std::io::stdout().flush() {
+            self.failed(0, &e);
+        }
     }
 }
 
