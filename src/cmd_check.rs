@@ -272,7 +272,9 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
             });
         }
     });
-    let mut reports = Vec::new();
+    // Every entry's profile before any file is written: one that failed leaves the reports
+    // and the baseline set as they were.
+    let mut profiles = Vec::with_capacity(entries.len());
     for (e, slot) in entries.iter().zip(results) {
         let profile = slot
             .into_inner()
@@ -281,17 +283,41 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
             .unwrap_or_else(|| Err(anyhow!("not run")))
             .with_context(|| e.label())?;
         let file = format!("{}.json", e.label().replace(['/', '\\'], "_"));
-        if let Some(dir) = &args.reports {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("{}: cannot create", dir.display()))?;
-            crate::out::write(&dir.join(&file), &mcusim_profiler::export::json(&profile))?;
-        }
+        profiles.push((e, profile, file));
+    }
+    // Reports, and with --update-baseline the baseline set, each written as a whole set
+    // (all staged, then renamed into place).
+    let save = |dir: &std::path::Path| -> Result<()> {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("{}: cannot create", dir.display()))?;
+        let files: Vec<(std::path::PathBuf, Vec<u8>)> = profiles
+            .iter()
+            .map(|(_, p, file)| {
+                (
+                    dir.join(file),
+                    mcusim_profiler::export::json(p).into_bytes(),
+                )
+            })
+            .collect();
+        mcusim_traces::file::write_all_atomic(&files)
+            .with_context(|| format!("{}: cannot write the profiles", dir.display()))
+    };
+    if let Some(dir) = &args.reports {
+        save(dir)?;
+    }
+    if args.update_baseline
+        && let Some(dir) = &args.baseline
+    {
+        save(dir)?;
+    }
+    let mut reports = Vec::new();
+    for (e, profile, file) in profiles.iter().map(|(e, p, f)| (*e, p, f)) {
         let mut no_baseline = false;
         let diff = match &args.baseline {
             Some(dir) if !args.update_baseline => {
-                let path = dir.join(&file);
+                let path = dir.join(file);
                 if path.exists() {
-                    Some(diff::diff(&read_profile(&path)?, &profile, &limits))
+                    Some(diff::diff(&read_profile(&path)?, profile, &limits))
                 } else {
                     no_baseline = true;
                     None
@@ -299,14 +325,7 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
             }
             _ => None,
         };
-        if args.update_baseline
-            && let Some(dir) = &args.baseline
-        {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("{}: cannot create", dir.display()))?;
-            crate::out::write(&dir.join(&file), &mcusim_profiler::export::json(&profile))?;
-        }
-        let budgets = budget::check(&profile, &e.budget, &e.layers);
+        let budgets = budget::check(profile, &e.budget, &e.layers);
         let stop_problem = (!matches!(profile.stop, mcusim_traces::StopReason::Exit { code: 0 }))
             .then(|| profile.stop.to_string());
         let failed = stop_problem.is_some()

@@ -47,8 +47,8 @@ pub fn run(args: &CompileArgs) -> Result<Outcome> {
             }
         };
         let built = model::build(p, &board, &options, &elf).and_then(|()| {
-            std::fs::copy(&elf, out)
-                .map(|_| ())
+            std::fs::read(&elf)
+                .and_then(|bytes| mcusim_traces::file::write_atomic(out, &bytes))
                 .with_context(|| format!("{}: cannot write", out.display()))
         });
         if let Some(dir) = temporary {

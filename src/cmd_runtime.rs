@@ -14,7 +14,7 @@ pub fn run(args: &RuntimeArgs) -> Result<Outcome> {
     )?);
     let makefile = mcusim_toolchain::makefile(&board, "-O2", &sources, &[]);
     let path = args.dir.join("Makefile");
-    std::fs::write(&path, makefile)
+    mcusim_traces::file::write_atomic(&path, makefile.as_bytes())
         .map_err(|e| anyhow::anyhow!("{}: cannot write: {e}", path.display()))?;
     eprintln!(
         "mcusim: wrote the runtime for {} into {}: put your code in main.c (or change SOURCES in the Makefile), then `make` and `mcusim run --board {} firmware.elf`",

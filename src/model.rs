@@ -329,7 +329,8 @@ fn write(dir: &Path, name: &str, text: &str) -> Result<()> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("{}: cannot create the folder", dir.display()))?;
     let path = dir.join(name);
-    std::fs::write(&path, text).with_context(|| format!("{}: cannot write", path.display()))
+    mcusim_traces::file::write_atomic(&path, text.as_bytes())
+        .with_context(|| format!("{}: cannot write", path.display()))
 }
 
 /// The stack the firmware reserves below the top of RAM (the toolchain's default).
@@ -519,7 +520,7 @@ pub fn write_output(path: &Path, bytes: &[u8], shape: &[usize]) -> Result<()> {
     } else {
         bytes.to_vec()
     };
-    std::fs::write(path, data)
+    mcusim_traces::file::write_atomic(path, &data)
         .with_context(|| format!("{}: cannot write the output", path.display()))
 }
 

@@ -20,7 +20,8 @@ pub fn write(path: &Path, text: &str) -> Result<()> {
     if path.as_os_str() == "-" {
         return stdout(text);
     }
-    std::fs::write(path, text).with_context(|| format!("{}: cannot write", path.display()))
+    mcusim_traces::file::write_atomic(path, text.as_bytes())
+        .with_context(|| format!("{}: cannot write", path.display()))
 }
 
 /// Writes a report to `path`, or to standard output without one.

@@ -15,6 +15,19 @@ pub struct PlotError {
     pub message: String,
 }
 
+/// Draws a chart of `size` with `draw` and writes it to `path` as SVG, atomically.
+fn svg_file<F>(path: &Path, size: (u32, u32), draw: F) -> Result<(), PlotError>
+where
+    F: FnOnce(DrawingArea<SVGBackend<'_>, plotters::coord::Shift>) -> Result<(), PlotError>,
+{
+    let mut svg = String::new();
+    draw(SVGBackend::with_string(&mut svg, size).into_drawing_area())?;
+    mcusim_traces::file::write_atomic(path, svg.as_bytes()).map_err(|e| PlotError {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })
+}
+
 fn bars(
     path: &Path,
     title: &str,
@@ -26,43 +39,44 @@ fn bars(
         path: path.display().to_string(),
         message: e.to_string(),
     };
-    let root = SVGBackend::new(path, (800, 420)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| fail(&e))?;
-    let max = values.iter().map(|v| v.1).fold(0.0f64, f64::max).max(1e-9) * 1.1;
-    let n = values.len().max(1) as u32;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 20))
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(80)
-        .build_cartesian_2d((0u32..n).into_segmented(), 0f64..max)
-        .map_err(|e| fail(&e))?;
-    chart
-        .configure_mesh()
-        .x_desc("layer")
-        .y_desc(y_label)
-        .y_label_formatter(&|v| format!("{v:.decimals$}"))
-        .x_label_formatter(&|x| match x {
-            SegmentValue::CenterOf(i) => values
-                .get(*i as usize)
-                .map_or(String::new(), |v| v.0.to_string()),
-            _ => String::new(),
-        })
-        .draw()
-        .map_err(|e| fail(&e))?;
-    chart
-        .draw_series(values.iter().enumerate().map(|(i, &(_, v))| {
-            let i = i as u32;
-            Rectangle::new(
-                [
-                    (SegmentValue::Exact(i), 0.0),
-                    (SegmentValue::Exact(i + 1), v),
-                ],
-                RGBColor(70, 110, 180).filled(),
-            )
-        }))
-        .map_err(|e| fail(&e))?;
-    root.present().map_err(|e| fail(&e))
+    svg_file(path, (800, 420), |root| {
+        root.fill(&WHITE).map_err(|e| fail(&e))?;
+        let max = values.iter().map(|v| v.1).fold(0.0f64, f64::max).max(1e-9) * 1.1;
+        let n = values.len().max(1) as u32;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(80)
+            .build_cartesian_2d((0u32..n).into_segmented(), 0f64..max)
+            .map_err(|e| fail(&e))?;
+        chart
+            .configure_mesh()
+            .x_desc("layer")
+            .y_desc(y_label)
+            .y_label_formatter(&|v| format!("{v:.decimals$}"))
+            .x_label_formatter(&|x| match x {
+                SegmentValue::CenterOf(i) => values
+                    .get(*i as usize)
+                    .map_or(String::new(), |v| v.0.to_string()),
+                _ => String::new(),
+            })
+            .draw()
+            .map_err(|e| fail(&e))?;
+        chart
+            .draw_series(values.iter().enumerate().map(|(i, &(_, v))| {
+                let i = i as u32;
+                Rectangle::new(
+                    [
+                        (SegmentValue::Exact(i), 0.0),
+                        (SegmentValue::Exact(i + 1), v),
+                    ],
+                    RGBColor(70, 110, 180).filled(),
+                )
+            }))
+            .map_err(|e| fail(&e))?;
+        root.present().map_err(|e| fail(&e))
+    })
 }
 
 fn timeline(path: &Path, p: &Profile) -> Result<(), PlotError> {
@@ -79,28 +93,29 @@ fn timeline(path: &Path, p: &Profile) -> Result<(), PlotError> {
         .collect();
     let t_max = (p.totals.cycles.0 as f64 / hz * 1e3).max(1e-9);
     let y_max = points.iter().map(|v| v.1).fold(0.0f64, f64::max).max(1e-9) * 1.1;
-    let root = SVGBackend::new(path, (800, 420)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| fail(&e))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption("SRAM in use", ("sans-serif", 20))
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(80)
-        .build_cartesian_2d(0f64..t_max, 0f64..y_max)
-        .map_err(|e| fail(&e))?;
-    chart
-        .configure_mesh()
-        .x_desc("simulated time (ms)")
-        .y_desc("KiB")
-        .draw()
-        .map_err(|e| fail(&e))?;
-    chart
-        .draw_series(LineSeries::new(
-            points,
-            RGBColor(180, 80, 60).stroke_width(2),
-        ))
-        .map_err(|e| fail(&e))?;
-    root.present().map_err(|e| fail(&e))
+    svg_file(path, (800, 420), |root| {
+        root.fill(&WHITE).map_err(|e| fail(&e))?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption("SRAM in use", ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(80)
+            .build_cartesian_2d(0f64..t_max, 0f64..y_max)
+            .map_err(|e| fail(&e))?;
+        chart
+            .configure_mesh()
+            .x_desc("simulated time (ms)")
+            .y_desc("KiB")
+            .draw()
+            .map_err(|e| fail(&e))?;
+        chart
+            .draw_series(LineSeries::new(
+                points,
+                RGBColor(180, 80, 60).stroke_width(2),
+            ))
+            .map_err(|e| fail(&e))?;
+        root.present().map_err(|e| fail(&e))
+    })
 }
 
 /// Energy per layer, stacked by component.
@@ -109,91 +124,94 @@ fn energy_stack(path: &Path, p: &Profile) -> Result<(), PlotError> {
         path: path.display().to_string(),
         message: e.to_string(),
     };
-    let root = SVGBackend::new(path, (800, 420)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| fail(&e))?;
-    let max = p
-        .layers
-        .iter()
-        .filter_map(|l| l.energy_uj)
-        .fold(0.0f64, f64::max)
-        .max(1e-9)
-        * 1.1;
-    let n = p.layers.len().max(1) as u32;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            if p.totals.energy_uj.is_some() {
-                "energy per layer"
-            } else {
-                "energy per layer: unknown (the board file gives no energy coefficients)"
-            },
-            ("sans-serif", 20),
-        )
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(80)
-        .build_cartesian_2d((0u32..n).into_segmented(), 0f64..max)
-        .map_err(|e| fail(&e))?;
-    chart
-        .configure_mesh()
-        .x_desc("layer")
-        .y_desc("uJ")
-        .y_label_formatter(&|v| format!("{v:.0}"))
-        .x_label_formatter(&|x| match x {
-            SegmentValue::CenterOf(i) => p
-                .layers
-                .get(*i as usize)
-                .map_or(String::new(), |l| l.index.to_string()),
-            _ => String::new(),
-        })
-        .draw()
-        .map_err(|e| fail(&e))?;
-    type Part = fn(&crate::profile::EnergyParts) -> f64;
-    let mut parts: Vec<(&str, RGBColor, Part)> = vec![
-        ("core", RGBColor(70, 110, 180), |e| e.core_uj),
-        ("flash", RGBColor(200, 120, 40), |e| e.flash_uj),
-        ("SRAM", RGBColor(80, 160, 90), |e| e.sram_uj),
-        ("sleep", RGBColor(150, 150, 150), |e| e.sleep_uj),
-    ];
-    // The devices' part only where a device worked (a DMA or an NPU).
-    if p.layers
-        .iter()
-        .any(|l| l.energy.as_ref().is_some_and(|e| e.devices_uj > 0.0))
-    {
-        parts.push(("devices", RGBColor(170, 80, 160), |e| e.devices_uj));
-    }
-    for (k, &(name, colour, part)) in parts.iter().enumerate() {
-        let below = |l: &crate::profile::Layer| -> f64 {
-            parts[..k]
-                .iter()
-                .map(|(_, _, f)| l.energy.as_ref().map_or(0.0, f))
-                .sum()
-        };
+    svg_file(path, (800, 420), |root| {
+        root.fill(&WHITE).map_err(|e| fail(&e))?;
+        let max = p
+            .layers
+            .iter()
+            .filter_map(|l| l.energy_uj)
+            .fold(0.0f64, f64::max)
+            .max(1e-9)
+            * 1.1;
+        let n = p.layers.len().max(1) as u32;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                if p.totals.energy_uj.is_some() {
+                    "energy per layer"
+                } else {
+                    "energy per layer: unknown (the board file gives no energy coefficients)"
+                },
+                ("sans-serif", 20),
+            )
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(80)
+            .build_cartesian_2d((0u32..n).into_segmented(), 0f64..max)
+            .map_err(|e| fail(&e))?;
         chart
-            .draw_series(p.layers.iter().enumerate().map(|(i, l)| {
-                let i = i as u32;
-                let base = below(l);
-                Rectangle::new(
-                    [
-                        (SegmentValue::Exact(i), base),
-                        (
-                            SegmentValue::Exact(i + 1),
-                            base + l.energy.as_ref().map_or(0.0, part),
-                        ),
-                    ],
-                    colour.filled(),
-                )
-            }))
-            .map_err(|e| fail(&e))?
-            .label(name)
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled()));
-    }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE)
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| fail(&e))?;
-    root.present().map_err(|e| fail(&e))
+            .configure_mesh()
+            .x_desc("layer")
+            .y_desc("uJ")
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .x_label_formatter(&|x| match x {
+                SegmentValue::CenterOf(i) => p
+                    .layers
+                    .get(*i as usize)
+                    .map_or(String::new(), |l| l.index.to_string()),
+                _ => String::new(),
+            })
+            .draw()
+            .map_err(|e| fail(&e))?;
+        type Part = fn(&crate::profile::EnergyParts) -> f64;
+        let mut parts: Vec<(&str, RGBColor, Part)> = vec![
+            ("core", RGBColor(70, 110, 180), |e| e.core_uj),
+            ("flash", RGBColor(200, 120, 40), |e| e.flash_uj),
+            ("SRAM", RGBColor(80, 160, 90), |e| e.sram_uj),
+            ("sleep", RGBColor(150, 150, 150), |e| e.sleep_uj),
+        ];
+        // The devices' part only where a device worked (a DMA or an NPU).
+        if p.layers
+            .iter()
+            .any(|l| l.energy.as_ref().is_some_and(|e| e.devices_uj > 0.0))
+        {
+            parts.push(("devices", RGBColor(170, 80, 160), |e| e.devices_uj));
+        }
+        for (k, &(name, colour, part)) in parts.iter().enumerate() {
+            let below = |l: &crate::profile::Layer| -> f64 {
+                parts[..k]
+                    .iter()
+                    .map(|(_, _, f)| l.energy.as_ref().map_or(0.0, f))
+                    .sum()
+            };
+            chart
+                .draw_series(p.layers.iter().enumerate().map(|(i, l)| {
+                    let i = i as u32;
+                    let base = below(l);
+                    Rectangle::new(
+                        [
+                            (SegmentValue::Exact(i), base),
+                            (
+                                SegmentValue::Exact(i + 1),
+                                base + l.energy.as_ref().map_or(0.0, part),
+                            ),
+                        ],
+                        colour.filled(),
+                    )
+                }))
+                .map_err(|e| fail(&e))?
+                .label(name)
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled())
+                });
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE)
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| fail(&e))?;
+        root.present().map_err(|e| fail(&e))
+    })
 }
 
 /// Each layer with MACs at (MACs per byte moved, MACs per cycle), under the roofs: the core's
@@ -222,72 +240,73 @@ fn roofline(path: &Path, p: &Profile) -> Result<(), PlotError> {
     let x_max = points.iter().map(|v| v.0).fold(10.0f64, f64::max) * 2.0;
     let y_min = points.iter().map(|v| v.1).fold(0.05f64, f64::min) / 2.0;
     let y_max = r.peak_macs_per_cycle.max(1e-3) * 2.0;
-    let root = SVGBackend::new(path, (800, 480)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| fail(&e))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption("roofline", ("sans-serif", 20))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(80)
-        .build_cartesian_2d((x_min..x_max).log_scale(), (y_min..y_max).log_scale())
-        .map_err(|e| fail(&e))?;
-    chart
-        .configure_mesh()
-        .x_desc("MACs per byte moved (loads and stores)")
-        .y_desc("MACs per cycle")
-        .x_label_formatter(&|v| format!("{v:.2}"))
-        .y_label_formatter(&|v| format!("{v:.2}"))
-        .draw()
-        .map_err(|e| fail(&e))?;
-    let roof = |bw: f64| {
-        let knee = r.peak_macs_per_cycle / bw;
-        let mut v = vec![(x_min, (x_min * bw).max(y_min))];
-        if knee > x_min && knee < x_max {
-            v.push((knee, r.peak_macs_per_cycle));
-        }
-        v.push((x_max, (x_max * bw).min(r.peak_macs_per_cycle)));
-        v
-    };
-    for (name, bw, colour) in [
-        ("SRAM roof", r.sram_bytes_per_cycle, RGBColor(80, 160, 90)),
-        (
-            "flash roof",
-            r.flash_bytes_per_cycle,
-            RGBColor(200, 120, 40),
-        ),
-    ] {
+    svg_file(path, (800, 480), |root| {
+        root.fill(&WHITE).map_err(|e| fail(&e))?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption("roofline", ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(80)
+            .build_cartesian_2d((x_min..x_max).log_scale(), (y_min..y_max).log_scale())
+            .map_err(|e| fail(&e))?;
         chart
-            .draw_series(LineSeries::new(roof(bw), colour.stroke_width(2)))
-            .map_err(|e| fail(&e))?
-            .label(name)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour));
-    }
-    // Layers of the same shape sit on the same point: one label names them all ("2,4,6").
-    let mut labelled: Vec<(f64, f64, String)> = Vec::new();
-    for &(x, y, i) in &points {
-        let near = |a: f64, b: f64| (a / b - 1.0).abs() < 0.02;
-        match labelled
-            .iter_mut()
-            .find(|(lx, ly, _)| near(*lx, x) && near(*ly, y))
-        {
-            Some((_, _, label)) => *label = format!("{label},{i}"),
-            None => labelled.push((x, y, i.to_string())),
+            .configure_mesh()
+            .x_desc("MACs per byte moved (loads and stores)")
+            .y_desc("MACs per cycle")
+            .x_label_formatter(&|v| format!("{v:.2}"))
+            .y_label_formatter(&|v| format!("{v:.2}"))
+            .draw()
+            .map_err(|e| fail(&e))?;
+        let roof = |bw: f64| {
+            let knee = r.peak_macs_per_cycle / bw;
+            let mut v = vec![(x_min, (x_min * bw).max(y_min))];
+            if knee > x_min && knee < x_max {
+                v.push((knee, r.peak_macs_per_cycle));
+            }
+            v.push((x_max, (x_max * bw).min(r.peak_macs_per_cycle)));
+            v
+        };
+        for (name, bw, colour) in [
+            ("SRAM roof", r.sram_bytes_per_cycle, RGBColor(80, 160, 90)),
+            (
+                "flash roof",
+                r.flash_bytes_per_cycle,
+                RGBColor(200, 120, 40),
+            ),
+        ] {
+            chart
+                .draw_series(LineSeries::new(roof(bw), colour.stroke_width(2)))
+                .map_err(|e| fail(&e))?
+                .label(name)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour));
         }
-    }
-    chart
-        .draw_series(labelled.into_iter().map(|(x, y, label)| {
-            EmptyElement::at((x, y))
-                + Circle::new((0, 0), 4, RGBColor(70, 110, 180).filled())
-                + Text::new(label, (6, -6), ("sans-serif", 12))
-        }))
-        .map_err(|e| fail(&e))?;
-    chart
-        .configure_series_labels()
-        .background_style(WHITE)
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| fail(&e))?;
-    root.present().map_err(|e| fail(&e))
+        // Layers of the same shape sit on the same point: one label names them all ("2,4,6").
+        let mut labelled: Vec<(f64, f64, String)> = Vec::new();
+        for &(x, y, i) in &points {
+            let near = |a: f64, b: f64| (a / b - 1.0).abs() < 0.02;
+            match labelled
+                .iter_mut()
+                .find(|(lx, ly, _)| near(*lx, x) && near(*ly, y))
+            {
+                Some((_, _, label)) => *label = format!("{label},{i}"),
+                None => labelled.push((x, y, i.to_string())),
+            }
+        }
+        chart
+            .draw_series(labelled.into_iter().map(|(x, y, label)| {
+                EmptyElement::at((x, y))
+                    + Circle::new((0, 0), 4, RGBColor(70, 110, 180).filled())
+                    + Text::new(label, (6, -6), ("sans-serif", 12))
+            }))
+            .map_err(|e| fail(&e))?;
+        chart
+            .configure_series_labels()
+            .background_style(WHITE)
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| fail(&e))?;
+        root.present().map_err(|e| fail(&e))
+    })
 }
 
 /// Rasterises each SVG chart into a PNG beside it (`name.svg` -> `name.png`); returns the PNGs.
@@ -365,7 +384,7 @@ fn write_png(svg: &Path, options: &resvg::usvg::Options<'_>) -> Result<PathBuf, 
     pixmap.fill(tiny_skia::Color::WHITE);
     resvg::render(&tree, tiny_skia::Transform::default(), &mut pixmap.as_mut());
     let bytes = pixmap.encode_png().map_err(|e| fail(e.to_string()))?;
-    std::fs::write(&png, bytes).map_err(|e| fail(e.to_string()))?;
+    mcusim_traces::file::write_atomic(&png, &bytes).map_err(|e| fail(e.to_string()))?;
     Ok(png)
 }
 

@@ -325,3 +325,67 @@ fn check_runs_entries_in_parallel_checks_budgets_and_catches_regressions() {
     assert!(r.stderr.contains("bad.toml"), "{}", r.stderr);
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
 }
+
+/// `--update-baseline` with one entry that cannot run saves none: the baseline set is the old
+/// one, file for file, never half old and half new.
+#[test]
+fn a_broken_entry_leaves_the_baseline_set_as_it_was() {
+    let dir = out_dir("half");
+    let baseline = dir.join("baseline");
+    let good = write_config(&dir, "");
+    let update = |config: &Path| {
+        run(&[
+            &"check",
+            &"-q",
+            &"--config",
+            &config,
+            &"--baseline",
+            &baseline,
+            &"--update-baseline",
+        ])
+    };
+    let r = update(&good);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    let before: Vec<(PathBuf, Vec<u8>)> = {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&baseline)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        files
+            .into_iter()
+            .map(|p| {
+                let bytes = std::fs::read(&p).unwrap();
+                (p, bytes)
+            })
+            .collect()
+    };
+    assert_eq!(before.len(), 3);
+    // KWS with another input (new figures: the old code saved them before it met the broken
+    // entry), then an entry that is not a model.
+    let garbage = dir.join("garbage.tflite");
+    std::fs::write(&garbage, b"not a model").unwrap();
+    let broken = dir.join("broken.toml");
+    let input = root().join("examples/models/kws_ds_cnn.input_0.npy");
+    let changed = write_config(&dir, &format!("input = [\"{}\"]", input.display()));
+    let text = std::fs::read_to_string(&changed).unwrap().replace(
+        "budget = { max_cycles = 1000000 }",
+        &format!(
+            "budget = {{ max_cycles = 1000000 }}\n\n[[model]]\npath = \"{}\"",
+            garbage.display()
+        ),
+    );
+    std::fs::write(&broken, text).unwrap();
+    let r = update(&broken);
+    assert_eq!(r.status, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("garbage.tflite"), "{}", r.stderr);
+    for (path, bytes) in &before {
+        let now = std::fs::read(path).unwrap();
+        assert!(&now == bytes, "{} was rewritten", path.display());
+    }
+    assert_eq!(
+        std::fs::read_dir(&baseline).unwrap().count(),
+        3,
+        "a file was added"
+    );
+}

@@ -6,6 +6,7 @@
 
 pub mod abi;
 pub mod event;
+pub mod file;
 pub mod report;
 mod stop;
 mod units;
