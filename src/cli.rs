@@ -314,8 +314,9 @@ pub struct BuildArgs {
     /// A built-in board name (see `mcusim boards`) or the path of a board file.
     #[arg(long, short, default_value = mcusim_boards::DEFAULT_BOARD)]
     pub board: String,
-    /// The compiler's optimisation flag.
-    #[arg(long, default_value = "-O2", allow_hyphen_values = true)]
+    /// The compiler's optimisation flags (-O0..-O3, -Os, -Oz, -Og, -Ofast, -f... and -m...
+    /// flags, --param=NAME=VALUE; nothing else reaches gcc).
+    #[arg(long, default_value = "-O2", allow_hyphen_values = true, value_parser = opt_flags)]
     pub opt: String,
     /// Keep the weights in SRAM (copied from flash at start-up) instead of reading them from
     /// flash.
@@ -559,4 +560,9 @@ mod tests {
         );
         assert!(InstructionLimit(Some(5)).hint(&stop).is_none());
     }
+}
+
+/// `--opt`, checked: only optimisation and code-generation flags.
+fn opt_flags(s: &str) -> Result<String, String> {
+    mcusim_toolchain::opt_flags(s).map(|_| s.to_owned())
 }

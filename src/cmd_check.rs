@@ -183,6 +183,10 @@ fn read_config(path: &Path) -> Result<(Vec<Entry>, Thresholds)> {
                     "model `{name}`: an energy budget (max_energy_uj) on board `{board}`, whose board file gives no energy coefficients ([energy])"
                 )));
             }
+            if let Some(opt) = &m.opt {
+                mcusim_toolchain::opt_flags(opt)
+                    .map_err(|e| fail(format!("model `{name}`: opt: {e}")))?;
+            }
             entries.push(Entry {
                 name: name.clone(),
                 board,

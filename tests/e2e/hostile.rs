@@ -224,3 +224,56 @@ fn unwritable_standard_output_is_an_error_not_a_panic() {
         }
     }
 }
+
+/// Compiler options from the command line or a config are data: optimisation and
+/// code-generation flags pass, anything else (`-B DIR` would run programs from DIR) is
+/// refused before gcc runs, naming where it came from.
+#[test]
+fn compiler_options_other_than_optimisation_flags_are_refused() {
+    let model = root().join("examples/models/kws_ds_cnn.tflite");
+    let elf = scratch("opt.elf");
+    for opt in [
+        "-B /tmp",
+        "-O2 -wrapper x",
+        "@/etc/passwd",
+        "-fplugin=/x.so",
+        "-O2 -specs=x",
+    ] {
+        let run = mcusim_bounded(
+            [
+                "compile".as_ref(),
+                model.as_os_str(),
+                "-o".as_ref(),
+                elf.as_os_str(),
+                format!("--opt={opt}").as_ref(),
+            ],
+            60,
+            512,
+        );
+        assert_eq!(run.status, 2, "{opt}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("not an optimisation"),
+            "{opt}: {}",
+            run.stderr
+        );
+        assert!(!elf.exists());
+    }
+    let config = scratch("opt.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "board = \"nucleo-l4r5zi\"\n[[model]]\npath = \"{}\"\nopt = \"-O2 -B /tmp\"\n",
+            model.display()
+        ),
+    )
+    .unwrap();
+    let run = mcusim_bounded(
+        ["check", "-q", "--config", config.to_str().unwrap()],
+        60,
+        512,
+    );
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    let err = run.stderr.trim_end();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("opt.toml") && err.contains("'-B'"), "{err}");
+}

@@ -75,6 +75,9 @@ pub enum Error {
         /// Each memory that is too small.
         shortfalls: Vec<Shortfall>,
     },
+    /// Compiler options that are not optimisation or code-generation flags.
+    #[error("{0}")]
+    BadOptions(String),
     /// A file could not be written.
     #[error("{path}")]
     Io {
@@ -337,6 +340,56 @@ pub fn write_runtime(dir: &Path, board: &Board, stack_bytes: u32) -> Result<Vec<
     Ok(vec!["startup.c".into(), "runtime.c".into()])
 }
 
+/// The compiler flags an optimisation setting (`--opt`, a config's `opt`) may hold, one or
+/// more separated by spaces: `-O0`..`-O3`, `-Os`, `-Oz`, `-Og`, `-Ofast`; `-f` and `-m` flags
+/// (`-funroll-loops`, `-mslow-flash-data`, `-falign-functions=16`); `--param=NAME=VALUE`. They
+/// are data, not a command line: anything else (`-B DIR` runs programs from DIR, `-wrapper`,
+/// `@file`, `-specs=`, a plugin, a path anywhere) is refused with the reason, before gcc runs.
+pub fn opt_flags(opt: &str) -> Result<Vec<String>, String> {
+    const REFUSED: [&str; 8] = [
+        "-fplugin",
+        "-fdump",
+        "-fprofile",
+        "-fauto-profile",
+        "-fopt-info",
+        "-fsave-optimization-record",
+        "-fcallgraph-info",
+        "-fdiagnostics",
+    ];
+    let word = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ',' | '+'))
+    };
+    let flag = |t: &str, prefix: &str| {
+        t.strip_prefix(prefix).is_some_and(|rest| {
+            let (name, value) = rest.split_once('=').unwrap_or((rest, "x"));
+            word(name) && word(value) && name.starts_with(|c: char| c.is_ascii_lowercase())
+        })
+    };
+    let flags: Vec<String> = opt.split_whitespace().map(str::to_owned).collect();
+    if flags.is_empty() {
+        return Err("the optimisation flags are empty (give one such as -O2)".into());
+    }
+    for t in &flags {
+        let ok = matches!(
+            t.as_str(),
+            "-O" | "-O0" | "-O1" | "-O2" | "-O3" | "-Os" | "-Oz" | "-Og" | "-Ofast"
+        ) || ((flag(t, "-f") || flag(t, "-m"))
+            && !REFUSED.iter().any(|r| t.starts_with(r)))
+            || t.strip_prefix("--param=")
+                .is_some_and(|p| p.split_once('=').is_some_and(|(n, v)| word(n) && word(v)));
+        if !ok {
+            return Err(format!(
+                "'{t}' is not an optimisation or code-generation flag (allowed: -O0..-O3, -Os, \
+                 -Oz, -Og, -Ofast, -f... and -m... flags without paths or plugins, \
+                 --param=NAME=VALUE)"
+            ));
+        }
+    }
+    Ok(flags)
+}
+
 /// A Makefile building `sources` (paths relative to its folder) with the runtime into
 /// `firmware.elf` for `board`, with Debian's arm-none-eabi-gcc.
 pub fn makefile(board: &Board, opt: &str, sources: &[String], include: &[&str]) -> String {
@@ -393,6 +446,7 @@ impl<'a> Build<'a> {
 
     /// Write the runtime, board header and linker script, then compile and link.
     pub fn run(&self) -> Result<(), Error> {
+        opt_flags(&self.opt).map_err(Error::BadOptions)?;
         if which(GCC).is_none() {
             return Err(Error::NoCompiler);
         }
@@ -458,7 +512,7 @@ impl<'a> Build<'a> {
         let gen_dir = self.output.with_extension("gen");
         let mut cmd = Command::new(GCC);
         cmd.args(core_flags(self.board.core))
-            .arg(&self.opt)
+            .args(opt_flags(&self.opt).map_err(Error::BadOptions)?)
             .args([
                 "-g",
                 "-std=c99",
@@ -571,6 +625,45 @@ pub fn which(program: &str) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_optimisation_and_code_generation_flags_pass() {
+        for ok in [
+            "-O2",
+            "-Os -funroll-loops",
+            "-O3 -mslow-flash-data",
+            "-falign-functions=16",
+        ] {
+            assert!(opt_flags(ok).is_ok(), "{ok}");
+        }
+        assert_eq!(
+            opt_flags(" -O1  -fno-inline ").unwrap(),
+            ["-O1", "-fno-inline"]
+        );
+        assert!(opt_flags("--param=max-inline-insns-auto=20").is_ok());
+        for bad in [
+            "",
+            "-B",
+            "-B/tmp",
+            "-O2 -B /tmp",
+            "-wrapper",
+            "@opts",
+            "-specs=x",
+            "-o/tmp/x",
+            "-fplugin=x.so",
+            "-fdump-tree-all",
+            "-fprofile-generate",
+            "-mfoo=/etc/x",
+            "-I/usr",
+            "-D X",
+            "-Wl,-T,x",
+            "-f",
+            "-f=1",
+            "--param=x",
+        ] {
+            assert!(opt_flags(bad).is_err(), "{bad:?} passed");
+        }
+    }
 
     #[test]
     fn linker_script_uses_the_boot_region_and_merged_ram() {
