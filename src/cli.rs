@@ -537,6 +537,11 @@ pub enum Timing {
     Off,
 }
 
+/// `--opt`, checked: only optimisation and code-generation flags.
+fn opt_flags(s: &str) -> Result<String, String> {
+    mcusim_toolchain::opt_flags(s).map(|_| s.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -560,9 +565,4 @@ mod tests {
         );
         assert!(InstructionLimit(Some(5)).hint(&stop).is_none());
     }
-}
-
-/// `--opt`, checked: only optimisation and code-generation flags.
-fn opt_flags(s: &str) -> Result<String, String> {
-    mcusim_toolchain::opt_flags(s).map(|_| s.to_owned())
 }
