@@ -293,6 +293,10 @@ pub struct CheckArgs {
     /// Entries profiled at once (default: every core).
     #[arg(long, short, value_name = "N")]
     pub jobs: Option<usize>,
+    /// Stop an entry's run that takes longer than this many seconds on the host (each entry
+    /// is also stopped at twice its cycle or latency budget).
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    pub timeout: Option<f64>,
     #[command(flatten)]
     pub limits: LimitArgs,
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -379,6 +383,10 @@ pub struct ProfileArgs {
     /// board, 157 M); `none` lifts it.
     #[arg(long, value_name = "N|none", default_value = "2000000000")]
     pub max_instructions: InstructionLimit,
+    /// Stop a run that takes longer than this many seconds on the host (a bound whatever
+    /// the firmware does; the report says where it stopped).
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    pub timeout: Option<f64>,
     /// Print only the layer table (no progress lines, no summary).
     #[arg(long, short)]
     pub quiet: bool,
@@ -427,6 +435,10 @@ pub struct RunArgs {
     /// Stop once this many cycles have passed.
     #[arg(long, value_name = "N")]
     pub max_cycles: Option<u64>,
+    /// Stop a run that takes longer than this many seconds on the host (a bound whatever
+    /// the firmware does; the report says where it stopped).
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    pub timeout: Option<f64>,
     /// The cycle model: `on` (per-core tables, stalls, refills, latencies) or `off` (one
     /// cycle per instruction: the functional reference, and the fastest).
     #[arg(long, value_enum, default_value_t = Timing::On)]
@@ -535,6 +547,14 @@ pub enum Timing {
     On,
     /// One cycle per instruction.
     Off,
+}
+
+/// A number of seconds: finite and above 0.
+fn seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v < 1e9 => Ok(v),
+        _ => Err(format!("'{s}' is not a number of seconds above 0")),
+    }
 }
 
 /// `--opt`, checked: only optimisation and code-generation flags.

@@ -208,8 +208,19 @@ fn read_config(path: &Path) -> Result<(Vec<Entry>, Thresholds)> {
     Ok((entries, t))
 }
 
-fn profile_entry(e: &Entry) -> Result<Profile> {
+/// Profiles one entry, stopped at `timeout` on the host and at twice its cycle (or latency)
+/// budget: past that the entry has failed whatever the rest of the run would show, and a
+/// runaway firmware cannot hold the check up.
+fn profile_entry(e: &Entry, timeout: Option<std::time::Duration>) -> Result<Profile> {
     let board = Board::resolve(&e.board)?;
+    let latency = e
+        .budget
+        .max_latency_ms
+        .map(|ms| (ms.max(0.0) * board.clock_hz() as f64 / 1e3) as u64);
+    let budget = match (e.budget.max_cycles, latency) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
     let (_, profile) = pipeline::profile(
         &Request {
             stream: None,
@@ -222,7 +233,8 @@ fn profile_entry(e: &Entry) -> Result<Profile> {
             inputs: &e.inputs,
             limits: Limits {
                 max_instructions: Some(crate::cli::DEFAULT_MAX_INSTRUCTIONS),
-                max_cycles: None,
+                max_cycles: budget.map(|c| c.saturating_mul(2).max(1)),
+                timeout,
             },
             timing: true,
             exact_flash: false,
@@ -257,7 +269,7 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(e) = entries.get(i) else { break };
                     let started = std::time::Instant::now();
-                    let r = profile_entry(e);
+                    let r = profile_entry(e, args.timeout.map(std::time::Duration::from_secs_f64));
                     if !args.quiet {
                         match &r {
                             Ok(p) => eprintln!(

@@ -37,6 +37,7 @@ pub fn run(args: &ProfileArgs) -> Result<Outcome> {
         limits: Limits {
             max_instructions: args.max_instructions.0,
             max_cycles: None,
+            timeout: args.timeout.map(std::time::Duration::from_secs_f64),
         },
         timing: true,
         exact_flash: false,

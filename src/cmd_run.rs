@@ -34,6 +34,7 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
         limits: Limits {
             max_instructions: args.max_instructions.0,
             max_cycles: args.max_cycles,
+            timeout: args.timeout.map(std::time::Duration::from_secs_f64),
         },
         timing: args.timing == Timing::On,
         exact_flash: args.exact_flash,

@@ -31,8 +31,20 @@ pub enum Outcome {
     Failure,
 }
 
+/// SIGINT and SIGTERM stop the run at the simulator's next look (its report is written); a
+/// second one ends mcusim at once with status 130, as an interrupted program's.
+fn catch_interrupts() {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let flag = mcusim_sim::interrupt_flag();
+    for signal in [SIGINT, SIGTERM] {
+        let _ = signal_hook::flag::register_conditional_shutdown(signal, 130, flag.clone());
+        let _ = signal_hook::flag::register(signal, flag.clone());
+    }
+}
+
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
+    catch_interrupts();
     let result = match args.command {
         cli::Command::Run(run) => cmd_run::run(&run),
         cli::Command::Compile(c) => cmd_compile::run(&c),

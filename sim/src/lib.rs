@@ -22,5 +22,6 @@ pub mod timing;
 pub use error::Error;
 pub use firmware::{Firmware, Segment, Symbol};
 pub use machine::{
-    CaptureConsole, Console, Limits, LostOutput, Machine, Progress, RunResult, StdConsole, Stream,
+    CaptureConsole, Console, HOST_CHECK_EVERY, Limits, LostOutput, Machine, Progress, RunResult,
+    StdConsole, Stream, interrupt_flag,
 };

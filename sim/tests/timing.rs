@@ -199,6 +199,7 @@ fn cycles(elf: &Path, core: &str) -> u64 {
     let result = machine.run(Limits {
         max_instructions: Some(100_000),
         max_cycles: None,
+        timeout: None,
     });
     assert_eq!(
         result.stop,

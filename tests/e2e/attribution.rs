@@ -33,6 +33,7 @@ fn check_law(board: &str, elf: &Path, stride: usize, offset: usize) {
     let result = m.run(Limits {
         max_instructions: Some(50_000_000),
         max_cycles: None,
+        timeout: None,
     });
     let blocks = m.block_profile();
     let total: u64 = blocks.iter().map(|b| b.cycles).sum();

@@ -277,3 +277,97 @@ fn compiler_options_other_than_optimisation_flags_are_refused() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("opt.toml") && err.contains("'-B'"), "{err}");
 }
+
+/// A runaway firmware is stopped by `--timeout` (host seconds), whatever its instruction
+/// limit, with the stop reason, its PC and status 1.
+#[test]
+fn a_timeout_stops_a_runaway_firmware() {
+    let elf = firmware("nucleo-l4r5zi", "runaway", &["RUNAWAY_LOOP"]);
+    let started = std::time::Instant::now();
+    let run = mcusim_bounded(
+        [
+            "run",
+            "--max-instructions",
+            "none",
+            "--timeout",
+            "1",
+            elf.to_str().unwrap(),
+        ],
+        30,
+        512,
+    );
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("time limit of 1 s on the host reached at pc 0x"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("(main+0x"), "{}", run.stderr);
+    assert!(started.elapsed().as_secs() < 15, "{:?}", started.elapsed());
+}
+
+/// SIGINT (and SIGTERM) stop the run with its report still written: the profile is whole
+/// JSON naming the interruption, and the status is 1 (the run did not finish).
+#[test]
+fn an_interrupted_profile_still_writes_its_report() {
+    use std::process::{Command, Stdio};
+    let elf = firmware("nucleo-l4r5zi", "runaway", &["RUNAWAY_LOOP"]);
+    for signal in ["-INT", "-TERM"] {
+        let json = scratch(&format!("interrupted{signal}.json"));
+        let _ = std::fs::remove_file(&json);
+        let child = Command::new(env!("CARGO_BIN_EXE_mcusim"))
+            .args(["profile", "-q", "--max-instructions", "none", "--json"])
+            .arg(&json)
+            .arg(&elf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let killed = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{signal}: {err}");
+        assert!(err.contains("interrupted at pc 0x"), "{signal}: {err}");
+        let profile: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        assert_eq!(
+            profile["stop"]["kind"], "interrupted",
+            "{signal}: {}",
+            profile["stop"]
+        );
+    }
+}
+
+/// `check` stops an entry at twice its cycle budget: a runaway entry fails at once instead of
+/// holding the check up.
+#[test]
+fn check_stops_a_runaway_entry_at_twice_its_budget() {
+    let elf = firmware("nucleo-l4r5zi", "runaway", &["RUNAWAY_LOOP"]);
+    let config = scratch("runaway.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "board = \"nucleo-l4r5zi\"\n[[model]]\npath = \"{}\"\nbudget = {{ max_cycles = 1000 }}\n",
+            elf.display()
+        ),
+    )
+    .unwrap();
+    let run = mcusim_bounded(
+        ["check", "-q", "--config", config.to_str().unwrap()],
+        60,
+        512,
+    );
+    assert_eq!(run.status, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("cycle limit of 2,000 reached"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+}

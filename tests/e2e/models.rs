@@ -970,6 +970,7 @@ fn parked_hooks_change_nothing() {
         let r = m.run(Limits {
             max_instructions: None,
             max_cycles: None,
+            timeout: None,
         });
         let printed = out.borrow().clone();
         (r.stop, r.instructions, r.cycles, r.breakdown, printed)

@@ -450,6 +450,7 @@ fn progress_reports_change_nothing_and_can_cancel_the_run() {
         let limits = Limits {
             max_instructions: None,
             max_cycles: None,
+            timeout: None,
         };
         let result = match every {
             Some(n) => m.run_with_progress(limits, n, &mut |p| {

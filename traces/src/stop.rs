@@ -80,6 +80,10 @@ pub enum LimitKind {
     SleepForever,
     /// The user stopped the run (the terminal UI's `q` while it ran).
     Cancelled,
+    /// `--timeout`: the run took longer than its limit of host time (`limit`: seconds).
+    Timeout,
+    /// mcusim was interrupted (SIGINT, SIGTERM) while the firmware ran.
+    Interrupted,
     /// The core loops where nothing can change its state: a loop that stores nothing and
     /// touches no peripheral, its registers the same at every pass, with no interrupt that
     /// could ever be taken (a `while (1);`, Rust's `panic-halt`).
@@ -166,6 +170,15 @@ impl fmt::Display for StopReason {
                     LimitKind::Cancelled => write!(
                         f,
                         "stopped by the user at pc {pc}{s} after {} instructions",
+                        crate::group(*limit)
+                    ),
+                    LimitKind::Timeout => write!(
+                        f,
+                        "time limit of {limit} s on the host reached at pc {pc}{s}"
+                    ),
+                    LimitKind::Interrupted => write!(
+                        f,
+                        "interrupted at pc {pc}{s} after {} instructions",
                         crate::group(*limit)
                     ),
                     LimitKind::SleepForever => write!(

@@ -143,6 +143,21 @@ pub struct Limits {
     pub max_instructions: Option<u64>,
     /// Stop once this many cycles have passed (at the first instruction that would cross it).
     pub max_cycles: Option<u64>,
+    /// Stop once the run has taken this long on the host (`--timeout`), looked at every
+    /// [`HOST_CHECK_EVERY`] instructions; whatever the firmware does, each such stretch ends.
+    pub timeout: Option<std::time::Duration>,
+}
+
+/// Instructions between looks at the host's limits ([`Limits::timeout`], [`INTERRUPTED`]): a
+/// few milliseconds of host time. Looking changes no count.
+pub const HOST_CHECK_EVERY: u64 = 1 << 20;
+
+/// The flag the binary's SIGINT and SIGTERM handlers set to stop the run at the next look,
+/// with [`LimitKind::Interrupted`]: the run's report is still made and written.
+pub fn interrupt_flag() -> &'static std::sync::Arc<std::sync::atomic::AtomicBool> {
+    static FLAG: std::sync::LazyLock<std::sync::Arc<std::sync::atomic::AtomicBool>> =
+        std::sync::LazyLock::new(Default::default);
+    &FLAG
 }
 
 /// The outcome of a run.

@@ -27,10 +27,17 @@ impl Machine {
         limits: Limits,
         mut progress: Option<(u64, ProgressReport<'_>)>,
     ) -> RunResult {
-        if let Some((every, _)) = &progress {
+        // The host's limits are looked at every HOST_CHECK_EVERY instructions, the report
+        // made every `every`: the block hook stops at the nearer of the two.
+        let deadline = limits.timeout.map(|t| std::time::Instant::now() + t);
+        let mut next_report = {
             let st = self.uc.get_data_mut();
-            st.progress_at = st.instructions.saturating_add(*every);
-        }
+            let next = progress.as_ref().map_or(u64::MAX, |(every, _)| {
+                st.instructions.saturating_add(*every)
+            });
+            st.progress_at = next.min(st.instructions.saturating_add(HOST_CHECK_EVERY));
+            next
+        };
         {
             let st = self.uc.get_data_mut();
             st.instruction_budget = limits.max_instructions.unwrap_or(u64::MAX);
@@ -152,11 +159,36 @@ impl Machine {
                     continue;
                 }
                 Some(Request::Progress) => {
-                    let Some((every, report)) = progress.as_mut() else {
-                        st.progress_at = u64::MAX;
+                    let host = if interrupt_flag().load(std::sync::atomic::Ordering::Relaxed) {
+                        Some((LimitKind::Interrupted, st.instructions))
+                    } else if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+                        Some((
+                            LimitKind::Timeout,
+                            limits.timeout.map_or(0, |t| t.as_secs_f64().ceil() as u64),
+                        ))
+                    } else {
+                        None
+                    };
+                    if let Some((kind, limit)) = host {
+                        break StopReason::Limit {
+                            kind,
+                            pc: Addr(pc),
+                            limit,
+                            symbol: None,
+                        };
+                    }
+                    let check = st.instructions.saturating_add(HOST_CHECK_EVERY);
+                    let report = match progress.as_mut() {
+                        Some((every, report)) if st.instructions >= next_report => {
+                            next_report = st.instructions.saturating_add(*every);
+                            Some(report)
+                        }
+                        _ => None,
+                    };
+                    st.progress_at = check.min(next_report);
+                    let Some(report) = report else {
                         continue;
                     };
-                    st.progress_at = st.instructions.saturating_add(*every);
                     let now = Progress {
                         instructions: st.instructions,
                         cycles: st.clock.now(),
@@ -368,7 +400,8 @@ pub(super) fn limit_stop(st: &State, kind: LimitKind, pc: u32) -> StopReason {
         LimitKind::Instructions => st.instruction_budget,
         LimitKind::Cycles => st.cycle_budget,
         LimitKind::SleepForever | LimitKind::Stuck => 0,
-        LimitKind::Cancelled => st.instructions,
+        LimitKind::Cancelled | LimitKind::Interrupted => st.instructions,
+        LimitKind::Timeout => 0,
     };
     StopReason::Limit {
         kind,

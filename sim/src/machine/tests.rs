@@ -113,6 +113,7 @@ fn run(m: &mut Machine) -> u32 {
     let r = m.run(Limits {
         max_instructions: Some(30),
         max_cycles: None,
+        timeout: None,
     });
     assert!(matches!(r.stop, StopReason::Limit { .. }), "{:?}", r.stop);
     reg(&m.uc, RegisterARM::R2)
