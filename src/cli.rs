@@ -387,6 +387,11 @@ pub struct ProfileArgs {
     /// the firmware does; the report says where it stopped).
     #[arg(long, value_name = "SECONDS", value_parser = seconds)]
     pub timeout: Option<f64>,
+    /// Stop at the first fault, as a debugger's vector catch does (default: a fault handler
+    /// of the firmware's own takes the fault, as on the part; the run stops with the fault
+    /// only if the handler never recovers).
+    #[arg(long)]
+    pub stop_on_fault: bool,
     /// Print only the layer table (no progress lines, no summary).
     #[arg(long, short)]
     pub quiet: bool,
@@ -439,6 +444,11 @@ pub struct RunArgs {
     /// the firmware does; the report says where it stopped).
     #[arg(long, value_name = "SECONDS", value_parser = seconds)]
     pub timeout: Option<f64>,
+    /// Stop at the first fault, as a debugger's vector catch does (default: a fault handler
+    /// of the firmware's own takes the fault, as on the part; the run stops with the fault
+    /// only if the handler never recovers).
+    #[arg(long)]
+    pub stop_on_fault: bool,
     /// The cycle model: `on` (per-core tables, stalls, refills, latencies) or `off` (one
     /// cycle per instruction: the functional reference, and the fastest).
     #[arg(long, value_enum, default_value_t = Timing::On)]

@@ -105,8 +105,11 @@ struct EntryReport {
     flash_bytes: u32,
     /// `null` when the board has no energy coefficients.
     energy_uj: Option<f64>,
-    /// How the firmware ended (`null` when it exited with 0).
+    /// How the firmware ended (`null` when it exited with 0, or was cut off).
     stop_problem: Option<String>,
+    /// Stopped at twice its cycle or latency budget (so over budget): its figures are lower
+    /// bounds.
+    cut_off: bool,
     budgets: Vec<Verdict>,
     /// Against the baseline, if one was given and holds this entry.
     diff: Option<Diff>,
@@ -213,14 +216,6 @@ fn read_config(path: &Path) -> Result<(Vec<Entry>, Thresholds)> {
 /// runaway firmware cannot hold the check up.
 fn profile_entry(e: &Entry, timeout: Option<std::time::Duration>) -> Result<Profile> {
     let board = Board::resolve(&e.board)?;
-    let latency = e
-        .budget
-        .max_latency_ms
-        .map(|ms| (ms.max(0.0) * board.clock_hz() as f64 / 1e3) as u64);
-    let budget = match (e.budget.max_cycles, latency) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    };
     let (_, profile) = pipeline::profile(
         &Request {
             stream: None,
@@ -233,7 +228,7 @@ fn profile_entry(e: &Entry, timeout: Option<std::time::Duration>) -> Result<Prof
             inputs: &e.inputs,
             limits: Limits {
                 max_instructions: Some(crate::cli::DEFAULT_MAX_INSTRUCTIONS),
-                max_cycles: budget.map(|c| c.saturating_mul(2).max(1)),
+                max_cycles: cutoff(e, board.clock_hz()),
                 timeout,
             },
             timing: true,
@@ -243,10 +238,24 @@ fn profile_entry(e: &Entry, timeout: Option<std::time::Duration>) -> Result<Prof
             progress: false,
             read_output: false,
             forward_output: false,
+            stop_on_fault: false,
         },
         None,
     )?;
     Ok(profile)
+}
+
+/// Where `check` stops an entry's run: twice the tighter of its cycle and latency budgets.
+fn cutoff(e: &Entry, clock_hz: u64) -> Option<u64> {
+    let latency = e
+        .budget
+        .max_latency_ms
+        .map(|ms| (ms.max(0.0) * clock_hz as f64 / 1e3) as u64);
+    let budget = match (e.budget.max_cycles, latency) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    budget.map(|c| c.saturating_mul(2).max(1))
 }
 
 pub fn run(args: &CheckArgs) -> Result<Outcome> {
@@ -342,8 +351,19 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
             _ => None,
         };
         let budgets = budget::check(profile, &e.budget, &e.layers);
-        let stop_problem = (!matches!(profile.stop, mcusim_traces::StopReason::Exit { code: 0 }))
-            .then(|| profile.stop.to_string());
+        // Stopped at check's own cut-off, the entry is over its time budget (which says so,
+        // its figures lower bounds); the firmware did nothing wrong.
+        let cut_off = matches!(
+            profile.stop,
+            mcusim_traces::StopReason::Limit {
+                kind: mcusim_traces::LimitKind::Cycles,
+                limit,
+                ..
+            } if Some(limit) == cutoff(e, profile.board.clock_hz)
+        );
+        let stop_problem = (!cut_off
+            && !matches!(profile.stop, mcusim_traces::StopReason::Exit { code: 0 }))
+        .then(|| profile.stop.to_string());
         let failed = stop_problem.is_some()
             || budgets.iter().any(|v| !v.ok)
             || diff.as_ref().is_some_and(|d| d.failed);
@@ -356,6 +376,7 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
             flash_bytes: profile.memory.flash_bytes,
             energy_uj: profile.totals.energy_uj,
             stop_problem,
+            cut_off,
             budgets,
             diff,
             no_baseline,
@@ -424,6 +445,12 @@ fn text(report: &Report) -> String {
         );
         if let Some(stop) = &r.stop_problem {
             let _ = writeln!(t, "     firmware: {stop}");
+        }
+        if r.cut_off {
+            let _ = writeln!(
+                t,
+                "     stopped at twice its time budget: the figures are lower bounds"
+            );
         }
         for v in r.budgets.iter().filter(|v| !v.ok) {
             let _ = writeln!(t, "     over budget: {}", limit_text(v));

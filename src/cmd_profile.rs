@@ -46,6 +46,7 @@ pub fn run(args: &ProfileArgs) -> Result<Outcome> {
         progress: !args.quiet && !args.tui,
         read_output: args.output.is_some(),
         forward_output: !args.tui,
+        stop_on_fault: args.stop_on_fault,
     };
     let (ran, profile) = if args.tui {
         crate::cmd_tui::profile_live(&request)?

@@ -43,6 +43,7 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
         progress: false,
         read_output: args.output.is_some(),
         forward_output: true,
+        stop_on_fault: args.stop_on_fault,
     };
     // Profiled too with `--profile` or an export; otherwise the fastest run, without probes.
     let ran = if args.profile.is_some() || args.exports.any() {

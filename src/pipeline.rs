@@ -53,6 +53,8 @@ pub struct Request<'a> {
     pub read_output: bool,
     /// Forward what the firmware prints to standard output and error.
     pub forward_output: bool,
+    /// Stop at the first fault instead of letting the firmware's fault handler take it.
+    pub stop_on_fault: bool,
     /// The samples the board's sample stream plays (`--stream`).
     pub stream: Option<&'a crate::stream::StreamInput>,
 }
@@ -342,6 +344,7 @@ fn execute(
     }
     machine.set_timing(r.timing);
     machine.set_exact_flash(r.exact_flash);
+    machine.set_stop_on_fault(r.stop_on_fault);
     let started = Instant::now();
     let (result, watched) = match watched {
         Some(mut w) => {

@@ -62,6 +62,10 @@ mod reg {
     pub const CCR: u32 = 0xE000_ED14;
     pub const SHPR1: u32 = 0xE000_ED18;
     pub const SHCSR: u32 = 0xE000_ED24;
+    pub const CFSR: u32 = 0xE000_ED28;
+    pub const HFSR: u32 = 0xE000_ED2C;
+    pub const MMFAR: u32 = 0xE000_ED34;
+    pub const BFAR: u32 = 0xE000_ED38;
     pub const CPACR: u32 = 0xE000_ED88;
     pub const DEMCR: u32 = 0xE000_EDFC;
     pub const STIR: u32 = 0xE000_EF00;
@@ -202,6 +206,36 @@ impl Scs {
         }
     }
 
+    /// Records a fault the firmware's handler is about to take (B3.2.15-B3.2.18): `cfsr`
+    /// bits set, HFSR.FORCED when it escalated to HardFault, the faulting address in MMFAR
+    /// or BFAR (their VALID bits are `cfsr`'s). The Armv6-M cores have none of these.
+    pub fn record_fault(&mut self, cfsr: u32, forced: bool, mmfar: Option<u32>, bfar: Option<u32>) {
+        if self.core.is_armv6m() {
+            return;
+        }
+        *self.plain.entry(reg::CFSR).or_default() |= cfsr;
+        if forced {
+            *self.plain.entry(reg::HFSR).or_default() |= 1 << 30;
+        }
+        if let Some(a) = mmfar {
+            self.plain.insert(reg::MMFAR, a);
+        }
+        if let Some(a) = bfar {
+            self.plain.insert(reg::BFAR, a);
+        }
+    }
+
+    /// Which of the configurable faults (MemManage, BusFault, UsageFault) SHCSR enables.
+    pub fn fault_enabled(&self, exception: u32) -> bool {
+        !self.core.is_armv6m()
+            && match exception {
+                4 => self.shcsr & (1 << 16) != 0,
+                5 => self.shcsr & (1 << 17) != 0,
+                6 => self.shcsr & (1 << 18) != 0,
+                _ => false,
+            }
+    }
+
     /// A write of `size` bytes at `addr` in the PPB.
     pub fn write(&mut self, addr: u32, size: usize, value: u32, now: Cycles) -> Option<PpbAction> {
         // Priority registers are byte-addressable (B3.4.7, B3.2.10).
@@ -287,6 +321,11 @@ impl Scs {
             reg::SCR => self.scr = value & 0x16,
             reg::CCR if !self.core.is_armv6m() => self.ccr = value & 0x0007_031B,
             reg::SHCSR => self.shcsr = value,
+            // The fault status registers clear the bits written as 1 (B3.2.15, B3.2.16).
+            reg::CFSR | reg::HFSR if !self.core.is_armv6m() => {
+                let old = self.plain.get(&(addr & !3)).copied().unwrap_or(0);
+                self.plain.insert(addr & !3, old & !value);
+            }
             reg::CPACR => self.cpacr = value,
             reg::DEMCR => {
                 self.rebase_cyccnt(now);

@@ -365,9 +365,69 @@ fn check_stops_a_runaway_entry_at_twice_its_budget() {
     );
     assert_eq!(run.status, 1, "{}{}", run.stdout, run.stderr);
     assert!(
-        run.stdout.contains("cycle limit of 2,000 reached"),
+        run.stdout.contains("stopped at twice its time budget")
+            && run
+                .stdout
+                .contains("over budget: total max_cycles 2000 (limit 1000)"),
         "{}{}",
         run.stdout,
         run.stderr
+    );
+}
+
+/// A fault handler of the firmware's own takes the fault, as on the part: it reads the fault
+/// status registers (a precise bus fault escalated to HardFault, the address in BFAR) and
+/// ends the run itself. `--stop-on-fault` stops at the fault instead; a handler that faults
+/// itself stops the run with the first fault, its PC and symbol.
+#[test]
+fn the_firmwares_own_fault_handler_runs() {
+    let elf = firmware(
+        "nucleo-l4r5zi",
+        "fault",
+        &["FAULT_UNMAPPED_READ", "OWN_HANDLER"],
+    );
+    let elf = elf.to_str().unwrap();
+    let report = scratch("own-handler.json");
+    let run = mcusim_bounded(
+        ["run", "-q", "--json", report.to_str().unwrap(), elf],
+        60,
+        512,
+    );
+    assert_eq!(run.status, 1, "{}{}", run.stdout, run.stderr);
+    // CFSR: PRECISERR | BFARVALID; HFSR: FORCED.
+    assert!(
+        run.stdout
+            .contains("handler: CFSR 00008200 HFSR 40000000 BFAR 60000000"),
+        "{}",
+        run.stdout
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(report["stop"]["reason"], "exit", "{}", report["stop"]);
+    assert_eq!(report["stop"]["code"], 7, "{}", report["stop"]);
+    let run = mcusim_bounded(["run", "-q", "--stop-on-fault", elf], 60, 512);
+    assert_eq!(run.status, 1);
+    assert!(!run.stdout.contains("handler:"), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("unmapped fault at pc 0x08"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("(main+0x"), "{}", run.stderr);
+    let elf = firmware(
+        "nucleo-l4r5zi",
+        "fault",
+        &["FAULT_UNMAPPED_READ", "OWN_HANDLER_FAULTS"],
+    );
+    let run = mcusim_bounded(["run", "-q", elf.to_str().unwrap()], 60, 512);
+    assert_eq!(run.status, 1);
+    let err = run.stderr.trim_end();
+    assert!(
+        err.contains("unmapped fault at pc 0x08") && err.contains("(main+0x"),
+        "{err}"
+    );
+    assert!(
+        err.contains("the firmware's fault handler took it and then: unmapped fault"),
+        "{err}"
     );
 }

@@ -13,6 +13,27 @@ __attribute__((noinline)) static int deep(volatile int n) {
 }
 #endif
 
+#if defined(OWN_HANDLER) || defined(OWN_HANDLER_FAULTS)
+/* A fault handler of the firmware's own, as firmware that logs its faults has: it reports
+ * the fault status registers (Armv7-M and later), then exits with 7; with
+ * -DOWN_HANDLER_FAULTS it faults itself, which locks the core up. */
+#include <stdio.h>
+void HardFault_Handler(void) {
+#if defined(OWN_HANDLER_FAULTS)
+    (void)*(volatile uint32_t *)0x60000004u;
+#endif
+#if __ARM_ARCH_6M__
+    mcusim_sh_puts("handler: hard fault\n");
+#else
+    printf("handler: CFSR %08lx HFSR %08lx BFAR %08lx\n",
+           (unsigned long)*(volatile uint32_t *)0xE000ED28u,
+           (unsigned long)*(volatile uint32_t *)0xE000ED2Cu,
+           (unsigned long)*(volatile uint32_t *)0xE000ED38u);
+#endif
+    mcusim_exit(7);
+}
+#endif
+
 int main(void) {
     mcusim_sh_puts("about to fault\n");
 #if defined(FAULT_UNMAPPED_READ)

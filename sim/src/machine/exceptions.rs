@@ -338,3 +338,55 @@ pub(super) fn on_interrupt(uc: &mut Uc<'_>, intno: u32) {
         }
     }
 }
+
+/// Hands the fault `stop` (at `pc`, the faulting instruction) to the firmware's own fault
+/// handler, as the core would (Armv7-M ARM B1.5.14 and B3.2.15): its fault status registers
+/// say what happened (CFSR, HFSR.FORCED, MMFAR or BFAR), and the fault exception is entered
+/// with `pc` as the return address: MemManage, BusFault or UsageFault where SHCSR enables it,
+/// HardFault otherwise. False when the firmware has no handler of its own to take it (the
+/// vector is the runtime's `Default_Handler` or a branch to itself, which could only stop or
+/// spin) or cannot take one (a fault in HardFault or NMI locks the core up): the run stops
+/// with the fault. Approximation: the fault exception's priority against the running one is
+/// not weighed beyond that (a fault in a handler of lower priority is taken).
+pub(super) fn deliver_fault(uc: &mut Uc<'_>, stop: &StopReason, pc: u32) -> bool {
+    let StopReason::Fault { kind, address, .. } = stop else {
+        return false;
+    };
+    // Bit masks of CFSR (B3.2.15) and the exception each fault is (B1.5.14).
+    let (cfsr, exception, mmfar, bfar) = match kind {
+        FaultKind::Unmapped if address.is_some_and(|a| a.0 == pc) => (1 << 8, 5, None, None),
+        FaultKind::Unmapped => (1 << 9 | 1 << 15, 5, None, address.map(|a| a.0)),
+        FaultKind::Protection if address.is_some_and(|a| a.0 == pc) => (1 << 0, 4, None, None),
+        FaultKind::Protection => (1 << 9 | 1 << 15, 5, None, address.map(|a| a.0)),
+        FaultKind::Unaligned => (1 << 24, 6, None, None),
+        FaultKind::Undefined => (1 << 16, 6, None, None),
+        _ => return false,
+    };
+    let ipsr = reg(uc, RegisterARM::IPSR) & 0x1FF;
+    if ipsr == 2 || ipsr == 3 {
+        return false;
+    }
+    let st = uc.get_data();
+    let exception = if st.scs.fault_enabled(exception) {
+        exception
+    } else {
+        3
+    };
+    let at = st.scs.vtor + 4 * exception;
+    let mut vector = [0u8; 4];
+    if uc.mem_read(u64::from(at), &mut vector).is_err() {
+        return false;
+    }
+    let target = u32::from_le_bytes(vector) & !1;
+    let mut first = [0u8; 2];
+    let spins = uc.mem_read(u64::from(target), &mut first).is_ok() && first == [0xFE, 0xE7];
+    if target == 0 || spins || st.default_handler == Some(target) {
+        return false;
+    }
+    let st = uc.get_data_mut();
+    st.scs.record_fault(cfsr, exception == 3, mmfar, bfar);
+    if st.handled_fault.is_none() {
+        st.handled_fault = Some(stop.clone());
+    }
+    exception_entry(uc, exception, pc) && uc.get_data().stop.is_none()
+}

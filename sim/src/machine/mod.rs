@@ -413,6 +413,15 @@ struct State {
     learned: FxHashMap<u32, LearnedLoad>,
     /// Charge every flash data read through its hook (no learning): the exact reference.
     exact_flash: bool,
+    /// Stop at the first fault instead of letting the firmware's own fault handler take it
+    /// (`Machine::set_stop_on_fault`).
+    stop_on_fault: bool,
+    /// The first fault the firmware's handler took: the stop reason if the handler never
+    /// gets the firmware going again (it faults, loops or sleeps for good).
+    handled_fault: Option<StopReason>,
+    /// `Default_Handler`'s address, if the firmware has one: a fault vector pointing there
+    /// is no handler of the firmware's own.
+    default_handler: Option<u32>,
     exceptions: u64,
     resets: u64,
 
@@ -638,6 +647,9 @@ impl Machine {
             learned_new: Vec::new(),
             learned: FxHashMap::default(),
             exact_flash: false,
+            stop_on_fault: false,
+            handled_fault: None,
+            default_handler: None,
             exceptions: 0,
             resets: 0,
             blocks: Vec::new(),
@@ -715,6 +727,10 @@ impl Machine {
         map_peripherals(&mut uc, board).map_err(setup)?;
         install_hooks(&mut uc).map_err(setup)?;
 
+        uc.get_data_mut().default_handler = firmware
+            .symbol("Default_Handler")
+            .filter(|s| s.is_function)
+            .map(|s| s.addr & !1);
         let mut machine = Machine {
             uc,
             firmware,
@@ -752,6 +768,12 @@ impl Machine {
     /// pattern: slower, and the reference the learned charging is tested against.
     pub fn set_exact_flash(&mut self, exact: bool) {
         self.uc.get_data_mut().exact_flash = exact;
+    }
+
+    /// Stop the run at the first fault (`--stop-on-fault`), as a debugger's vector catch
+    /// does, instead of letting a fault handler of the firmware's own take it.
+    pub fn set_stop_on_fault(&mut self, stop: bool) {
+        self.uc.get_data_mut().stop_on_fault = stop;
     }
 
     /// How often per-instruction hooks idle since the previous sweep are parked (removed until

@@ -75,7 +75,14 @@ impl Machine {
                 let sp = reg(&self.uc, RegisterARM::SP);
                 let st = self.uc.get_data_mut();
                 st.refund_from(pc);
-                break classify_error(st, e, pc, sp);
+                let stop = classify_error(st, e, pc, sp);
+                // The firmware's own fault handler takes the fault, unless told otherwise.
+                if !st.stop_on_fault && deliver_fault(&mut self.uc, &stop, pc) {
+                    continue;
+                }
+                let st = self.uc.get_data_mut();
+                st.stop = None;
+                break stop;
             }
             if let Some(kind) = stretch {
                 st.refund_from(pc);
@@ -250,6 +257,30 @@ impl Machine {
         };
         self.uc.get_data_mut().console.flush();
         let mut stop = stop;
+        // A fault the firmware's handler took and never recovered from (the handler faulted,
+        // spins, sleeps or ran into a limit): the fault is why the run stopped.
+        let ipsr = reg(&self.uc, RegisterARM::IPSR) & 0x1FF;
+        let st = self.uc.get_data_mut();
+        if (3..=6).contains(&ipsr)
+            && !matches!(stop, StopReason::Exit { .. })
+            && let Some(StopReason::Fault {
+                kind,
+                pc,
+                address,
+                message,
+                ..
+            }) = st.handled_fault.take()
+        {
+            stop = StopReason::Fault {
+                kind,
+                pc,
+                address,
+                message: format!(
+                    "{message}; the firmware's fault handler took it and then: {stop}"
+                ),
+                symbol: None,
+            };
+        }
         if let Some(pc) = stop.pc() {
             stop.set_symbol(
                 self.firmware
