@@ -431,3 +431,36 @@ fn the_firmwares_own_fault_handler_runs() {
         "{err}"
     );
 }
+
+/// Every input a fuzz target crashed on (`fuzz/regressions/TARGET/`), run by the binary as a
+/// user would: refused with status 2 and one line naming it, never a panic.
+#[test]
+fn inputs_the_fuzzers_found_stay_fixed() {
+    let dir = root().join("fuzz/regressions/tflite");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let elf = scratch("regression.elf");
+        let elf = elf.to_str().unwrap();
+        let run = mcusim_bounded(
+            [
+                "compile".as_ref(),
+                path.as_os_str(),
+                "-o".as_ref(),
+                elf.as_ref(),
+            ],
+            120,
+            1024,
+        );
+        let name = path.file_name().unwrap().to_string_lossy();
+        assert_eq!(run.status, 2, "{name}: {}", run.stderr);
+        let err = run.stderr.trim_end();
+        assert_eq!(err.lines().count(), 1, "{name}: {err}");
+        assert!(
+            err.contains(&*name) && !err.contains("panicked"),
+            "{name}: {err}"
+        );
+        seen += 1;
+    }
+    assert!(seen > 0);
+}

@@ -26,6 +26,15 @@ pub fn write_all_atomic(files: &[(PathBuf, Vec<u8>)]) -> std::io::Result<()> {
             .suffix(".tmp")
             .tempfile_in(dir)?;
         tmp.write_all(bytes)?;
+        // The temporary file is private (0600); the result gets the mode of the file it
+        // replaces, or a new file's usual rw-r--r--.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o7777);
+            tmp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(mode))?;
+        }
         tmp.as_file().sync_all()?;
         staged.push((tmp, path));
     }
@@ -47,6 +56,16 @@ mod tests {
         write_atomic(&a, b"old").unwrap();
         write_atomic(&a, b"new").unwrap();
         assert_eq!(std::fs::read(&a).unwrap(), b"new");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            // A new file is rw-r--r--, a replaced one keeps its mode.
+            assert_eq!(mode(&a), 0o644);
+            std::fs::set_permissions(&a, std::fs::Permissions::from_mode(0o600)).unwrap();
+            write_atomic(&a, b"new").unwrap();
+            assert_eq!(mode(&a), 0o600);
+        }
         // The second file's directory does not exist: neither file changes.
         let missing = dir.path().join("no/such/dir/b.json");
         let set = [(a.clone(), b"newer".to_vec()), (missing, b"x".to_vec())];

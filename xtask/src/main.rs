@@ -15,6 +15,10 @@
 //!   CoreMark/MHz ratios (a calibration check, not a test).
 //! - `vela`: mcusim's NPU against Arm's Vela on the shared models, per layer, for the U55-128
 //!   and U55-256 (installs `ethos-u-vela` in a virtualenv under `target/`; a benchmark).
+//! - `fuzz [SECONDS]`: build the fuzz targets (`fuzz/`, cargo-fuzz and libFuzzer, installed
+//!   if missing) and run each for SECONDS (default 60) from its checked-in seeds; prints the
+//!   executions and corpus size per target and fails on a crash (`cargo xtask test` runs each
+//!   for 10 s).
 //! - `deps`: only install the system packages.
 //! - `tone OUT.wav SECONDS`: write SECONDS of a 16 kHz test signal (a 440 Hz tone with a
 //!   faster ripple), for `--stream`.
@@ -43,6 +47,14 @@ fn main() -> ExitCode {
         Some("demo") => deps().and_then(|()| demo()),
         Some("test") => deps().and_then(|()| test()),
         Some("deps") => deps(),
+        Some("fuzz") if args.len() <= 2 => match args.get(1).map(|s| s.parse::<u64>()) {
+            None => deps().and_then(|()| fuzz(60)),
+            Some(Ok(s)) if s > 0 => deps().and_then(|()| fuzz(s)),
+            Some(_) => {
+                eprintln!("usage: cargo xtask fuzz [SECONDS]");
+                return ExitCode::from(2);
+            }
+        },
         Some("tone") if args.len() == 3 => tone(Path::new(&args[1]), &args[2]),
         Some("bench") if args.len() <= 3 => {
             let against = match args.get(1).map(String::as_str) {
@@ -367,10 +379,91 @@ fn test() -> Result {
     }
     let status = child.wait().map_err(|e| e.to_string())?;
     println!("tests: {passed} passed, {failed} failed");
-    if status.success() && failed == 0 {
+    if !(status.success() && failed == 0) {
+        return Err("cargo test failed".into());
+    }
+    // Every fuzz target, briefly: a crash its seeds or a few seconds find fails the run.
+    fuzz(10)
+}
+
+/// The fuzz targets (`fuzz/fuzz_targets/`), each with the longest input it is given.
+const FUZZ_TARGETS: [(&str, usize); 6] = [
+    ("tflite", 65_536),
+    ("npy", 4096),
+    ("board", 8192),
+    ("profile_json", 262_144),
+    ("elf", 65_536),
+    ("machine", 1024),
+];
+
+/// Builds and runs every fuzz target for `seconds`, from its checked-in seeds
+/// (`fuzz/corpus/TARGET`) into a working corpus under `target/fuzz-corpus`. libFuzzer on the
+/// toolchain in use: its `-Z` sanitizer flags are let through with `RUSTC_BOOTSTRAP`.
+fn fuzz(seconds: u64) -> Result {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let have = Command::new(&cargo)
+        .args(["fuzz", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have {
+        eprintln!("xtask: installing cargo-fuzz");
+        run_status(Command::new(&cargo).args(["install", "cargo-fuzz", "--locked"]))?;
+    }
+    let dir = root().join("fuzz");
+    run_status(
+        Command::new(&cargo)
+            .args(["fuzz", "build", "-O"])
+            .env("RUSTC_BOOTSTRAP", "1")
+            .current_dir(&dir),
+    )?;
+    println!(
+        "{:<14} {:>12} {:>8} {:>8}",
+        "target", "executions", "corpus", "seconds"
+    );
+    for (target, max_len) in FUZZ_TARGETS {
+        let work = root().join("target/fuzz-corpus").join(target);
+        std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
+        let out = Command::new(&cargo)
+            .args(["fuzz", "run", "-O", target])
+            .arg(&work)
+            .arg(dir.join("corpus").join(target))
+            .arg("--")
+            .arg(format!("-max_total_time={seconds}"))
+            .arg(format!("-max_len={max_len}"))
+            .args(["-rss_limit_mb=4096", "-timeout=30", "-print_final_stats=1"])
+            .env("RUSTC_BOOTSTRAP", "1")
+            .current_dir(&dir)
+            .output()
+            .map_err(|e| format!("cannot run cargo fuzz: {e}"))?;
+        let log = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() {
+            let tail: Vec<&str> = log.lines().rev().take(30).collect();
+            for line in tail.iter().rev() {
+                eprintln!("{line}");
+            }
+            return Err(format!(
+                "fuzz target {target} failed: the input is in fuzz/artifacts/{target}/; make it a regression case (fuzz/regressions/{target}/) once fixed"
+            ));
+        }
+        let runs = log
+            .lines()
+            .find_map(|l| l.strip_prefix("stat::number_of_executed_units:"))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+        let corpus = std::fs::read_dir(&work).map_or(0, |d| d.count());
+        println!("{target:<14} {runs:>12} {corpus:>8} {seconds:>8}");
+    }
+    Ok(())
+}
+
+fn run_status(cmd: &mut Command) -> Result {
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    if status.success() {
         Ok(())
     } else {
-        Err("cargo test failed".into())
+        Err(format!("{cmd:?} failed"))
     }
 }
 

@@ -28,6 +28,9 @@ pub fn lower(l: &Lowering<'_>) -> Result<Lowered, LowerError> {
         return Err(l.fail("operator not supported"));
     };
     let (a, b) = (l.tensor(0)?, l.tensor(1)?);
+    super::positive(l, "output", l.out_dims)?;
+    super::broadcasts(l, Dims::from_shape(&a.shape), l.out_dims)?;
+    super::broadcasts(l, Dims::from_shape(&b.shape), l.out_dims)?;
     let ((a_scale, a_zp), (b_scale, b_zp)) = (scale_zp(a), scale_zp(b));
     let s = quant::add(a_scale, b_scale, l.out_scale);
     Ok(Lowered {

@@ -35,6 +35,20 @@ pub fn lower(l: &Lowering<'_>) -> Result<Lowered, LowerError> {
         Dims::from_shape(&input.shape),
         Dims::from_shape(&filter.shape),
     );
+    let out = l.out_dims;
+    super::positive(l, "input", in_d)?;
+    super::positive(l, "filter", f_d)?;
+    super::positive(l, "output", out)?;
+    super::steps(l, "stride", *stride)?;
+    super::steps(l, "dilation", *dilation)?;
+    // Grouped: the input's channels split in groups of the filter's depth, the output's too.
+    let groups = in_d.c / f_d.c;
+    super::agree(
+        l,
+        in_d.n == out.n && f_d.n == out.c && in_d.c % f_d.c == 0 && out.c % groups.max(1) == 0,
+        || format!("the filter {f_d:?} does not take the input {in_d:?} to the output {out:?}"),
+    )?;
+    super::bias_agrees(l, 2, out.c)?;
     let (_, in_zp) = scale_zp(input);
     Ok(Lowered {
         kernel: Kernel::Conv(Conv {

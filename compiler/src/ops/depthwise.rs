@@ -44,6 +44,22 @@ pub fn lower(l: &Lowering<'_>) -> Result<Lowered, LowerError> {
     } else {
         l.out_dims.c / in_d.c.max(1)
     };
+    let out = l.out_dims;
+    super::positive(l, "input", in_d)?;
+    super::positive(l, "filter", f_d)?;
+    super::positive(l, "output", out)?;
+    super::steps(l, "stride", *stride)?;
+    super::steps(l, "dilation", *dilation)?;
+    super::agree(
+        l,
+        mult >= 1 && in_d.n == out.n && f_d.n == 1 && f_d.c == out.c && out.c == in_d.c * mult,
+        || {
+            format!(
+                "the filter {f_d:?} with depth multiplier {mult} does not take the input {in_d:?} to the output {out:?}"
+            )
+        },
+    )?;
+    super::bias_agrees(l, 2, out.c)?;
     Ok(Lowered {
         kernel: Kernel::DepthwiseConv(DepthwiseConv {
             geometry: conv_geometry(

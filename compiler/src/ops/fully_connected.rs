@@ -36,7 +36,30 @@ pub fn lower(l: &Lowering<'_>) -> Result<Lowered, LowerError> {
         .shape
         .last()
         .ok_or_else(|| l.fail("weights have no shape"))?;
+    super::agree(
+        l,
+        filter.shape.len() == 2 && outputs >= 1 && depth >= 1,
+        || {
+            format!(
+                "the weights' shape {:?} is not [outputs, depth]",
+                filter.shape
+            )
+        },
+    )?;
     let batches = (input.elements() as i32) / depth.max(1);
+    super::agree(
+        l,
+        input.elements() % depth as usize == 0
+            && batches >= 1
+            && l.out.elements() == (batches * outputs) as usize,
+        || {
+            format!(
+                "an input of {:?} in rows of {depth} does not give an output of {:?}",
+                input.shape, l.out.shape
+            )
+        },
+    )?;
+    super::bias_agrees(l, 2, outputs)?;
     let per_channel = scales(filter).len() > 1;
     let quant = if per_channel {
         channel_multipliers(input, filter, l.out, outputs)

@@ -89,6 +89,54 @@ pub(crate) fn elementwise_call(
     )
 }
 
+/// Refuses a layer whose tensors disagree (`what`: how), before anything indexes them: a
+/// model can claim any shapes, and a kernel must never read past an operand.
+pub(crate) fn agree(
+    l: &Lowering<'_>,
+    ok: bool,
+    what: impl FnOnce() -> String,
+) -> Result<(), LowerError> {
+    if ok { Ok(()) } else { Err(l.fail(&what())) }
+}
+
+/// Shapes for a layer's tensors: every dimension at least 1.
+pub(crate) fn positive(l: &Lowering<'_>, name: &str, d: Dims) -> Result<(), LowerError> {
+    agree(l, [d.n, d.h, d.w, d.c].iter().all(|&x| x >= 1), || {
+        format!("the {name} has an empty or negative dimension ({d:?})")
+    })
+}
+
+/// The bias (input `slot`, if present) holds one value per output channel.
+pub(crate) fn bias_agrees(l: &Lowering<'_>, slot: usize, channels: i32) -> Result<(), LowerError> {
+    if let Some(b) = l.optional(slot) {
+        let n = l.model.tensors.get(b).map_or(0, |t| t.elements());
+        agree(l, n == channels as usize, || {
+            format!("the bias has {n} values for {channels} output channels")
+        })?;
+    }
+    Ok(())
+}
+
+/// Strides, dilations and windows (TFLite's (w, h) pairs) are at least 1.
+pub(crate) fn steps(l: &Lowering<'_>, what: &str, v: (i32, i32)) -> Result<(), LowerError> {
+    agree(l, v.0 >= 1 && v.1 >= 1, || {
+        format!("{what} {}x{} is not at least 1x1", v.1, v.0)
+    })
+}
+
+/// Broadcasting: each dimension of `input` is the output's or 1.
+pub(crate) fn broadcasts(l: &Lowering<'_>, input: Dims, out: Dims) -> Result<(), LowerError> {
+    let pairs = [
+        (input.n, out.n),
+        (input.h, out.h),
+        (input.w, out.w),
+        (input.c, out.c),
+    ];
+    agree(l, pairs.iter().all(|&(a, b)| a == b || a == 1), || {
+        format!("an input of {input:?} does not broadcast to the output's {out:?}")
+    })
+}
+
 /// The U55's stride limit, as Vela checks it (`tflite_supported_operators.py`: stride values
 /// in the range [1, 3]); beyond it a layer stays on the CPU.
 pub(crate) fn npu_stride(stride: (i32, i32)) -> Result<(), String> {

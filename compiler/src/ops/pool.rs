@@ -36,6 +36,16 @@ pub fn lower(l: &Lowering<'_>) -> Result<Lowered, LowerError> {
         return Err(l.fail("operator not supported"));
     };
     let in_d = Dims::from_shape(&l.tensor(0)?.shape);
+    super::positive(l, "input", in_d)?;
+    super::positive(l, "output", l.out_dims)?;
+    super::steps(l, "stride", *stride)?;
+    super::steps(l, "window", *filter)?;
+    super::agree(l, in_d.n == l.out_dims.n && in_d.c == l.out_dims.c, || {
+        format!(
+            "an input of {in_d:?} does not pool to an output of {:?}",
+            l.out_dims
+        )
+    })?;
     let (stride_h, stride_w) = (stride.1, stride.0);
     let (filter_h, filter_w) = (filter.1, filter.0);
     let out = l.out_dims;
