@@ -181,7 +181,8 @@ pub(crate) fn at(d: Dims, b: i32, y: i32, x: i32, c: i32) -> usize {
 
 /// `v` clamped to `lo..=hi`, as int8.
 pub(crate) fn saturate(v: i32, lo: i32, hi: i32) -> i8 {
-    v.clamp(lo, hi) as i8
+    // As the kernels clamp: max then min (an empty range gives `hi`, never a panic).
+    v.max(lo).min(hi) as i8
 }
 
 fn i8s(bytes: &[u8]) -> Vec<i8> {

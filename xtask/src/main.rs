@@ -437,9 +437,17 @@ fn fuzz(seconds: u64) -> Result {
             .map_err(|e| format!("cannot run cargo fuzz: {e}"))?;
         let log = String::from_utf8_lossy(&out.stderr);
         if !out.status.success() {
-            let tail: Vec<&str> = log.lines().rev().take(30).collect();
-            for line in tail.iter().rev() {
-                eprintln!("{line}");
+            // What broke (the panic and its message, libFuzzer's verdict) and how to rerun it;
+            // not the input's bytes, which cargo-fuzz prints in full.
+            let lines: Vec<&str> = log.lines().collect();
+            for (i, line) in lines.iter().enumerate() {
+                let keep = ["panicked at", "ERROR:", "SUMMARY:", "cargo fuzz run"]
+                    .iter()
+                    .any(|k| line.contains(k))
+                    || (i > 0 && lines[i - 1].contains("panicked at"));
+                if keep {
+                    eprintln!("{line}");
+                }
             }
             return Err(format!(
                 "fuzz target {target} failed: the input is in fuzz/artifacts/{target}/; make it a regression case (fuzz/regressions/{target}/) once fixed"

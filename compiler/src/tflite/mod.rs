@@ -164,6 +164,11 @@ impl Tensor {
                     "{who} has quantisation scale {x}: it must be a finite number above 0"
                 ));
             }
+            if self.dtype == TensorType::Int8
+                && let Some(z) = q.zero_point.iter().find(|z| !(-128..=127).contains(*z))
+            {
+                out.push(format!("{who} has zero point {z}, outside int8's -128..=127"));
+            }
         }
         out
     }
