@@ -167,7 +167,9 @@ impl Tensor {
             if self.dtype == TensorType::Int8
                 && let Some(z) = q.zero_point.iter().find(|z| !(-128..=127).contains(*z))
             {
-                out.push(format!("{who} has zero point {z}, outside int8's -128..=127"));
+                out.push(format!(
+                    "{who} has zero point {z}, outside int8's -128..=127"
+                ));
             }
         }
         out
