@@ -259,6 +259,11 @@ fn cutoff(e: &Entry, clock_hz: u64) -> Option<u64> {
 }
 
 pub fn run(args: &CheckArgs) -> Result<Outcome> {
+    let baseline = args.baseline.as_deref().filter(|_| args.update_baseline);
+    crate::out::check_writable(
+        &[args.output.as_deref()],
+        &[args.reports.as_deref(), baseline],
+    )?;
     let (entries, config_limits) = read_config(&args.config)?;
     let cli_limits = thresholds(&args.limits)?;
     // Limits on the command line win over the file's.

@@ -12,6 +12,17 @@ use mcusim_traces::StopReason;
 use std::fmt::Write as _;
 
 pub fn run(args: &ProfileArgs) -> Result<Outcome> {
+    let e = &args.exports;
+    crate::out::check_writable(
+        &[
+            args.json.as_deref(),
+            args.output.as_deref(),
+            e.csv.as_deref(),
+            e.perfetto.as_deref(),
+            e.folded.as_deref(),
+        ],
+        &[e.plots.as_deref()],
+    )?;
     let board = args.build.what_if.board(&args.build.board)?;
     let stream = crate::stream::load(&args.stream)?;
     let request = Request {

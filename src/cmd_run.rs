@@ -12,6 +12,18 @@ use mcusim_traces::report::{self, BoardRef, RunReport, Totals};
 use std::path::PathBuf;
 
 pub fn run(args: &RunArgs) -> Result<Outcome> {
+    let e = &args.exports;
+    crate::out::check_writable(
+        &[
+            args.json.as_deref(),
+            args.output.as_deref(),
+            args.profile.as_deref(),
+            e.csv.as_deref(),
+            e.perfetto.as_deref(),
+            e.folded.as_deref(),
+        ],
+        &[e.plots.as_deref()],
+    )?;
     let board = args.what_if.board(&args.board)?;
     let inputs: Vec<PathBuf> = args.input.iter().cloned().collect();
     let stream = crate::stream::load(&args.stream)?;

@@ -34,6 +34,22 @@ pub fn write_if(path: Option<&Path>, text: impl FnOnce() -> String) -> Result<()
     path.map_or(Ok(()), |p| write(p, &text()))
 }
 
+/// Fails, naming the file, if any of `files` (or the `dirs` to create) could not be written:
+/// before a run, not after it.
+pub fn check_writable(files: &[Option<&Path>], dirs: &[Option<&Path>]) -> Result<()> {
+    let all = files
+        .iter()
+        .map(|f| (f, false))
+        .chain(dirs.iter().map(|d| (d, true)));
+    for (path, dir) in all {
+        if let Some(path) = path.filter(|p| p.as_os_str() != "-") {
+            mcusim_traces::file::check_writable(path, dir)
+                .with_context(|| format!("{}: cannot be written", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes the profile's exports that were asked for (`--csv`, `--perfetto`, `--folded`,
 /// `--plots`), shared by `profile` and `run`.
 pub fn exports(p: &Profile, e: &Exports) -> Result<()> {

@@ -464,3 +464,35 @@ fn inputs_the_fuzzers_found_stay_fixed() {
     }
     assert!(seen > 0);
 }
+
+/// A report that could not be saved fails before the run, naming the file, not after it.
+#[test]
+fn an_unwritable_output_fails_before_the_run() {
+    let elf = firmware("nucleo-l4r5zi", "hello", &[]);
+    let model = root().join("examples/models/kws_ds_cnn.tflite");
+    let missing = "/nonexistent-mcusim-dir/report.json";
+    let cases: [Vec<&str>; 4] = [
+        vec!["run", "--json", missing, elf.to_str().unwrap()],
+        vec!["run", "--perfetto", missing, elf.to_str().unwrap()],
+        vec!["profile", "-q", "--json", missing, model.to_str().unwrap()],
+        vec![
+            "profile",
+            "-q",
+            "--plots",
+            "/nonexistent-mcusim-dir/plots",
+            model.to_str().unwrap(),
+        ],
+    ];
+    for args in cases {
+        let run = mcusim_bounded(&args, 20, 512);
+        assert_eq!(run.status, 2, "{args:?}: {}", run.stderr);
+        let err = run.stderr.trim_end();
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(
+            err.contains("/nonexistent-mcusim-dir/") && err.contains("cannot be written"),
+            "{err}"
+        );
+        // Nothing ran: the firmware printed nothing.
+        assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
+    }
+}

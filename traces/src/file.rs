@@ -45,6 +45,27 @@ pub fn write_all_atomic(files: &[(PathBuf, Vec<u8>)]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Whether a file can be written at `path` (its directory exists and takes a new file), or
+/// a directory created there (`dir`: its parent does): checked before a run, so a report
+/// that could not be saved fails at once instead of after the run.
+pub fn check_writable(path: &Path, dir: bool) -> std::io::Result<()> {
+    let parent = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let at = if dir && path.is_dir() { path } else { parent };
+    if !at.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("no directory {}", at.display()),
+        ));
+    }
+    tempfile::Builder::new()
+        .prefix(".mcusim-")
+        .tempfile_in(at)
+        .map(drop)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
