@@ -93,6 +93,9 @@ pub fn run(args: &ProfileArgs) -> Result<Outcome> {
             profile.totals.cycles.seconds_at(board.clock_hz()) * 1e3,
             ran.host_seconds
         );
+        for line in profile.stop.detail().iter().flat_map(|d| d.lines()) {
+            eprintln!("  {line}");
+        }
     }
     ran.check_output()?;
     if !ok {

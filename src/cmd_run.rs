@@ -95,6 +95,9 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
     }
     if !args.quiet {
         eprint!("{}", summary(&report, ran.host_seconds));
+        for line in result.stop.detail().iter().flat_map(|d| d.lines()) {
+            eprintln!("  {line}");
+        }
     } else if !matches!(result.stop, StopReason::Exit { .. }) {
         // Even quiet, a fault or a limit is said: it is why the status is 1.
         eprintln!("mcusim: {}", result.stop);

@@ -405,9 +405,18 @@ fn the_firmwares_own_fault_handler_runs() {
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(report["stop"]["reason"], "exit", "{}", report["stop"]);
     assert_eq!(report["stop"]["code"], 7, "{}", report["stop"]);
-    let run = mcusim_bounded(["run", "-q", "--stop-on-fault", elf], 60, 512);
+    let run = mcusim_bounded(["run", "--stop-on-fault", elf], 60, 512);
     assert_eq!(run.status, 1);
     assert!(!run.stdout.contains("handler:"), "{}", run.stdout);
+    // The fault report: the registers at the fault and the fault status decoded.
+    assert!(run.stderr.contains("registers     r0 0x"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "fault status  CFSR 0x00008200 HFSR 0x40000000 (BFSR.PRECISERR, BFSR.BFARVALID, HFSR.FORCED), BFAR 0x60000000"
+        ),
+        "{}",
+        run.stderr
+    );
     assert!(
         run.stderr.contains("unmapped fault at pc 0x08"),
         "{}",

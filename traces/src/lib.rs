@@ -12,7 +12,7 @@ mod stop;
 mod units;
 
 pub use event::{Activity, BlockCount, CallNode, ProbeHit, ProbeId, Traffic};
-pub use stop::{FaultKind, LimitKind, StopReason};
+pub use stop::{FaultKind, FaultState, LimitKind, StopReason};
 pub use units::{Addr, Breakdown, Cycles};
 
 /// A symbol's name for people: C++ (Itanium ABI) and Rust (legacy and v0) symbols demangled,

@@ -102,6 +102,7 @@ mod tests {
             address: Some(Addr(0x6000_0000)),
             message: "read of unmapped address".into(),
             symbol: None,
+            state: None,
         };
         let json = serde_json::to_string(&fault).unwrap();
         assert_eq!(

@@ -28,6 +28,9 @@ pub enum StopReason {
         /// symbols say.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         symbol: Option<String>,
+        /// The core at the fault: its registers and the fault status the fault sets.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        state: Option<Box<FaultState>>,
     },
     /// A limit given on the command line was reached.
     Limit {
@@ -41,6 +44,95 @@ pub enum StopReason {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         symbol: Option<String>,
     },
+}
+
+/// The core at a fault: the registers its exception frame holds (R0-R3, R12, LR, the
+/// return address and xPSR) and the stack pointer, and the fault status registers as the
+/// fault sets them (Armv7-M ARM B3.2.15-B3.2.18; the Armv6-M cores have none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct FaultState {
+    pub r0: Addr,
+    pub r1: Addr,
+    pub r2: Addr,
+    pub r3: Addr,
+    pub r12: Addr,
+    pub lr: Addr,
+    pub pc: Addr,
+    pub xpsr: Addr,
+    pub sp: Addr,
+    /// CFSR (MMFSR, BFSR, UFSR) and HFSR as the fault sets them.
+    pub cfsr: u32,
+    pub hfsr: u32,
+    /// The faulting data address, where the fault says one (MMARVALID, BFARVALID).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mmfar: Option<Addr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bfar: Option<Addr>,
+}
+
+impl FaultState {
+    /// The set bits of CFSR and HFSR by name (`BFSR.PRECISERR`, `HFSR.FORCED`).
+    pub fn status_names(&self) -> Vec<&'static str> {
+        const CFSR: [(u32, &str); 17] = [
+            (0, "MMFSR.IACCVIOL"),
+            (1, "MMFSR.DACCVIOL"),
+            (3, "MMFSR.MUNSTKERR"),
+            (4, "MMFSR.MSTKERR"),
+            (5, "MMFSR.MLSPERR"),
+            (7, "MMFSR.MMARVALID"),
+            (8, "BFSR.IBUSERR"),
+            (9, "BFSR.PRECISERR"),
+            (10, "BFSR.IMPRECISERR"),
+            (11, "BFSR.UNSTKERR"),
+            (12, "BFSR.STKERR"),
+            (15, "BFSR.BFARVALID"),
+            (16, "UFSR.UNDEFINSTR"),
+            (17, "UFSR.INVSTATE"),
+            (18, "UFSR.INVPC"),
+            (24, "UFSR.UNALIGNED"),
+            (25, "UFSR.DIVBYZERO"),
+        ];
+        let mut out: Vec<&str> = CFSR
+            .iter()
+            .filter(|(bit, _)| self.cfsr & (1 << bit) != 0)
+            .map(|&(_, name)| name)
+            .collect();
+        if self.hfsr & (1 << 30) != 0 {
+            out.push("HFSR.FORCED");
+        }
+        if self.hfsr & (1 << 1) != 0 {
+            out.push("HFSR.VECTTBL");
+        }
+        out
+    }
+
+    /// Two lines for people: the registers, then the fault status.
+    pub fn describe(&self) -> String {
+        let names = self.status_names();
+        let far =
+            |name: &str, a: Option<Addr>| a.map_or(String::new(), |a| format!(", {name} {a}"));
+        format!(
+            "registers     r0 {} r1 {} r2 {} r3 {} r12 {} lr {} pc {} xpsr {} sp {}\nfault status  CFSR {:#010x} HFSR {:#010x}{}{}{}",
+            self.r0,
+            self.r1,
+            self.r2,
+            self.r3,
+            self.r12,
+            self.lr,
+            self.pc,
+            self.xpsr,
+            self.sp,
+            self.cfsr,
+            self.hfsr,
+            if names.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", names.join(", "))
+            },
+            far("MMFAR", self.mmfar),
+            far("BFAR", self.bfar),
+        )
+    }
 }
 
 /// Kinds of fault.
@@ -91,6 +183,14 @@ pub enum LimitKind {
 }
 
 impl StopReason {
+    /// A fault's registers and fault status, in lines for people (see [`FaultState`]).
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            StopReason::Fault { state: Some(s), .. } => Some(s.describe()),
+            _ => None,
+        }
+    }
+
     /// The exit status a run with this outcome gives: 0 only for a clean exit with code 0.
     pub fn exit_status(&self) -> i32 {
         match self {

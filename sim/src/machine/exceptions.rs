@@ -2,6 +2,7 @@
 //! raises (SVC, BKPT, exception return, CPU exceptions).
 
 use super::*;
+use mcusim_traces::FaultState;
 
 /// Take the most urgent pending exception if the execution priority allows; `ret` is the
 /// address execution would have continued at. True if the core now runs the handler.
@@ -349,18 +350,8 @@ pub(super) fn on_interrupt(uc: &mut Uc<'_>, intno: u32) {
 /// with the fault. Approximation: the fault exception's priority against the running one is
 /// not weighed beyond that (a fault in a handler of lower priority is taken).
 pub(super) fn deliver_fault(uc: &mut Uc<'_>, stop: &StopReason, pc: u32) -> bool {
-    let StopReason::Fault { kind, address, .. } = stop else {
+    let Some((cfsr, exception, mmfar, bfar)) = fault_status(stop) else {
         return false;
-    };
-    // Bit masks of CFSR (B3.2.15) and the exception each fault is (B1.5.14).
-    let (cfsr, exception, mmfar, bfar) = match kind {
-        FaultKind::Unmapped if address.is_some_and(|a| a.0 == pc) => (1 << 8, 5, None, None),
-        FaultKind::Unmapped => (1 << 9 | 1 << 15, 5, None, address.map(|a| a.0)),
-        FaultKind::Protection if address.is_some_and(|a| a.0 == pc) => (1 << 0, 4, None, None),
-        FaultKind::Protection => (1 << 9 | 1 << 15, 5, None, address.map(|a| a.0)),
-        FaultKind::Unaligned => (1 << 24, 6, None, None),
-        FaultKind::Undefined => (1 << 16, 6, None, None),
-        _ => return false,
     };
     let ipsr = reg(uc, RegisterARM::IPSR) & 0x1FF;
     if ipsr == 2 || ipsr == 3 {
@@ -383,10 +374,87 @@ pub(super) fn deliver_fault(uc: &mut Uc<'_>, stop: &StopReason, pc: u32) -> bool
     if target == 0 || spins || st.default_handler == Some(target) {
         return false;
     }
+    let state = fault_state(uc, stop);
     let st = uc.get_data_mut();
     st.scs.record_fault(cfsr, exception == 3, mmfar, bfar);
     if st.handled_fault.is_none() {
-        st.handled_fault = Some(stop.clone());
+        st.handled_fault = Some(with_state(stop.clone(), state));
     }
     exception_entry(uc, exception, pc) && uc.get_data().stop.is_none()
+}
+
+/// What the fault `stop` sets (Armv7-M ARM B1.5.14, B3.2.15): CFSR's bits, the configurable
+/// exception it is (MemManage 4, BusFault 5, UsageFault 6), and MMFAR or BFAR; `None` for a
+/// stop no fault exception stands for.
+pub(super) fn fault_status(stop: &StopReason) -> Option<(u32, u32, Option<u32>, Option<u32>)> {
+    let StopReason::Fault {
+        kind, pc, address, ..
+    } = stop
+    else {
+        return None;
+    };
+    let fetch = address.is_some_and(|a| a == *pc);
+    Some(match kind {
+        FaultKind::Unmapped if fetch => (1 << 8, 5, None, None),
+        FaultKind::Unmapped => (1 << 9 | 1 << 15, 5, None, address.map(|a| a.0)),
+        FaultKind::Protection if fetch => (1 << 0, 4, None, None),
+        FaultKind::Protection => (1 << 9 | 1 << 15, 5, None, address.map(|a| a.0)),
+        FaultKind::Unaligned => (1 << 24, 6, None, None),
+        FaultKind::Undefined => (1 << 16, 6, None, None),
+        _ => return None,
+    })
+}
+
+/// The core's registers now and the fault status `stop` sets, for the stop reason (the
+/// Armv6-M cores have no fault status registers: zero).
+pub(super) fn fault_state(uc: &Uc<'_>, stop: &StopReason) -> Option<Box<FaultState>> {
+    if !matches!(stop, StopReason::Fault { .. }) {
+        return None;
+    }
+    let st = uc.get_data();
+    let (cfsr, hfsr, mmfar, bfar) = match fault_status(stop) {
+        Some((cfsr, exception, mmfar, bfar)) if !st.core.is_armv6m() => {
+            let forced = !st.scs.fault_enabled(exception);
+            (cfsr, u32::from(forced) << 30, mmfar, bfar)
+        }
+        _ => (0, 0, None, None),
+    };
+    let r = |x| Addr(reg(uc, x));
+    Some(Box::new(FaultState {
+        r0: r(RegisterARM::R0),
+        r1: r(RegisterARM::R1),
+        r2: r(RegisterARM::R2),
+        r3: r(RegisterARM::R3),
+        r12: r(RegisterARM::R12),
+        lr: r(RegisterARM::LR),
+        pc: r(RegisterARM::PC),
+        xpsr: r(RegisterARM::XPSR),
+        sp: r(RegisterARM::SP),
+        cfsr,
+        hfsr,
+        mmfar: mmfar.map(Addr),
+        bfar: bfar.map(Addr),
+    }))
+}
+
+/// `stop` carrying `state`.
+pub(super) fn with_state(stop: StopReason, new: Option<Box<FaultState>>) -> StopReason {
+    match stop {
+        StopReason::Fault {
+            kind,
+            pc,
+            address,
+            message,
+            symbol,
+            ..
+        } => StopReason::Fault {
+            kind,
+            pc,
+            address,
+            message,
+            symbol,
+            state: new,
+        },
+        other => other,
+    }
 }

@@ -249,6 +249,7 @@ impl Machine {
                         address: None,
                         message: "the emulator stopped without progress".into(),
                         symbol: None,
+                        state: None,
                     };
                 }
             } else {
@@ -268,6 +269,7 @@ impl Machine {
                 pc,
                 address,
                 message,
+                state,
                 ..
             }) = st.handled_fault.take()
         {
@@ -279,7 +281,13 @@ impl Machine {
                     "{message}; the firmware's fault handler took it and then: {stop}"
                 ),
                 symbol: None,
+                state,
             };
+        }
+        // A fault's registers and fault status, as the core holds them at the stop.
+        if matches!(stop, StopReason::Fault { state: None, .. }) {
+            let state = fault_state(&self.uc, &stop);
+            stop = with_state(stop, state);
         }
         if let Some(pc) = stop.pc() {
             stop.set_symbol(
@@ -543,5 +551,6 @@ pub(super) fn classify_error(st: &mut State, e: uc_error, pc: u32, sp: u32) -> S
         address: address.map(Addr),
         message,
         symbol: None,
+        state: None,
     }
 }

@@ -87,6 +87,7 @@ impl State {
                 address: address.map(Addr),
                 message,
                 symbol: None,
+                state: None,
             });
         }
     }
