@@ -505,3 +505,40 @@ fn an_unwritable_output_fails_before_the_run() {
         assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
     }
 }
+
+/// Interrupted while it builds, `profile` still cleans its build folder up, and the run that
+/// follows stops at once: nothing is left in the temporary directory.
+#[test]
+fn an_interrupted_build_leaves_no_build_folder() {
+    use std::process::{Command, Stdio};
+    let model = root().join("examples/models/kws_ds_cnn.tflite");
+    let child = Command::new(env!("CARGO_BIN_EXE_mcusim"))
+        .args(["profile", "-q"])
+        .arg(&model)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("interrupted at pc"), "{err}");
+    let prefix = format!("mcusim-{pid}-");
+    let left: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .collect();
+    assert!(
+        left.is_empty(),
+        "left behind: {:?}",
+        left.iter().map(|e| e.path()).collect::<Vec<_>>()
+    );
+}
