@@ -392,6 +392,10 @@ pub struct ProfileArgs {
     /// only if the handler never recovers).
     #[arg(long)]
     pub stop_on_fault: bool,
+    /// Let the firmware's semihosting file calls (SYS_OPEN, SYS_READ, SYS_WRITE, ...) reach
+    /// files under this folder, and nowhere else (default: every file call is refused).
+    #[arg(long, value_name = "DIR")]
+    pub semihosting_root: Option<PathBuf>,
     /// Print only the layer table (no progress lines, no summary).
     #[arg(long, short)]
     pub quiet: bool,
@@ -449,6 +453,10 @@ pub struct RunArgs {
     /// only if the handler never recovers).
     #[arg(long)]
     pub stop_on_fault: bool,
+    /// Let the firmware's semihosting file calls (SYS_OPEN, SYS_READ, SYS_WRITE, ...) reach
+    /// files under this folder, and nowhere else (default: every file call is refused).
+    #[arg(long, value_name = "DIR")]
+    pub semihosting_root: Option<PathBuf>,
     /// The cycle model: `on` (per-core tables, stalls, refills, latencies) or `off` (one
     /// cycle per instruction: the functional reference, and the fastest).
     #[arg(long, value_enum, default_value_t = Timing::On)]

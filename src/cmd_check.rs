@@ -239,6 +239,7 @@ fn profile_entry(e: &Entry, timeout: Option<std::time::Duration>) -> Result<Prof
             read_output: false,
             forward_output: false,
             stop_on_fault: false,
+            semihosting_root: None,
         },
         None,
     )?;

@@ -58,6 +58,7 @@ pub fn run(args: &ProfileArgs) -> Result<Outcome> {
         read_output: args.output.is_some(),
         forward_output: !args.tui,
         stop_on_fault: args.stop_on_fault,
+        semihosting_root: args.semihosting_root.as_deref(),
     };
     let (ran, profile) = if args.tui {
         crate::cmd_tui::profile_live(&request)?

@@ -56,6 +56,7 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
         read_output: args.output.is_some(),
         forward_output: true,
         stop_on_fault: args.stop_on_fault,
+        semihosting_root: args.semihosting_root.as_deref(),
     };
     // Profiled too with `--profile` or an export; otherwise the fastest run, without probes.
     let ran = if args.profile.is_some() || args.exports.any() {

@@ -55,6 +55,8 @@ pub struct Request<'a> {
     pub forward_output: bool,
     /// Stop at the first fault instead of letting the firmware's fault handler take it.
     pub stop_on_fault: bool,
+    /// The folder the firmware's semihosting file calls may reach, if any.
+    pub semihosting_root: Option<&'a Path>,
     /// The samples the board's sample stream plays (`--stream`).
     pub stream: Option<&'a crate::stream::StreamInput>,
 }
@@ -345,6 +347,11 @@ fn execute(
     machine.set_timing(r.timing);
     machine.set_exact_flash(r.exact_flash);
     machine.set_stop_on_fault(r.stop_on_fault);
+    if let Some(root) = r.semihosting_root {
+        machine
+            .set_semihosting_root(root)
+            .with_context(|| format!("{}: cannot be the semihosting root", root.display()))?;
+    }
     let started = Instant::now();
     let (result, watched) = match watched {
         Some(mut w) => {

@@ -2,8 +2,11 @@
 //!
 //! Operation numbers and argument blocks from Arm's "Semihosting for AArch32 and AArch64"
 //! specification (release 2.0). Time comes from the simulated clock, never the host's, so a
-//! run is deterministic. There is no host file access: only the console handles (`:tt`)
-//! open, as a sandboxed, reproducible run should.
+//! run is deterministic. Host files are refused unless the user names a folder for them
+//! (`--semihosting-root DIR`, [`HostFiles`]): then SYS_OPEN reaches files under it and only
+//! there (no absolute paths, no `..`, no symbolic link leading out, at most
+//! [`MAX_OPEN_FILES`] open and [`MAX_WRITTEN`] bytes written a run). SYS_REMOVE, SYS_RENAME,
+//! SYS_TMPNAM and SYS_SYSTEM are always refused: the firmware never runs a host command.
 
 /// Reason code of a normal application exit (ADP_Stopped_ApplicationExit).
 pub const APPLICATION_EXIT: u32 = 0x20026;
@@ -30,6 +33,105 @@ pub trait Guest {
     fn clock_hz(&self) -> u64;
     /// The command line SYS_GET_CMDLINE gives: the program's name and its arguments.
     fn cmdline(&self) -> &str;
+    /// The host files the firmware may use, if the user named a folder for them.
+    fn files(&mut self) -> Option<&mut HostFiles> {
+        None
+    }
+}
+
+/// Files open at once under the semihosting root.
+pub const MAX_OPEN_FILES: usize = 16;
+/// Bytes a run may write into the semihosting root in all.
+pub const MAX_WRITTEN: u64 = 64 << 20;
+/// The first host file handle (below are the console's).
+const FIRST_FILE: u32 = 0x200;
+
+/// The folder a run's semihosting file calls are confined to, and the files open in it.
+#[derive(Debug)]
+pub struct HostFiles {
+    root: std::path::PathBuf,
+    open: Vec<Option<std::fs::File>>,
+    written: u64,
+}
+
+impl HostFiles {
+    /// Files under `root`, which must be a folder.
+    pub fn new(root: &std::path::Path) -> std::io::Result<HostFiles> {
+        let root = std::fs::canonicalize(root)?;
+        if !root.is_dir() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotADirectory,
+                "not a folder",
+            ));
+        }
+        Ok(HostFiles {
+            root,
+            open: Vec::new(),
+            written: 0,
+        })
+    }
+
+    /// Where `name` lies under the root, or `None` if it would lie anywhere else: a relative
+    /// path of plain components whose real location (symbolic links followed) is inside the
+    /// root; a file to create must have its folder inside and not be a link itself.
+    pub fn resolve(&self, name: &[u8], create: bool) -> Option<std::path::PathBuf> {
+        use std::path::{Component, Path};
+        let name = std::str::from_utf8(name).ok()?;
+        let rel = Path::new(name);
+        let plain = rel
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+        if name.is_empty() || name.contains('\0') || !plain || rel.is_absolute() {
+            return None;
+        }
+        let path = self.root.join(rel);
+        match std::fs::canonicalize(&path) {
+            Ok(real) => real.starts_with(&self.root).then_some(real),
+            Err(_) if create => {
+                let folder = std::fs::canonicalize(path.parent()?).ok()?;
+                let fresh = std::fs::symlink_metadata(&path).is_err();
+                (fresh && folder.starts_with(&self.root))
+                    .then(|| folder.join(path.file_name().unwrap_or_default()))
+            }
+            Err(_) => None,
+        }
+    }
+
+    /// SYS_OPEN of `name` with the ISO C mode number `mode` (0-11: r, rb, r+, r+b, w, wb,
+    /// w+, w+b, a, ab, a+, a+b): the handle, or `None`.
+    fn open(&mut self, name: &[u8], mode: u32) -> Option<u32> {
+        let mut o = std::fs::OpenOptions::new();
+        match mode / 2 {
+            0 => o.read(true),
+            1 => o.read(true).write(true),
+            2 => o.write(true).create(true).truncate(true),
+            3 => o.read(true).write(true).create(true).truncate(true),
+            4 => o.append(true).create(true),
+            5 => o.read(true).append(true).create(true),
+            _ => return None,
+        };
+        let path = self.resolve(name, mode >= 4)?;
+        let slot = match self.open.iter().position(Option::is_none) {
+            Some(i) => i,
+            None if self.open.len() < MAX_OPEN_FILES => {
+                self.open.push(None);
+                self.open.len() - 1
+            }
+            None => return None,
+        };
+        self.open[slot] = Some(o.open(path).ok()?);
+        Some(FIRST_FILE + slot as u32)
+    }
+
+    fn file(&mut self, handle: u32) -> Option<&mut std::fs::File> {
+        let i = handle.checked_sub(FIRST_FILE)? as usize;
+        self.open.get_mut(i)?.as_mut()
+    }
+
+    fn close(&mut self, handle: u32) -> bool {
+        let i = handle.wrapping_sub(FIRST_FILE) as usize;
+        self.open.get_mut(i).and_then(Option::take).is_some()
+    }
 }
 
 /// How a semihosting call ends.
@@ -91,7 +193,7 @@ fn perform(op: u32, param: u32, guest: &mut dyn Guest) -> Result<Outcome, Outcom
     const MINUS_ONE: u32 = u32::MAX;
     let ok = Ok(Outcome::Return(0));
     match op {
-        // SYS_OPEN: only the console.
+        // SYS_OPEN: the console, or a file under the semihosting root.
         0x01 => {
             let [name, mode, len] = args::<3>(guest, param)?;
             let name = read_bytes(guest, name, len)?;
@@ -102,11 +204,21 @@ fn perform(op: u32, param: u32, guest: &mut dyn Guest) -> Result<Outcome, Outcom
                     _ => HANDLE_STDERR,
                 }
             } else {
-                MINUS_ONE
+                guest
+                    .files()
+                    .and_then(|f| f.open(&name, mode))
+                    .unwrap_or(MINUS_ONE)
             }))
         }
         // SYS_CLOSE.
-        0x02 => ok,
+        0x02 => {
+            let [handle] = args::<1>(guest, param)?;
+            if handle >= FIRST_FILE {
+                let closed = guest.files().is_some_and(|f| f.close(handle));
+                return Ok(Outcome::Return(if closed { 0 } else { MINUS_ONE }));
+            }
+            ok
+        }
         // SYS_WRITEC: one byte at the address in R1.
         0x03 => {
             let byte = read_bytes(guest, param, 1)?;
@@ -145,14 +257,51 @@ fn perform(op: u32, param: u32, guest: &mut dyn Guest) -> Result<Outcome, Outcom
             match handle {
                 1 | HANDLE_STDOUT => guest.stdout(&bytes),
                 2 | HANDLE_STDERR => guest.stderr(&bytes),
-                _ => return Ok(Outcome::Return(len)),
+                _ => {
+                    use std::io::Write as _;
+                    let Some(files) = guest.files() else {
+                        return Ok(Outcome::Return(len));
+                    };
+                    if files.written + u64::from(len) > MAX_WRITTEN {
+                        return Ok(Outcome::Return(len));
+                    }
+                    let done = files
+                        .file(handle)
+                        .is_some_and(|f| f.write_all(&bytes).is_ok());
+                    if !done {
+                        return Ok(Outcome::Return(len));
+                    }
+                    files.written += u64::from(len);
+                }
             }
             ok
         }
-        // SYS_READ: the console has no input; returns the bytes NOT read (all: end of file).
+        // SYS_READ: {handle, buffer, length}; returns the bytes NOT read (the console has no
+        // input: all of them, end of file).
         0x06 => {
-            let [_, _, len] = args::<3>(guest, param)?;
-            Ok(Outcome::Return(len))
+            let [handle, buf, len] = args::<3>(guest, param)?;
+            let want = len.min(MAX_STRING as u32 * 16) as usize;
+            let mut data = vec![0u8; want];
+            let got = match guest.files().and_then(|f| f.file(handle)) {
+                Some(f) => {
+                    use std::io::Read as _;
+                    let mut n = 0;
+                    while n < want {
+                        match f.read(&mut data[n..]) {
+                            Ok(0) | Err(_) => break,
+                            Ok(k) => n += k,
+                        }
+                    }
+                    n
+                }
+                None => 0,
+            };
+            if got > 0 && !guest.write(buf, &data[..got]) {
+                return Err(Outcome::Refused(format!(
+                    "SYS_READ buffer at {buf:#010x} is not in mapped memory"
+                )));
+            }
+            Ok(Outcome::Return(len - got as u32))
         }
         // SYS_READC: end of input.
         0x07 => Ok(Outcome::Return(MINUS_ONE)),
@@ -169,8 +318,28 @@ fn perform(op: u32, param: u32, guest: &mut dyn Guest) -> Result<Outcome, Outcom
                 1 | 2 | HANDLE_STDIN | HANDLE_STDOUT | HANDLE_STDERR
             ))))
         }
-        // SYS_SEEK, SYS_FLEN, SYS_TMPNAM, SYS_REMOVE, SYS_RENAME, SYS_SYSTEM: no files.
-        0x0A | 0x0C | 0x0D | 0x0E | 0x0F | 0x12 => Ok(Outcome::Return(MINUS_ONE)),
+        // SYS_SEEK: {handle, position from the start}.
+        0x0A => {
+            use std::io::Seek as _;
+            let [handle, pos] = args::<2>(guest, param)?;
+            let done = guest
+                .files()
+                .and_then(|f| f.file(handle))
+                .is_some_and(|f| f.seek(std::io::SeekFrom::Start(u64::from(pos))).is_ok());
+            Ok(Outcome::Return(if done { 0 } else { MINUS_ONE }))
+        }
+        // SYS_FLEN: {handle}.
+        0x0C => {
+            let [handle] = args::<1>(guest, param)?;
+            let len = guest
+                .files()
+                .and_then(|f| f.file(handle))
+                .and_then(|f| f.metadata().ok())
+                .and_then(|m| u32::try_from(m.len()).ok());
+            Ok(Outcome::Return(len.unwrap_or(MINUS_ONE)))
+        }
+        // SYS_TMPNAM, SYS_REMOVE, SYS_RENAME, SYS_SYSTEM: never.
+        0x0D | 0x0E | 0x0F | 0x12 => Ok(Outcome::Return(MINUS_ONE)),
         // SYS_CLOCK: centiseconds of simulated time.
         0x10 => Ok(Outcome::Return(
             (u128::from(guest.cycles()) * 100 / u128::from(guest.clock_hz())) as u32,
@@ -302,6 +471,61 @@ mod tests {
             out: vec![],
             err: vec![],
         }
+    }
+
+    /// Host files reach the root and nothing outside it: no absolute path, no `..`, no
+    /// symbolic link out (to a file or a folder), no dangling link to create through.
+    #[cfg(unix)]
+    #[test]
+    fn host_files_stay_under_the_root() {
+        let base = std::env::temp_dir().join(format!("mcusim-sh-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let root = base.join("root");
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::fs::write(root.join("a.txt"), b"a").unwrap();
+        std::fs::write(base.join("secret.txt"), b"s").unwrap();
+        std::os::unix::fs::symlink(&base, root.join("out")).unwrap();
+        std::os::unix::fs::symlink(base.join("secret.txt"), root.join("link.txt")).unwrap();
+        std::os::unix::fs::symlink(base.join("nothing.txt"), root.join("dangle")).unwrap();
+        std::os::unix::fs::symlink(root.join("a.txt"), root.join("sub/inside.txt")).unwrap();
+        let f = HostFiles::new(&root).unwrap();
+        let real = std::fs::canonicalize(&root).unwrap();
+        assert_eq!(f.resolve(b"a.txt", false), Some(real.join("a.txt")));
+        assert_eq!(f.resolve(b"./a.txt", false), Some(real.join("a.txt")));
+        assert_eq!(
+            f.resolve(b"sub/inside.txt", false),
+            Some(real.join("a.txt"))
+        );
+        assert_eq!(
+            f.resolve(b"sub/new.txt", true),
+            Some(real.join("sub/new.txt"))
+        );
+        for bad in [
+            &b"../secret.txt"[..],
+            b"sub/../a.txt",
+            b"/etc/passwd",
+            b"out/secret.txt",
+            b"link.txt",
+            b"",
+            b"a\0b",
+            b"\xff",
+        ] {
+            assert_eq!(
+                f.resolve(bad, false),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+            assert_eq!(
+                f.resolve(bad, true),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        assert_eq!(f.resolve(b"dangle", true), None);
+        assert_eq!(f.resolve(b"out/new.txt", true), None);
+        std::fs::remove_dir_all(&base).unwrap();
     }
 
     #[test]

@@ -542,3 +542,55 @@ fn an_interrupted_build_leaves_no_build_folder() {
         left.iter().map(|e| e.path()).collect::<Vec<_>>()
     );
 }
+
+/// Semihosting file calls are refused unless the user names a folder; with
+/// `--semihosting-root` they reach files under it and nowhere else.
+#[test]
+fn semihosting_files_reach_only_the_named_folder() {
+    let elf = firmware("nucleo-l4r5zi", "files", &[]);
+    let elf = elf.to_str().unwrap();
+    let base = scratch("semihosting");
+    let _ = std::fs::remove_dir_all(&base);
+    let root = base.join("root");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("in.txt"), b"hello files").unwrap();
+    let _ = std::fs::remove_file("/tmp/mcusim-escape.txt");
+    // Refused by default.
+    let run = mcusim_bounded(["run", "-q", elf], 60, 512);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("files: in refused, read 0, out refused"),
+        "{}",
+        run.stdout
+    );
+    assert!(!root.join("out.txt").exists());
+    // Under the root, and only there.
+    let run = mcusim_bounded(
+        [
+            "run",
+            "-q",
+            "--semihosting-root",
+            root.to_str().unwrap(),
+            elf,
+        ],
+        60,
+        512,
+    );
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("files: in open, read 11, out open, unwritten 0"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("files: absolute refused, parent refused"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(std::fs::read(root.join("out.txt")).unwrap(), b"HELLO FILES");
+    assert!(!base.join("mcusim-escape.txt").exists());
+    assert!(!Path::new("/tmp/mcusim-escape.txt").exists());
+}

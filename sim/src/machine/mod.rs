@@ -422,6 +422,8 @@ struct State {
     /// `Default_Handler`'s address, if the firmware has one: a fault vector pointing there
     /// is no handler of the firmware's own.
     default_handler: Option<u32>,
+    /// The folder semihosting file calls reach (`Machine::set_semihosting_root`), if any.
+    host_files: Option<semihosting::HostFiles>,
     exceptions: u64,
     resets: u64,
 
@@ -650,6 +652,7 @@ impl Machine {
             stop_on_fault: false,
             handled_fault: None,
             default_handler: None,
+            host_files: None,
             exceptions: 0,
             resets: 0,
             blocks: Vec::new(),
@@ -774,6 +777,13 @@ impl Machine {
     /// does, instead of letting a fault handler of the firmware's own take it.
     pub fn set_stop_on_fault(&mut self, stop: bool) {
         self.uc.get_data_mut().stop_on_fault = stop;
+    }
+
+    /// Let the firmware's semihosting file calls reach files under `root` (and only there);
+    /// without it they are refused.
+    pub fn set_semihosting_root(&mut self, root: &std::path::Path) -> std::io::Result<()> {
+        self.uc.get_data_mut().host_files = Some(semihosting::HostFiles::new(root)?);
+        Ok(())
     }
 
     /// How often per-instruction hooks idle since the previous sweep are parked (removed until

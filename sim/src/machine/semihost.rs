@@ -29,6 +29,9 @@ impl semihosting::Guest for SemihostingGuest<'_, '_> {
     fn cmdline(&self) -> &str {
         &self.uc.get_data().cmdline
     }
+    fn files(&mut self) -> Option<&mut semihosting::HostFiles> {
+        self.uc.get_data_mut().host_files.as_mut()
+    }
 }
 
 pub(super) fn on_bkpt(uc: &mut Uc<'_>, pc: u32) {
