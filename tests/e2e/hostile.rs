@@ -195,19 +195,21 @@ fn unwritable_standard_output_is_an_error_not_a_panic() {
     ];
     for args in &cases {
         for closed in [false, true] {
+            // A closed pipe: its reading end is gone before mcusim starts, so every write
+            // fails (whatever the timing).
             let stdout = if closed {
-                Stdio::piped()
+                let (reader, writer) = std::io::pipe().unwrap();
+                drop(reader);
+                Stdio::from(writer)
             } else {
                 Stdio::from(std::fs::File::create("/dev/full").unwrap())
             };
-            let mut child = Command::new(env!("CARGO_BIN_EXE_mcusim"))
+            let child = Command::new(env!("CARGO_BIN_EXE_mcusim"))
                 .args(args)
                 .stdout(stdout)
                 .stderr(Stdio::piped())
                 .spawn()
                 .unwrap();
-            // A closed pipe: the reader goes away before anything is written.
-            drop(child.stdout.take());
             let out = child.wait_with_output().unwrap();
             let err = String::from_utf8_lossy(&out.stderr);
             let what = format!("{args:?} ({})", if closed { "closed pipe" } else { "full" });
