@@ -81,6 +81,15 @@ pub struct Exports {
 
 impl Exports {
     /// Whether any export was asked for.
+    /// The files the exports write.
+    pub fn files(&self) -> [Option<&std::path::Path>; 3] {
+        [
+            self.csv.as_deref(),
+            self.perfetto.as_deref(),
+            self.folded.as_deref(),
+        ]
+    }
+
     pub fn any(&self) -> bool {
         self.csv.is_some()
             || self.perfetto.is_some()
@@ -279,6 +288,31 @@ pub struct DiffArgs {
     pub output: Option<PathBuf>,
 }
 
+/// How a running firmware is bounded and what it may reach (`run` and `profile`).
+#[derive(Debug, Args)]
+pub struct GuestArgs {
+    /// Stop a run that takes longer than this many seconds on the host (a bound whatever
+    /// the firmware does; the report says where it stopped).
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    pub timeout: Option<f64>,
+    /// Stop at the first fault, as a debugger's vector catch does (default: a fault handler
+    /// of the firmware's own takes the fault, as on the part; the run stops with the fault
+    /// only if the handler never recovers).
+    #[arg(long)]
+    pub stop_on_fault: bool,
+    /// Let the firmware's semihosting file calls (SYS_OPEN, SYS_READ, SYS_WRITE, ...) reach
+    /// files under this folder, and nowhere else (default: every file call is refused).
+    #[arg(long, value_name = "DIR")]
+    pub semihosting_root: Option<PathBuf>,
+}
+
+impl GuestArgs {
+    /// `--timeout` as a duration.
+    pub fn timeout(&self) -> Option<std::time::Duration> {
+        self.timeout.map(std::time::Duration::from_secs_f64)
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// The configuration: models, boards, budgets.
@@ -383,19 +417,8 @@ pub struct ProfileArgs {
     /// board, 157 M); `none` lifts it.
     #[arg(long, value_name = "N|none", default_value = "2000000000")]
     pub max_instructions: InstructionLimit,
-    /// Stop a run that takes longer than this many seconds on the host (a bound whatever
-    /// the firmware does; the report says where it stopped).
-    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
-    pub timeout: Option<f64>,
-    /// Stop at the first fault, as a debugger's vector catch does (default: a fault handler
-    /// of the firmware's own takes the fault, as on the part; the run stops with the fault
-    /// only if the handler never recovers).
-    #[arg(long)]
-    pub stop_on_fault: bool,
-    /// Let the firmware's semihosting file calls (SYS_OPEN, SYS_READ, SYS_WRITE, ...) reach
-    /// files under this folder, and nowhere else (default: every file call is refused).
-    #[arg(long, value_name = "DIR")]
-    pub semihosting_root: Option<PathBuf>,
+    #[command(flatten)]
+    pub guest: GuestArgs,
     /// Print only the layer table (no progress lines, no summary).
     #[arg(long, short)]
     pub quiet: bool,
@@ -444,19 +467,8 @@ pub struct RunArgs {
     /// Stop once this many cycles have passed.
     #[arg(long, value_name = "N")]
     pub max_cycles: Option<u64>,
-    /// Stop a run that takes longer than this many seconds on the host (a bound whatever
-    /// the firmware does; the report says where it stopped).
-    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
-    pub timeout: Option<f64>,
-    /// Stop at the first fault, as a debugger's vector catch does (default: a fault handler
-    /// of the firmware's own takes the fault, as on the part; the run stops with the fault
-    /// only if the handler never recovers).
-    #[arg(long)]
-    pub stop_on_fault: bool,
-    /// Let the firmware's semihosting file calls (SYS_OPEN, SYS_READ, SYS_WRITE, ...) reach
-    /// files under this folder, and nowhere else (default: every file call is refused).
-    #[arg(long, value_name = "DIR")]
-    pub semihosting_root: Option<PathBuf>,
+    #[command(flatten)]
+    pub guest: GuestArgs,
     /// The cycle model: `on` (per-core tables, stalls, refills, latencies) or `off` (one
     /// cycle per instruction: the functional reference, and the fastest).
     #[arg(long, value_enum, default_value_t = Timing::On)]

@@ -13,16 +13,8 @@ use std::fmt::Write as _;
 
 pub fn run(args: &ProfileArgs) -> Result<Outcome> {
     let e = &args.exports;
-    crate::out::check_writable(
-        &[
-            args.json.as_deref(),
-            args.output.as_deref(),
-            e.csv.as_deref(),
-            e.perfetto.as_deref(),
-            e.folded.as_deref(),
-        ],
-        &[e.plots.as_deref()],
-    )?;
+    let outputs = [args.json.as_deref(), args.output.as_deref()];
+    crate::out::check_writable(&[&outputs[..], &e.files()].concat(), &[e.plots.as_deref()])?;
     let board = args.build.what_if.board(&args.build.board)?;
     let stream = crate::stream::load(&args.stream)?;
     let request = Request {
@@ -48,7 +40,7 @@ pub fn run(args: &ProfileArgs) -> Result<Outcome> {
         limits: Limits {
             max_instructions: args.max_instructions.0,
             max_cycles: None,
-            timeout: args.timeout.map(std::time::Duration::from_secs_f64),
+            timeout: args.guest.timeout(),
         },
         timing: true,
         exact_flash: false,
@@ -57,8 +49,8 @@ pub fn run(args: &ProfileArgs) -> Result<Outcome> {
         progress: !args.quiet && !args.tui,
         read_output: args.output.is_some(),
         forward_output: !args.tui,
-        stop_on_fault: args.stop_on_fault,
-        semihosting_root: args.semihosting_root.as_deref(),
+        stop_on_fault: args.guest.stop_on_fault,
+        semihosting_root: args.guest.semihosting_root.as_deref(),
     };
     let (ran, profile) = if args.tui {
         crate::cmd_tui::profile_live(&request)?

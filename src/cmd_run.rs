@@ -13,17 +13,12 @@ use std::path::PathBuf;
 
 pub fn run(args: &RunArgs) -> Result<Outcome> {
     let e = &args.exports;
-    crate::out::check_writable(
-        &[
-            args.json.as_deref(),
-            args.output.as_deref(),
-            args.profile.as_deref(),
-            e.csv.as_deref(),
-            e.perfetto.as_deref(),
-            e.folded.as_deref(),
-        ],
-        &[e.plots.as_deref()],
-    )?;
+    let outputs = [
+        args.json.as_deref(),
+        args.output.as_deref(),
+        args.profile.as_deref(),
+    ];
+    crate::out::check_writable(&[&outputs[..], &e.files()].concat(), &[e.plots.as_deref()])?;
     let board = args.what_if.board(&args.board)?;
     let inputs: Vec<PathBuf> = args.input.iter().cloned().collect();
     let stream = crate::stream::load(&args.stream)?;
@@ -46,7 +41,7 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
         limits: Limits {
             max_instructions: args.max_instructions.0,
             max_cycles: args.max_cycles,
-            timeout: args.timeout.map(std::time::Duration::from_secs_f64),
+            timeout: args.guest.timeout(),
         },
         timing: args.timing == Timing::On,
         exact_flash: args.exact_flash,
@@ -55,8 +50,8 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
         progress: false,
         read_output: args.output.is_some(),
         forward_output: true,
-        stop_on_fault: args.stop_on_fault,
-        semihosting_root: args.semihosting_root.as_deref(),
+        stop_on_fault: args.guest.stop_on_fault,
+        semihosting_root: args.guest.semihosting_root.as_deref(),
     };
     // Profiled too with `--profile` or an export; otherwise the fastest run, without probes.
     let ran = if args.profile.is_some() || args.exports.any() {

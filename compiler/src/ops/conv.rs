@@ -36,11 +36,7 @@ pub fn lower(l: &Lowering<'_>) -> Result<Lowered, LowerError> {
         Dims::from_shape(&filter.shape),
     );
     let out = l.out_dims;
-    super::positive(l, "input", in_d)?;
-    super::positive(l, "filter", f_d)?;
-    super::positive(l, "output", out)?;
-    super::steps(l, "stride", *stride)?;
-    super::steps(l, "dilation", *dilation)?;
+    super::conv_shapes(l, [in_d, f_d, out], *stride, *dilation)?;
     // Grouped: the input's channels split in groups of the filter's depth, the output's too.
     let groups = in_d.c / f_d.c;
     super::agree(

@@ -45,11 +45,7 @@ pub fn lower(l: &Lowering<'_>) -> Result<Lowered, LowerError> {
         l.out_dims.c / in_d.c.max(1)
     };
     let out = l.out_dims;
-    super::positive(l, "input", in_d)?;
-    super::positive(l, "filter", f_d)?;
-    super::positive(l, "output", out)?;
-    super::steps(l, "stride", *stride)?;
-    super::steps(l, "dilation", *dilation)?;
+    super::conv_shapes(l, [in_d, f_d, out], *stride, *dilation)?;
     super::agree(
         l,
         mult >= 1 && in_d.n == out.n && f_d.n == 1 && f_d.c == out.c && out.c == in_d.c * mult,

@@ -106,6 +106,20 @@ pub(crate) fn positive(l: &Lowering<'_>, name: &str, d: Dims) -> Result<(), Lowe
     })
 }
 
+/// A convolution's shapes are not empty and its strides and dilations at least 1.
+pub(crate) fn conv_shapes(
+    l: &Lowering<'_>,
+    [input, filter, output]: [Dims; 3],
+    stride: (i32, i32),
+    dilation: (i32, i32),
+) -> Result<(), LowerError> {
+    positive(l, "input", input)?;
+    positive(l, "filter", filter)?;
+    positive(l, "output", output)?;
+    steps(l, "stride", stride)?;
+    steps(l, "dilation", dilation)
+}
+
 /// The bias (input `slot`, if present) holds one value per output channel.
 pub(crate) fn bias_agrees(l: &Lowering<'_>, slot: usize, channels: i32) -> Result<(), LowerError> {
     if let Some(b) = l.optional(slot) {
