@@ -128,7 +128,7 @@ pub struct Report {
 }
 
 fn read_config(path: &Path) -> Result<(Vec<Entry>, Thresholds)> {
-    let text = std::fs::read_to_string(path)
+    let text = mcusim_traces::file::read_text_capped(path, mcusim_traces::file::MAX_TEXT_BYTES)
         .with_context(|| format!("{}: cannot read", path.display()))?;
     let config: Config = toml::from_str(&text).map_err(|e| {
         anyhow!(

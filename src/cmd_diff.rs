@@ -43,7 +43,7 @@ pub fn thresholds(args: &LimitArgs) -> Result<Thresholds> {
 
 /// A profile JSON file, its schema checked.
 pub fn read_profile(path: &Path) -> Result<Profile> {
-    let text = std::fs::read_to_string(path)
+    let text = mcusim_traces::file::read_text_capped(path, mcusim_traces::file::MAX_INPUT_BYTES)
         .with_context(|| format!("{}: cannot read", path.display()))?;
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| anyhow!("{}: not JSON: {e}", path.display()))?;

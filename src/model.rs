@@ -502,7 +502,8 @@ pub fn read_input(path: &Path) -> Result<Vec<u8>> {
         let a = mcusim_compiler::npy::read(path)?;
         Ok(a.data.iter().map(|&v| v as u8).collect())
     } else {
-        std::fs::read(path).with_context(|| format!("{}: cannot read the input", path.display()))
+        mcusim_traces::file::read_capped(path, mcusim_traces::file::MAX_INPUT_BYTES)
+            .with_context(|| format!("{}: cannot read the input", path.display()))
     }
 }
 

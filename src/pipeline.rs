@@ -242,10 +242,11 @@ fn execute(
     let board = r.board;
     let shown = elf.display().to_string();
     // Read once; the loader and the image reader parse the same bytes.
-    let bytes = std::fs::read(elf).map_err(|source| mcusim_sim::Error::Io {
-        path: shown.clone(),
-        source,
-    })?;
+    let bytes = mcusim_traces::file::read_capped(elf, mcusim_traces::file::MAX_INPUT_BYTES)
+        .map_err(|source| mcusim_sim::Error::Io {
+            path: shown.clone(),
+            source,
+        })?;
     let name = elf
         .file_name()
         .map_or_else(|| shown.clone(), |n| n.to_string_lossy().into_owned());

@@ -44,7 +44,8 @@ pub fn load(args: &StreamArgs) -> Result<Option<StreamInput>> {
 /// Reads `path`: a WAV file by its header, anything else as raw samples at `rate`.
 fn read(path: &Path, rate: Option<u32>) -> Result<Samples> {
     let shown = path.display();
-    let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
+    let bytes = mcusim_traces::file::read_capped(path, mcusim_traces::file::MAX_INPUT_BYTES)
+        .map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
     if let Some(0) = rate {
         bail!("{shown}: --stream-rate 0: expected samples per second above zero");
     }

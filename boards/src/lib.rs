@@ -180,10 +180,11 @@ impl Board {
     /// Read and validate a board file.
     pub fn load(path: &Path) -> Result<Board, Error> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            path: shown.clone(),
-            source,
-        })?;
+        let text = mcusim_traces::file::read_text_capped(path, mcusim_traces::file::MAX_TEXT_BYTES)
+            .map_err(|source| Error::Io {
+                path: shown.clone(),
+                source,
+            })?;
         Board::parse(&text, &shown)
     }
 

@@ -25,10 +25,11 @@ pub struct Array {
 
 /// Reads an int8 `.npy` file.
 pub fn read(path: &Path) -> Result<Array, NpyError> {
-    let bytes = std::fs::read(path).map_err(|source| NpyError::Io {
-        path: path.display().to_string(),
-        source,
-    })?;
+    let bytes = mcusim_traces::file::read_capped(path, mcusim_traces::file::MAX_INPUT_BYTES)
+        .map_err(|source| NpyError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
     parse(&bytes).map_err(|message| NpyError::Format {
         path: path.display().to_string(),
         message,

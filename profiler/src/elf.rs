@@ -80,10 +80,11 @@ impl Function {
 
 impl Image {
     pub fn load(path: &Path) -> Result<Image, ImageError> {
-        let bytes = std::fs::read(path).map_err(|e| ImageError {
-            path: path.display().to_string(),
-            message: format!("cannot read: {e}"),
-        })?;
+        let bytes = mcusim_traces::file::read_capped(path, mcusim_traces::file::MAX_INPUT_BYTES)
+            .map_err(|e| ImageError {
+                path: path.display().to_string(),
+                message: format!("cannot read: {e}"),
+            })?;
         Image::parse(&bytes, &path.display().to_string())
     }
 

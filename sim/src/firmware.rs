@@ -78,10 +78,11 @@ impl Firmware {
     /// Read and parse an ELF file.
     pub fn load(path: &Path) -> Result<Firmware, Error> {
         let shown = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            path: shown.clone(),
-            source,
-        })?;
+        let bytes = mcusim_traces::file::read_capped(path, mcusim_traces::file::MAX_INPUT_BYTES)
+            .map_err(|source| Error::Io {
+                path: shown.clone(),
+                source,
+            })?;
         let name = path
             .file_name()
             .map_or_else(|| shown.clone(), |n| n.to_string_lossy().into_owned());

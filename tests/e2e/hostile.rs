@@ -18,7 +18,13 @@ fn scratch(name: &str) -> PathBuf {
 fn refused(args: &[&str], path: &Path, problem: &str) {
     let mut all: Vec<std::ffi::OsString> = args.iter().map(|a| a.into()).collect();
     all.insert(1, path.into());
-    let run = mcusim_bounded(&all, 120, 1024);
+    refused_as(&all, path, problem);
+}
+
+/// `args` (which name the file at `path`) must fail as [`refused`] says.
+fn refused_as(all: &[std::ffi::OsString], path: &Path, problem: &str) {
+    let args = all;
+    let run = mcusim_bounded(all, 120, 1024);
     let name = path.file_name().unwrap().to_string_lossy();
     assert_eq!(
         run.status, 2,
@@ -595,4 +601,28 @@ fn semihosting_files_reach_only_the_named_folder() {
     assert_eq!(std::fs::read(root.join("out.txt")).unwrap(), b"HELLO FILES");
     assert!(!base.join("mcusim-escape.txt").exists());
     assert!(!Path::new("/tmp/mcusim-escape.txt").exists());
+}
+
+/// A file that never ends (or is far larger than any input can be), named as each kind of
+/// input, is refused after a bounded read: it once grew memory without end.
+#[cfg(target_os = "linux")]
+#[test]
+fn endless_inputs_are_read_to_a_bound() {
+    let zero = Path::new("/dev/zero");
+    let z = "/dev/zero";
+    let elf = scratch("zero.elf");
+    let elf = elf.to_str().unwrap();
+    let too_large = "larger than";
+    for args in [
+        vec!["run", z],
+        vec!["profile", "-q", z],
+        vec!["compile", z, "-o", elf],
+        vec!["boards", "show", z],
+        vec!["diff", z, z],
+        vec!["check", "--config", z],
+        vec!["run", "--board", z, z],
+    ] {
+        let all: Vec<std::ffi::OsString> = args.iter().map(|a| a.into()).collect();
+        refused_as(&all, zero, too_large);
+    }
 }

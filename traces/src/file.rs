@@ -2,9 +2,43 @@
 //! file in its own directory, synced to disk and renamed over its place, so a reader (or a
 //! run interrupted by SIGINT, SIGTERM or SIGKILL) sees the old file or the new one, never a
 //! truncated one. A set of files (a baseline) is staged whole before any is renamed.
+//!
+//! Reading an input file is bounded too ([`read_capped`]): `/dev/zero` named as a model, a
+//! board or a report is an error after a bounded read, not memory growing without end.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+
+/// The most [`read_capped`] reads of a binary input (a firmware ELF, a model, a report):
+/// far above any microcontroller's flash or any report mcusim writes.
+pub const MAX_INPUT_BYTES: u64 = 256 << 20;
+/// The most it reads of a text file people write (a board file, `mcusim.toml`).
+pub const MAX_TEXT_BYTES: u64 = 1 << 20;
+
+/// Reads the whole of `path` if it holds at most `max` bytes. A larger file, or one that never
+/// ends (a device), is an error of kind `FileTooLarge` once `max + 1` bytes have been read.
+pub fn read_capped(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!(
+                "larger than {} MiB, the most mcusim reads from such a file",
+                max >> 20
+            ),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// [`read_capped`] of a text file, which must be UTF-8.
+pub fn read_text_capped(path: &Path, max: u64) -> std::io::Result<String> {
+    String::from_utf8(read_capped(path, max)?)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
+}
 
 /// Writes `bytes` to `path` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -69,6 +103,23 @@ pub fn check_writable(path: &Path, dir: bool) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_are_capped() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a");
+        std::fs::write(&a, [7u8; 10]).unwrap();
+        assert_eq!(read_capped(&a, 10).unwrap(), [7u8; 10]);
+        let e = read_capped(&a, 9).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::FileTooLarge);
+        #[cfg(unix)]
+        {
+            let e = read_capped(Path::new("/dev/zero"), 1 << 20).unwrap_err();
+            assert_eq!(e.kind(), std::io::ErrorKind::FileTooLarge);
+        }
+        std::fs::write(&a, [0xFF, 0xFE]).unwrap();
+        assert!(read_text_capped(&a, 10).is_err());
+    }
 
     #[test]
     fn files_are_replaced_whole_and_sets_not_at_all_on_failure() {

@@ -345,10 +345,11 @@ impl Model {
     /// Read and check a model file.
     pub fn load(path: &Path) -> Result<Model, Error> {
         let shown = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            path: shown.clone(),
-            source,
-        })?;
+        let bytes = mcusim_traces::file::read_capped(path, mcusim_traces::file::MAX_INPUT_BYTES)
+            .map_err(|source| Error::Io {
+                path: shown.clone(),
+                source,
+            })?;
         let model = Model::parse(&bytes, &shown)?;
         model.check(&shown)?;
         Ok(model)
