@@ -2,94 +2,38 @@
 //! boards (entries in parallel), checks each against its budgets and, with `--baseline`,
 //! against the profile saved there.
 //!
-//! ```toml
-//! board = "nucleo-l4r5zi"      # default boards of every model (or `boards = [...]`)
-//! max_regression = "2%"        # with --baseline: the most any metric may grow
-//! [max]                        # ... or per metric
-//! cycles = "+1%"
-//!
-//! [[model]]
-//! path = "models/kws.tflite"   # a .tflite model or a firmware ELF, relative to this file
-//! name = "kws"                 # default: the file's stem
-//! boards = ["nucleo-l4r5zi", "nucleo-u575zi"]
-//! input = "models/kws.input.npy"
-//! budget = { max_cycles = 8_000_000, max_latency_ms = 70, max_peak_sram = 32_768,
-//!            max_flash = 65_536, max_stack = 2048, max_energy_uj = 3000 }
-//! [[model.layer]]
-//! name = "conv_1/out"
-//! max_cycles = 1_100_000
-//! ```
+//! The file's format: `mcusim_profiler::config`.
 
 use crate::Outcome;
 use crate::cli::{CheckArgs, Format};
 use crate::cmd_diff::{read_profile, thresholds};
 use crate::model::Options;
 use crate::pipeline::{self, Request, Verb};
-use anyhow::{Context, Result, anyhow, bail};
-use mcusim_boards::Board;
+use anyhow::{Context, Result, anyhow};
 use mcusim_profiler::Profile;
-use mcusim_profiler::budget::{self, Budget, LayerBudget, Verdict};
-use mcusim_profiler::diff::{self, Diff, Limit, Thresholds, xml};
+use mcusim_profiler::budget::{self, Verdict};
+use mcusim_profiler::config;
+use mcusim_profiler::diff::{self, Diff, Thresholds, xml};
 use mcusim_sim::Limits;
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use serde::Serialize;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The schema name and version of the JSON report.
 pub const CHECK_SCHEMA: &str = "mcusim-check/1";
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Config {
-    board: Option<String>,
-    boards: Option<Vec<String>>,
-    max_regression: Option<String>,
-    #[serde(default)]
-    max: BTreeMap<String, String>,
-    #[serde(default)]
-    model: Vec<ModelEntry>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ModelEntry {
-    path: PathBuf,
-    name: Option<String>,
-    board: Option<String>,
-    boards: Option<Vec<String>>,
-    #[serde(default)]
-    input: Vec<PathBuf>,
-    opt: Option<String>,
-    #[serde(default)]
-    weights_in_sram: bool,
-    #[serde(default)]
-    reference_kernels: bool,
-    /// On a board with an NPU, every layer on the CPU.
-    #[serde(default)]
-    cpu_only: bool,
-    #[serde(default)]
-    budget: Budget,
-    #[serde(default)]
-    layer: Vec<LayerBudget>,
-}
-
-/// One model on one board.
+/// One model on one board, as `check` runs it.
 struct Entry {
-    name: String,
-    board: String,
-    path: PathBuf,
-    inputs: Vec<PathBuf>,
+    config: config::Entry,
     options: Options,
-    budget: Budget,
-    layers: Vec<LayerBudget>,
 }
 
-impl Entry {
-    fn label(&self) -> String {
-        format!("{}@{}", self.name, self.board)
+impl std::ops::Deref for Entry {
+    type Target = config::Entry;
+    fn deref(&self) -> &config::Entry {
+        &self.config
     }
 }
 
@@ -130,99 +74,38 @@ pub struct Report {
 fn read_config(path: &Path) -> Result<(Vec<Entry>, Thresholds)> {
     let text = mcusim_traces::file::read_text_capped(path, mcusim_traces::file::MAX_TEXT_BYTES)
         .with_context(|| format!("{}: cannot read", path.display()))?;
-    let config: Config = toml::from_str(&text).map_err(|e| {
-        anyhow!(
-            "{}:{}",
-            path.display(),
-            mcusim_boards::toml_error(&e, &text)
-        )
-    })?;
-    let base = path.parent().unwrap_or(Path::new(""));
-    let fail = |msg: String| anyhow!("{}: {msg}", path.display());
-    let mut t = match &config.max_regression {
-        Some(s) => Thresholds::all(
-            Limit::parse(s)
-                .ok_or_else(|| fail(format!("max_regression `{s}`: expected 2%, +1% or +0")))?,
-        ),
-        None => Thresholds::default(),
-    };
-    for (metric, limit) in &config.max {
-        t.set(&format!("{metric}={limit}"))
-            .map_err(|e| fail(format!("[max] {e}")))?;
-    }
-    let default_boards = config
-        .boards
-        .clone()
-        .or_else(|| config.board.clone().map(|b| vec![b]))
-        .unwrap_or_else(|| vec![mcusim_boards::DEFAULT_BOARD.to_owned()]);
-    if config.model.is_empty() {
-        bail!("{}: no [[model]] entries", path.display());
-    }
-    let mut entries = Vec::new();
-    let mut labels = std::collections::BTreeSet::new();
-    for (i, m) in config.model.iter().enumerate() {
-        let name = m.name.clone().unwrap_or_else(|| {
-            m.path
-                .file_stem()
-                .map_or_else(|| format!("model{i}"), |s| s.to_string_lossy().into_owned())
-        });
-        let boards = m
-            .boards
-            .clone()
-            .or_else(|| m.board.clone().map(|b| vec![b]))
-            .unwrap_or_else(|| default_boards.clone());
-        let energy_budget =
-            m.budget.max_energy_uj.is_some() || m.layer.iter().any(|l| l.max_energy_uj.is_some());
-        for board in boards {
-            if !labels.insert(format!("{name}@{board}")) {
-                return Err(fail(format!(
-                    "model {i}: `{name}` on `{board}` is listed twice (give it another name)"
-                )));
-            }
-            // An energy budget cannot pass or fail where energy is unknown.
-            let resolved = Board::resolve(&board).with_context(|| path.display().to_string())?;
-            if energy_budget && resolved.file.energy.is_none() {
-                return Err(fail(format!(
-                    "model `{name}`: an energy budget (max_energy_uj) on board `{board}`, whose board file gives no energy coefficients ([energy])"
-                )));
-            }
-            if let Some(opt) = &m.opt {
-                mcusim_toolchain::opt_flags(opt)
-                    .map_err(|e| fail(format!("model `{name}`: opt: {e}")))?;
-            }
-            entries.push(Entry {
-                name: name.clone(),
-                board,
-                path: base.join(&m.path),
-                inputs: m.input.iter().map(|p| base.join(p)).collect(),
-                options: Options {
-                    opt: m.opt.clone().unwrap_or_else(|| "-O2".into()),
-                    weights_in_sram: m.weights_in_sram,
-                    reference_kernels: m.reference_kernels,
-                    layer_markers: true,
-                    cpu_only: m.cpu_only,
-                    stream: None,
-                },
-                budget: m.budget.clone(),
-                layers: m.layer.clone(),
-            });
+    let config = config::parse(&text, path)?;
+    let mut entries = Vec::with_capacity(config.entries.len());
+    for e in config.entries {
+        if let Some(opt) = &e.opt {
+            mcusim_toolchain::opt_flags(opt)
+                .map_err(|err| anyhow!("{}: model `{}`: opt: {err}", path.display(), e.name))?;
         }
+        let options = Options {
+            opt: e.opt.clone().unwrap_or_else(|| "-O2".into()),
+            weights_in_sram: e.weights_in_sram,
+            reference_kernels: e.reference_kernels,
+            layer_markers: true,
+            cpu_only: e.cpu_only,
+            stream: None,
+        };
+        entries.push(Entry { config: e, options });
     }
-    Ok((entries, t))
+    Ok((entries, config.thresholds))
 }
 
 /// Profiles one entry, stopped at `timeout` on the host and at twice its cycle (or latency)
 /// budget: past that the entry has failed whatever the rest of the run would show, and a
 /// runaway firmware cannot hold the check up.
 fn profile_entry(e: &Entry, timeout: Option<std::time::Duration>) -> Result<Profile> {
-    let board = Board::resolve(&e.board)?;
+    let board = &e.resolved;
     let (_, profile) = pipeline::profile(
         &Request {
             stream: None,
             verb: Verb::Profile,
             model: &e.path,
             board_name: &e.board,
-            board: &board,
+            board,
             what_if: Default::default(),
             options: e.options.clone(),
             inputs: &e.inputs,

@@ -387,10 +387,11 @@ fn test() -> Result {
 }
 
 /// The fuzz targets (`fuzz/fuzz_targets/`), each with the longest input it is given.
-const FUZZ_TARGETS: [(&str, usize); 6] = [
+const FUZZ_TARGETS: [(&str, usize); 7] = [
     ("tflite", 65_536),
     ("npy", 4096),
     ("board", 8192),
+    ("config", 8192),
     ("profile_json", 262_144),
     ("elf", 65_536),
     ("machine", 1024),
