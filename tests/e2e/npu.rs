@@ -92,6 +92,12 @@ fn each_descriptor_agrees_with_the_cpu_and_takes_velas_cycles() {
         "{}",
         run.stdout
     );
+    // Past the cap on one descriptor's work (`npu::MAX_WORK`): refused, not computed.
+    assert!(
+        run.stdout.contains("npu_layers: too much work -> 1"),
+        "{}",
+        run.stdout
+    );
 }
 
 /// KWS compiled for the NPU board: its convolutions run on the NPU while the core sleeps,

@@ -241,6 +241,20 @@ int main(void) {
     mcusim_npu_op bad[2] = {avg, avg};
     bad[1].op = 99u;
     printf("npu_layers: bad descriptor -> %lu\n", (unsigned long)mcusim_npu_run(bad, 2));
+
+    /* A convolution of 3.3e9 MACs on operands that are all in memory (1 MiB of flash as its
+     * input, its output in SRAM): over the NPU's cap on one descriptor's work, so refused
+     * at once (it fails, index 0) instead of computed for many seconds. */
+    {
+        mcusim_npu_op big = base(MCUSIM_NPU_CONV_2D, 512, 512, 4, 449, 449, 1);
+        big.ifm = (const int8_t *)0x28000000u;
+        big.ofm = (int8_t *)0x21000000u;
+        big.weights = (const int8_t *)0x28000000u;
+        big.bias = bias, big.multiplier = multiplier, big.shift = shift;
+        big.filter_dims[0] = 1, big.filter_dims[1] = 64, big.filter_dims[2] = 64, big.filter_dims[3] = 4;
+        uint32_t failed = mcusim_npu_run(&big, 1);
+        printf("npu_layers: too much work -> %lu\n", (unsigned long)failed);
+    }
     return 0;
 }
 #endif

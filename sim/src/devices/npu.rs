@@ -27,7 +27,7 @@
 //! | 0x48   | DONE      | RO     | descriptors completed |
 //!
 //! Error codes: 1 bad descriptor (unknown operation, dimensions that do not agree or exceed
-//! [`MAX_TENSOR_BYTES`]), 2 bus fault (an operand outside memory), 3 the kernel refused its
+//! [`MAX_TENSOR_BYTES`], more work than [`MAX_WORK`]), 2 bus fault (an operand outside memory), 3 the kernel refused its
 //! arguments. A descriptor is 48 little-endian words ([`DESCRIPTOR_BYTES`]); `WORD_*` names
 //! each word, and `kernels/runtime/mcusim_npu.h` declares the same layout for firmware.
 //!
@@ -69,6 +69,10 @@ const MAX_COPIES: usize = 4;
 pub const DESCRIPTOR_BYTES: u32 = 48 * 4;
 /// The largest tensor a descriptor may name (guest-controlled sizes are capped).
 pub const MAX_TENSOR_BYTES: u64 = 16 << 20;
+/// The most multiply-accumulates (or window elements, for pooling) one descriptor may ask
+/// for: 2^30, about 50 times the largest layer of the MLPerf Tiny models and a few seconds of
+/// the host's reference kernels. Guest-controlled work is bounded like its sizes.
+pub const MAX_WORK: u64 = 1 << 30;
 /// Cycles from START to the first descriptor's fetch, and between descriptors: the
 /// descriptor fetch (48 words through the SRAM port). Approximation: the U55's command
 /// stream parsing is not published; Vela counts none.
@@ -492,6 +496,18 @@ impl Npu {
                 (k, s, dl)
             }
         };
+        // The work the datapath (the reference kernels, on the host) would do: capped, so a
+        // descriptor cannot keep mcusim busy for hours between two of its looks at the time.
+        let window = u64::from(kernel.0) * u64::from(kernel.1);
+        let per_output = match (op, filter_d) {
+            (Op::Conv, Some(f)) => window * f.c as u64,
+            (Op::FullyConnected, Some(f)) => f.c as u64,
+            (Op::Depthwise | Op::AvgPool | Op::MaxPool, _) => window,
+            _ => 1,
+        };
+        if (ofm_d.len() as u64).saturating_mul(per_output) > MAX_WORK {
+            return Err(Fault::Descriptor);
+        }
         let flags = d.0[word::FLAGS];
         let format = |bit: u32| {
             if flags & bit != 0 {
