@@ -315,6 +315,44 @@ fn a_timeout_stops_a_runaway_firmware() {
     assert!(started.elapsed().as_secs() < 15, "{:?}", started.elapsed());
 }
 
+/// An interrupt storm (a handler that pends its own interrupt again) stops with its own
+/// stop reason at the handler, instead of running to the instruction limit; interrupts that
+/// leave the program time to run (a ticking SysTick under a `while (1)`) are no storm.
+#[test]
+fn an_interrupt_storm_stops_at_its_handler() {
+    let elf = firmware("nucleo-l4r5zi", "runaway", &["RUNAWAY_STORM"]);
+    let run = mcusim_bounded(
+        ["run", "--max-instructions", "none", elf.to_str().unwrap()],
+        60,
+        512,
+    );
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("interrupt storm at pc 0x")
+            && run.stderr.contains("(SysTick_Handler+0x0)")
+            && run.stderr.contains("entered 100,000 times in a row"),
+        "{}",
+        run.stderr
+    );
+    let elf = firmware("nucleo-l4r5zi", "runaway", &["RUNAWAY_SPIN_TICKING"]);
+    let run = mcusim_bounded(
+        [
+            "run",
+            "--max-instructions",
+            "2000000",
+            elf.to_str().unwrap(),
+        ],
+        60,
+        512,
+    );
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("instruction limit of 2,000,000"),
+        "{}",
+        run.stderr
+    );
+}
+
 /// SIGINT (and SIGTERM) stop the run with its report still written: the profile is whole
 /// JSON naming the interruption, and the status is 1 (the run did not finish).
 #[test]

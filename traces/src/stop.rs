@@ -180,6 +180,9 @@ pub enum LimitKind {
     /// touches no peripheral, its registers the same at every pass, with no interrupt that
     /// could ever be taken (a `while (1);`, Rust's `panic-halt`).
     Stuck,
+    /// An interrupt storm: exceptions taken `limit` times in a row with not one instruction
+    /// of thread mode (and no sleep) between; `pc` is the handler's.
+    InterruptStorm,
 }
 
 impl StopReason {
@@ -288,6 +291,11 @@ impl fmt::Display for StopReason {
                     LimitKind::Stuck => write!(
                         f,
                         "core is stuck at pc {pc}{s}: a loop that stores nothing, touches no peripheral and no interrupt can end"
+                    ),
+                    LimitKind::InterruptStorm => write!(
+                        f,
+                        "interrupt storm at pc {pc}{s}: the handler was entered {} times in a row with not one instruction of the program between (does it clear what raises its interrupt?)",
+                        crate::group(*limit)
                     ),
                 }
             }

@@ -4,6 +4,13 @@
 use super::*;
 use mcusim_traces::FaultState;
 
+/// Exceptions taken one after another with not one instruction of thread mode (and no sleep)
+/// between, past which the run stops as an interrupt storm: a handler that does not clear
+/// what raises it (a level-sensitive line still asserted, a pending bit set again, a timer
+/// faster than its handler) starves the program for good. Far above any real burst of
+/// tail-chained interrupts.
+pub(super) const STORM: u32 = 100_000;
+
 /// Take the most urgent pending exception if the execution priority allows; `ret` is the
 /// address execution would have continued at. True if the core now runs the handler.
 pub(super) fn take_exception(uc: &mut Uc<'_>, ret: u32) -> bool {
@@ -125,6 +132,23 @@ pub(super) fn exception_entry(uc: &mut Uc<'_>, n: u32, ret: u32) -> bool {
     st.scs.nvic.set_active(n, true);
     st.exceptions += 1;
     st.event = true;
+    if !handler_mode {
+        st.storm = if st.instructions == st.thread_mark {
+            st.storm + 1
+        } else {
+            0
+        };
+        if st.storm >= STORM {
+            st.stop = Some(StopReason::Limit {
+                kind: LimitKind::InterruptStorm,
+                pc: Addr(vector & !1),
+                limit: u64::from(STORM),
+                symbol: None,
+            });
+            let _ = uc.emu_stop();
+            return true;
+        }
+    }
     let latency = if st.timing_on {
         timing::exception_entry(core)
     } else {
@@ -252,6 +276,9 @@ pub(super) fn exception_return(uc: &mut Uc<'_>, exc_return: u32) {
     let st = uc.get_data_mut();
     st.scs.nvic.set_active(n, false);
     st.event = true;
+    if to_thread {
+        st.thread_mark = st.instructions;
+    }
     st.branch_from = None;
     // Level-sensitive lines still asserted pend again.
     st.sample_irq_levels();

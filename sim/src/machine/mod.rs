@@ -425,6 +425,11 @@ struct State {
     /// The folder semihosting file calls reach (`Machine::set_semihosting_root`), if any.
     host_files: Option<semihosting::HostFiles>,
     exceptions: u64,
+    /// Exceptions taken from thread mode in a row with no thread instruction and no sleep
+    /// between (an interrupt storm when it reaches [`STORM`]).
+    storm: u32,
+    /// `instructions` at the last return to thread mode (`u64::MAX` after a sleep).
+    thread_mark: u64,
     resets: u64,
 
     blocks: Vec<Block>,
@@ -654,6 +659,8 @@ impl Machine {
             default_handler: None,
             host_files: None,
             exceptions: 0,
+            storm: 0,
+            thread_mark: u64::MAX,
             resets: 0,
             blocks: Vec::new(),
             block_index: FxHashMap::default(),

@@ -439,6 +439,7 @@ pub(super) fn limit_stop(st: &State, kind: LimitKind, pc: u32) -> StopReason {
         LimitKind::Instructions => st.instruction_budget,
         LimitKind::Cycles => st.cycle_budget,
         LimitKind::SleepForever | LimitKind::Stuck => 0,
+        LimitKind::InterruptStorm => u64::from(exceptions::STORM),
         LimitKind::Cancelled | LimitKind::Interrupted => st.instructions,
         LimitKind::Timeout => 0,
     };
@@ -453,6 +454,8 @@ pub(super) fn limit_stop(st: &State, kind: LimitKind, pc: u32) -> StopReason {
 /// WFI/WFE: jump the clock to the next event, counting the time as sleep.
 pub(super) fn sleep(uc: &mut Uc<'_>, kind: thumb::Hint, pc: u32) -> Option<StopReason> {
     let st = uc.get_data_mut();
+    // The core rests: whatever interrupts come next are no storm.
+    st.thread_mark = u64::MAX;
     if kind == thumb::Hint::Wfe && std::mem::take(&mut st.event) {
         return None;
     }
