@@ -387,7 +387,7 @@ fn test() -> Result {
 }
 
 /// The fuzz targets (`fuzz/fuzz_targets/`), each with the longest input it is given.
-const FUZZ_TARGETS: [(&str, usize); 7] = [
+const FUZZ_TARGETS: [(&str, usize); 8] = [
     ("tflite", 65_536),
     ("npy", 4096),
     ("board", 8192),
@@ -395,6 +395,7 @@ const FUZZ_TARGETS: [(&str, usize); 7] = [
     ("profile_json", 262_144),
     ("elf", 65_536),
     ("machine", 1024),
+    ("devices", 4096),
 ];
 
 /// Builds and runs every fuzz target for `seconds`, from its checked-in seeds
