@@ -485,6 +485,21 @@ fn the_firmwares_own_fault_handler_runs() {
         err.contains("the firmware's fault handler took it and then: unmapped fault"),
         "{err}"
     );
+    // A fault inside the BusFault handler cannot preempt it: it escalates to HardFault.
+    let elf = firmware(
+        "nucleo-l4r5zi",
+        "fault",
+        &["FAULT_UNMAPPED_READ", "OWN_HANDLER", "OWN_BUSFAULT"],
+    );
+    let run = mcusim_bounded(["run", "-q", elf.to_str().unwrap()], 60, 512);
+    // The firmware exits with 7: status 1.
+    assert_eq!(run.status, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("handler: bus fault\nhandler: CFSR 00008200 HFSR 40000000 BFAR 60000004"),
+        "{}",
+        run.stdout
+    );
 }
 
 /// Every input a fuzz target crashed on (`fuzz/regressions/TARGET/`), run by the binary as a

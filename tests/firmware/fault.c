@@ -34,7 +34,20 @@ void HardFault_Handler(void) {
 }
 #endif
 
+#if defined(OWN_BUSFAULT)
+/* With -DOWN_BUSFAULT (and -DOWN_HANDLER) BusFault is enabled and its handler faults in turn:
+ * a fault in a handler of its own priority cannot preempt it, so it escalates to HardFault
+ * (HFSR.FORCED), whose handler reports and exits. */
+void BusFault_Handler(void) {
+    mcusim_sh_puts("handler: bus fault\n");
+    (void)*(volatile uint32_t *)0x60000004u;
+}
+#endif
+
 int main(void) {
+#if defined(OWN_BUSFAULT)
+    *(volatile uint32_t *)0xE000ED24u |= 1u << 17; /* SHCSR.BUSFAULTENA */
+#endif
     mcusim_sh_puts("about to fault\n");
 #if defined(FAULT_UNMAPPED_READ)
     (void)*(volatile uint32_t *)0x60000000u;

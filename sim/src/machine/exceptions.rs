@@ -14,6 +14,16 @@ pub(super) const STORM: u32 = 100_000;
 /// Take the most urgent pending exception if the execution priority allows; `ret` is the
 /// address execution would have continued at. True if the core now runs the handler.
 pub(super) fn take_exception(uc: &mut Uc<'_>, ret: u32) -> bool {
+    let priority = execution_priority(uc);
+    let Some(n) = uc.get_data().scs.nvic.to_take(priority) else {
+        return false;
+    };
+    exception_entry(uc, n, ret)
+}
+
+/// The current execution priority: the active exceptions' and PRIMASK, BASEPRI and FAULTMASK
+/// (Armv7-M ARM B1.5.4).
+fn execution_priority(uc: &Uc<'_>) -> i32 {
     let v6m = uc.get_data().core.is_armv6m();
     let primask = reg(uc, RegisterARM::PRIMASK) & 1 != 0;
     let (basepri, faultmask) = if v6m {
@@ -24,11 +34,10 @@ pub(super) fn take_exception(uc: &mut Uc<'_>, ret: u32) -> bool {
             reg(uc, RegisterARM::FAULTMASK) & 1 != 0,
         )
     };
-    let nvic = &uc.get_data().scs.nvic;
-    let Some(n) = nvic.to_take(nvic.execution_priority(primask, basepri, faultmask)) else {
-        return false;
-    };
-    exception_entry(uc, n, ret)
+    uc.get_data()
+        .scs
+        .nvic
+        .execution_priority(primask, basepri, faultmask)
 }
 
 /// The registers an exception frame holds before the return address and xPSR, in frame
@@ -380,16 +389,21 @@ pub(super) fn deliver_fault(uc: &mut Uc<'_>, stop: &StopReason, pc: u32) -> bool
     let Some((cfsr, exception, mmfar, bfar)) = fault_status(stop) else {
         return false;
     };
-    let ipsr = reg(uc, RegisterARM::IPSR) & 0x1FF;
-    if ipsr == 2 || ipsr == 3 {
+    // A configurable fault that is disabled, or whose priority cannot preempt what runs (its
+    // own handler, one of higher priority, BASEPRI), escalates to HardFault; where HardFault
+    // cannot preempt either (in NMI or HardFault, or under FAULTMASK) the core locks up and
+    // the run stops (Armv7-M ARM B1.5.15, B1.5.19).
+    let priority = execution_priority(uc);
+    let st = uc.get_data();
+    let exception =
+        if st.scs.fault_enabled(exception) && st.scs.nvic.group_priority(exception) < priority {
+            exception
+        } else {
+            3
+        };
+    if priority <= -1 {
         return false;
     }
-    let st = uc.get_data();
-    let exception = if st.scs.fault_enabled(exception) {
-        exception
-    } else {
-        3
-    };
     let at = st.scs.vtor + 4 * exception;
     let mut vector = [0u8; 4];
     if uc.mem_read(u64::from(at), &mut vector).is_err() {
