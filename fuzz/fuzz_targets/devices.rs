@@ -318,7 +318,7 @@ fn run(data: &[u8]) -> Result<()> {
     };
     let _ = machine.run(Limits {
         max_instructions: Some(50_000),
-        max_cycles: Some(10_000_000),
+        max_cycles: Some(2_000_000),
         timeout: Some(std::time::Duration::from_secs(2)),
     });
     Ok(())
