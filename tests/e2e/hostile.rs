@@ -679,3 +679,85 @@ fn endless_inputs_are_read_to_a_bound() {
         refused_as(&all, zero, too_large);
     }
 }
+
+/// Files broken at the byte level, each named as the input it pretends to be: reports of the
+/// wrong schema or cut short (for `diff` and `tui`), models cut short, with the wrong magic,
+/// or with their root offset out of range or pointing at itself, and `.npy` inputs whose
+/// header promises more than the file holds or has the wrong dtype.
+#[test]
+fn files_broken_at_the_byte_level_are_refused() {
+    let write = |name: &str, bytes: &[u8]| {
+        let p = scratch(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    };
+    let arg = |p: &Path| p.to_str().unwrap().to_owned();
+    // Reports.
+    let run_report = write(
+        "run-report.json",
+        br#"{"schema": "mcusim-run/1", "stop": {"reason": "exit", "code": 0}}"#,
+    );
+    let cut = write("cut-report.json", br#"{"schema": "mcusim-profile/1", "lay"#);
+    let other = write("other.json", b"[1, 2, 3]");
+    for (file, problem) in [
+        (&run_report, "not a profile"),
+        (&cut, "not JSON"),
+        (&other, "not a profile"),
+    ] {
+        for verb in ["diff", "tui"] {
+            let mut all = vec![verb.into(), arg(file).into()];
+            if verb == "diff" {
+                all.push(arg(file).into());
+            }
+            refused_as(&all, file, problem);
+        }
+    }
+    // Models.
+    let good = std::fs::read(model("good.tflite", |_| {})).unwrap();
+    let mut magic = good.clone();
+    magic[4..8].copy_from_slice(b"TFL2");
+    let mut far = good.clone();
+    far[..4].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+    let mut itself = good.clone();
+    itself[..4].copy_from_slice(&0u32.to_le_bytes());
+    let elf = scratch("broken.elf");
+    for (name, bytes, problem) in [
+        ("half.tflite", &good[..good.len() / 2], ""),
+        ("head.tflite", &good[..12], ""),
+        ("magic.tflite", &magic[..], "TFL3"),
+        ("far.tflite", &far[..], ""),
+        ("itself.tflite", &itself[..], ""),
+    ] {
+        let path = write(name, bytes);
+        refused(&["compile", "-o", elf.to_str().unwrap()], &path, problem);
+    }
+    // Inputs: the header says 1x1000 int8, the file holds 10 bytes; the dtype is float.
+    let npy = |descr: &str, data: &[u8]| {
+        let mut header =
+            format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': (1, 1000), }}");
+        while (10 + header.len() + 1) % 64 != 0 {
+            header.push(' ');
+        }
+        header.push('\n');
+        let mut b = b"\x93NUMPY\x01\x00".to_vec();
+        b.extend_from_slice(&(header.len() as u16).to_le_bytes());
+        b.extend_from_slice(header.as_bytes());
+        b.extend_from_slice(data);
+        b
+    };
+    let model_path = model("for-input.tflite", |_| {});
+    for (name, bytes) in [
+        ("short.npy", npy("|i1", &[0; 10])),
+        ("float.npy", npy("<f4", &[0; 4000])),
+    ] {
+        let path = write(name, &bytes);
+        let all = vec![
+            "profile".into(),
+            "-q".into(),
+            arg(&model_path).into(),
+            "--input".into(),
+            arg(&path).into(),
+        ];
+        refused_as(&all, &path, "");
+    }
+}
