@@ -15,6 +15,7 @@
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use mcusim_boards::{Board, PeripheralModel};
+use mcusim_sim::devices::{NPU_DESCRIPTOR_BYTES, SYSTICK_BASE, npu_word as word};
 use mcusim_sim::{CaptureConsole, Firmware, Limits, Machine, Segment};
 
 /// The boards with the devices a guest drives by DMA or descriptors.
@@ -53,7 +54,9 @@ fn value(u: &mut Unstructured<'_>, m: &Map) -> Result<u32> {
         0 => u.int_in_range(0..=16)?,
         1 => 1 << u.int_in_range(0..=31u32)?,
         // A descriptor's address (for QBASE), or anywhere in the first 16 KiB of RAM.
-        2 if u.arbitrary()? => m.ram.start + 192 * u.int_in_range(0..=DESCRIPTORS as u32)?,
+        2 if u.arbitrary()? => {
+            m.ram.start + NPU_DESCRIPTOR_BYTES * u.int_in_range(0..=DESCRIPTORS as u32)?
+        }
         2 => m.ram.start + 4 * u.int_in_range(0..=4095u32)?,
         3 => m.boot + 4 * u.int_in_range(0..=4095u32)?,
         4 => register(u, m)?,
@@ -85,8 +88,8 @@ fn descriptor(u: &mut Unstructured<'_>, m: &Map, i: u32) -> Result<[u32; 48]> {
     let (sh, sw) = (u.int_in_range(1..=2u32)?, u.int_in_range(1..=2u32)?);
     let (oh, ow) = ((h - kh) / sh + 1, (wd - kw) / sw + 1);
     let cout = u.int_in_range(1..=8u32)?;
-    w[0] = op;
-    w[1..8].copy_from_slice(&[
+    w[word::OP] = op;
+    w[word::IFM..=word::SHIFT].copy_from_slice(&[
         slot(0),
         slot(1),
         slot(2),
@@ -95,27 +98,37 @@ fn descriptor(u: &mut Unstructured<'_>, m: &Map, i: u32) -> Result<[u32; 48]> {
         slot(5),
         slot(6),
     ]);
-    w[8..12].copy_from_slice(&[1, h, wd, c]);
+    let dims = |w: &mut [u32; 48], at: usize, d: [u32; 4]| w[at..at + 4].copy_from_slice(&d);
+    dims(&mut w, word::IFM_DIMS, [1, h, wd, c]);
     let (ofm, filter) = match op {
         1 => ([1, oh, ow, cout], [cout, kh, kw, c]),
         2 => ([1, oh, ow, c], [1, kh, kw, c]),
         3 => {
-            w[8..12].copy_from_slice(&[1, 1, 1, c]);
+            dims(&mut w, word::IFM_DIMS, [1, 1, 1, c]);
             ([1, 1, 1, cout], [cout, 1, 1, c])
         }
         4 | 5 => ([1, oh, ow, c], [1, kh, kw, 1]),
         _ => ([1, h, wd, c], [1, 1, 1, 1]),
     };
-    w[12..16].copy_from_slice(&[1, h, wd, c]);
-    w[16..20].copy_from_slice(&ofm);
-    w[20..24].copy_from_slice(&filter);
-    w[24..26].copy_from_slice(&[sh, sw]);
-    w[28..31].copy_from_slice(&[1, 1, 1]);
-    w[31] = (-128i32) as u32;
-    w[32] = 127;
-    w[37..44].copy_from_slice(&[1 << 30, 0, 1 << 30, 0, 20, 1 << 30, (-20i32) as u32]);
-    w[44] = u.int_in_range(0..=15u32)?;
-    w[46] = u.int_in_range(1..=4096u32)?;
+    dims(&mut w, word::IFM2_DIMS, [1, h, wd, c]);
+    dims(&mut w, word::OFM_DIMS, ofm);
+    dims(&mut w, word::FILTER_DIMS, filter);
+    w[word::STRIDE..word::STRIDE + 2].copy_from_slice(&[sh, sw]);
+    w[word::DILATION..=word::DEPTH_MULTIPLIER].copy_from_slice(&[1, 1, 1]);
+    w[word::ACT] = (-128i32) as u32;
+    w[word::ACT + 1] = 127;
+    // Scales (multiplier, shift) of the inputs, the left shift, the output's scale.
+    w[word::IFM_SCALE..word::OFM_SCALE + 2].copy_from_slice(&[
+        1 << 30,
+        0,
+        1 << 30,
+        0,
+        20,
+        1 << 30,
+        (-20i32) as u32,
+    ]);
+    w[word::FLAGS] = u.int_in_range(0..=15u32)?;
+    w[word::LENGTH] = u.int_in_range(1..=4096u32)?;
     for _ in 0..u.int_in_range(0..=3u8)? {
         let k = u.int_in_range(1..=47usize)?;
         w[k] = value(u, m)?;
@@ -142,7 +155,11 @@ fn program(u: &mut Unstructured<'_>, m: &Map) -> Result<Vec<u16>> {
             10 if !m.npus.is_empty() => {
                 let base = *u.choose(&m.npus)?;
                 let first = u.int_in_range(0..=DESCRIPTORS as u32 - 1)?;
-                store(&mut code, base + 0x08, m.ram.start + 192 * first);
+                store(
+                    &mut code,
+                    base + 0x08,
+                    m.ram.start + NPU_DESCRIPTOR_BYTES * first,
+                );
                 store(
                     &mut code,
                     base + 0x0C,
@@ -214,7 +231,7 @@ fn run(data: &[u8]) -> Result<()> {
         .iter()
         .map(|p| (p.base as u32, p.size as u32))
         .collect();
-    blocks.extend([(0xE000_E100, 0x400), (0xE000_E010, 0x10)]);
+    blocks.extend([(0xE000_E100, 0x400), (SYSTICK_BASE, 0x10)]);
     let peripherals = &board.file.peripherals;
     let m = Map {
         ram: ram.start as u32..ram.end as u32,
@@ -245,7 +262,7 @@ fn run(data: &[u8]) -> Result<()> {
         }
         words.push(u.int_in_range(1..=9u32)?); // the operation (9: none)
         for w in 1..48 {
-            let shape = (8..32).contains(&w) && u.int_in_range(0..=7u8)? != 0;
+            let shape = (word::IFM_DIMS..word::ACT).contains(&w) && u.int_in_range(0..=7u8)? != 0;
             words.push(if shape {
                 u.int_in_range(0..=8u32)?
             } else {

@@ -16,7 +16,7 @@ mod systick;
 mod timer;
 mod uart;
 
-pub use npu::{Npu, Ports as NpuPorts};
+pub use npu::{DESCRIPTOR_BYTES as NPU_DESCRIPTOR_BYTES, Npu, Ports as NpuPorts, word as npu_word};
 pub use sample_stream::{SampleStream, Samples};
 pub use stm32_dma::Stm32Dma;
 pub use stm32_dmamux::Stm32Dmamux;
