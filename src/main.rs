@@ -16,6 +16,7 @@ mod cmd_tui;
 mod model;
 mod out;
 mod pipeline;
+mod progress;
 mod schema;
 mod stream;
 mod tui;

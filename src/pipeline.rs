@@ -9,6 +9,7 @@
 
 use crate::cli::{DEFAULT_MAX_INSTRUCTIONS, Foreign, WhatIf};
 use crate::model::{self, Options};
+use crate::progress::{self, Spinner};
 use anyhow::{Context, Result, anyhow, bail};
 use mcusim_boards::Board;
 use mcusim_profiler::{Profile, group};
@@ -166,12 +167,29 @@ pub type LiveHook<'a> = &'a mut dyn FnMut(&LiveStatus) -> bool;
 
 /// Builds (for a model) and runs, without probes: the fastest run, and no profile.
 pub fn run(r: &Request<'_>) -> Result<Ran> {
-    built(r, |elf, prepared| execute(r, elf, prepared, None)).map(|(ran, _)| ran)
+    // The spinner only while building: the firmware's own output goes to the terminal after.
+    let spinner = r.progress.then(Spinner::new).flatten();
+    built(r, spinner.as_ref(), |elf, prepared| {
+        execute(r, elf, prepared, None)
+    })
+    .map(|(ran, _)| ran)
 }
 
 /// Builds (for a model), runs and profiles, reporting the run's progress to `live`.
 pub fn profile(r: &Request<'_>, live: Option<LiveHook<'_>>) -> Result<(Ran, Profile)> {
-    let (ran, profile) = built(r, |elf, prepared| {
+    let spinner = (r.progress && live.is_none()).then(Spinner::new).flatten();
+    let mut show = |s: &LiveStatus| {
+        if let Some(spinner) = &spinner {
+            spinner.step(running(r.board, s));
+        }
+        true
+    };
+    let live: Option<LiveHook<'_>> = match live {
+        Some(live) => Some(live),
+        None if spinner.is_some() => Some(&mut show),
+        None => None,
+    };
+    let (ran, profile) = built(r, spinner.as_ref(), |elf, prepared| {
         execute(r, elf, prepared, Some(Watch { live }))
     })?;
     let profile =
@@ -183,16 +201,23 @@ pub fn profile(r: &Request<'_>, live: Option<LiveHook<'_>>) -> Result<(Ran, Prof
 /// temporary build folder goes afterwards, whatever happened.
 fn built<T>(
     r: &Request<'_>,
+    spinner: Option<&Spinner>,
     then: impl FnOnce(&Path, Option<&model::Prepared>) -> Result<T>,
 ) -> Result<T> {
+    if let Some(s) = spinner {
+        s.step(format!("running on {}", r.board.name));
+    }
     if !model::is_tflite(r.model) {
         return then(r.model, None);
     }
     let say = |s: String| {
         if r.progress {
-            eprintln!("mcusim: {s}");
+            progress::say(spinner, &format!("mcusim: {s}"));
         }
     };
+    if let Some(s) = spinner {
+        s.step(format!("building the firmware for {}", r.board.name));
+    }
     let p = model::prepare(r.model, r.board, r.options.cpu_only)?;
     say(format!(
         "{}: {} layers, {} MACs, arena {} bytes (liveness lower bound {}); building for {} ...",
@@ -213,12 +238,31 @@ fn built<T>(
             "built in {:.1} s; running ...",
             started.elapsed().as_secs_f64()
         ));
+        if let Some(s) = spinner {
+            s.step(format!("running on {}", r.board.name));
+        }
         then(&elf, Some(&p))
     });
     if let Some(dir) = elf.parent() {
         let _ = std::fs::remove_dir_all(dir);
     }
     result
+}
+
+/// The spinner's line while the firmware runs: `running on nucleo-l4r5zi: layer 3 of 13 conv_3/out
+/// (CONV_2D), 12.0 M instructions, 3.2 ms simulated`.
+fn running(board: &Board, s: &LiveStatus) -> String {
+    let layer = match (&s.layer, s.layers_total) {
+        (Some(l), Some(n)) => format!("layer {l} of {n}, "),
+        (Some(l), None) => format!("in {l}, "),
+        _ => String::new(),
+    };
+    format!(
+        "running on {}: {layer}{:.1} M instructions, {:.1} ms simulated",
+        board.name,
+        s.instructions as f64 / 1e6,
+        s.cycles as f64 * 1e3 / s.clock_hz.max(1) as f64
+    )
 }
 
 /// The byte the free RAM is filled with before the run, to find the stack's deepest point.

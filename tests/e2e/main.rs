@@ -7,6 +7,7 @@ mod support;
 mod attribution;
 mod bad_input;
 mod boards_cmd;
+mod cache;
 mod calls;
 mod check;
 mod cpp;

@@ -9,6 +9,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub mod library;
+pub use library::{CACHE_ENV, cache_dir};
+
 /// The runtime's sources: (file name, contents). Apache-2.0, like everything that ends up in
 /// users' firmware.
 pub const RUNTIME: [(&str, &str); 6] = [
@@ -425,7 +428,8 @@ pub struct Build<'a> {
     pub defines: Vec<String>,
     /// Further compiler arguments (include directories, warnings), passed as they are.
     pub extra_args: Vec<String>,
-    /// Compile and link the mnn kernel library ([`KERNELS`]) too, its headers on the path.
+    /// Link the mnn kernel library ([`KERNELS`]) too, its headers on the path; compiled once
+    /// per compiler, core and options and kept in the user's cache ([`library`]).
     pub kernels: bool,
 }
 
@@ -460,25 +464,28 @@ impl<'a> Build<'a> {
         for (name, text) in RUNTIME {
             write(&gen_dir, name, text)?;
         }
-        let mut kernel_args: Vec<PathBuf> = Vec::new();
-        if self.kernels {
-            let mnn = gen_dir.join("mnn");
+        let kernels = if self.kernels {
+            // The headers for the firmware's own sources; the code comes compiled, from the
+            // cache (see [`library`]).
+            let include = gen_dir.join("mnn").join("include");
             for (path, text) in KERNELS {
-                let file = mnn.join(path);
-                let dir = file.parent().unwrap_or(&mnn);
-                let name = file
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                write(dir, &name, text)?;
-                if path.ends_with(".c") {
-                    kernel_args.push(file);
+                if let Some(name) = path.strip_prefix("include/") {
+                    write(&include, name, text)?;
                 }
             }
-            kernel_args.insert(0, mnn.join("include"));
-            kernel_args.insert(0, PathBuf::from("-I"));
-        }
-        let out = self.command(&gen_dir.join("link.ld"), &kernel_args, &self.output)?;
+            let spec = library::Spec {
+                core: self.board.core,
+                opt: &opt_flags(&self.opt).map_err(Error::BadOptions)?,
+                defines: &self.defines,
+                output: &self.output,
+            };
+            let (archive, _) = library::archive(&spec, &gen_dir)?;
+            Some(Kernels { include, archive })
+        } else {
+            None
+        };
+        let kernel_args = kernels.as_ref();
+        let out = self.command(&gen_dir.join("link.ld"), kernel_args, &self.output)?;
         if out.status.success() {
             return Ok(());
         }
@@ -488,7 +495,7 @@ impl<'a> Build<'a> {
         if ["overflowed by", "RAM overflow", "will not fit in region"]
             .iter()
             .any(|m| stderr.contains(m))
-            && let Some(shortfalls) = self.measure(&gen_dir, &kernel_args)
+            && let Some(shortfalls) = self.measure(&gen_dir, kernel_args)
         {
             return Err(Error::DoesNotFit {
                 output: self.output.display().to_string(),
@@ -506,25 +513,15 @@ impl<'a> Build<'a> {
     fn command(
         &self,
         script: &Path,
-        kernel_args: &[PathBuf],
+        kernels: Option<&Kernels>,
         output: &Path,
     ) -> Result<std::process::Output, Error> {
         let gen_dir = self.output.with_extension("gen");
         let mut cmd = Command::new(GCC);
         cmd.args(core_flags(self.board.core))
             .args(opt_flags(&self.opt).map_err(Error::BadOptions)?)
-            .args([
-                "-g",
-                "-std=c99",
-                "-Wall",
-                "-Wextra",
-                "-ffunction-sections",
-                "-fdata-sections",
-                "-ffreestanding",
-                "-nostartfiles",
-                "--specs=nano.specs",
-                "-Wl,--gc-sections",
-            ])
+            .args(library::COMPILE_FLAGS)
+            .args(["-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections"])
             .args(self.defines.iter().map(|d| format!("-D{d}")))
             // The debug information records the directory gcc ran in: mapped to `.`, so the
             // same sources give the same bytes from wherever mcusim is started.
@@ -540,8 +537,9 @@ impl<'a> Build<'a> {
             .arg(script)
             .arg(gen_dir.join("startup.c"))
             .arg(gen_dir.join("runtime.c"))
-            .args(kernel_args)
+            .args(kernels.iter().flat_map(|k| [Path::new("-I"), &k.include]))
             .args(&self.sources)
+            .args(kernels.map(|k| &k.archive))
             .arg("-o")
             .arg(output);
         cmd.output().map_err(|source| Error::Io {
@@ -553,13 +551,13 @@ impl<'a> Build<'a> {
     /// Links the firmware against code and RAM regions of 256 MiB and reads from its symbols
     /// how much of each it takes: the shortfalls against the board's, or `None` if that link
     /// fails too or everything fits.
-    fn measure(&self, gen_dir: &Path, kernel_args: &[PathBuf]) -> Option<Vec<Shortfall>> {
+    fn measure(&self, gen_dir: &Path, kernels: Option<&Kernels>) -> Option<Vec<Shortfall>> {
         const UNBOUNDED: u64 = 256 << 20;
         let script = gen_dir.join("link-measure.ld");
         let elf = gen_dir.join("measure.elf");
         let text = self::script(self.board, self.stack_bytes, UNBOUNDED, UNBOUNDED);
         std::fs::write(&script, text).ok()?;
-        let out = self.command(&script, kernel_args, &elf).ok()?;
+        let out = self.command(&script, kernels, &elf).ok()?;
         let bytes = std::fs::read(&elf).ok();
         let _ = std::fs::remove_file(&elf);
         let _ = std::fs::remove_file(&script);
@@ -602,6 +600,12 @@ impl<'a> Build<'a> {
             .collect();
         (!shortfalls.is_empty()).then_some(shortfalls)
     }
+}
+
+/// The kernel library of a build: its headers' folder and its compiled archive.
+struct Kernels {
+    include: PathBuf,
+    archive: PathBuf,
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> Result<(), Error> {

@@ -68,6 +68,7 @@ fn main() -> ExitCode {
             deps().and_then(|()| bench(against))
         }
         Some("calibrate") => deps().and_then(|()| calibrate()),
+        Some("bench-commands") => deps().and_then(|()| bench_commands()),
         Some("vela") => deps().and_then(|()| vela::run()),
         Some("bench-kernels") => deps().and_then(|()| bench_kernels(args.get(1).map_or("nucleo-l4r5zi", String::as_str))),
         Some("build-c") if args.len() >= 4 => build_c(&args[1], &args[2], &args[3..]),
@@ -76,7 +77,7 @@ fn main() -> ExitCode {
             build_firmware(&args[1], &args[2]).map(|p| println!("{}", p.display()))
         }
         _ => Err(
-            "usage: cargo xtask demo | test | bench | bench-kernels [BOARD] | vela | calibrate | deps | snapshot DIR | firmware BOARD NAME | build-c BOARD OUT.elf ARGS... | tone OUT.wav SECONDS"
+            "usage: cargo xtask demo | test | bench | bench-commands | bench-kernels [BOARD] | vela | calibrate | deps | snapshot DIR | firmware BOARD NAME | build-c BOARD OUT.elf ARGS... | tone OUT.wav SECONDS"
                 .into(),
         ),
     };
@@ -714,6 +715,56 @@ fn bench(against: Option<&str>) -> Result {
         kws_profile / dot_timed,
         instructions / functional / 1e6 / dot_functional
     );
+    Ok(())
+}
+
+/// Wall time of whole commands as a user runs them, cold (an empty kernel library cache) and
+/// warm (best of three after): `profile` of the bundled KWS model and `check` of the bundled
+/// `examples/mcusim.toml` (four entries on two cores).
+fn bench_commands() -> Result {
+    cargo(&["build", "--release", "--quiet", "--bin", "mcusim"])?;
+    let mcusim = root().join("target/release/mcusim");
+    let cache = root().join("target/bench-commands-cache");
+    let kws = root().join("examples/models/kws_ds_cnn.tflite");
+    let config = root().join("examples/mcusim.toml");
+    let (kws, config) = (kws.to_string_lossy(), config.to_string_lossy());
+    let commands: [(&str, Vec<&str>); 2] = [
+        ("profile KWS (nucleo-l4r5zi)", vec!["profile", "-q", &kws]),
+        (
+            "check examples/mcusim.toml (4 entries)",
+            vec!["check", "--config", &config],
+        ),
+    ];
+    println!(
+        "{:<42} {:>10} {:>10}   (wall seconds; warm: best of 3)",
+        "command", "cold", "warm"
+    );
+    for (name, args) in commands {
+        let _ = std::fs::remove_dir_all(&cache);
+        let run = |()| -> Result<f64> {
+            let started = std::time::Instant::now();
+            let out = Command::new(&mcusim)
+                .env(mcusim_toolchain::CACHE_ENV, &cache)
+                .args(&args)
+                .output()
+                .map_err(|e| format!("cannot run mcusim: {e}"))?;
+            if !out.status.success() {
+                return Err(format!(
+                    "mcusim {}: {}",
+                    args.join(" "),
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+            }
+            Ok(started.elapsed().as_secs_f64())
+        };
+        let cold = run(())?;
+        let mut warm = f64::INFINITY;
+        for _ in 0..3 {
+            warm = warm.min(run(())?);
+        }
+        println!("{name:<42} {cold:>10.2} {warm:>10.2}");
+    }
+    let _ = std::fs::remove_dir_all(&cache);
     Ok(())
 }
 
