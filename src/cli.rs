@@ -264,13 +264,18 @@ pub enum Format {
 /// Regression limits (`diff`, and `check --baseline`).
 #[derive(Debug, Args)]
 pub struct LimitArgs {
-    /// The most any metric may grow: a percent of the baseline (`2%`) or an amount (`+0`).
+    /// The most any total may grow: a percent of the baseline (`2%`) or an amount (`+0`).
+    /// Layers are held to --max-layer only.
     #[arg(long, value_name = "LIMIT")]
     pub max_regression: Option<String>,
-    /// The most one metric may grow, overriding --max-regression: `cycles=+1%`,
+    /// The most one metric of the totals may grow, overriding --max-regression: `cycles=+1%`,
     /// `peak_sram=+0`. Metrics: cycles, instructions, peak_sram, stack, flash, energy.
     #[arg(long = "max", value_name = "METRIC=LIMIT")]
     pub max: Vec<String>,
+    /// The most any one layer's metric may grow: `cycles=+10%`, `stack=+0`. Metrics: cycles,
+    /// instructions, stack, energy. None by default: a layer's change is reported, not failed.
+    #[arg(long = "max-layer", value_name = "METRIC=LIMIT")]
+    pub max_layer: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -152,7 +152,7 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
     let cli_limits = thresholds(&args.limits)?;
     // Limits on the command line win over the file's.
     let mut limits = config_limits;
-    limits.0.extend(cli_limits.0);
+    limits.extend(cli_limits);
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
@@ -297,20 +297,7 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
 }
 
 fn limit_text(v: &Verdict) -> String {
-    let actual = v.actual.map_or_else(
-        || "not measured".to_owned(),
-        |a| {
-            format!("{a:.3}")
-                .trim_end_matches('0')
-                .trim_end_matches('.')
-                .to_owned()
-        },
-    );
-    let limit = format!("{:.3}", v.limit)
-        .trim_end_matches('0')
-        .trim_end_matches('.')
-        .to_owned();
-    format!("{} {} {actual} (limit {limit})", v.scope, v.limit_name)
+    v.headroom()
 }
 
 fn status(r: &EntryReport) -> &'static str {
@@ -326,10 +313,10 @@ fn text(report: &Report) -> String {
             status(r),
             r.name,
             r.board,
-            r.cycles,
+            mcusim_traces::group(r.cycles),
             r.latency_ms,
-            r.peak_sram_bytes,
-            r.flash_bytes,
+            mcusim_traces::group(u64::from(r.peak_sram_bytes)),
+            mcusim_traces::group(u64::from(r.flash_bytes)),
             mcusim_profiler::uj(r.energy_uj, 3)
         );
         if let Some(stop) = &r.stop_problem {
@@ -358,63 +345,113 @@ fn text(report: &Report) -> String {
     t
 }
 
+/// The report as a pull-request comment: the verdict as the heading, one table row per
+/// entry, what failed in a list, and the budgets and each entry's changes collapsed.
 fn markdown(report: &Report) -> String {
-    let mut t = format!(
-        "## mcusim check {}\n\n| | model | board | cycles | Δ cycles | latency (ms) | peak SRAM (B) | flash (B) | energy (uJ) |\n|---|---|---|---:|---:|---:|---:|---:|---:|\n",
-        if report.failed {
-            ":x: failed"
-        } else {
-            ":white_check_mark: passed"
+    let failed: Vec<&EntryReport> = report.entries.iter().filter(|r| r.failed).collect();
+    let n = report.entries.len();
+    let mut t = if failed.is_empty() {
+        format!(
+            "### mcusim check: ✅ passed: {n} entr{} within budget{}\n\n",
+            if n == 1 { "y" } else { "ies" },
+            if report.entries.iter().any(|r| r.diff.is_some()) {
+                ", no regression"
+            } else {
+                ""
+            }
+        )
+    } else {
+        format!(
+            "### mcusim check: ❌ failed: {} of {n}\n\n",
+            failed
+                .iter()
+                .map(|r| format!("`{}@{}`", r.name, r.board))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    for r in &failed {
+        let entry = format!("{}@{}", r.name, r.board);
+        if let Some(stop) = &r.stop_problem {
+            let _ = writeln!(t, "- ❌ {entry}: firmware: {stop}");
         }
-    );
+        if r.cut_off {
+            let _ = writeln!(
+                t,
+                "- ❌ {entry}: stopped at twice its time budget (its figures are lower bounds)"
+            );
+        }
+        for v in r.budgets.iter().filter(|v| !v.ok) {
+            let _ = writeln!(t, "- ❌ {entry}: over budget: {}", v.headroom());
+        }
+        for line in r.diff.iter().flat_map(Diff::failures) {
+            let _ = writeln!(t, "- ❌ {entry}: regression: {line}");
+        }
+    }
+    if !failed.is_empty() {
+        t.push('\n');
+    }
+    t.push_str("| | entry | cycles | Δ | ms | peak SRAM | flash | uJ |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
     for r in &report.entries {
         let delta = r.diff.as_ref().and_then(|d| {
             d.totals
                 .iter()
                 .find(|x| x.metric == diff::Metric::Cycles)
                 .map(|x| match x.percent {
-                    Some(p) => format!("{:+} ({p:+.2}%)", x.delta as i64),
-                    None => format!("{:+}", x.delta as i64),
+                    Some(p) if x.delta != 0.0 => format!("{p:+.2}%"),
+                    _ => "0".into(),
                 })
         });
         let _ = writeln!(
             t,
-            "| {} | {} | {} | {} | {} | {:.3} | {} | {} | {} |",
-            if r.failed {
-                ":x:"
-            } else {
-                ":white_check_mark:"
-            },
+            "| {} | {}@{} | {} | {} | {} | {} | {} | {} |",
+            if r.failed { "❌" } else { "✅" },
             r.name,
             r.board,
-            r.cycles,
+            mcusim_traces::group(r.cycles),
             delta.unwrap_or_else(|| "-".into()),
-            r.latency_ms,
-            r.peak_sram_bytes,
-            r.flash_bytes,
-            mcusim_profiler::uj(r.energy_uj, 3)
+            budget::figure(r.latency_ms),
+            mcusim_traces::group(u64::from(r.peak_sram_bytes)),
+            mcusim_traces::group(u64::from(r.flash_bytes)),
+            r.energy_uj.map_or_else(|| "-".into(), budget::figure)
+        );
+    }
+    let budgets: Vec<String> = report
+        .entries
+        .iter()
+        .filter(|r| !r.budgets.is_empty())
+        .map(|r| {
+            let each: Vec<String> = r.budgets.iter().map(Verdict::headroom).collect();
+            format!("- {}@{}: {}", r.name, r.board, each.join("; "))
+        })
+        .collect();
+    if !budgets.is_empty() {
+        let _ = write!(
+            t,
+            "\n<details><summary>Budgets</summary>\n\n{}\n</details>\n",
+            budgets.join("\n")
         );
     }
     for r in &report.entries {
-        let over: Vec<&Verdict> = r.budgets.iter().filter(|v| !v.ok).collect();
-        let moved = r
-            .diff
-            .as_ref()
-            .filter(|d| d.failed || !d.drift.is_empty() || d.totals.iter().any(|x| x.delta != 0.0));
-        if r.stop_problem.is_none() && over.is_empty() && moved.is_none() {
+        if r.no_baseline {
+            let _ = writeln!(t, "\n{}@{}: no baseline saved", r.name, r.board);
+        }
+        let Some(d) = r.diff.as_ref().filter(|d| {
+            d.failed
+                || !d.drift.is_empty()
+                || d.layers.iter().any(|l| l.change != diff::Change::Same)
+                || d.totals.iter().any(|x| x.delta != 0.0)
+        }) else {
             continue;
-        }
-        let _ = writeln!(t, "\n#### {}@{}\n", r.name, r.board);
-        if let Some(stop) = &r.stop_problem {
-            let _ = writeln!(t, "- firmware: {stop}");
-        }
-        for v in over {
-            let _ = writeln!(t, "- over budget: {}", limit_text(v));
-        }
-        if let Some(d) = moved {
-            t.push('\n');
-            t.push_str(&d.markdown());
-        }
+        };
+        let _ = write!(
+            t,
+            "\n<details><summary>{}@{}: {}</summary>\n\n{}\n</details>\n",
+            r.name,
+            r.board,
+            d.summary(),
+            d.markdown_tables()
+        );
     }
     t
 }

@@ -38,6 +38,9 @@ pub fn thresholds(args: &LimitArgs) -> Result<Thresholds> {
     for spec in &args.max {
         t.set(spec).map_err(|e| anyhow!("--max {e}"))?;
     }
+    for spec in &args.max_layer {
+        t.set_layer(spec).map_err(|e| anyhow!("--max-layer {e}"))?;
+    }
     Ok(t)
 }
 

@@ -9,7 +9,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(p) = serde_json::from_slice::<Profile>(data) else {
         return;
     };
-    let _ = diff::diff(&p, &p, &diff::Thresholds(Default::default()));
+    let _ = diff::diff(&p, &p, &diff::Thresholds::default());
     let _ = export::json(&p);
     let _ = export::csv(&p);
     let _ = export::perfetto(&p);

@@ -129,3 +129,101 @@ pub fn check(p: &Profile, budget: &Budget, layers: &[LayerBudget]) -> Vec<Verdic
     }
     out
 }
+
+/// A figure as a reader wants it in a report: thousands grouped from 1,000 up, three
+/// significant digits below (`7,940,804`, `66.1`, `5.27`, `0.0531`), no trailing zeros.
+pub fn figure(v: f64) -> String {
+    if !v.is_finite() {
+        return v.to_string();
+    }
+    let a = v.abs();
+    if a >= 999.5 {
+        let g = crate::group(a.round() as u64);
+        return if v < 0.0 { format!("-{g}") } else { g };
+    }
+    let decimals = if a >= 99.95 {
+        0
+    } else if a >= 9.995 {
+        1
+    } else if a >= 0.9995 {
+        2
+    } else if a == 0.0 {
+        0
+    } else {
+        (2 - a.log10().floor() as i32).clamp(0, 9) as usize
+    };
+    let s = format!("{v:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
+    }
+}
+
+impl Verdict {
+    /// What the limit is of, in words, and its unit: (`latency`, ` ms`).
+    fn what(&self) -> (&str, &str) {
+        match self.limit_name.as_str() {
+            "max_cycles" => ("cycles", ""),
+            "max_latency_ms" => ("latency", " ms"),
+            "max_peak_sram" => ("peak SRAM", " B"),
+            "max_flash" => ("flash", " B"),
+            "max_stack" => ("stack", " B"),
+            "max_energy_uj" => ("energy", " uJ"),
+            other => (other, ""),
+        }
+    }
+
+    /// The figure against its limit: `latency 65.7 of 70 ms`, `conv_1/out cycles 980,850 of
+    /// 1,000,000`, `stack not measured (limit 2,048 B)`.
+    pub fn headroom(&self) -> String {
+        let (what, unit) = self.what();
+        let scope = if self.scope == "total" {
+            String::new()
+        } else {
+            format!("{} ", self.scope)
+        };
+        match self.actual {
+            Some(a) => format!(
+                "{scope}{what} {} of {}{unit}",
+                figure(a),
+                figure(self.limit)
+            ),
+            None => format!(
+                "{scope}{what} not measured (limit {}{unit})",
+                figure(self.limit)
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_read_as_a_person_writes_them() {
+        for (v, s) in [
+            (7_940_804.0, "7,940,804"),
+            (1000.0, "1,000"),
+            (999.4, "999"),
+            (66.112, "66.1"),
+            (70.0, "70"),
+            (5.267, "5.27"),
+            (0.05312, "0.0531"),
+            (0.0, "0"),
+            (2772.929, "2,773"),
+            (-1234.0, "-1,234"),
+        ] {
+            assert_eq!(figure(v), s, "{v}");
+        }
+        let v = Verdict {
+            scope: "total".into(),
+            limit_name: "max_latency_ms".into(),
+            limit: 70.0,
+            actual: Some(65.71),
+            ok: true,
+        };
+        assert_eq!(v.headroom(), "latency 65.7 of 70 ms");
+    }
+}

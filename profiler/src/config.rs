@@ -5,9 +5,11 @@
 //!
 //! ```toml
 //! board = "nucleo-l4r5zi"      # default boards of every model (or `boards = [...]`)
-//! max_regression = "2%"        # with --baseline: the most any metric may grow
-//! [max]                        # ... or per metric
+//! max_regression = "2%"        # with --baseline: the most any total may grow
+//! [max]                        # ... or per metric of the totals
 //! cycles = "+1%"
+//! [max_layer]                  # the most any one layer may grow (none by default)
+//! cycles = "+10%"
 //!
 //! [[model]]
 //! path = "models/kws.tflite"   # a .tflite model or a firmware ELF, relative to this file
@@ -36,6 +38,8 @@ struct File {
     max_regression: Option<String>,
     #[serde(default)]
     max: BTreeMap<String, String>,
+    #[serde(default)]
+    max_layer: BTreeMap<String, String>,
     #[serde(default)]
     model: Vec<ModelEntry>,
 }
@@ -68,7 +72,7 @@ struct ModelEntry {
 pub struct Config {
     /// One per model and board, in the file's order.
     pub entries: Vec<Entry>,
-    /// `max_regression` and `[max]`.
+    /// `max_regression`, `[max]` and `[max_layer]`.
     pub thresholds: Thresholds,
 }
 
@@ -123,6 +127,11 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
         thresholds
             .set(&format!("{metric}={limit}"))
             .map_err(|e| fail(format!("[max] {e}")))?;
+    }
+    for (metric, limit) in &file.max_layer {
+        thresholds
+            .set_layer(&format!("{metric}={limit}"))
+            .map_err(|e| fail(format!("[max_layer] {e}")))?;
     }
     let default_boards = file
         .boards

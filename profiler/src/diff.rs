@@ -128,32 +128,75 @@ impl std::fmt::Display for Limit {
     }
 }
 
-/// Limits per metric; a metric without one is reported, never failed.
+/// Limits per metric, for the whole run and for each layer, set apart: a `+1%` limit on the
+/// model's cycles says nothing about a 400-cycle change of a softmax. A metric without a limit
+/// is reported, never failed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct Thresholds(pub BTreeMap<Metric, Limit>);
+pub struct Thresholds {
+    /// Limits of the run's totals (`--max`, `[max]`).
+    pub totals: BTreeMap<Metric, Limit>,
+    /// Limits of every layer's figures (`--max-layer`, `[max_layer]`): none unless asked for.
+    pub layers: BTreeMap<Metric, Limit>,
+}
 
 impl Thresholds {
-    /// The same limit for every metric (`--max-regression 2%`).
+    /// The same limit for every metric of the totals (`--max-regression 2%`).
     pub fn all(limit: Limit) -> Thresholds {
-        Thresholds(Metric::ALL.into_iter().map(|m| (m, limit)).collect())
+        Thresholds {
+            totals: Metric::ALL.into_iter().map(|m| (m, limit)).collect(),
+            layers: BTreeMap::new(),
+        }
     }
 
-    /// `cycles=+1%` (`--max`), overriding any earlier limit of that metric.
+    /// `cycles=+1%` (`--max`), overriding any earlier limit of that metric of the totals.
     pub fn set(&mut self, spec: &str) -> Result<(), String> {
-        let (name, limit) = spec
-            .split_once('=')
-            .ok_or_else(|| format!("`{spec}`: expected METRIC=LIMIT, e.g. cycles=+1%"))?;
-        let metric = Metric::parse(name.trim()).ok_or_else(|| {
-            format!(
-                "`{name}`: unknown metric (one of {})",
-                Metric::ALL.map(Metric::name).join(", ")
-            )
-        })?;
-        let limit = Limit::parse(limit)
-            .ok_or_else(|| format!("`{limit}`: expected a limit like 2%, +1% or +0"))?;
-        self.0.insert(metric, limit);
+        let (metric, limit) = parse_spec(spec)?;
+        self.totals.insert(metric, limit);
         Ok(())
     }
+
+    /// `cycles=+5%` (`--max-layer`): the most any one layer's metric may grow.
+    pub fn set_layer(&mut self, spec: &str) -> Result<(), String> {
+        let (metric, limit) = parse_spec(spec)?;
+        if !LAYER_METRICS.contains(&metric) {
+            return Err(format!(
+                "`{}`: not a metric of a layer (one of {})",
+                metric.name(),
+                LAYER_METRICS.map(Metric::name).join(", ")
+            ));
+        }
+        self.layers.insert(metric, limit);
+        Ok(())
+    }
+
+    /// `other`'s limits over these (the command line's over the file's).
+    pub fn extend(&mut self, other: Thresholds) {
+        self.totals.extend(other.totals);
+        self.layers.extend(other.layers);
+    }
+}
+
+/// The metrics a layer has.
+pub const LAYER_METRICS: [Metric; 4] = [
+    Metric::Cycles,
+    Metric::Instructions,
+    Metric::Stack,
+    Metric::Energy,
+];
+
+fn parse_spec(spec: &str) -> Result<(Metric, Limit), String> {
+    let (name, limit) = spec
+        .split_once('=')
+        .ok_or_else(|| format!("`{spec}`: expected METRIC=LIMIT, e.g. cycles=+1%"))?;
+    let metric = Metric::parse(name.trim()).ok_or_else(|| {
+        format!(
+            "`{name}`: unknown metric (one of {})",
+            Metric::ALL.map(Metric::name).join(", ")
+        )
+    })?;
+    let limit = Limit::parse(limit)
+        .ok_or_else(|| format!("`{limit}`: expected a limit like 2%, +1% or +0"))?;
+    Ok((metric, limit))
 }
 
 /// One metric, before and after.
@@ -292,7 +335,11 @@ fn layer_deltas(base: Option<&Layer>, cur: Option<&Layer>, t: &Thresholds) -> Ve
             }
             // A layer that appears is held to its limit from nothing only by amount; a percent
             // of nothing is not a limit.
-            let limit = t.0.get(&m).copied().filter(|_| b.is_some() && c.is_some());
+            let limit = t
+                .layers
+                .get(&m)
+                .copied()
+                .filter(|_| b.is_some() && c.is_some());
             Some(Delta::new(m, b.unwrap_or(0.0), c.unwrap_or(0.0), limit))
         })
         .collect()
@@ -398,7 +445,7 @@ pub fn diff(baseline: &Profile, current: &Profile, t: &Thresholds) -> Diff {
                 m,
                 m.of_totals(baseline)?,
                 m.of_totals(current)?,
-                t.0.get(&m).copied(),
+                t.totals.get(&m).copied(),
             ))
         })
         .collect();
@@ -437,7 +484,11 @@ pub fn diff(baseline: &Profile, current: &Profile, t: &Thresholds) -> Diff {
 
 fn number(v: f64, metric: Metric) -> String {
     if metric == Metric::Energy {
-        format!("{v:.3}")
+        // Thousands grouped, three decimals: `3,931.694`.
+        let fixed = format!("{:.3}", v.abs());
+        let (int, frac) = fixed.split_once('.').unwrap_or((&fixed, "000"));
+        let int = crate::group(int.parse::<u64>().unwrap_or(0));
+        format!("{}{int}.{frac}", if v < 0.0 { "-" } else { "" })
     } else {
         group(v.round() as i64)
     }
@@ -569,20 +620,93 @@ impl Diff {
         t
     }
 
-    /// A markdown report for a pull-request comment: a verdict line and tables.
+    /// A markdown report for a pull-request comment: the verdict as its heading, the change
+    /// in one line, what went past its limit, and the tables collapsed under `<details>`.
     pub fn markdown(&self) -> String {
-        let mut t = String::new();
-        let _ = writeln!(
-            t,
-            "### mcusim: `{}` on `{}` {}\n",
+        let mut t = format!(
+            "### mcusim diff: {} `{}` on `{}`\n\n{}\n",
+            if self.failed {
+                "❌ regression:"
+            } else {
+                "✅ within limits:"
+            },
             self.current.firmware,
             self.current.board,
-            if self.failed {
-                "— :x: regression"
-            } else {
-                "— :white_check_mark: within limits"
-            }
+            self.summary()
         );
+        for line in self.failures() {
+            let _ = writeln!(t, "- ❌ {line}");
+        }
+        let _ = write!(
+            t,
+            "\n<details><summary>Totals and layers</summary>\n\n{}\n</details>\n",
+            self.markdown_tables()
+        );
+        t
+    }
+
+    /// The run's change in one line, for a verdict: `cycles +10,802 (+0.14%), instructions
+    /// +1,000 (+0.02%); 3 layers changed`, or `no change`.
+    pub fn summary(&self) -> String {
+        let totals: Vec<String> = self
+            .totals
+            .iter()
+            .filter(|d| d.changed())
+            .map(|d| {
+                format!(
+                    "{} {} ({})",
+                    d.metric.name(),
+                    signed(d.delta, d.metric),
+                    percent(d)
+                )
+            })
+            .collect();
+        let layers = self.moved().count();
+        let mut s = if totals.is_empty() {
+            "no change of the totals".to_owned()
+        } else {
+            totals.join(", ")
+        };
+        if layers > 0 {
+            let _ = write!(
+                s,
+                "; {layers} layer{} changed",
+                if layers == 1 { "" } else { "s" }
+            );
+        }
+        s
+    }
+
+    /// Each metric past its limit, in words: `cycles +5.10% past +1%`, `conv_1/out cycles
+    /// +25.00% past +20%`.
+    pub fn failures(&self) -> Vec<String> {
+        let line = |scope: &str, d: &Delta| {
+            format!(
+                "{scope}{} {} ({}) past {}",
+                d.metric.name(),
+                signed(d.delta, d.metric),
+                percent(d),
+                d.limit.map_or_else(String::new, |l| l.to_string())
+            )
+        };
+        let mut v: Vec<String> = self
+            .totals
+            .iter()
+            .filter(|d| d.failed)
+            .map(|d| line("", d))
+            .collect();
+        for l in &self.layers {
+            for d in l.deltas.iter().filter(|d| d.failed) {
+                v.push(line(&format!("{} ", layer_label(l).replace('|', "\\|")), d));
+            }
+        }
+        v
+    }
+
+    /// The drift, the totals' table and the table of the layers that moved, without a
+    /// heading: the body of [`Diff::markdown`] and of each entry of `check`'s report.
+    pub fn markdown_tables(&self) -> String {
+        let mut t = String::new();
         for d in &self.drift {
             let _ = writeln!(t, "- drift: {}", d.replace('|', "\\|"));
         }
@@ -601,24 +725,27 @@ impl Diff {
                 signed(d.delta, d.metric),
                 percent(d),
                 d.limit.map_or(String::new(), |l| l.to_string()),
-                if d.failed { ":x:" } else { "" }
+                if d.failed { "❌" } else { "" }
             );
         }
         let moved: Vec<&LayerDiff> = self.moved().collect();
         if !moved.is_empty() {
-            t.push_str("\n| layer | op | cycles | % | where | |\n");
-            t.push_str("|---|---|---:|---:|---|---|\n");
+            t.push_str("\n| layer | op | cycles | % | where | limit | |\n");
+            t.push_str("|---|---|---:|---:|---|---|---|\n");
             for l in moved {
                 let cycles = l.deltas.iter().find(|d| d.metric == Metric::Cycles);
                 let _ = writeln!(
                     t,
-                    "| {} | {} | {} | {} | {} | {} |",
+                    "| {} | {} | {} | {} | {} | {} | {} |",
                     layer_label(l).replace('|', "\\|"),
                     l.op,
                     cycles.map_or(String::new(), |d| signed(d.delta, d.metric)),
                     cycles.map_or(String::new(), percent),
                     explain(l),
-                    if l.failed() { ":x:" } else { "" }
+                    cycles
+                        .and_then(|d| d.limit)
+                        .map_or(String::new(), |l| l.to_string()),
+                    if l.failed() { "❌" } else { "" }
                 );
             }
         }

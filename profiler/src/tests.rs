@@ -149,13 +149,32 @@ fn diff_passes_the_same_and_fails_a_slower_layer() {
     assert!(d.failed, "{d:?}");
     // The layer that moved comes first.
     assert_eq!(d.layers[0].name, "layer_0/out");
-    // Layer 0 grew by 25%, the total by 10%.
+    // Layer 0 grew by 25%, the total by 10%: a limit of the totals holds no layer.
     let loose = diff::diff(
         &base,
         &slow,
-        &diff::Thresholds::all(diff::Limit::Percent(30.0)),
+        &diff::Thresholds::all(diff::Limit::Percent(15.0)),
     );
-    assert!(!loose.failed);
+    assert!(!loose.failed, "{loose:?}");
+    assert!(
+        loose
+            .layers
+            .iter()
+            .all(|l| l.deltas.iter().all(|d| d.limit.is_none()))
+    );
+    // A layer limit holds every layer, not the totals.
+    let mut t = diff::Thresholds::all(diff::Limit::Percent(15.0));
+    t.set_layer("cycles=+20%").unwrap();
+    let d = diff::diff(&base, &slow, &t);
+    assert!(d.failed && d.layers[0].failed() && !d.totals.iter().any(|x| x.failed));
+    t.set_layer("cycles=+30%").unwrap();
+    assert!(!diff::diff(&base, &slow, &t).failed);
+    // A metric a layer does not have is refused as a layer limit.
+    assert!(
+        t.set_layer("flash=+0")
+            .unwrap_err()
+            .contains("not a metric of a layer")
+    );
 }
 
 #[test]

@@ -103,6 +103,8 @@ fn diff_passes_an_unchanged_rebuild_and_names_the_layers_of_a_slowdown() {
         &slow,
         &"--max",
         &"cycles=+2%",
+        &"--max-layer",
+        &"cycles=+2%",
         &"--format",
         &"junit",
         &"-o",
@@ -278,12 +280,12 @@ fn check_runs_entries_in_parallel_checks_budgets_and_catches_regressions() {
     ]);
     assert_eq!(r.status, 1, "{}{}", r.stdout, r.stderr);
     assert!(
-        r.stdout.contains("| :x: | kws | nucleo-l4r5zi |"),
+        r.stdout.contains("| ❌ | kws@nucleo-l4r5zi |"),
         "{}",
         r.stdout
     );
     assert!(
-        r.stdout.contains("| :white_check_mark: | autoencoder |"),
+        r.stdout.contains("| ✅ | autoencoder@nucleo-l4r5zi |"),
         "{}",
         r.stdout
     );
@@ -388,4 +390,127 @@ fn a_broken_entry_leaves_the_baseline_set_as_it_was() {
         3,
         "a file was added"
     );
+}
+
+/// The GitHub Actions workflow in the README, as a user would copy it: its `check` step run as
+/// written (in a repository holding the bundled `mcusim.toml`, its baseline saved), and the
+/// file its comment step posts read back: a PR comment under 1 KB for an unchanged run, the
+/// verdict first, details collapsed; and after a slowdown, the verdict and what failed above
+/// the collapsed details.
+#[test]
+fn the_readme_workflow_posts_what_check_writes() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let after = readme
+        .split("A GitHub Actions job that fails a pull request")
+        .nth(1)
+        .expect("the README has the workflow");
+    let yaml = after
+        .split("```yaml\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .unwrap();
+    let docs = yaml_rust2::YamlLoader::load_from_str(yaml).expect("the workflow is YAML");
+    let steps = docs[0]["jobs"]["cycles"]["steps"].as_vec().unwrap();
+    let runs: Vec<&str> = steps.iter().filter_map(|s| s["run"].as_str()).collect();
+    let check = runs
+        .iter()
+        .find(|r| r.contains("mcusim check") && r.contains("--format markdown"))
+        .expect("a check step writing markdown");
+    let comment = runs
+        .iter()
+        .find(|r| r.starts_with("gh pr comment"))
+        .expect("a comment step");
+    let words: Vec<&str> = check.split_whitespace().collect();
+    let value = |words: &[&str], flag: &str| {
+        words
+            .iter()
+            .position(|w| *w == flag)
+            .map(|i| words[i + 1].to_owned())
+    };
+    let written = value(&words, "--output").expect("check writes a file");
+    let posted = value(
+        &comment.split_whitespace().collect::<Vec<_>>(),
+        "--body-file",
+    );
+    assert_eq!(
+        posted.as_deref(),
+        Some(written.as_str()),
+        "{check} / {comment}"
+    );
+    let baseline = value(&words, "--baseline").expect("check compares to a baseline");
+
+    // A repository with the bundled configuration (its model paths made absolute).
+    let dir = out_dir("workflow");
+    let models = root().join("examples/models");
+    let config = std::fs::read_to_string(root().join("examples/mcusim.toml"))
+        .unwrap()
+        .replace("\"models/", &format!("\"{}/", models.display()));
+    std::fs::write(dir.join("mcusim.toml"), &config).unwrap();
+    let in_repo = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mcusim"))
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (status, err) = in_repo(&["check", "-q", "--baseline", &baseline, "--update-baseline"]);
+    assert_eq!(status, Some(0), "{err}");
+    let step: Vec<&str> = words[1..].to_vec();
+    assert_eq!(words[0], "mcusim");
+    let (status, err) = in_repo(&step);
+    assert_eq!(status, Some(0), "{err}");
+    let md = std::fs::read_to_string(dir.join(&written)).unwrap();
+    assert!(md.len() < 1024, "{} bytes:\n{md}", md.len());
+    let first = md.lines().next().unwrap();
+    assert!(
+        first.starts_with("### mcusim check: ✅ passed: 4 entries"),
+        "{first}"
+    );
+    assert_eq!(
+        md.matches("<details>").count(),
+        md.matches("</details>").count()
+    );
+    assert!(
+        md.contains("latency 66.2 of 80 ms") || md.contains(" of 80 ms"),
+        "{md}"
+    );
+    assert!(md.contains("7,9"), "no thousands separators: {md}");
+    for heading in md.lines().filter(|l| l.starts_with('#')) {
+        assert!(
+            heading.starts_with("### "),
+            "another heading level: {heading}"
+        );
+    }
+
+    // A slower KWS (its reference kernels): the verdict and the regression come first, the
+    // tables of the layers that moved are collapsed.
+    std::fs::write(
+        dir.join("mcusim.toml"),
+        config.replace("name = \"kws\"", "name = \"kws\"\nreference_kernels = true"),
+    )
+    .unwrap();
+    let (status, err) = in_repo(&step);
+    assert_eq!(status, Some(1), "{err}");
+    let md = std::fs::read_to_string(dir.join(&written)).unwrap();
+    let (head, _) = md.split_once("<details>").unwrap();
+    assert!(
+        head.starts_with(
+            "### mcusim check: ❌ failed: `kws@nucleo-l4r5zi`, `kws@nucleo-u575zi` of 4"
+        ),
+        "{md}"
+    );
+    assert!(
+        head.contains("- ❌ kws@nucleo-l4r5zi: regression: cycles +"),
+        "{md}"
+    );
+    assert!(
+        md.contains("<details><summary>kws@nucleo-l4r5zi: cycles +"),
+        "{md}"
+    );
+    // The layers' changes are reported, and with no [max_layer], none of them fails.
+    assert!(!head.contains("regression: conv_1/out"), "{md}");
 }

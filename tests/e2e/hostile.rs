@@ -412,9 +412,7 @@ fn check_stops_a_runaway_entry_at_twice_its_budget() {
     assert_eq!(run.status, 1, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stdout.contains("stopped at twice its time budget")
-            && run
-                .stdout
-                .contains("over budget: total max_cycles 2000 (limit 1000)"),
+            && run.stdout.contains("over budget: cycles 2,000 of 1,000"),
         "{}{}",
         run.stdout,
         run.stderr
