@@ -58,10 +58,12 @@ pub enum SchemaKind {
     Diff,
     /// `check --format json` (`mcusim-check/1`).
     Check,
+    /// `profile --board a,b --json` (`mcusim-comparison/1`).
+    Comparison,
 }
 
 /// The profile's exports besides its JSON, shared by `profile` and `run`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct Exports {
     /// Write one CSV row per layer (Vela's column names where they mean the same).
     #[arg(long, value_name = "FILE")]

@@ -5,53 +5,25 @@ use crate::cli::ProfileArgs;
 use crate::model::{self, Options};
 use crate::pipeline::{self, Request, Verb};
 use crate::{Outcome, out};
-use anyhow::Result;
+use anyhow::{Result, bail};
+use mcusim_profiler::Profile;
+use mcusim_profiler::compare::{BoardRun, Comparison};
 use mcusim_profiler::{export, group};
 use mcusim_sim::Limits;
 use mcusim_traces::StopReason;
 use std::fmt::Write as _;
 
 pub fn run(args: &ProfileArgs) -> Result<Outcome> {
+    let names = board_list(&args.build.board)?;
+    if names.len() > 1 {
+        return compare(args, &names);
+    }
     let e = &args.exports;
     let outputs = [args.json.as_deref(), args.output.as_deref()];
     crate::out::check_writable(&[&outputs[..], &e.files()].concat(), &[e.plots.as_deref()])?;
     let board = args.build.what_if.board(&args.build.board)?;
     let stream = crate::stream::load(&args.stream)?;
-    let request = Request {
-        stream: stream.as_ref(),
-        verb: Verb::Profile,
-        model: &args.model,
-        board_name: &args.build.board,
-        board: &board,
-        what_if: args.build.what_if.clone(),
-        options: Options {
-            opt: args.build.opt.clone(),
-            weights_in_sram: args.build.weights_in_sram,
-            reference_kernels: args.build.reference_kernels,
-            layer_markers: !args.build.no_layer_markers,
-            cpu_only: args.build.cpu_only,
-            stream: match (args.build.stream_window, &args.stream.stream) {
-                (Some(n), _) => Some(model::Window::Samples(n)),
-                (None, Some(_)) => Some(model::Window::InputLength),
-                (None, None) => None,
-            },
-        },
-        inputs: &args.input,
-        limits: Limits {
-            max_instructions: args.max_instructions.0,
-            max_cycles: None,
-            timeout: args.guest.timeout(),
-        },
-        timing: true,
-        exact_flash: false,
-        foreign: args.foreign.clone(),
-        firmware_args: &[],
-        progress: !args.quiet && !args.tui,
-        read_output: args.output.is_some(),
-        forward_output: !args.tui,
-        stop_on_fault: args.guest.stop_on_fault,
-        semihosting_root: args.guest.semihosting_root.as_deref(),
-    };
+    let request = request(args, &args.build.board, &board, stream.as_ref());
     let (ran, profile) = if args.tui {
         crate::cmd_tui::profile_live(&request)?
     } else {
@@ -104,6 +76,261 @@ pub fn run(args: &ProfileArgs) -> Result<Outcome> {
         model::write_output(path, bytes, shape)?;
     }
     Ok(Outcome::Success)
+}
+
+/// One board's run and profile, or why there is none.
+type Profiled = Result<(pipeline::Ran, Profile)>;
+
+/// The request `profile` makes for one board.
+fn request<'a>(
+    args: &'a ProfileArgs,
+    board_name: &'a str,
+    board: &'a mcusim_boards::Board,
+    stream: Option<&'a crate::stream::StreamInput>,
+) -> Request<'a> {
+    Request {
+        stream,
+        verb: Verb::Profile,
+        model: &args.model,
+        board_name,
+        board,
+        what_if: args.build.what_if.clone(),
+        options: Options {
+            opt: args.build.opt.clone(),
+            weights_in_sram: args.build.weights_in_sram,
+            reference_kernels: args.build.reference_kernels,
+            layer_markers: !args.build.no_layer_markers,
+            cpu_only: args.build.cpu_only,
+            stream: match (args.build.stream_window, &args.stream.stream) {
+                (Some(n), _) => Some(model::Window::Samples(n)),
+                (None, Some(_)) => Some(model::Window::InputLength),
+                (None, None) => None,
+            },
+        },
+        inputs: &args.input,
+        limits: Limits {
+            max_instructions: args.max_instructions.0,
+            max_cycles: None,
+            timeout: args.guest.timeout(),
+        },
+        timing: true,
+        exact_flash: false,
+        foreign: args.foreign.clone(),
+        firmware_args: &[],
+        progress: !args.quiet && !args.tui,
+        read_output: args.output.is_some(),
+        forward_output: !args.tui,
+        stop_on_fault: args.guest.stop_on_fault,
+        semihosting_root: args.guest.semihosting_root.as_deref(),
+    }
+}
+
+/// The boards of `--board`: one name or board file, or several separated by commas
+/// (`--board nucleo-l4r5zi,nucleo-u575zi`); a board file whose path has a comma is one board.
+fn board_list(arg: &str) -> Result<Vec<String>> {
+    if std::path::Path::new(arg).is_file() || !arg.contains(',') {
+        return Ok(vec![arg.to_owned()]);
+    }
+    let mut names: Vec<String> = Vec::new();
+    for name in arg.split(',').map(str::trim) {
+        if name.is_empty() {
+            bail!("--board `{arg}`: an empty board name in the list");
+        }
+        if names.iter().any(|n| n == name) {
+            bail!("--board `{arg}`: `{name}` is named twice");
+        }
+        names.push(name.to_owned());
+    }
+    Ok(names)
+}
+
+/// `path` with the board's name before its extension (`p.csv` -> `p.nucleo-l4r5zi.csv`), or,
+/// for a folder, the board's name as a folder in it.
+fn for_board(path: &std::path::Path, board: &str, dir: bool) -> std::path::PathBuf {
+    if dir || path.as_os_str() == "-" {
+        return if dir {
+            path.join(board)
+        } else {
+            path.to_owned()
+        };
+    }
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}.{board}.{}", ext.to_string_lossy()),
+        None => format!("{stem}.{board}"),
+    };
+    path.with_file_name(name)
+}
+
+/// `profile` on several boards: each profiled (as many at a time as there are cores), one
+/// table with a column group per board, the JSON (`mcusim-comparison/1`) holding every
+/// profile, and each export written once per board under a name with the board's.
+fn compare(args: &ProfileArgs, names: &[String]) -> Result<Outcome> {
+    if args.tui {
+        bail!(
+            "--tui shows one board; to compare boards, leave --tui out (or open each profile's JSON)"
+        );
+    }
+    let boards: Vec<mcusim_boards::Board> = names
+        .iter()
+        .map(|n| args.build.what_if.board(n))
+        .collect::<Result<_>>()?;
+    // File names carry the board's own name: two board files of one name would collide.
+    for (i, b) in boards.iter().enumerate() {
+        if boards[..i].iter().any(|o| o.name == b.name) {
+            bail!(
+                "--board: `{}` and `{}` are both board '{}': their exports would overwrite each other",
+                names[boards[..i]
+                    .iter()
+                    .position(|o| o.name == b.name)
+                    .unwrap_or(0)],
+                names[i],
+                b.name
+            );
+        }
+    }
+    let exports: Vec<crate::cli::Exports> = boards
+        .iter()
+        .map(|b| crate::cli::Exports {
+            csv: args
+                .exports
+                .csv
+                .as_deref()
+                .map(|p| for_board(p, &b.name, false)),
+            perfetto: args
+                .exports
+                .perfetto
+                .as_deref()
+                .map(|p| for_board(p, &b.name, false)),
+            folded: args
+                .exports
+                .folded
+                .as_deref()
+                .map(|p| for_board(p, &b.name, false)),
+            plots: args
+                .exports
+                .plots
+                .as_deref()
+                .map(|p| for_board(p, &b.name, true)),
+        })
+        .collect();
+    let outputs = [args.json.as_deref(), args.output.as_deref()];
+    let files: Vec<Option<&std::path::Path>> = exports.iter().flat_map(|e| e.files()).collect();
+    crate::out::check_writable(
+        &[&outputs[..], &files].concat(),
+        &[args.exports.plots.as_deref()],
+    )?;
+    let stream = crate::stream::load(&args.stream)?;
+    let jobs = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(boards.len());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let slots: Vec<std::sync::Mutex<Option<Profiled>>> =
+        boards.iter().map(|_| Default::default()).collect();
+    std::thread::scope(|s| {
+        for _ in 0..jobs {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let (Some(name), Some(board)) = (names.get(i), boards.get(i)) else {
+                        break;
+                    };
+                    let mut r = request(args, name, board, stream.as_ref());
+                    r.progress = false;
+                    let started = std::time::Instant::now();
+                    let result = pipeline::profile(&r, None);
+                    if !args.quiet {
+                        match &result {
+                            Ok((_, p)) => eprintln!(
+                                "mcusim: {}: {} cycles, {} ({:.1} s)",
+                                board.name,
+                                group(p.totals.cycles.0),
+                                p.stop,
+                                started.elapsed().as_secs_f64()
+                            ),
+                            Err(e) => eprintln!("mcusim: {}: {e:#}", board.name),
+                        }
+                    }
+                    if let Ok(mut slot) = slots[i].lock() {
+                        *slot = Some(result);
+                    }
+                }
+            });
+        }
+    });
+    let mut runs = Vec::new();
+    let mut ran = Vec::new();
+    let mut errors = Vec::new();
+    for (name, slot) in names.iter().zip(slots) {
+        match slot.into_inner().ok().flatten() {
+            Some(Ok((r, p))) => {
+                runs.push(BoardRun {
+                    board: name.clone(),
+                    profile: Some(p),
+                    error: None,
+                });
+                ran.push(Some(r));
+            }
+            Some(Err(e)) => {
+                errors.push(format!("{name}: {e:#}"));
+                runs.push(BoardRun {
+                    board: name.clone(),
+                    profile: None,
+                    error: Some(format!("{e:#}")),
+                });
+                ran.push(None);
+            }
+            None => bail!("{name}: not run"),
+        }
+    }
+    let comparison = Comparison::new(runs);
+    let to_stdout = args.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
+    if !to_stdout {
+        crate::out::stdout(&comparison.table())?;
+    }
+    out::write_if(args.json.as_deref(), || comparison.json())?;
+    for (b, e) in comparison.boards.iter().zip(&exports) {
+        if let Some(p) = &b.profile {
+            out::exports(p, e)?;
+        }
+    }
+    for r in ran.iter().flatten() {
+        r.check_output()?;
+    }
+    // The output tensor: the same bytes from every board (the kernels are bit-exact), or
+    // something is wrong and nothing is written.
+    if let Some(path) = &args.output {
+        let outs: Vec<&(Vec<u8>, Vec<usize>)> = ran
+            .iter()
+            .flatten()
+            .filter_map(|r| r.output.as_ref())
+            .collect();
+        if let Some(first) = outs.first() {
+            if outs.iter().any(|o| o != first) {
+                bail!(
+                    "{}: the boards' outputs differ; not written",
+                    path.display()
+                );
+            }
+            model::write_output(path, &first.0, &first.1)?;
+        }
+    }
+    if !errors.is_empty() {
+        bail!("{}", errors.join("; "));
+    }
+    let ok = comparison.boards.iter().all(|b| {
+        b.profile
+            .as_ref()
+            .is_some_and(|p| matches!(p.stop, StopReason::Exit { code: 0 }))
+    });
+    Ok(if ok {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    })
 }
 
 /// The layer table; with `summary`, the memory, hot functions, energy and device lines after

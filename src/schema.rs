@@ -24,6 +24,10 @@ pub fn of(kind: SchemaKind) -> (&'static str, serde_json::Value) {
             ),
         ),
         SchemaKind::Check => (crate::cmd_check::CHECK_SCHEMA, crate::cmd_check::schema()),
+        SchemaKind::Comparison => (
+            mcusim_profiler::compare::COMPARISON_SCHEMA,
+            mcusim_profiler::compare::comparison_schema(),
+        ),
     }
 }
 

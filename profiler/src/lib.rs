@@ -5,6 +5,7 @@
 
 pub mod budget;
 pub mod code;
+pub mod compare;
 pub mod config;
 pub mod devices;
 pub mod diff;

@@ -285,6 +285,75 @@ fn a_model_profiles_straight_from_tflite_with_a_layer_table() {
     assert_eq!(run.stdout, again.stdout);
 }
 
+/// `profile --board a,b`: one table with a column group per board, the JSON holding each
+/// board's profile, equal to the one `profile --board a` writes alone; exports once per board.
+#[test]
+fn boards_side_by_side_in_one_table_and_one_json() {
+    let dir = out_dir("side-by-side");
+    let model = root().join("examples/models/kws_ds_cnn.tflite");
+    let (json, csv) = (dir.join("both.json"), dir.join("both.csv"));
+    let run = mcusim([
+        "profile".as_ref(),
+        model.as_os_str(),
+        "--board".as_ref(),
+        "nucleo-l4r5zi,nucleo-g0b1re".as_ref(),
+        "--json".as_ref(),
+        json.as_os_str(),
+        "--csv".as_ref(),
+        csv.as_os_str(),
+    ]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(
+        lines[0].contains("nucleo-l4r5zi (120 MHz)") && lines[0].contains("nucleo-g0b1re (64 MHz)"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(lines[1].matches("cycles").count(), 2, "{}", lines[1]);
+    let conv = lines.iter().find(|l| l.contains("conv_1/out")).unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    crate::support::assert_valid("comparison", &doc);
+    let boards = doc["boards"].as_array().unwrap();
+    assert_eq!(boards.len(), 2);
+    for (i, board) in ["nucleo-l4r5zi", "nucleo-g0b1re"].iter().enumerate() {
+        assert_eq!(boards[i]["board"], *board);
+        // Each board's profile is the one a run on that board alone gives, figure for figure.
+        let alone = dir.join(format!("{board}.json"));
+        let (_, single) = crate::support::profile_on(&model, board, &alone);
+        assert_eq!(boards[i]["profile"], single, "{board}");
+        // Its layer cycles are in the table's row.
+        let cycles = single["layers"][0]["cycles"].as_u64().unwrap();
+        let grouped = mcusim_traces::group(cycles);
+        assert!(conv.contains(&grouped), "{grouped} in {conv}");
+        assert!(
+            dir.join(format!("both.{board}.csv")).is_file(),
+            "{board} csv"
+        );
+    }
+    // The Cortex-M0+ is the slower: its speed against the first is below 1.
+    let speed = lines.iter().find(|l| l.contains("speed vs first")).unwrap();
+    let ratios: Vec<f64> = speed
+        .split_whitespace()
+        .filter_map(|w| w.strip_suffix('x')?.parse().ok())
+        .collect();
+    assert!(
+        ratios.len() == 2 && ratios[0] == 1.0 && ratios[1] < 0.5,
+        "{speed}"
+    );
+
+    // A board that does not exist: status 2 before anything runs, the name given.
+    let bad = mcusim([
+        "profile".as_ref(),
+        model.as_os_str(),
+        "--board".as_ref(),
+        "nucleo-l4r5zi,no-such-board".as_ref(),
+    ]);
+    assert_eq!(bad.status, 2);
+    assert!(bad.stderr.contains("no-such-board"), "{}", bad.stderr);
+    assert_eq!(bad.stderr.trim_end().lines().count(), 1, "{}", bad.stderr);
+}
+
 #[test]
 fn bad_models_are_refused_with_one_line_naming_the_file() {
     let dir = out_dir("bad");
