@@ -348,8 +348,8 @@ fn table(p: &mcusim_profiler::Profile, summary: bool, board: &mcusim_boards::Boa
     let engines = p.layers.iter().any(|l| l.engine.is_some());
     let _ = write!(
         t,
-        "{:>3}  {:<18} {:<name_w$} {:>11} {:>12} {:>7} {:>6} {:>9}",
-        "#", "op", "layer", "MACs", "cycles", "c/MAC", "share", "uJ"
+        "{:>3}  {:<18} {:<name_w$} {:>11} {:>12} {:>10} {:>7} {:>6} {:>9}",
+        "#", "op", "layer", "MACs", "cycles", "us", "c/MAC", "share", "uJ"
     );
     t.push_str(if engines { "  engine\n" } else { "\n" });
     for r in &p.layers {
@@ -359,12 +359,13 @@ fn table(p: &mcusim_profiler::Profile, summary: bool, board: &mcusim_boards::Boa
         let name = mcusim_profiler::abbreviate(&r.name, name_w);
         let _ = write!(
             t,
-            "{:>3}  {:<18} {:<name_w$} {:>11} {:>12} {:>7} {:>5.1}% {:>9}",
+            "{:>3}  {:<18} {:<name_w$} {:>11} {:>12} {:>10.1} {:>7} {:>5.1}% {:>9}",
             r.index,
             r.op,
             name,
             group(r.macs),
             group(r.cycles.0),
+            r.time_us,
             per,
             100.0 * r.share,
             mcusim_profiler::uj(r.energy_uj, 3)
@@ -392,12 +393,13 @@ fn table(p: &mcusim_profiler::Profile, summary: bool, board: &mcusim_boards::Boa
     ] {
         let _ = writeln!(
             t,
-            "{:>3}  {:<18} {:<name_w$} {:>11} {:>12} {:>7} {:>5.1}%",
+            "{:>3}  {:<18} {:<name_w$} {:>11} {:>12} {:>10.1} {:>7} {:>5.1}%",
             "",
             what,
             detail,
             "",
             group(cycles),
+            cycles as f64 * 1e6 / p.board.clock_hz.max(1) as f64,
             "",
             100.0 * cycles as f64 / total
         );
@@ -408,12 +410,13 @@ fn table(p: &mcusim_profiler::Profile, summary: bool, board: &mcusim_boards::Boa
         .map_or_else(|| "-".into(), |c| format!("{c:.2}"));
     let _ = writeln!(
         t,
-        "{:>3}  {:<18} {:<name_w$} {:>11} {:>12} {:>7} {:>5.1}% {:>9}",
+        "{:>3}  {:<18} {:<name_w$} {:>11} {:>12} {:>10.1} {:>7} {:>5.1}% {:>9}",
         "",
         "total",
         format!("{} instructions", group(p.totals.instructions)),
         group(p.totals.macs),
         group(p.totals.cycles.0),
+        p.totals.time_us,
         per,
         100.0,
         mcusim_profiler::uj(p.totals.energy_uj, 3)

@@ -111,6 +111,90 @@ impl Prepared {
         Some(s)
     }
 
+    /// What the profile shows of each layer, by layer index: its tensors' shapes, window and
+    /// constant bytes.
+    pub fn layer_shapes(&self) -> std::collections::BTreeMap<u32, mcusim_profiler::LayerShape> {
+        let shape = |t: usize| self.model.tensors[t].shape.clone();
+        let pair = |p: (i32, i32)| [p.0, p.1];
+        self.layers
+            .iter()
+            .map(|l| {
+                let window = l.kernel.operator().window();
+                let bytes = |t: Option<usize>| {
+                    t.and_then(|t| self.model.tensors[t].data.as_ref())
+                        .map_or(0, |d| d.len() as u64)
+                };
+                let s = mcusim_profiler::LayerShape {
+                    inputs: l.inputs.iter().map(|&t| shape(t)).collect(),
+                    outputs: l.outputs.iter().map(|&t| shape(t)).collect(),
+                    kernel: window.map(|w| pair(w.kernel)),
+                    stride: window.map(|w| pair(w.stride)),
+                    padding: window.map(|w| pair(w.pad)),
+                    dilation: window.map(|w| pair(w.dilation)),
+                    weights_bytes: bytes(l.weights) + bytes(l.bias),
+                };
+                (l.index as u32, s)
+            })
+            .collect()
+    }
+
+    /// The arena's plan as the profile shows it: every buffer with its offset, size and
+    /// lifetime in layer indices, and the layer at which the most bytes are live.
+    pub fn arena_plan(&self) -> mcusim_profiler::ArenaPlan {
+        let index = |pos: usize| self.layers.get(pos).map_or(pos as u32, |l| l.index as u32);
+        let name_of = |pos: usize| {
+            self.layers.get(pos).map_or_else(
+                || format!("layer {pos}"),
+                |l| codegen::layer_name(&self.model, l),
+            )
+        };
+        let live_at = |pos: usize| -> u32 {
+            self.plan
+                .buffers
+                .iter()
+                .filter(|b| b.first <= pos && pos <= b.last)
+                .map(|b| b.size)
+                .sum()
+        };
+        // The first layer where the most bytes are live.
+        let (peak_pos, peak_bytes) = (0..self.layers.len())
+            .map(|pos| (pos, live_at(pos)))
+            .fold((0, 0), |best, x| if x.1 > best.1 { x } else { best });
+        let mut buffers: Vec<mcusim_profiler::PlanBuffer> = self
+            .plan
+            .buffers
+            .iter()
+            .map(|b| {
+                let (kind, name) = match b.kind {
+                    plan::BufferKind::Tensor(t) => ("tensor", self.model.tensors[t].name.clone()),
+                    plan::BufferKind::Scratch(pos) => {
+                        ("scratch", format!("scratch of {}", name_of(pos)))
+                    }
+                    plan::BufferKind::Staging(pos) => {
+                        ("staging", format!("weights of {} (staged)", name_of(pos)))
+                    }
+                };
+                mcusim_profiler::PlanBuffer {
+                    name,
+                    kind: kind.into(),
+                    offset: b.offset,
+                    size: b.size,
+                    first_layer: index(b.first),
+                    last_layer: index(b.last),
+                    at_peak: b.first <= peak_pos && peak_pos <= b.last,
+                }
+            })
+            .collect();
+        buffers.sort_by_key(|a| (a.offset, a.first_layer));
+        mcusim_profiler::ArenaPlan {
+            arena_bytes: self.plan.arena_bytes,
+            lower_bound: self.plan.lower_bound,
+            peak_layer: index(peak_pos),
+            peak_bytes,
+            buffers,
+        }
+    }
+
     /// The shapes of the model's outputs, for `.npy` files.
     pub fn output_shapes(&self) -> Vec<Vec<usize>> {
         self.model

@@ -310,6 +310,8 @@ fn execute(
         (None, Some(path)) => Some(model::prepare(path, board, false)?),
         _ => None,
     };
+    // Only a model compiled by this run has a plan the firmware follows.
+    let compiled_here = prepared.is_some();
     let prepared = prepared.or(given.as_ref());
     let (input_symbol, output_symbol) = r.foreign.symbols();
     let symbol = |name: &str| firmware.symbol(name).cloned();
@@ -428,7 +430,9 @@ fn execute(
         output = Some((bytes, shape));
     }
     let profile = match (watched, &image) {
-        (Some(w), Some(image)) => Some(w.profile(r, &machine, image, prepared, &result)),
+        (Some(w), Some(image)) => {
+            Some(w.profile(r, &machine, image, prepared, compiled_here, &result))
+        }
         _ => None,
     };
     let ran = Ran {
@@ -586,6 +590,7 @@ impl<'a> Watched<'a> {
         machine: &Machine,
         image: &mcusim_profiler::elf::Image,
         prepared: Option<&model::Prepared>,
+        compiled_here: bool,
         result: &RunResult,
     ) -> Profile {
         let stack_peak_bytes = self
@@ -641,6 +646,12 @@ impl<'a> Watched<'a> {
             call_tree: &machine.call_tree(),
             layer_infos,
             model_layers: model_layers.as_deref(),
+            layer_shapes: prepared
+                .map(model::Prepared::layer_shapes)
+                .unwrap_or_default(),
+            plan: prepared
+                .filter(|_| compiled_here)
+                .map(model::Prepared::arena_plan),
             stack_peak_bytes,
             heap_peak_bytes,
             arena_touched_bytes,

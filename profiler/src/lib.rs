@@ -18,7 +18,10 @@ pub mod profile;
 pub mod roofline;
 pub mod stream;
 
-pub use profile::{Layer, Memory, PROFILE_SCHEMA, Profile, Totals, profile_schema};
+pub use profile::{
+    ArenaPlan, Layer, LayerShape, Memory, PROFILE_SCHEMA, PlanBuffer, Profile, Totals,
+    profile_schema,
+};
 
 use mcusim_boards::Board;
 use mcusim_traces::{Breakdown, CallNode, Cycles, ProbeHit, ProbeId, StopReason, Traffic};
@@ -132,6 +135,10 @@ pub struct RunFacts<'a> {
     /// For firmware without markers: the layers of the model it runs (from the `.tflite`),
     /// in order, to give the layers found in the call tree their names and MACs.
     pub model_layers: Option<&'a [LayerInfo]>,
+    /// What the compiler knows of each layer, by layer index, and the arena's plan: when this
+    /// run compiled the model.
+    pub layer_shapes: BTreeMap<u32, profile::LayerShape>,
+    pub plan: Option<profile::ArenaPlan>,
     /// Deepest stack use seen (bytes below the initial stack pointer), if measured.
     pub stack_peak_bytes: Option<u32>,
     /// The heap's highest break above its start, if the firmware says.
@@ -210,6 +217,8 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
                 d
             },
             engine: None,
+            time_us: cycles.seconds_at(clock_hz) * 1e6,
+            shape: f.layer_shapes.get(&info.index).cloned(),
         });
         if let Some(l) = layers.last_mut() {
             l.engine = devices::engine(&l.devices, &peaks);
@@ -298,6 +307,7 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
             flash_sections: f.image.flash_sections.clone(),
             arena_bytes: f.image.arena_bytes,
             arena_touched_bytes: f.arena_touched_bytes,
+            plan: f.plan.clone(),
             top_flash_symbols: f.image.top_flash_symbols(10),
             timeline: f
                 .hits

@@ -28,41 +28,77 @@ where
     })
 }
 
+/// A layer as an axis names it: its index and operator (`3 DEPTHWISE_CONV_2D`).
+fn axis_label(index: u32, op: &str) -> String {
+    format!("{index} {}", crate::abbreviate(op, 18))
+}
+
+/// Writes each layer's label under its column, turned to run downwards from the axis so every
+/// layer's name fits (plotters centres its own axis labels on the tick, which a turned label
+/// would cross). `label(i)` is column `i`'s label.
+fn layer_labels<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    at: impl Fn(u32) -> (i32, i32),
+    columns: u32,
+    label: impl Fn(u32) -> String,
+) -> Result<(), String> {
+    use plotters::style::text_anchor::{HPos, Pos, VPos};
+    let style = TextStyle::from(
+        ("sans-serif", 11)
+            .into_font()
+            .transform(FontTransform::Rotate90),
+    )
+    .pos(Pos::new(HPos::Left, VPos::Center));
+    for c in 0..columns {
+        let (x, y) = at(c);
+        root.draw(&Text::new(label(c), (x, y + 6), style.clone()))
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
 fn bars(
     path: &Path,
     title: &str,
     y_label: &str,
     decimals: usize,
-    values: &[(u32, f64)],
+    values: &[(String, f64)],
 ) -> Result<(), PlotError> {
     let fail = |e: &dyn std::fmt::Display| PlotError {
         path: path.display().to_string(),
         message: e.to_string(),
     };
-    svg_file(path, (800, 420), |root| {
+    svg_file(path, (800, 520), |root| {
         root.fill(&WHITE).map_err(|e| fail(&e))?;
         let max = values.iter().map(|v| v.1).fold(0.0f64, f64::max).max(1e-9) * 1.1;
         let n = values.len().max(1) as u32;
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 20))
             .margin(12)
-            .x_label_area_size(36)
+            .x_label_area_size(130)
             .y_label_area_size(80)
             .build_cartesian_2d((0u32..n).into_segmented(), 0f64..max)
             .map_err(|e| fail(&e))?;
         chart
             .configure_mesh()
-            .x_desc("layer")
             .y_desc(y_label)
             .y_label_formatter(&|v| format!("{v:.decimals$}"))
-            .x_label_formatter(&|x| match x {
-                SegmentValue::CenterOf(i) => values
-                    .get(*i as usize)
-                    .map_or(String::new(), |v| v.0.to_string()),
-                _ => String::new(),
-            })
+            // plotters loops forever asked for no labels: one, empty.
+            .x_labels(1)
+            .x_label_formatter(&|_| String::new())
             .draw()
             .map_err(|e| fail(&e))?;
+        layer_labels(
+            &root,
+            |c| chart.backend_coord(&(SegmentValue::CenterOf(c), 0.0)),
+            n.min(values.len() as u32),
+            |c| {
+                values
+                    .get(c as usize)
+                    .map_or(String::new(), |v| v.0.clone())
+            },
+        )
+        .map_err(|e| fail(&e))?;
         chart
             .draw_series(values.iter().enumerate().map(|(i, &(_, v))| {
                 let i = i as u32;
@@ -124,7 +160,7 @@ fn energy_stack(path: &Path, p: &Profile) -> Result<(), PlotError> {
         path: path.display().to_string(),
         message: e.to_string(),
     };
-    svg_file(path, (800, 420), |root| {
+    svg_file(path, (800, 520), |root| {
         root.fill(&WHITE).map_err(|e| fail(&e))?;
         let max = p
             .layers
@@ -144,24 +180,30 @@ fn energy_stack(path: &Path, p: &Profile) -> Result<(), PlotError> {
                 ("sans-serif", 20),
             )
             .margin(12)
-            .x_label_area_size(36)
+            .x_label_area_size(130)
             .y_label_area_size(80)
             .build_cartesian_2d((0u32..n).into_segmented(), 0f64..max)
             .map_err(|e| fail(&e))?;
         chart
             .configure_mesh()
-            .x_desc("layer")
             .y_desc("uJ")
             .y_label_formatter(&|v| format!("{v:.0}"))
-            .x_label_formatter(&|x| match x {
-                SegmentValue::CenterOf(i) => p
-                    .layers
-                    .get(*i as usize)
-                    .map_or(String::new(), |l| l.index.to_string()),
-                _ => String::new(),
-            })
+            // plotters loops forever asked for no labels: one, empty.
+            .x_labels(1)
+            .x_label_formatter(&|_| String::new())
             .draw()
             .map_err(|e| fail(&e))?;
+        layer_labels(
+            &root,
+            |c| chart.backend_coord(&(SegmentValue::CenterOf(c), 0.0)),
+            p.layers.len() as u32,
+            |c| {
+                p.layers
+                    .get(c as usize)
+                    .map_or(String::new(), |l| axis_label(l.index, &l.op))
+            },
+        )
+        .map_err(|e| fail(&e))?;
         type Part = fn(&crate::profile::EnergyParts) -> f64;
         let mut parts: Vec<(&str, RGBColor, Part)> = vec![
             ("core", RGBColor(70, 110, 180), |e| e.core_uj),
@@ -222,7 +264,7 @@ fn roofline(path: &Path, p: &Profile) -> Result<(), PlotError> {
         message: e.to_string(),
     };
     let r = &p.roofline;
-    let points: Vec<(f64, f64, u32)> = p
+    let points: Vec<(f64, f64, u32, &str)> = p
         .layers
         .iter()
         .filter(|l| l.macs > 0 && l.cycles.0 > 0)
@@ -233,6 +275,7 @@ fn roofline(path: &Path, p: &Profile) -> Result<(), PlotError> {
                 l.macs as f64 / bytes as f64,
                 l.macs as f64 / l.cycles.0 as f64,
                 l.index,
+                l.op.as_str(),
             )
         })
         .collect();
@@ -280,23 +323,29 @@ fn roofline(path: &Path, p: &Profile) -> Result<(), PlotError> {
                 .label(name)
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour));
         }
-        // Layers of the same shape sit on the same point: one label names them all ("2,4,6").
-        let mut labelled: Vec<(f64, f64, String)> = Vec::new();
-        for &(x, y, i) in &points {
+        // Layers of the same shape sit on the same point: one label names them all, with
+        // their operator ("CONV_2D 2,4,6").
+        let mut labelled: Vec<(f64, f64, String, Vec<u32>)> = Vec::new();
+        for &(x, y, i, op) in &points {
             let near = |a: f64, b: f64| (a / b - 1.0).abs() < 0.02;
             match labelled
                 .iter_mut()
-                .find(|(lx, ly, _)| near(*lx, x) && near(*ly, y))
+                .find(|(lx, ly, o, _)| near(*lx, x) && near(*ly, y) && o == op)
             {
-                Some((_, _, label)) => *label = format!("{label},{i}"),
-                None => labelled.push((x, y, i.to_string())),
+                Some((_, _, _, at)) => at.push(i),
+                None => labelled.push((x, y, op.to_owned(), vec![i])),
             }
         }
         chart
-            .draw_series(labelled.into_iter().map(|(x, y, label)| {
+            .draw_series(labelled.into_iter().map(|(x, y, op, at)| {
+                let at: Vec<String> = at.iter().map(u32::to_string).collect();
                 EmptyElement::at((x, y))
                     + Circle::new((0, 0), 4, RGBColor(70, 110, 180).filled())
-                    + Text::new(label, (6, -6), ("sans-serif", 12))
+                    + Text::new(
+                        format!("{op} {}", at.join(",")),
+                        (6, -6),
+                        ("sans-serif", 12),
+                    )
             }))
             .map_err(|e| fail(&e))?;
         chart
@@ -305,6 +354,142 @@ fn roofline(path: &Path, p: &Profile) -> Result<(), PlotError> {
             .border_style(BLACK)
             .draw()
             .map_err(|e| fail(&e))?;
+        root.present().map_err(|e| fail(&e))
+    })
+}
+
+/// The arena's plan as the classic block diagram: a layer per column, the arena's offsets up
+/// the side, each buffer a block from its first layer to its last at its offset; the layer at
+/// which the most bytes are live is marked, and the buffers live there (what sets the arena's
+/// size) are drawn in red, the others in blue (tensors), grey (kernel scratch) or purple (staged
+/// weights). A block wide and tall enough carries its name.
+fn arena_plan(path: &Path, p: &Profile, plan: &crate::profile::ArenaPlan) -> Result<(), PlotError> {
+    let fail = |e: &dyn std::fmt::Display| PlotError {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    };
+    // Columns in execution order; a plan's layer not in the profile (a run cut short) goes
+    // after the last, by index.
+    let mut columns: Vec<(u32, &str)> = p.layers.iter().map(|l| (l.index, l.op.as_str())).collect();
+    for b in &plan.buffers {
+        for i in [b.first_layer, b.last_layer] {
+            if !columns.iter().any(|c| c.0 == i) {
+                columns.push((i, "?"));
+            }
+        }
+    }
+    let column = |index: u32| columns.iter().position(|c| c.0 == index).unwrap_or(0) as u32;
+    let n = columns.len().max(1) as u32;
+    let top = plan.arena_bytes.max(1);
+    let peak = column(plan.peak_layer);
+    let at_peak: Vec<&str> = plan
+        .buffers
+        .iter()
+        .filter(|b| b.at_peak)
+        .map(|b| b.name.as_str())
+        .collect();
+    let (width, height) = (1000u32, 620u32);
+    svg_file(path, (width, height), |root| {
+        root.fill(&WHITE).map_err(|e| fail(&e))?;
+        let (head, body) = root.split_vertically(46);
+        head.draw(&Text::new(
+            format!(
+                "arena plan: {} B (lower bound {} B); peak {} B at layer {}",
+                crate::group(u64::from(plan.arena_bytes)),
+                crate::group(u64::from(plan.lower_bound)),
+                crate::group(u64::from(plan.peak_bytes)),
+                plan.peak_layer
+            ),
+            (12, 6),
+            ("sans-serif", 18),
+        ))
+        .map_err(|e| fail(&e))?;
+        head.draw(&Text::new(
+            format!(
+                "live at the peak: {}",
+                crate::abbreviate(&at_peak.join(", "), 150)
+            ),
+            (12, 28),
+            ("sans-serif", 12),
+        ))
+        .map_err(|e| fail(&e))?;
+        let mut chart = ChartBuilder::on(&body)
+            .margin(12)
+            .x_label_area_size(130)
+            .y_label_area_size(80)
+            .build_cartesian_2d((0u32..n).into_segmented(), 0u32..top)
+            .map_err(|e| fail(&e))?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .y_desc("arena offset (bytes)")
+            // plotters loops forever asked for no labels: one, empty.
+            .x_labels(1)
+            .x_label_formatter(&|_| String::new())
+            .draw()
+            .map_err(|e| fail(&e))?;
+        layer_labels(
+            &root,
+            |c| chart.backend_coord(&(SegmentValue::CenterOf(c), 0)),
+            columns.len() as u32,
+            |c| {
+                columns
+                    .get(c as usize)
+                    .map_or(String::new(), |&(i, op)| axis_label(i, op))
+            },
+        )
+        .map_err(|e| fail(&e))?;
+        let at = SegmentValue::Exact;
+        // The peak's column, shaded behind the blocks.
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(at(peak), 0), (at(peak + 1), top)],
+                RGBColor(255, 235, 200).filled(),
+            )))
+            .map_err(|e| fail(&e))?;
+        let (px_per_col, px_per_byte) = (
+            f64::from(width - 104) / f64::from(n),
+            f64::from(height - 46 - 154) / f64::from(top),
+        );
+        for b in &plan.buffers {
+            let (x0, x1) = (column(b.first_layer), column(b.last_layer) + 1);
+            let (y0, y1) = (b.offset, (b.offset + b.size).min(top));
+            let fill = if b.at_peak {
+                RGBColor(210, 70, 60)
+            } else {
+                match b.kind.as_str() {
+                    "scratch" => RGBColor(150, 150, 150),
+                    "staging" => RGBColor(150, 90, 170),
+                    _ => RGBColor(70, 110, 180),
+                }
+            };
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(at(x0), y0), (at(x1), y1)],
+                    fill.mix(0.85).filled(),
+                )))
+                .map_err(|e| fail(&e))?;
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(at(x0), y0), (at(x1), y1)],
+                    WHITE.stroke_width(1),
+                )))
+                .map_err(|e| fail(&e))?;
+            let (w_px, h_px) = (
+                f64::from(x1 - x0) * px_per_col,
+                f64::from(y1 - y0) * px_per_byte,
+            );
+            let chars = (w_px / 6.5) as usize;
+            if h_px >= 13.0 && chars >= 4 {
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        crate::abbreviate(&b.name, chars),
+                        (at(x0), y1),
+                        ("sans-serif", 11).into_font().color(&WHITE),
+                    )))
+                    .map_err(|e| fail(&e))?;
+            }
+        }
         root.present().map_err(|e| fail(&e))
     })
 }
@@ -394,17 +579,17 @@ pub fn write_svgs(p: &Profile, dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
         path: dir.display().to_string(),
         message: e.to_string(),
     })?;
-    let cycles: Vec<(u32, f64)> = p
+    let cycles: Vec<(String, f64)> = p
         .layers
         .iter()
-        .map(|l| (l.index, l.cycles.0 as f64))
+        .map(|l| (axis_label(l.index, &l.op), l.cycles.0 as f64))
         .collect();
-    let per_mac: Vec<(u32, f64)> = p
+    let per_mac: Vec<(String, f64)> = p
         .layers
         .iter()
-        .filter_map(|l| l.cycles_per_mac.map(|c| (l.index, c)))
+        .filter_map(|l| l.cycles_per_mac.map(|c| (axis_label(l.index, &l.op), c)))
         .collect();
-    let files = [
+    let mut files = vec![
         dir.join("cycles_per_layer.svg"),
         dir.join("cycles_per_mac.svg"),
         dir.join("energy_per_layer.svg"),
@@ -416,5 +601,11 @@ pub fn write_svgs(p: &Profile, dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     energy_stack(&files[2], p)?;
     timeline(&files[3], p)?;
     roofline(&files[4], p)?;
-    Ok(files.to_vec())
+    // The arena's plan, when this run compiled the model.
+    if let Some(plan) = &p.memory.plan {
+        let file = dir.join("arena_plan.svg");
+        arena_plan(&file, p, plan)?;
+        files.push(file);
+    }
+    Ok(files)
 }

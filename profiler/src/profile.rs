@@ -272,6 +272,10 @@ pub struct Memory {
     /// SRAM in use (static RAM plus the deepest stack since the previous point) at every layer
     /// boundary: (cycle, bytes).
     pub timeline: Vec<(Cycles, u32)>,
+    /// The arena's plan, tensor by tensor, when this run compiled the model (absent for
+    /// firmware built elsewhere).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<ArenaPlan>,
 }
 
 /// One layer: one kernel call, between the firmware's layer markers or found in the call tree.
@@ -317,6 +321,90 @@ pub struct Layer {
     /// on boards without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engine: Option<String>,
+    /// Simulated microseconds at the board's clock.
+    #[serde(default)]
+    pub time_us: f64,
+    /// Its tensors' shapes, window and constant bytes, when this run compiled the model
+    /// (absent for firmware built elsewhere).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shape: Option<LayerShape>,
+}
+
+/// What the compiler knows of a layer: the shapes of the tensors it reads and writes, its
+/// window (convolutions and pooling) and its constants.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct LayerShape {
+    /// Each activation input's shape (NHWC for images).
+    pub inputs: Vec<Vec<i32>>,
+    pub outputs: Vec<Vec<i32>>,
+    /// The filter's (height, width), for windowed operators.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<[i32; 2]>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stride: Option<[i32; 2]>,
+    /// Padding before the first row and before the first column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub padding: Option<[i32; 2]>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dilation: Option<[i32; 2]>,
+    /// Bytes of constants (weights and bias) the layer reads.
+    pub weights_bytes: u64,
+}
+
+impl LayerShape {
+    /// In one line: `1x25x5x64 -> 1x25x5x64, kernel 3x3, stride 1x1, pad 1x1, weights 832 B`.
+    pub fn describe(&self) -> String {
+        let dims = |d: &[i32]| d.iter().map(i32::to_string).collect::<Vec<_>>().join("x");
+        let list = |v: &[Vec<i32>]| v.iter().map(|d| dims(d)).collect::<Vec<_>>().join(" + ");
+        let mut s = format!("{} -> {}", list(&self.inputs), list(&self.outputs));
+        for (what, v) in [
+            ("kernel", self.kernel),
+            ("stride", self.stride),
+            ("pad", self.padding),
+        ] {
+            if let Some([h, w]) = v {
+                s.push_str(&format!(", {what} {h}x{w}"));
+            }
+        }
+        if let Some([h, w]) = self.dilation.filter(|d| *d != [1, 1]) {
+            s.push_str(&format!(", dilation {h}x{w}"));
+        }
+        if self.weights_bytes > 0 {
+            s.push_str(&format!(", weights {} B", crate::group(self.weights_bytes)));
+        }
+        s
+    }
+}
+
+/// The activation arena as the compiler planned it: where each tensor lives and when, and the
+/// layer at which the most bytes are live (what sets the arena's size).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ArenaPlan {
+    /// Bytes the plan needs.
+    pub arena_bytes: u32,
+    /// The most bytes live at one layer: no plan by lifetimes can be smaller.
+    pub lower_bound: u32,
+    /// The layer (its `index`) at which the most bytes are live, and those bytes.
+    pub peak_layer: u32,
+    pub peak_bytes: u32,
+    /// Every buffer, by offset.
+    pub buffers: Vec<PlanBuffer>,
+}
+
+/// One buffer of the arena.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PlanBuffer {
+    /// The tensor's name, or what the buffer is for (`scratch of conv_3/out`).
+    pub name: String,
+    /// `tensor`, `scratch` or `staging` (weights the NPU's DMA copies in ahead of a layer).
+    pub kind: String,
+    pub offset: u32,
+    pub size: u32,
+    /// Live from the start of this layer (its `index`) to the end of that one.
+    pub first_layer: u32,
+    pub last_layer: u32,
+    /// Live at the peak layer: one of the buffers that set the arena's size.
+    pub at_peak: bool,
 }
 
 /// A device's work within a layer (see `devices` for how it is counted).

@@ -51,6 +51,8 @@ fn profile() -> Profile {
         hot_blocks: vec![],
         devices: vec![],
         engine: None,
+        time_us: cycles as f64 / 120.0,
+        shape: None,
     };
     let layers = vec![
         layer(0, "conv_1/out", "CONV_2D", 1000, 600_000, 300_000),
@@ -123,6 +125,7 @@ fn profile() -> Profile {
             arena_touched_bytes: Some(19_000),
             top_flash_symbols: vec![("weights_0".into(), 4096), ("weights_1".into(), 576)],
             timeline: vec![(Cycles(1000), 20_100), (Cycles(601_000), 21_200)],
+            plan: None,
         },
         energy_model: String::new(),
         roofline: Roofline {

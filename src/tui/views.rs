@@ -325,6 +325,13 @@ fn layer_detail(f: &mut Frame<'_>, app: &App, i: usize, area: Rect) {
             l.cycles_per_mac
                 .map_or_else(|| "-".into(), |c| format!("{c:.2}"))
         )),
+        Line::from(format!(
+            "time {:.1} us{}",
+            l.time_us,
+            l.shape
+                .as_ref()
+                .map_or_else(String::new, |s| format!("  {}", s.describe()))
+        )),
         Line::from(Span::styled("cycles by cause", Style::default().fg(ACCENT))),
         part("execute", b.execute.0),
         part("branch refill", b.branch.0),
@@ -588,6 +595,69 @@ fn timeline(f: &mut Frame<'_>, app: &App, area: Rect) {
     );
 }
 
+/// The arena's plan as text: one row per buffer by offset, its lifetime drawn across one
+/// column per layer (`█` live), the peak's column marked and the buffers live there (what sets
+/// the arena's size) in the warning colour.
+fn arena_plan(
+    f: &mut Frame<'_>,
+    p: &mcusim_profiler::Profile,
+    plan: &mcusim_profiler::ArenaPlan,
+    area: Rect,
+) {
+    let columns: Vec<u32> = p.layers.iter().map(|l| l.index).collect();
+    let column = |i: u32| columns.iter().position(|&c| c == i);
+    let peak = column(plan.peak_layer);
+    let name_w = 18;
+    let mut lines = vec![Line::from(Span::styled(
+        format!(
+            "{} B planned (lower bound {}), peak {} B at layer {}",
+            group(u64::from(plan.arena_bytes)),
+            group(u64::from(plan.lower_bound)),
+            group(u64::from(plan.peak_bytes)),
+            plan.peak_layer
+        ),
+        Style::default().fg(ACCENT),
+    ))];
+    let mut marker = format!("{:<name_w$} {:>7} {:>6} ", "buffer", "offset", "bytes");
+    for c in 0..columns.len() {
+        marker.push(if Some(c) == peak { '▼' } else { ' ' });
+    }
+    lines.push(Line::from(marker));
+    for b in &plan.buffers {
+        let (first, last) = (column(b.first_layer), column(b.last_layer));
+        let mut life = String::new();
+        for c in 0..columns.len() {
+            let live = matches!((first, last), (Some(a), Some(z)) if a <= c && c <= z);
+            life.push(if live { '█' } else { '·' });
+        }
+        let style = if b.at_peak {
+            Style::default().fg(WARN)
+        } else {
+            Style::default()
+        };
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!(
+                    "{:<name_w$} {:>7} {:>6} ",
+                    mcusim_profiler::abbreviate(&b.name, name_w),
+                    group(u64::from(b.offset)),
+                    group(u64::from(b.size))
+                ),
+                style,
+            ),
+            Span::styled(life, style.fg(if b.at_peak { WARN } else { BAR })),
+        ]));
+    }
+    f.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" Arena plan (red: live at the peak) "),
+        ),
+        area,
+    );
+}
+
 fn memory(f: &mut Frame<'_>, app: &App, area: Rect) {
     let p = &app.profile;
     let m = &p.memory;
@@ -680,9 +750,24 @@ fn memory(f: &mut Frame<'_>, app: &App, area: Rect) {
             p.board.name
         )));
     }
+    // With the arena's plan, the left column's lower part shows it.
+    let left = match &m.plan {
+        Some(plan) => {
+            let parts = Layout::default()
+                .direction(Direction::Vertical)
+                .constraints([
+                    Constraint::Length(lines.len() as u16 + 2),
+                    Constraint::Min(6),
+                ])
+                .split(cols[0]);
+            arena_plan(f, p, plan, parts[1]);
+            parts[0]
+        }
+        None => cols[0],
+    };
     f.render_widget(
         Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(" Memory ")),
-        cols[0],
+        left,
     );
     let biggest = m.top_flash_symbols.first().map_or(1, |s| s.1).max(1);
     let mut cells: Vec<Vec<String>> = m

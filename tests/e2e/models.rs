@@ -354,6 +354,85 @@ fn boards_side_by_side_in_one_table_and_one_json() {
     assert_eq!(bad.stderr.trim_end().lines().count(), 1, "{}", bad.stderr);
 }
 
+/// The arena plan as data and as a picture: every buffer's offset, size and lifetime, no two
+/// live at once overlapping, the buffers live at the peak summing to it (and to the lower
+/// bound), the chart naming them; per layer its shapes, window, weights and time. A firmware
+/// built earlier has no plan (its arena is not known to follow one).
+#[test]
+fn the_arena_plan_shows_which_tensors_set_the_peak() {
+    let dir = out_dir("plan");
+    let model = root().join("examples/models/kws_ds_cnn.tflite");
+    let json = dir.join("p.json");
+    let plots = dir.join("plots");
+    let run = mcusim([
+        "profile".as_ref(),
+        model.as_os_str(),
+        "-q".as_ref(),
+        "--json".as_ref(),
+        json.as_os_str(),
+        "--plots".as_ref(),
+        plots.as_os_str(),
+    ]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let p: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    crate::support::assert_valid("profile", &p);
+    let plan = &p["memory"]["plan"];
+    let buffers = plan["buffers"].as_array().unwrap();
+    let u = |v: &serde_json::Value| v.as_u64().unwrap();
+    assert_eq!(u(&plan["arena_bytes"]), u(&p["memory"]["arena_bytes"]));
+    for (i, a) in buffers.iter().enumerate() {
+        assert!(
+            u(&a["offset"]) + u(&a["size"]) <= u(&plan["arena_bytes"]),
+            "{a}"
+        );
+        for b in &buffers[i + 1..] {
+            let live = u(&a["first_layer"]) <= u(&b["last_layer"])
+                && u(&b["first_layer"]) <= u(&a["last_layer"]);
+            let apart = u(&a["offset"]) + u(&a["size"]) <= u(&b["offset"])
+                || u(&b["offset"]) + u(&b["size"]) <= u(&a["offset"]);
+            assert!(!live || apart, "{a} and {b} overlap while both live");
+        }
+    }
+    let peak_layer = u(&plan["peak_layer"]);
+    let at_peak: Vec<&serde_json::Value> =
+        buffers.iter().filter(|b| b["at_peak"] == true).collect();
+    for b in buffers {
+        let live = u(&b["first_layer"]) <= peak_layer && peak_layer <= u(&b["last_layer"]);
+        assert_eq!(b["at_peak"] == true, live, "{b}");
+    }
+    let sum: u64 = at_peak.iter().map(|b| u(&b["size"])).sum();
+    assert_eq!(sum, u(&plan["peak_bytes"]));
+    assert_eq!(sum, u(&plan["lower_bound"]));
+    // The chart names the peak's buffers.
+    let svg = std::fs::read_to_string(plots.join("arena_plan.svg")).unwrap();
+    for b in &at_peak {
+        let name = b["name"].as_str().unwrap();
+        assert!(svg.contains(name), "{name} not in the chart");
+    }
+    assert!(plots.join("arena_plan.png").is_file());
+    // Per layer: the first convolution's shapes, window and weights, and its time.
+    let conv = &p["layers"][0];
+    let shape = &conv["shape"];
+    assert_eq!(shape["kernel"], serde_json::json!([10, 4]), "{shape}");
+    assert_eq!(shape["stride"], serde_json::json!([2, 2]), "{shape}");
+    assert_eq!(
+        shape["outputs"][0],
+        serde_json::json!([1, 25, 5, 64]),
+        "{shape}"
+    );
+    assert!(u(&shape["weights_bytes"]) >= 2560, "{shape}");
+    let us = conv["time_us"].as_f64().unwrap();
+    let want = u(&conv["cycles"]) as f64 / 120.0;
+    assert!((us - want).abs() < 1e-6, "{us} us for {want}");
+
+    // A firmware built earlier: shapes from --model are known, the plan is not.
+    let elf = dir.join("kws.elf");
+    compile(&model, "nucleo-l4r5zi", &elf);
+    let (_, q) = crate::support::profile_on(&elf, "nucleo-l4r5zi", &dir.join("q.json"));
+    assert!(q["memory"].get("plan").is_none(), "{}", q["memory"]);
+}
+
 #[test]
 fn bad_models_are_refused_with_one_line_naming_the_file() {
     let dir = out_dir("bad");

@@ -70,6 +70,16 @@ pub fn lower(l: &Lowering<'_>) -> Result<Lowered, LowerError> {
 }
 
 impl Operator for Conv {
+    fn window(&self) -> Option<super::Window> {
+        let g = &self.geometry;
+        Some(super::Window {
+            kernel: (self.filter.h, self.filter.w),
+            stride: g.stride,
+            pad: g.pad,
+            dilation: g.dilation,
+        })
+    }
+
     fn scratch_bytes(&self, _dsp: bool) -> u32 {
         let (input, filter) = (self.input, self.filter);
         if filter.c != input.c {

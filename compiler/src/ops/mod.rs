@@ -226,7 +226,22 @@ pub const LOWERINGS: &[(Op, Lowerer)] = &[
 pub type Lowerer = fn(&Lowering<'_>) -> Result<Lowered, LowerError>;
 
 /// What an operator does, for each part of the compiler.
+/// A windowed operator's geometry, each as (height, width).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub kernel: (i32, i32),
+    pub stride: (i32, i32),
+    /// Padding before the first row and before the first column.
+    pub pad: (i32, i32),
+    pub dilation: (i32, i32),
+}
+
 pub trait Operator {
+    /// The filter window, stride, padding and dilation of a convolution or pooling layer.
+    fn window(&self) -> Option<Window> {
+        None
+    }
+
     /// Scratch bytes the optimised kernel asks for on a core with (`dsp`) or without the DSP
     /// extension: the C `*_get_buffer_size` formulas.
     fn scratch_bytes(&self, _dsp: bool) -> u32 {

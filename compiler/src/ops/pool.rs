@@ -68,6 +68,15 @@ pub fn lower(l: &Lowering<'_>) -> Result<Lowered, LowerError> {
 }
 
 impl Operator for Pool {
+    fn window(&self) -> Option<super::Window> {
+        Some(super::Window {
+            kernel: self.filter,
+            stride: self.stride,
+            pad: self.pad,
+            dilation: (1, 1),
+        })
+    }
+
     fn npu(&self) -> Result<(), String> {
         // A global pool (one output pixel) has no stride to speak of: Vela runs it too.
         if self.output.h == 1 && self.output.w == 1 {
