@@ -431,7 +431,13 @@ fn execute(
     }
     let profile = match (watched, &image) {
         (Some(w), Some(image)) => {
-            Some(w.profile(r, &machine, image, prepared, compiled_here, &result))
+            let sources = source_reader(elf.parent());
+            let known = Known {
+                prepared,
+                compiled_here,
+                sources: &sources,
+            };
+            Some(w.profile(r, &machine, image, known, &result))
         }
         _ => None,
     };
@@ -450,6 +456,16 @@ fn execute(
 }
 
 /// What a profiled run watches: the layer markers, kernel calls, the free RAM and the arena.
+/// What is known of the firmware besides its image: the model (compiled by this run, or given
+/// with --model) and where its sources can be read.
+#[derive(Clone, Copy)]
+struct Known<'a> {
+    prepared: Option<&'a model::Prepared>,
+    /// The model was compiled by this run: its arena follows the plan.
+    compiled_here: bool,
+    sources: &'a dyn Fn(&str) -> Option<String>,
+}
+
 struct Watched<'a> {
     live: Option<LiveHook<'a>>,
     markers: Option<(mcusim_traces::ProbeId, mcusim_traces::ProbeId)>,
@@ -589,10 +605,14 @@ impl<'a> Watched<'a> {
         r: &Request<'_>,
         machine: &Machine,
         image: &mcusim_profiler::elf::Image,
-        prepared: Option<&model::Prepared>,
-        compiled_here: bool,
+        known: Known<'_>,
         result: &RunResult,
     ) -> Profile {
+        let Known {
+            prepared,
+            compiled_here,
+            sources,
+        } = known;
         let stack_peak_bytes = self
             .free
             .and_then(|(_, hi)| machine.stack_low_water().map(|low| hi - low));
@@ -646,6 +666,7 @@ impl<'a> Watched<'a> {
             call_tree: &machine.call_tree(),
             layer_infos,
             model_layers: model_layers.as_deref(),
+            sources,
             layer_shapes: prepared
                 .map(model::Prepared::layer_shapes)
                 .unwrap_or_default(),
@@ -667,6 +688,56 @@ impl<'a> Watched<'a> {
                 window: self.window,
             }),
         })
+    }
+}
+
+/// Reads the source files a firmware's DWARF line table names, for the Code view: as the path
+/// says (absolute, or from the ELF's folder, where a model's generated sources are while it is
+/// profiled, or from here), else mcusim's own embedded sources (the kernel library compiled in
+/// the cache, the runtime, the entry points). Only C, C++, Rust and assembly files are read,
+/// each at most 1 MiB: a report never carries other files' lines.
+fn source_reader(elf_dir: Option<&Path>) -> impl Fn(&str) -> Option<String> + '_ {
+    move |path: &str| {
+        const SOURCES: [&str; 10] = ["c", "h", "cc", "cpp", "cxx", "hpp", "hh", "rs", "s", "S"];
+        let p = Path::new(path);
+        if !p
+            .extension()
+            .is_some_and(|e| SOURCES.iter().any(|s| e == *s))
+        {
+            return None;
+        }
+        let read = |p: &Path| {
+            mcusim_traces::file::read_text_capped(p, mcusim_traces::file::MAX_TEXT_BYTES).ok()
+        };
+        let on_disk = if p.is_absolute() {
+            read(p)
+        } else {
+            elf_dir
+                .map(|d| d.join(p))
+                .filter(|f| f.is_file())
+                .and_then(|f| read(&f))
+        };
+        if on_disk.is_some() {
+            return on_disk;
+        }
+        let relative = path.trim_start_matches("./");
+        if let Some((_, inside)) = relative
+            .rsplit_once("mnn/")
+            .or_else(|| relative.strip_prefix("mnn/").map(|r| ("", r)))
+            && let Some((_, text)) = mcusim_toolchain::KERNELS.iter().find(|(k, _)| *k == inside)
+        {
+            return Some((*text).to_owned());
+        }
+        let name = p.file_name()?.to_str()?;
+        mcusim_toolchain::RUNTIME
+            .iter()
+            .chain([
+                &mcusim_toolchain::MODEL_MAIN,
+                &mcusim_toolchain::STREAM_MAIN,
+            ])
+            .find(|(n, _)| *n == name)
+            .map(|(_, text)| (*text).to_owned())
+            .or_else(|| p.is_file().then(|| read(p)).flatten())
     }
 }
 

@@ -62,6 +62,9 @@ pub struct Image {
     /// and its address.
     pub arena_bytes: Option<u32>,
     pub arena_addr: Option<u32>,
+    /// The DWARF line table, if the ELF has one: (start address, one past its end, file,
+    /// line), sorted by start.
+    lines: Vec<(u32, u32, std::sync::Arc<str>, u32)>,
 }
 
 impl Function {
@@ -195,7 +198,7 @@ impl Image {
             .functions
             .sort_by(|a, b| (a.start, &a.symbol).cmp(&(b.start, &b.symbol)));
         image.functions.dedup_by(|a, b| a.start == b.start);
-        source_lines(&elf, bytes, &mut image.functions);
+        image.lines = source_lines(&elf, bytes, &mut image.functions);
         disambiguate(&mut image.functions);
         Ok(image)
     }
@@ -252,6 +255,14 @@ impl Image {
         self.functions[..i].last().filter(|f| addr < f.end)
     }
 
+    /// The source file (as the compiler recorded it) and line of the instruction at `addr`,
+    /// from the DWARF line table, if the ELF has one.
+    pub fn source_at(&self, addr: u32) -> Option<(&str, u32)> {
+        let i = self.lines.partition_point(|r| r.0 <= addr).checked_sub(1)?;
+        let (start, end, file, line) = &self.lines[i];
+        (*start <= addr && addr < *end).then_some((file.as_ref(), *line))
+    }
+
     /// The name of the function containing `addr`, if any.
     pub fn function_at(&self, addr: u32) -> Option<&str> {
         self.function_containing(addr).map(|f| f.name.as_str())
@@ -265,7 +276,11 @@ impl Image {
 
 /// Fills in each function's source file and line from the DWARF line table, if the ELF has
 /// one. A missing or broken table leaves them unknown.
-fn source_lines(elf: &Elf<'_>, bytes: &[u8], functions: &mut [Function]) {
+fn source_lines(
+    elf: &Elf<'_>,
+    bytes: &[u8],
+    functions: &mut [Function],
+) -> Vec<(u32, u32, std::sync::Arc<str>, u32)> {
     use addr2line::gimli;
     let section = |id: gimli::SectionId| -> Result<gimli::EndianSlice<'_, gimli::LittleEndian>, gimli::Error> {
         let data = elf
@@ -285,21 +300,44 @@ fn source_lines(elf: &Elf<'_>, bytes: &[u8], functions: &mut [Function]) {
         .iter()
         .any(|sh| elf.shdr_strtab.get_at(sh.sh_name) == Some(".debug_line"));
     if !has_lines {
-        return;
+        return Vec::new();
     }
     let Ok(dwarf) = gimli::Dwarf::load(section) else {
-        return;
+        return Vec::new();
     };
     let Ok(context) = addr2line::Context::from_dwarf(dwarf) else {
-        return;
+        return Vec::new();
     };
-    for f in functions {
+    for f in functions.iter_mut() {
         if let Ok(Some(loc)) = context.find_location(u64::from(f.start))
             && let (Some(file), Some(line)) = (loc.file, loc.line)
         {
             f.source = Some((file.to_owned(), line));
         }
     }
+    // Every function's rows, its file names shared.
+    let mut files: std::collections::HashMap<String, std::sync::Arc<str>> = Default::default();
+    let mut rows = Vec::new();
+    for f in functions.iter() {
+        let Ok(range) = context.find_location_range(u64::from(f.start), u64::from(f.end)) else {
+            continue;
+        };
+        for (start, len, loc) in range {
+            let (Some(file), Some(line)) = (loc.file, loc.line) else {
+                continue;
+            };
+            let file = files
+                .entry(file.to_owned())
+                .or_insert_with(|| file.into())
+                .clone();
+            let start = u32::try_from(start).unwrap_or(u32::MAX);
+            let end = start.saturating_add(u32::try_from(len).unwrap_or(0));
+            rows.push((start, end, file, line));
+        }
+    }
+    rows.sort_by_key(|r| (r.0, r.1));
+    rows.dedup_by_key(|r| r.0);
+    rows
 }
 
 /// Functions that would show the same name (C++'s anonymous namespaces give every operator's

@@ -138,6 +138,9 @@ pub struct RunFacts<'a> {
     /// What the compiler knows of each layer, by layer index, and the arena's plan: when this
     /// run compiled the model.
     pub layer_shapes: BTreeMap<u32, profile::LayerShape>,
+    /// Reads a source file the DWARF line table names (the path as the compiler recorded
+    /// it), for the Code view's source lines; `None` when it cannot be found.
+    pub sources: &'a dyn Fn(&str) -> Option<String>,
     pub plan: Option<profile::ArenaPlan>,
     /// Deepest stack use seen (bytes below the initial stack pointer), if measured.
     pub stack_peak_bytes: Option<u32>,
@@ -348,7 +351,7 @@ pub fn profile(f: &RunFacts<'_>) -> Profile {
         call_tree: call_rows(f),
         code: {
             let names: Vec<String> = functions_for_code(f);
-            code::annotate(f.image, f.blocks, &names)
+            code::annotate(f.image, f.blocks, &names, f.sources)
         },
         hot_blocks: hot_blocks(f),
     }
@@ -450,6 +453,10 @@ fn hot_block(
 ) -> profile::HotBlock {
     profile::HotBlock {
         address: b.start,
+        source: f
+            .image
+            .source_at(b.start)
+            .map(|(file, line)| format!("{file}:{line}")),
         location: match f.image.function_at(b.start) {
             Some(name) => {
                 let start = f.image.function_start(name).unwrap_or(b.start);

@@ -85,6 +85,13 @@ pub struct AnnotatedInstruction {
     pub executions: u64,
     /// Issue cycles summed over its executions (refills and memory waits are the block's).
     pub cycles: u64,
+    /// `file:line` from the DWARF line table, on the first instruction of each run of
+    /// instructions from one source line (absent on the others and without line information).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// That source line's text, where the source file could be read when the profile was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_text: Option<String>,
 }
 
 /// A function's cost.
@@ -161,6 +168,9 @@ pub struct HotBlock {
     pub address: u32,
     /// `function+offset`, or the address when no symbol covers it.
     pub location: String,
+    /// `file:line` of its first instruction, from the DWARF line table, if the ELF has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
     pub executions: u64,
     pub instructions: u64,
     pub cycles: u64,

@@ -218,7 +218,7 @@ impl App {
                 .profile
                 .code
                 .get(self.code_function)
-                .map_or(0, |c| c.instructions.len()),
+                .map_or(0, |c| code_rows(c).len()),
         }
     }
 
@@ -414,12 +414,32 @@ impl App {
 }
 
 /// The row of a function's costliest instruction.
+/// The Code view's row of the hottest instruction (rows: each source line, where the profile
+/// has them, then its instructions).
 fn hottest(f: &mcusim_profiler::profile::AnnotatedFunction) -> usize {
-    f.instructions
+    let i = f
+        .instructions
         .iter()
         .enumerate()
         .max_by_key(|(i, x)| (x.cycles, std::cmp::Reverse(*i)))
-        .map_or(0, |(i, _)| i)
+        .map_or(0, |(i, _)| i);
+    code_rows(f)
+        .iter()
+        .position(|&(at, source)| at == i && !source)
+        .unwrap_or(0)
+}
+
+/// The Code view's rows of `f`: (instruction index, whether the row is the source line that
+/// instruction starts), a source line's row before each run of its instructions.
+pub fn code_rows(f: &mcusim_profiler::profile::AnnotatedFunction) -> Vec<(usize, bool)> {
+    let mut rows = Vec::with_capacity(f.instructions.len());
+    for (i, x) in f.instructions.iter().enumerate() {
+        if x.source.is_some() {
+            rows.push((i, true));
+        }
+        rows.push((i, false));
+    }
+    rows
 }
 
 /// Where key events come from.

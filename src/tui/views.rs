@@ -415,10 +415,13 @@ fn layer_detail(f: &mut Frame<'_>, app: &App, i: usize, area: Rect) {
         )));
         for b in &l.hot_blocks {
             lines.push(Line::from(format!(
-                "  {:<28} {:>9} runs {:>11} cycles",
+                "  {:<28} {:>9} runs {:>11} cycles  {}",
                 b.location,
                 group(b.executions),
-                group(b.cycles)
+                group(b.cycles),
+                b.source
+                    .as_deref()
+                    .map_or("", |s| s.rsplit(['/', '\\']).next().unwrap_or(s))
             )));
         }
     }
@@ -844,9 +847,20 @@ fn functions(f: &mut Frame<'_>, app: &App, area: Rect) {
     let mut hot: Vec<Vec<String>> = p
         .hot_blocks
         .iter()
-        .map(|b| vec![b.location.clone(), group(b.executions), group(b.cycles)])
+        .map(|b| {
+            // The source file without its folders: `mnn_support.h:280`.
+            let source = b.source.as_deref().map_or(String::new(), |s| {
+                s.rsplit(['/', '\\']).next().unwrap_or(s).to_owned()
+            });
+            vec![
+                b.location.clone(),
+                source,
+                group(b.executions),
+                group(b.cycles),
+            ]
+        })
         .collect();
-    let hot_header = ["hot loop (block)", "runs", "cycles"];
+    let hot_header = ["hot loop (block)", "source", "runs", "cycles"];
     let hot_widths = fit_columns(&hot_header, &mut hot, 0, inner);
     f.render_widget(
         Table::new(hot.into_iter().map(Row::new), hot_widths)
@@ -871,10 +885,29 @@ fn code(f: &mut Frame<'_>, app: &App, area: Rect) {
         .map(|i| i.cycles)
         .sum::<u64>()
         .max(1);
-    let (mut cells, styles): (Vec<Vec<String>>, Vec<Style>) = func
-        .instructions
-        .iter()
-        .map(|i| {
+    let (mut cells, styles): (Vec<Vec<String>>, Vec<Style>) = super::code_rows(func)
+        .into_iter()
+        .map(|(at, source_row)| {
+            let i = &func.instructions[at];
+            if source_row {
+                // `file.c:101  the line's text`, the file without its folders.
+                let location = i.source.as_deref().unwrap_or_default();
+                let short = location.rsplit(['/', '\\']).next().unwrap_or(location);
+                let text = match &i.source_text {
+                    Some(t) => format!("{short}  {t}"),
+                    None => short.to_owned(),
+                };
+                return (
+                    vec![
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        text,
+                    ],
+                    Style::default().fg(ACCENT),
+                );
+            }
             let share = i.cycles as f64 / total as f64;
             let style = if i.executions == 0 {
                 Style::default().fg(Color::DarkGray)

@@ -139,7 +139,37 @@ fn the_tui_shows_the_kws_profile_in_tmux_and_quits_cleanly() {
             ("?", "Keys (any key closes)"),
         ] {
             tmux.keys(&[key]);
-            tmux.wait_for(heading);
+            let s = tmux.wait_for(heading);
+            match key {
+                // The arena plan, its peak's buffers among its rows.
+                "3" if h >= 60 => {
+                    assert!(s.contains("Arena plan"), "{s}");
+                    assert!(s.contains("peak 19,776 B at layer 1"), "{s}");
+                }
+                // The hottest function's source lines from the DWARF line table, their text
+                // read from the kernel library's sources.
+                "5" => {
+                    // A row `mnn_support.h:280  if (px < x_end) {`: file:line, then the text
+                    // (the screen read again while the view is still being drawn).
+                    let source_row = |s: &str| {
+                        s.lines().any(|l| {
+                            l.split(['.', ' ', '│'])
+                                .any(|w| w.starts_with("c:") || w.starts_with("h:"))
+                                && (l.contains(';') || l.contains('{') || l.contains('('))
+                        })
+                    };
+                    let mut s = s;
+                    for _ in 0..30 {
+                        if source_row(&s) {
+                            break;
+                        }
+                        std::thread::sleep(std::time::Duration::from_millis(100));
+                        s = tmux.screen();
+                    }
+                    assert!(source_row(&s), "no source line: {s}");
+                }
+                _ => {}
+            }
         }
         tmux.keys(&["Escape", "2", "+", "+", "l", "h", "-", "q"]);
         let s = tmux.wait_for("TUI-EXIT=0");
