@@ -308,8 +308,13 @@ fn a_function_opens_its_annotated_code_at_the_hottest_instruction() {
     let mut app = App::new(profile(), None, regions());
     key(&mut app, "4\n");
     assert_eq!(app.view, View::Code);
-    assert_eq!(app.selected, 1, "the SMLAD is the costliest line");
+    // Row 0 is the source line, then its two instructions: the SMLAD's is row 2.
+    assert_eq!(app.selected, 2, "the SMLAD is the costliest line");
     let s = screen(&app, 80, 24);
+    assert!(
+        s.contains("mnn_conv_s8_opt.c:101  s"),
+        "the source line above its instructions: {s}"
+    );
     assert!(s.contains("Code: mat_mult_dsp (1/1)"), "{s}");
     assert!(s.contains("74,592"), "{s}");
     assert!(s.contains("97.1%"), "74,592 of 76,797 cycles: {s}");
@@ -374,7 +379,9 @@ fn the_code_view_opens_at_the_hottest_instruction() {
     assert_eq!(app.view, View::Code);
     let f = &app.profile.code[0];
     let hot = f.instructions.iter().map(|i| i.cycles).max().unwrap();
-    assert_eq!(f.instructions[app.selected].cycles, hot);
+    let (at, source_row) = crate::tui::code_rows(f)[app.selected];
+    assert!(!source_row, "an instruction is selected, not a source line");
+    assert_eq!(f.instructions[at].cycles, hot);
     assert!(
         hot > f.instructions[0].cycles,
         "the test profile's hottest line is not the first"
