@@ -431,7 +431,6 @@ fn inside(
         .map(|(name, cycles)| profile::FunctionCycles { name, cycles })
         .collect();
     functions.sort_by(|x, y| y.cycles.cmp(&x.cycles).then_with(|| x.name.cmp(&y.name)));
-    functions.truncate(5);
     let mut blocks: Vec<profile::HotBlock> = ran
         .iter()
         .map(|&(blk, n, cycles)| hot_block(f, blk, n, cycles))

@@ -319,8 +319,8 @@ pub struct Layer {
     pub energy: Option<EnergyParts>,
     /// The deepest stack use while the layer ran (`null` if not measured).
     pub stack_peak_bytes: Option<u32>,
-    /// The functions that ran in it, by their blocks' cycles in it (top 5): every cycle, so
-    /// they agree with `functions`.
+    /// Every function that ran in it, by its blocks' cycles in it, most first: every cycle, so
+    /// they agree with `functions` (and the folded stacks put each under the layer's frame).
     pub hot_functions: Vec<FunctionCycles>,
     /// Its hottest basic blocks (top 3).
     pub hot_blocks: Vec<HotBlock>,

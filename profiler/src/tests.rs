@@ -234,7 +234,8 @@ fn every_export_is_well_formed_and_agrees_with_the_profile() {
         csv.lines()
             .nth(1)
             .unwrap()
-            .starts_with("0,CONV_2D,layer_0/out,40000,")
+            .starts_with("0,CONV_2D,layer_0/out,,,40000,"),
+        "no plan: SRAM Usage and Peak% are unknown, left empty"
     );
     // Perfetto: a slice per layer, at the layer's time.
     let trace: serde_json::Value = serde_json::from_str(&export::perfetto(&p)).unwrap();
@@ -331,7 +332,15 @@ fn device_work_lands_in_its_layers_and_on_its_own_track() {
             )
         })
         .collect();
-    assert_eq!(names, [("CPU", 1), ("dma1", 2), ("npu", 3)]);
+    assert_eq!(
+        names,
+        [("run", 0), ("CPU: layers", 1), ("dma1", 2), ("npu", 3)]
+    );
+    // Every slice is on a named track.
+    for e in events.iter().filter(|e| e["ph"] == "X") {
+        let tid = e["tid"].as_u64().unwrap();
+        assert!(names.iter().any(|n| n.1 == tid), "{e} on an unnamed track");
+    }
     let on = |tid: u64| {
         events
             .iter()

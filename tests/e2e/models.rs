@@ -781,7 +781,10 @@ fn profile_exports_json_csv_perfetto_and_folded_deterministically() {
             .starts_with("mat_mult_dsp+")
     );
     assert_eq!(csv.lines().count(), 14);
-    assert!(csv.starts_with("Index,TFLite_operator,Name,Op Cycles,Network%,MAC Count"));
+    // Vela's column names where they mean the same.
+    assert!(csv.starts_with(
+        "Index,TFLite_operator,Name,SRAM Usage,Peak%,Op Cycles,Network%,MAC Count,Network% (MAC),Util%"
+    ));
     let t: serde_json::Value = serde_json::from_str(&trace).unwrap();
     let slices = t["traceEvents"]
         .as_array()
@@ -795,6 +798,26 @@ fn profile_exports_json_csv_perfetto_and_folded_deterministically() {
         .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
         .sum();
     assert_eq!(folded_total, total);
+    // Each layer is a frame of its own above its kernels, holding (nearly) its cycles: the
+    // five convolutions are five towers, not one.
+    for l in p["layers"].as_array().unwrap() {
+        let frame = format!(
+            ";layer {} {} ({});",
+            l["index"],
+            l["name"].as_str().unwrap(),
+            l["op"].as_str().unwrap()
+        );
+        let under: u64 = folded
+            .lines()
+            .filter(|line| line.contains(&frame))
+            .map(|line| line.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+            .sum();
+        let cycles = l["cycles"].as_u64().unwrap();
+        assert!(
+            under <= cycles && (cycles < 1000 || under as f64 >= 0.95 * cycles as f64),
+            "{frame}: {under} of {cycles} cycles"
+        );
+    }
     // The call tree: its root is the whole run, and the convolution kernel's inclusive cycles
     // hold its multiply loop's.
     assert_eq!(p["attribution"], "markers");

@@ -37,7 +37,7 @@ impl Device for Copier {
                 .read(src + o, &mut word)
                 .and_then(|r| Ok(r + cx.bus().write(dst + o, &word)?));
             match moved {
-                Ok(c) => at = at + c,
+                Ok(c) => at += c,
                 Err(_) => {
                     status = 2;
                     break;
