@@ -17,6 +17,7 @@ mod model;
 mod out;
 mod pipeline;
 mod progress;
+mod rtt;
 mod schema;
 mod stream;
 mod tui;

@@ -342,8 +342,13 @@ fn execute(
         .zip(symbol(abi::INFERENCE_END))
         .filter(|_| streaming);
     let window = symbol(abi::WINDOW).filter(|_| streaming);
+    let rtt = symbol(abi::RTT_CONTROL_BLOCK).filter(|s| !s.is_function);
     let mut machine = Machine::new(board, firmware, console)?;
     machine.set_args(r.firmware_args);
+    // RTT's up channels, drained as the firmware writes them, go where its console output goes.
+    if let Some(block) = rtt.filter(|_| r.forward_output) {
+        machine.watch_rtt(block.addr, Box::new(crate::rtt::Printer::default()));
+    }
     if let Some(s) = r.stream
         && !machine.set_stream(std::sync::Arc::clone(&s.samples))
     {

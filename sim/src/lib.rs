@@ -22,6 +22,6 @@ pub mod timing;
 pub use error::Error;
 pub use firmware::{Firmware, Segment, Symbol};
 pub use machine::{
-    CaptureConsole, Console, HOST_CHECK_EVERY, Limits, LostOutput, Machine, Progress, RunResult,
-    StdConsole, Stream, interrupt_flag,
+    CaptureConsole, Console, HOST_CHECK_EVERY, Limits, LostOutput, Machine, Progress, RttSink,
+    RunResult, StdConsole, Stream, interrupt_flag,
 };

@@ -45,6 +45,31 @@ fn hello_prints_on_every_path_and_exits_zero_on_every_board() {
     }
 }
 
+/// SEGGER RTT (`tests/firmware/rtt.c`: SEGGER's control block layout, blocking mode, buffers
+/// far smaller than what is written): every byte arrives, in order, channel 0 as it is and the
+/// other channel's lines under its name, and the run does not wait on a full buffer.
+#[test]
+fn rtt_up_channels_are_drained_as_the_firmware_writes_them() {
+    let letters: String = (0..299)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
+    let want =
+        format!("hello over RTT\n[Log] a log line\n{letters}\n[Log] second log line\ndone\n");
+    for board in ["nucleo-l4r5zi", "nucleo-g0b1re", "mps2-an386"] {
+        let elf = firmware(board, "rtt", &[]);
+        let (run, report) = run_json(board, &elf, &[]);
+        assert_eq!(run.status, 0, "{board}: {}", run.stderr);
+        assert_eq!(run.stdout, want, "{board}");
+        // Drained at each store, the firmware never spun on a full buffer: no more than a few
+        // hundred instructions per byte written.
+        let instructions = report["totals"]["instructions"].as_u64().unwrap();
+        assert!(
+            instructions < 100 * want.len() as u64,
+            "{board}: {instructions}"
+        );
+    }
+}
+
 #[test]
 fn exceptions_work_on_every_board() {
     for board in boards() {

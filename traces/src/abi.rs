@@ -15,6 +15,10 @@ pub const OUTPUT_DATA: &str = "mcusim_model_output_data";
 pub const LAYER_BEGIN: &str = "mcusim_layer_begin";
 pub const LAYER_END: &str = "mcusim_layer_end";
 
+/// SEGGER RTT's control block, as SEGGER's code, `defmt-rtt` and `rtt-target` name it: a debug
+/// probe (and mcusim) drains its up buffers.
+pub const RTT_CONTROL_BLOCK: &str = "_SEGGER_RTT";
+
 /// Around one inference (`mcusim_inference_begin`, `_end`).
 pub const INFERENCE_BEGIN: &str = "mcusim_inference_begin";
 pub const INFERENCE_END: &str = "mcusim_inference_end";

@@ -35,11 +35,14 @@ mod exceptions;
 mod mmio;
 mod narrow;
 mod probes;
+mod rtt;
 mod run;
 mod semihost;
 mod state;
 #[cfg(test)]
 mod tests;
+
+pub use rtt::RttSink;
 
 use banks::*;
 use block::*;
@@ -510,6 +513,8 @@ struct State {
     /// The current block's data accesses per slave and its start, while devices move data.
     cpu_slaves: Option<(Cycles, [u32; 16])>,
     console: Box<dyn Console>,
+    /// The firmware's RTT control block, watched (see [`Machine::watch_rtt`]).
+    rtt: Option<rtt::Host>,
     /// The WFE event register.
     event: bool,
 
@@ -709,6 +714,7 @@ impl Machine {
             bus_log: Vec::new(),
             cpu_slaves: None,
             console,
+            rtt: None,
             event: false,
             stop: None,
             request: None,
@@ -819,6 +825,12 @@ impl Machine {
     /// The loaded firmware.
     pub fn firmware(&self) -> &Firmware {
         &self.firmware
+    }
+
+    /// Drains the SEGGER RTT control block at `base` (the firmware's `_SEGGER_RTT`) into
+    /// `sink` as the firmware writes it; false if it cannot be watched.
+    pub fn watch_rtt(&mut self, base: u32, sink: Box<dyn RttSink>) -> bool {
+        rtt::install(&mut self.uc, base, sink)
     }
 
     /// The reset handler's address (with the Thumb bit).
