@@ -299,6 +299,10 @@ fn execute(
         Some(_) => Some(mcusim_profiler::elf::Image::parse(&bytes, &shown)?),
         None => None,
     };
+    // What the firmware's RTT channels carry is printed by this, decoding defmt frames with
+    // the ELF's own table (read now, while the bytes are here).
+    let rtt_printer = (r.forward_output && firmware.symbol(abi::RTT_CONTROL_BLOCK).is_some())
+        .then(|| crate::rtt::Printer::new(&bytes, board.clock_hz()));
     drop(bytes);
     if let (Some(image), Some(name)) = (&mut image, &r.foreign.arena_symbol)
         && !image.use_arena(name)
@@ -346,8 +350,8 @@ fn execute(
     let mut machine = Machine::new(board, firmware, console)?;
     machine.set_args(r.firmware_args);
     // RTT's up channels, drained as the firmware writes them, go where its console output goes.
-    if let Some(block) = rtt.filter(|_| r.forward_output) {
-        machine.watch_rtt(block.addr, Box::new(crate::rtt::Printer::default()));
+    if let (Some(block), Some(printer)) = (rtt, rtt_printer) {
+        machine.watch_rtt(block.addr, Box::new(printer));
     }
     if let Some(s) = r.stream
         && !machine.set_stream(std::sync::Arc::clone(&s.samples))
