@@ -91,8 +91,9 @@ proptest! {
     }
 }
 
-/// One layer holding the whole workload: its hot functions' cycles equal the function table's
-/// exclusive cycles (from the call tree), on every core.
+/// One layer holding the whole workload: its hottest functions' cycles equal the function
+/// table's exclusive cycles (from the call tree), on every core; a function that also ran
+/// outside the layer (start-up's `memset`) has no more in the layer than in the table.
 #[test]
 fn a_layers_hot_functions_agree_with_the_function_table() {
     for board in boards() {
@@ -103,7 +104,7 @@ fn a_layers_hot_functions_agree_with_the_function_table() {
         assert!(share > 0.95, "{board}: the layer holds {share} of the run");
         let hot = layer["hot_functions"].as_array().unwrap();
         assert!(hot.len() >= 3, "{board}: {hot:?}");
-        for h in hot {
+        for (i, h) in hot.iter().enumerate() {
             let name = h["name"].as_str().unwrap();
             if name == "main" {
                 continue;
@@ -112,12 +113,31 @@ fn a_layers_hot_functions_agree_with_the_function_table() {
                 .as_array()
                 .unwrap()
                 .iter()
-                .find(|f| f["name"] == name)
-                .unwrap_or_else(|| panic!("{board}: {name} not in the function table"));
-            assert_eq!(
-                h["cycles"], row["cycles"],
-                "{board}: {name} in the layer and in the function table"
+                .find(|f| f["name"] == name);
+            // Code outside every symbol (a few cycles) is named by its address in the layer
+            // and charged to its caller in the call tree.
+            let Some(row) = row else {
+                assert!(
+                    i >= 3 && name.starts_with("0x"),
+                    "{board}: {name} not in the function table"
+                );
+                continue;
+            };
+            let (in_layer, in_table) = (
+                h["cycles"].as_u64().unwrap(),
+                row["cycles"].as_u64().unwrap(),
             );
+            if i < 3 {
+                assert_eq!(
+                    in_layer, in_table,
+                    "{board}: {name} in the layer and in the function table"
+                );
+            } else {
+                assert!(
+                    in_layer <= in_table,
+                    "{board}: {name}: {in_layer} > {in_table}"
+                );
+            }
         }
     }
 }
