@@ -71,13 +71,7 @@ pub fn lower(l: &Lowering<'_>) -> Result<Lowered, LowerError> {
 
 impl Operator for Conv {
     fn window(&self) -> Option<super::Window> {
-        let g = &self.geometry;
-        Some(super::Window {
-            kernel: (self.filter.h, self.filter.w),
-            stride: g.stride,
-            pad: g.pad,
-            dilation: g.dilation,
-        })
+        Some(super::Window::of_conv(&self.geometry, self.filter))
     }
 
     fn scratch_bytes(&self, _dsp: bool) -> u32 {

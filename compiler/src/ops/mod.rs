@@ -236,6 +236,18 @@ pub struct Window {
     pub dilation: (i32, i32),
 }
 
+impl Window {
+    /// A convolution's window: its filter's height and width with the geometry's steps.
+    pub fn of_conv(g: &crate::lower::ConvGeometry, filter: crate::lower::Dims) -> Window {
+        Window {
+            kernel: (filter.h, filter.w),
+            stride: g.stride,
+            pad: g.pad,
+            dilation: g.dilation,
+        }
+    }
+}
+
 pub trait Operator {
     /// The filter window, stride, padding and dilation of a convolution or pooling layer.
     fn window(&self) -> Option<Window> {
