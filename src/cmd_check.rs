@@ -18,8 +18,6 @@ use mcusim_sim::Limits;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::Path;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The schema name and version of the JSON report.
 pub const CHECK_SCHEMA: &str = "mcusim-check/1";
@@ -157,43 +155,27 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .clamp(1, entries.len().max(1));
-    let results: Vec<Mutex<Option<Result<Profile>>>> =
-        entries.iter().map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
-    std::thread::scope(|s| {
-        for _ in 0..jobs {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(e) = entries.get(i) else { break };
-                    let started = std::time::Instant::now();
-                    let r = profile_entry(e, args.timeout.map(std::time::Duration::from_secs_f64));
-                    if !args.quiet {
-                        match &r {
-                            Ok(p) => eprintln!(
-                                "mcusim: {}: {} cycles ({:.1} s)",
-                                e.label(),
-                                p.totals.cycles.0,
-                                started.elapsed().as_secs_f64()
-                            ),
-                            Err(err) => eprintln!("mcusim: {}: {err:#}", e.label()),
-                        }
-                    }
-                    if let Ok(mut slot) = results[i].lock() {
-                        *slot = Some(r);
-                    }
-                }
-            });
+    let results = crate::jobs::map(&entries, jobs, |e| {
+        let started = std::time::Instant::now();
+        let r = profile_entry(e, args.timeout.map(std::time::Duration::from_secs_f64));
+        if !args.quiet {
+            match &r {
+                Ok(p) => eprintln!(
+                    "mcusim: {}: {} cycles ({:.1} s)",
+                    e.label(),
+                    p.totals.cycles.0,
+                    started.elapsed().as_secs_f64()
+                ),
+                Err(err) => eprintln!("mcusim: {}: {err:#}", e.label()),
+            }
         }
+        r
     });
     // Every entry's profile before any file is written: one that failed leaves the reports
     // and the baseline set as they were.
     let mut profiles = Vec::with_capacity(entries.len());
     for (e, slot) in entries.iter().zip(results) {
         let profile = slot
-            .into_inner()
-            .ok()
-            .flatten()
             .unwrap_or_else(|| Err(anyhow!("not run")))
             .with_context(|| e.label())?;
         let file = format!("{}.json", e.label().replace(['/', '\\'], "_"));

@@ -6,7 +6,6 @@ use crate::model::{self, Options};
 use crate::pipeline::{self, Request, Verb};
 use crate::{Outcome, out};
 use anyhow::{Result, bail};
-use mcusim_profiler::Profile;
 use mcusim_profiler::compare::{BoardRun, Comparison};
 use mcusim_profiler::{export, group};
 use mcusim_sim::Limits;
@@ -77,9 +76,6 @@ pub fn run(args: &ProfileArgs) -> Result<Outcome> {
     }
     Ok(Outcome::Success)
 }
-
-/// One board's run and profile, or why there is none.
-type Profiled = Result<(pipeline::Ran, Profile)>;
 
 /// The request `profile` makes for one board.
 fn request<'a>(
@@ -224,48 +220,32 @@ fn compare(args: &ProfileArgs, names: &[String]) -> Result<Outcome> {
         &[args.exports.plots.as_deref()],
     )?;
     let stream = crate::stream::load(&args.stream)?;
-    let jobs = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(boards.len());
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let slots: Vec<std::sync::Mutex<Option<Profiled>>> =
-        boards.iter().map(|_| Default::default()).collect();
-    std::thread::scope(|s| {
-        for _ in 0..jobs {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let (Some(name), Some(board)) = (names.get(i), boards.get(i)) else {
-                        break;
-                    };
-                    let mut r = request(args, name, board, stream.as_ref());
-                    r.progress = false;
-                    let started = std::time::Instant::now();
-                    let result = pipeline::profile(&r, None);
-                    if !args.quiet {
-                        match &result {
-                            Ok((_, p)) => eprintln!(
-                                "mcusim: {}: {} cycles, {} ({:.1} s)",
-                                board.name,
-                                group(p.totals.cycles.0),
-                                p.stop,
-                                started.elapsed().as_secs_f64()
-                            ),
-                            Err(e) => eprintln!("mcusim: {}: {e:#}", board.name),
-                        }
-                    }
-                    if let Ok(mut slot) = slots[i].lock() {
-                        *slot = Some(result);
-                    }
-                }
-            });
+    let jobs = std::thread::available_parallelism().map_or(1, usize::from);
+    let targets: Vec<(&String, &mcusim_boards::Board)> = names.iter().zip(&boards).collect();
+    let slots = crate::jobs::map(&targets, jobs, |&(name, board)| {
+        let mut r = request(args, name, board, stream.as_ref());
+        r.progress = false;
+        let started = std::time::Instant::now();
+        let result = pipeline::profile(&r, None);
+        if !args.quiet {
+            match &result {
+                Ok((_, p)) => eprintln!(
+                    "mcusim: {}: {} cycles, {} ({:.1} s)",
+                    board.name,
+                    group(p.totals.cycles.0),
+                    p.stop,
+                    started.elapsed().as_secs_f64()
+                ),
+                Err(e) => eprintln!("mcusim: {}: {e:#}", board.name),
+            }
         }
+        result
     });
     let mut runs = Vec::new();
     let mut ran = Vec::new();
     let mut errors = Vec::new();
     for (name, slot) in names.iter().zip(slots) {
-        match slot.into_inner().ok().flatten() {
+        match slot {
             Some(Ok((r, p))) => {
                 runs.push(BoardRun {
                     board: name.clone(),

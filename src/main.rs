@@ -13,6 +13,7 @@ mod cmd_profile;
 mod cmd_run;
 mod cmd_runtime;
 mod cmd_tui;
+mod jobs;
 mod model;
 mod out;
 mod pipeline;
